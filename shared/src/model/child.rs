@@ -1,0 +1,319 @@
+//! The child document: who the child is and where they live now.
+//!
+//! One automerge document per child, with camelCase keys shared with the
+//! JavaScript client: `schemaVersion` (1), `type` (`"child"`), `childId`,
+//! `laPersonId`, `legalName`, `preferredName`, `dateOfBirth` (`"YYYY-MM-DD"`),
+//! `sex`, `ethnicity` (DfE code), `firstLanguage`, `interpreterNeeded`,
+//! `communicationNeeds` (text), `legalStatus` (SSDA903 LS code such as `"C2"`),
+//! `uasc`, `summary` (text: what a new worker needs to know) and `placement`,
+//! a map described on [`Placement`].
+//!
+//! SSDA903 codes that the DfE may extend (legal status, placement type) stay
+//! strings so that a new code never makes a child unreadable; the small
+//! closed sets (provider, statutory basis) are enums.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ROOT, ReadDoc};
+
+use super::coded::coded_enum;
+use super::read::MapReader;
+use super::visit::check_header;
+use super::visit_edit::put_text;
+use super::write::ensure_empty;
+use super::{CalendarDate, Coded, ModelError};
+
+/// The child schema version this build reads and writes.
+pub const CHILD_SCHEMA_VERSION: u64 = 1;
+
+/// The root `type` of a child document.
+pub const CHILD_DOCUMENT_TYPE: &str = "child";
+
+/// A child document read into plain Rust values; `None` means not recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Child {
+    /// This child's id (UUID text).
+    pub child_id: String,
+    /// The local authority's own person id for the child.
+    pub la_person_id: Option<String>,
+    /// The child's legal name.
+    pub legal_name: Option<String>,
+    /// The name the child likes to be called.
+    pub preferred_name: Option<String>,
+    /// Date of birth as stored; may not be a real date.
+    pub date_of_birth: Option<String>,
+    /// Sex as recorded for SSDA903.
+    pub sex: Option<String>,
+    /// Ethnicity (DfE code).
+    pub ethnicity: Option<String>,
+    /// First language.
+    pub first_language: Option<String>,
+    /// Whether an interpreter is needed to talk with the child.
+    pub interpreter_needed: Option<bool>,
+    /// How best to communicate with the child; empty when not written.
+    pub communication_needs: String,
+    /// Legal status (SSDA903 LS code, e.g. `"C2"`).
+    pub legal_status: Option<String>,
+    /// Whether the child is an unaccompanied asylum-seeking child.
+    pub uasc: Option<bool>,
+    /// What a new worker needs to know; empty when not written.
+    pub summary: String,
+    /// The current placement, if recorded.
+    pub placement: Option<Placement>,
+}
+
+/// Where the child lives now (the `placement` map of a child document).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// This placement's id (UUID text).
+    pub placement_id: String,
+    /// When it started, as stored; may not be a real date.
+    pub start_date: Option<String>,
+    /// When it ended, as stored; `None` while it continues.
+    pub end_date: Option<String>,
+    /// SSDA903 placement type, e.g. `"U1"`, `"K2"`, `"P1"`.
+    pub placement_type: Option<String>,
+    /// SSDA903 placement provider.
+    pub provider: Option<PlacementProvider>,
+    /// The carer's or home's name.
+    pub carer_name: Option<String>,
+    /// The placement's postcode.
+    pub postcode: Option<String>,
+    /// The regulations the placement is made under; sets the visit rules.
+    pub statutory_basis: Option<StatutoryBasis>,
+    /// Whether the placement is intended to last until the child is 18.
+    pub intended_until_18: Option<bool>,
+    /// Whether it is designated a long-term foster placement.
+    pub ltf_designated: Option<bool>,
+}
+
+coded_enum! {
+    /// SSDA903 placement provider (`provider`).
+    pub enum PlacementProvider {
+        /// PR0: parent(s) or other person with parental responsibility.
+        Pr0 = "PR0",
+        /// PR1: the council's own provision.
+        Pr1 = "PR1",
+        /// PR2: another local authority's provision.
+        Pr2 = "PR2",
+        /// PR3: other public provision.
+        Pr3 = "PR3",
+        /// PR4: private provision.
+        Pr4 = "PR4",
+        /// PR5: voluntary or third sector provision.
+        Pr5 = "PR5",
+    }
+}
+
+coded_enum! {
+    /// The regulations a placement is made under (`statutoryBasis`).
+    pub enum StatutoryBasis {
+        /// An ordinary placement (CPPCR reg 28 visit rules).
+        Standard = "standard",
+        /// Placed with a parent before their assessment is complete (CPPCR reg 19).
+        Reg19 = "reg19",
+        /// With a relative, friend or connected person under temporary
+        /// approval as a foster carer (CPPCR reg 24).
+        Reg24 = "reg24",
+        /// Interim care order, placed with a parent.
+        IcoWithParent = "icoWithParent",
+        /// Care order, placed with a parent.
+        CareOrderWithParent = "careOrderWithParent",
+        /// Other living arrangements.
+        OtherLivingArrangements = "otherLivingArrangements",
+        /// A series of short breaks (CPPCR reg 48).
+        ShortBreaks = "shortBreaks",
+    }
+}
+
+/// What is known when a child document is created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChild {
+    /// The child's id (UUID text).
+    pub child_id: String,
+    /// The local authority's own person id.
+    pub la_person_id: Option<String>,
+    /// Legal name.
+    pub legal_name: String,
+    /// The name the child likes to be called.
+    pub preferred_name: Option<String>,
+    /// Date of birth.
+    pub date_of_birth: CalendarDate,
+    /// Sex as recorded for SSDA903.
+    pub sex: Option<String>,
+    /// Ethnicity (DfE code).
+    pub ethnicity: Option<String>,
+    /// First language.
+    pub first_language: Option<String>,
+    /// Whether an interpreter is needed.
+    pub interpreter_needed: Option<bool>,
+    /// How best to communicate with the child (may be empty).
+    pub communication_needs: String,
+    /// Legal status (SSDA903 LS code).
+    pub legal_status: Option<String>,
+    /// Whether the child is an unaccompanied asylum-seeking child.
+    pub uasc: Option<bool>,
+    /// What a new worker needs to know (may be empty).
+    pub summary: String,
+    /// The current placement, if any.
+    pub placement: Option<NewPlacement>,
+}
+
+/// A placement to record on a child document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPlacement {
+    /// The placement's id (UUID text).
+    pub placement_id: String,
+    /// When it started.
+    pub start_date: CalendarDate,
+    /// When it ended, if it has.
+    pub end_date: Option<CalendarDate>,
+    /// SSDA903 placement type, e.g. `"U1"`.
+    pub placement_type: String,
+    /// SSDA903 placement provider.
+    pub provider: Option<PlacementProvider>,
+    /// The carer's or home's name.
+    pub carer_name: Option<String>,
+    /// The placement's postcode.
+    pub postcode: Option<String>,
+    /// The regulations the placement is made under.
+    pub statutory_basis: StatutoryBasis,
+    /// Whether it is intended to last until the child is 18.
+    pub intended_until_18: bool,
+    /// Whether it is designated a long-term foster placement.
+    pub ltf_designated: bool,
+}
+
+impl Child {
+    /// Reads a child document.
+    ///
+    /// # Errors
+    /// [`ModelError::WrongDocumentType`] if the root `type` is not `"child"`,
+    /// [`ModelError::UnsupportedSchemaVersion`] if `schemaVersion` is not 1,
+    /// [`ModelError::MissingField`] if `childId` (or a placement's id) is
+    /// missing, and [`ModelError::WrongValueType`] or
+    /// [`ModelError::UnknownCode`] naming the field when a value cannot be
+    /// understood.
+    pub fn read(doc: &impl ReadDoc) -> Result<Child, ModelError> {
+        let root = MapReader::root(doc);
+        check_header(&root, CHILD_DOCUMENT_TYPE, CHILD_SCHEMA_VERSION)?;
+        Ok(Child {
+            child_id: root.required_string("childId")?,
+            la_person_id: root.string("laPersonId")?,
+            legal_name: root.string("legalName")?,
+            preferred_name: root.string("preferredName")?,
+            date_of_birth: root.string("dateOfBirth")?,
+            sex: root.string("sex")?,
+            ethnicity: root.string("ethnicity")?,
+            first_language: root.string("firstLanguage")?,
+            interpreter_needed: root.bool("interpreterNeeded")?,
+            communication_needs: root.text("communicationNeeds")?,
+            legal_status: root.string("legalStatus")?,
+            uasc: root.bool("uasc")?,
+            summary: root.text("summary")?,
+            placement: root
+                .map("placement")?
+                .map(|placement| read_placement(&placement))
+                .transpose()?,
+        })
+    }
+}
+
+fn read_placement<D: ReadDoc>(placement: &MapReader<'_, D>) -> Result<Placement, ModelError> {
+    Ok(Placement {
+        placement_id: placement.required_string("placementId")?,
+        start_date: placement.string("startDate")?,
+        end_date: placement.string("endDate")?,
+        placement_type: placement.string("placementType")?,
+        provider: placement.code("provider")?,
+        carer_name: placement.string("carerName")?,
+        postcode: placement.string("postcode")?,
+        statutory_basis: placement.code("statutoryBasis")?,
+        intended_until_18: placement.bool("intendedUntil18")?,
+        ltf_designated: placement.bool("ltfDesignated")?,
+    })
+}
+
+/// Creates a child document in an empty document, with both text fields
+/// and, if given, the placement.
+///
+/// # Errors
+/// [`ModelError::DocumentNotEmpty`] if the document already has content.
+pub fn create_child(tx: &mut impl Transactable, child: &NewChild) -> Result<(), ModelError> {
+    ensure_empty(tx, CHILD_DOCUMENT_TYPE)?;
+    // Written as a signed int, as JavaScript writes numbers (a uint reads there as BigInt).
+    tx.put(ROOT, "schemaVersion", CHILD_SCHEMA_VERSION as i64)?;
+    tx.put(ROOT, "type", CHILD_DOCUMENT_TYPE)?;
+    tx.put(ROOT, "childId", child.child_id.as_str())?;
+    tx.put(ROOT, "legalName", child.legal_name.as_str())?;
+    tx.put(ROOT, "dateOfBirth", child.date_of_birth.to_string())?;
+    let optional_strings = [
+        ("laPersonId", &child.la_person_id),
+        ("preferredName", &child.preferred_name),
+        ("sex", &child.sex),
+        ("ethnicity", &child.ethnicity),
+        ("firstLanguage", &child.first_language),
+        ("legalStatus", &child.legal_status),
+    ];
+    put_present(tx, &ROOT, optional_strings)?;
+    for (key, value) in [
+        ("interpreterNeeded", child.interpreter_needed),
+        ("uasc", child.uasc),
+    ] {
+        if let Some(value) = value {
+            tx.put(ROOT, key, value)?;
+        }
+    }
+    put_text(tx, &ROOT, "communicationNeeds", &child.communication_needs)?;
+    put_text(tx, &ROOT, "summary", &child.summary)?;
+    if let Some(placement) = &child.placement {
+        set_placement(tx, placement)?;
+    }
+    Ok(())
+}
+
+/// Records `placement` as the child's placement, replacing the whole
+/// previous `placement` map.
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_placement(
+    tx: &mut impl Transactable,
+    placement: &NewPlacement,
+) -> Result<(), ModelError> {
+    let map = tx.put_object(ROOT, "placement", ObjType::Map)?;
+    tx.put(&map, "placementId", placement.placement_id.as_str())?;
+    tx.put(&map, "startDate", placement.start_date.to_string())?;
+    if let Some(end_date) = placement.end_date {
+        tx.put(&map, "endDate", end_date.to_string())?;
+    }
+    tx.put(&map, "placementType", placement.placement_type.as_str())?;
+    if let Some(provider) = placement.provider {
+        tx.put(&map, "provider", provider.code())?;
+    }
+    put_present(
+        tx,
+        &map,
+        [
+            ("carerName", &placement.carer_name),
+            ("postcode", &placement.postcode),
+        ],
+    )?;
+    tx.put(&map, "statutoryBasis", placement.statutory_basis.code())?;
+    tx.put(&map, "intendedUntil18", placement.intended_until_18)?;
+    tx.put(&map, "ltfDesignated", placement.ltf_designated)?;
+    Ok(())
+}
+
+/// Puts each string that is present; absent ones stay unrecorded.
+fn put_present<'a>(
+    tx: &mut impl Transactable,
+    map: &ObjId,
+    fields: impl IntoIterator<Item = (&'static str, &'a Option<String>)>,
+) -> Result<(), ModelError> {
+    for (key, value) in fields {
+        if let Some(value) = value {
+            tx.put(map, key, value.as_str())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! Calendar dates as stored in documents: `"YYYY-MM-DD"`.
+//!
+//! Dates are plain strings in the documents (the JavaScript client writes the
+//! same text), so they are parsed here by hand rather than with a date crate.
+//! A [`CalendarDate`] is always a real date in the proleptic Gregorian
+//! calendar between the years 1 and 9999; ordering follows the calendar.
+
+use std::fmt;
+
+/// A real calendar date with no time of day and no time zone.
+///
+/// Fields are ordered year, month, day so the derived ordering is
+/// chronological.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CalendarDate {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl CalendarDate {
+    /// The date, or `None` when it does not exist (for example 29 February
+    /// in a year that is not a leap year, or a year outside 1 to 9999).
+    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
+        let valid = (1..=9999).contains(&year)
+            && (1..=12).contains(&month)
+            && day >= 1
+            && day <= days_in_month(year, month);
+        valid.then_some(Self { year, month, day })
+    }
+
+    /// Parses exactly `"YYYY-MM-DD"` (ASCII digits, zero padded); `None` when
+    /// the text has another shape or names a date that does not exist.
+    pub fn parse(text: &str) -> Option<Self> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+            return None;
+        }
+        let number = |range: std::ops::Range<usize>| -> Option<u16> {
+            bytes[range].iter().try_fold(0u16, |total, &byte| {
+                byte.is_ascii_digit()
+                    .then(|| total * 10 + u16::from(byte - b'0'))
+            })
+        };
+        let year = number(0..4)?;
+        let month = u8::try_from(number(5..7)?).ok()?;
+        let day = u8::try_from(number(8..10)?).ok()?;
+        Self::new(year, month, day)
+    }
+
+    /// The year, 1 to 9999.
+    pub fn year(self) -> u16 {
+        self.year
+    }
+
+    /// The month, 1 (January) to 12 (December).
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// The day of the month, starting at 1.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
+    /// Days since 1970-01-01 (negative before it).
+    pub fn days_since_epoch(self) -> i64 {
+        // Howard Hinnant's days_from_civil.
+        let month = i64::from(self.month);
+        let year = i64::from(self.year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let year_of_era = year - era * 400;
+        let day_of_year =
+            (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        era * 146_097 + day_of_era - 719_468
+    }
+
+    /// The date `days` days after 1970-01-01, or `None` outside the years 1 to 9999.
+    pub fn from_days_since_epoch(days: i64) -> Option<Self> {
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let day_of_era = z - era * 146_097;
+        let year_of_era =
+            (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+        let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+        let mp = (5 * day_of_year + 2) / 153;
+        let day = day_of_year - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = year_of_era + era * 400 + i64::from(month <= 2);
+        Self::new(
+            u16::try_from(year).ok()?,
+            u8::try_from(month).ok()?,
+            u8::try_from(day).ok()?,
+        )
+    }
+
+    /// The date `days` days later (earlier when negative), or `None` outside the years 1 to 9999.
+    pub fn add_days(self, days: i64) -> Option<Self> {
+        Self::from_days_since_epoch(self.days_since_epoch() + days)
+    }
+}
+
+impl fmt::Display for CalendarDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
+/// Whether `year` has a 29 February in the Gregorian calendar.
+pub fn is_leap_year(year: u16) -> bool {
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
+}
+
+fn days_in_month(year: u16, month: u8) -> u8 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}

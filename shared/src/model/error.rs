@@ -1,0 +1,96 @@
+//! The one error type of the model layer.
+//!
+//! Reading never panics on document content: anything unexpected in a
+//! document (a wrong type, an unknown code, a newer schema) becomes a
+//! [`ModelError`] naming the field. Edits report out-of-range positions the
+//! same way instead of passing them on to automerge.
+
+use automerge::AutomergeError;
+use thiserror::Error;
+
+/// Why a document could not be read or edited through the typed model.
+#[derive(Debug, Error)]
+pub enum ModelError {
+    /// The root `type` key names another kind of document, or is missing.
+    #[error("expected a {expected} document but its type is {found:?}")]
+    WrongDocumentType {
+        /// The document type the caller asked for, e.g. `"visit"`.
+        expected: &'static str,
+        /// The `type` found in the document, `None` when the key is missing.
+        found: Option<String>,
+    },
+    /// The document was written by a newer (or unknown) schema version.
+    #[error(
+        "{document} schema version {found} is not supported (this build reads version {supported})"
+    )]
+    UnsupportedSchemaVersion {
+        /// The document type, e.g. `"visit"`.
+        document: &'static str,
+        /// The `schemaVersion` found in the document.
+        found: i64,
+        /// The version this build understands.
+        supported: u64,
+    },
+    /// A field that every document of this type must have is missing.
+    #[error("required field {field} is missing")]
+    MissingField {
+        /// Path of the field, e.g. `"visitId"` or `"voice[2].entryId"`.
+        field: String,
+    },
+    /// A field holds a value of the wrong kind, e.g. a number where a
+    /// yes/no answer belongs.
+    #[error("field {field} holds {found} where {expected} was expected")]
+    WrongValueType {
+        /// Path of the field.
+        field: String,
+        /// What the schema says belongs there, e.g. `"a boolean"`.
+        expected: &'static str,
+        /// What was found, e.g. `"a list"` or `"the number 3.5"`.
+        found: String,
+    },
+    /// A coded field holds a code this build does not know.
+    #[error("field {field} has unknown code {value:?}")]
+    UnknownCode {
+        /// Path of the field.
+        field: String,
+        /// The code found in the document.
+        value: String,
+    },
+    /// An edit named a list entry that does not exist.
+    #[error("index {index} is out of range for {field} (length {len})")]
+    IndexOutOfRange {
+        /// Path of the list, e.g. `"voice"`.
+        field: String,
+        /// The index asked for.
+        index: usize,
+        /// The length of the list.
+        len: usize,
+    },
+    /// A text edit reaches past the end of the text.
+    #[error("deleting {delete} at position {pos} is out of bounds for {field} (length {len})")]
+    TextRangeOutOfBounds {
+        /// Path of the text field.
+        field: String,
+        /// Where the edit starts, in the document's text units.
+        pos: usize,
+        /// How many units the edit deletes.
+        delete: usize,
+        /// The length of the text.
+        len: usize,
+    },
+    /// A scale answer outside 0 to 10.
+    #[error("scale value {value} is outside 0 to 10")]
+    ScaleOutOfRange {
+        /// The value that was refused.
+        value: u8,
+    },
+    /// A document can only be created in an empty automerge document.
+    #[error("cannot create a {document} document over existing content")]
+    DocumentNotEmpty {
+        /// The document type that was being created.
+        document: &'static str,
+    },
+    /// Automerge refused an operation, e.g. because an object id is stale.
+    #[error("automerge operation failed")]
+    Automerge(#[from] AutomergeError),
+}

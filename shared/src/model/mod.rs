@@ -1,0 +1,85 @@
+//! Doorstep's domain documents as automerge schemas with typed accessors.
+//!
+//! Each record is one automerge document with a fixed camelCase layout that
+//! the JavaScript (automerge-repo) client writes too. This module turns those
+//! documents into plain Rust values and back, by hand, without a derive
+//! layer, so the stored layout stays exactly as documented.
+//!
+//! # Layout
+//! - [`visit`]: the [`Visit`] document and its coded answers; reading.
+//! - [`visit_edit`]: [`create_visit`] and the typed edits the UI makes.
+//! - [`child`]: the [`Child`] document with its [`Placement`]; reading and writing.
+//! - [`problem`]: [`Problem`]s that stop a record being submitted.
+//! - [`conflict`]: answers two devices set differently, and settling them.
+//! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
+//! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
+//! - `read`, `write`: tolerant readers and checked writers used by the above.
+//!
+//! # Typical workflow
+//! ```
+//! use automerge::{transaction::Transactable, AutoCommit};
+//! use shared::model::{self, CalendarDate, NewVisit, TextField, Visit};
+//! use shared::sync::Timestamp;
+//!
+//! let mut doc = AutoCommit::new();
+//! let visit_date = CalendarDate::parse("2024-03-01").expect("a real date");
+//! let new_visit = NewVisit {
+//!     visit_id: "visit-1".into(),
+//!     child_id: "child-1".into(),
+//!     worker_id: "worker-1".into(),
+//!     visit_date,
+//!     created_at: Timestamp::from_millis(1_709_280_000_000),
+//! };
+//! model::create_visit(&mut doc, &new_visit)?;
+//! model::append_text(&mut doc, TextField::Purpose, "Six-weekly statutory visit")?;
+//! model::set_seen_alone(&mut doc, true)?;
+//! let visit = Visit::read(&doc)?;
+//! let problems = visit.problems_for_submission("2024-03-02");
+//! assert!(problems.iter().any(|problem| problem.field == "observations"));
+//! # Ok::<(), shared::model::ModelError>(())
+//! ```
+//!
+//! Reading is tolerant of how JavaScript writes values (strings as text
+//! objects, numbers as floats) and never panics: anything it cannot
+//! understand is a [`ModelError`] naming the field.
+
+pub mod child;
+mod coded;
+pub mod conflict;
+pub mod date;
+mod error;
+mod ownership;
+pub mod problem;
+mod read;
+pub mod visit;
+pub mod visit_edit;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+pub use child::{
+    CHILD_DOCUMENT_TYPE, CHILD_SCHEMA_VERSION, Child, NewChild, NewPlacement, Placement,
+    PlacementProvider, StatutoryBasis, create_child, set_placement,
+};
+pub use coded::Coded;
+pub use conflict::{
+    ConflictCandidate, FieldConflict, VisitScalarField, resolve_conflict, single_value_conflicts,
+};
+pub use date::{CalendarDate, is_leap_year};
+pub use error::ModelError;
+pub use ownership::visit_child_id;
+pub use problem::Problem;
+pub use visit::{
+    Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
+    VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,
+    VoiceEntry, VoiceTopic,
+};
+pub use visit_edit::{
+    ItemTextField, NewAction, NewVisit, TextField, add_action, add_person_present, add_voice_entry,
+    add_voice_topic, append_child_words, append_text, create_visit, remove_voice_topic,
+    set_action_due_date, set_action_status, set_announced, set_bedroom_seen, set_child_seen,
+    set_location, set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
+    set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
+    splice_child_words, splice_item_text, splice_text,
+};

@@ -1,0 +1,17 @@
+//! Which child a document belongs to, read cheaply and tolerantly (for access checks).
+
+use automerge::ReadDoc;
+
+use super::read::MapReader;
+use super::visit::VISIT_DOCUMENT_TYPE;
+
+/// The `childId` of a visit document, or `None` if the document is not (yet) a visit
+/// that names its child.
+pub fn visit_child_id(doc: &impl ReadDoc) -> Option<String> {
+    let root = MapReader::root(doc);
+    let kind = root.string("type").ok()??;
+    if kind != VISIT_DOCUMENT_TYPE {
+        return None;
+    }
+    root.string("childId").ok()?.filter(|id| !id.is_empty())
+}

@@ -1,0 +1,350 @@
+//! The visit document: one statutory (or other) visit to a child in care.
+//!
+//! A visit is one automerge document whose root map uses the camelCase keys
+//! below; the JavaScript client writes the same keys, so they are fixed.
+//! A missing key means "not answered yet": drafts are partial, and only
+//! [`Visit::problems_for_submission`](super::Visit::problems_for_submission)
+//! decides what must be filled in before a visit is submitted.
+//!
+//! | key | stored as |
+//! |---|---|
+//! | `schemaVersion`, `type` | `1`, `"visit"` |
+//! | `visitId`, `childId`, `workerId` | UUID strings |
+//! | `visitDate` | `"YYYY-MM-DD"` |
+//! | `visitKind`, `location`, `notAloneReason`, `bedroomSeen`, `status` | codes |
+//! | `announced`, `childSeen`, `seenAlone`, `welfareSafeguarded` | booleans |
+//! | `purpose`, `notAloneDetail`, `bedroomDetail`, `observations`, `analysis` | text |
+//! | `personsPresent`, `voice`, `actions` | lists of maps |
+//! | `createdAt` | milliseconds since the Unix epoch, device time |
+//!
+//! Narrative fields are automerge `Text` so that two people editing offline
+//! merge character by character; everything else is a single value, which
+//! automerge keeps as a conflict when two devices set it concurrently (see
+//! [`super::conflict`]).
+
+use automerge::ReadDoc;
+
+use super::ModelError;
+use super::coded::coded_enum;
+use super::read::MapReader;
+use crate::sync::Timestamp;
+
+/// The visit schema version this build reads and writes.
+pub const VISIT_SCHEMA_VERSION: u64 = 1;
+
+/// The root `type` of a visit document.
+pub const VISIT_DOCUMENT_TYPE: &str = "visit";
+
+/// A visit document read into plain Rust values.
+///
+/// Narrative text fields are `String`s that are empty when nothing has been
+/// written (a missing key and an empty text mean the same); all other
+/// answers are `None` until answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Visit {
+    /// This visit's id (UUID text).
+    pub visit_id: String,
+    /// The child visited (UUID text).
+    pub child_id: String,
+    /// The worker who visited (UUID text).
+    pub worker_id: String,
+    /// The date of the visit as stored; may not be a real date in a draft.
+    pub visit_date: Option<String>,
+    /// Why the visit happened.
+    pub visit_kind: Option<VisitKind>,
+    /// Where the child was seen.
+    pub location: Option<VisitLocation>,
+    /// Whether the carer knew about the visit in advance.
+    pub announced: Option<bool>,
+    /// The purpose of the visit.
+    pub purpose: String,
+    /// Everyone present besides the worker, with their role.
+    pub persons_present: Vec<PersonPresent>,
+    /// Whether the worker saw the child.
+    pub child_seen: Option<bool>,
+    /// Whether the worker spoke to the child in private (CPPCR reg 29).
+    pub seen_alone: Option<bool>,
+    /// Which reg 29 exception applied when the child was not seen alone.
+    pub not_alone_reason: Option<NotAloneReason>,
+    /// More about why the child was not seen alone.
+    pub not_alone_detail: String,
+    /// Whether the child's bedroom was seen.
+    pub bedroom_seen: Option<BedroomSeen>,
+    /// Why the bedroom was not seen, or what was seen.
+    pub bedroom_detail: String,
+    /// What the worker saw ("say what you see").
+    pub observations: String,
+    /// What the child said, one entry per thing said.
+    pub voice: Vec<VoiceEntry>,
+    /// The worker's own analysis, not just description.
+    pub analysis: String,
+    /// What was agreed to happen next.
+    pub actions: Vec<Action>,
+    /// Whether the child's welfare is adequately safeguarded and promoted by
+    /// the placement; `false` triggers a review of the case (CPPCR reg 30).
+    pub welfare_safeguarded: Option<bool>,
+    /// Where the record is in its life.
+    pub status: Option<VisitStatus>,
+    /// When the visit record was created, by the device's clock.
+    pub created_at: Option<Timestamp>,
+}
+
+/// A person at the visit other than the worker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonPresent {
+    /// Their name.
+    pub name: String,
+    /// Their role or relationship to the child, e.g. "foster carer".
+    pub role: String,
+}
+
+/// One thing the child said, kept apart from the worker's paraphrase.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoiceEntry {
+    /// This entry's id (UUID text).
+    pub entry_id: String,
+    /// The child's own words, verbatim.
+    pub words: String,
+    /// The worker's paraphrase, kept separate from the child's words.
+    pub paraphrase: String,
+    /// What the child talked about, without repeats.
+    pub topics: Vec<VoiceTopic>,
+    /// A 0 to 10 answer (e.g. "how safe do you feel"), `None` if not asked.
+    /// Kept as read so validation can report values outside 0 to 10.
+    pub scale: Option<i64>,
+    /// Whether the entry was read back to the child.
+    pub read_back: Option<bool>,
+}
+
+/// Something agreed at the visit, with who will do it and by when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    /// This action's id (UUID text).
+    pub action_id: String,
+    /// What will be done.
+    pub description: String,
+    /// What kind of person or body owns the action.
+    pub owner_type: Option<ActionOwnerType>,
+    /// Who owns the action.
+    pub owner_name: String,
+    /// When it is due, as stored; may not be a real date in a draft.
+    pub due_date: Option<String>,
+    /// Whether it is still open.
+    pub status: Option<ActionStatus>,
+}
+
+coded_enum! {
+    /// Why the visit happened (`visitKind`).
+    pub enum VisitKind {
+        /// A visit required by CPPCR reg 28.
+        Statutory = "statutory",
+        /// A visit the child or someone else asked for.
+        Requested = "requested",
+        /// A visit after a complaint.
+        PostComplaint = "postComplaint",
+        /// Any other visit.
+        Other = "other",
+    }
+}
+
+coded_enum! {
+    /// Where the child was seen (`location`).
+    pub enum VisitLocation {
+        /// Where the child lives.
+        Placement = "placement",
+        /// At school.
+        School = "school",
+        /// Somewhere else in the community.
+        Community = "community",
+        /// By video call.
+        Virtual = "virtual",
+    }
+}
+
+coded_enum! {
+    /// The CPPCR reg 29 exception that applied when the child was not seen
+    /// alone (`notAloneReason`).
+    pub enum NotAloneReason {
+        /// The child, of sufficient age and understanding, refused.
+        Refused = "refused",
+        /// The worker judged it inappropriate given the child's age or understanding.
+        Inappropriate = "inappropriate",
+        /// The worker was unable to.
+        Unable = "unable",
+    }
+}
+
+coded_enum! {
+    /// Whether the child's bedroom was seen (`bedroomSeen`).
+    pub enum BedroomSeen {
+        /// It was seen.
+        Yes = "yes",
+        /// It was not seen; `bedroomDetail` says why.
+        No = "no",
+        /// There was no bedroom to see, e.g. a visit at school.
+        NotApplicable = "notApplicable",
+    }
+}
+
+coded_enum! {
+    /// What a child's words were about (`topics`).
+    pub enum VoiceTopic {
+        /// Home and the people there.
+        Home = "home",
+        /// School or college.
+        School = "school",
+        /// Time with family.
+        FamilyTime = "familyTime",
+        /// Friends.
+        Friends = "friends",
+        /// Health.
+        Health = "health",
+        /// Feelings.
+        Feelings = "feelings",
+        /// Feeling safe.
+        Safety = "safety",
+        /// Hopes and plans.
+        HopesPlans = "hopesPlans",
+        /// Their social worker.
+        MySocialWorker = "mySocialWorker",
+    }
+}
+
+coded_enum! {
+    /// Who owns an action (`ownerType`).
+    pub enum ActionOwnerType {
+        /// The social worker.
+        Worker = "worker",
+        /// The carer.
+        Carer = "carer",
+        /// The child.
+        Child = "child",
+        /// Another agency, e.g. school or health.
+        OtherAgency = "otherAgency",
+    }
+}
+
+coded_enum! {
+    /// Whether an action is still to do (`status` of an action).
+    pub enum ActionStatus {
+        /// Still to do.
+        Open = "open",
+        /// Done.
+        Done = "done",
+        /// No longer needed.
+        Cancelled = "cancelled",
+    }
+}
+
+coded_enum! {
+    /// Where a visit record is in its life (`status`).
+    pub enum VisitStatus {
+        /// Still being written.
+        Draft = "draft",
+        /// Sent for management oversight.
+        Submitted = "submitted",
+    }
+}
+
+impl Visit {
+    /// Reads a visit document.
+    ///
+    /// # Errors
+    /// [`ModelError::WrongDocumentType`] if the root `type` is not `"visit"`,
+    /// [`ModelError::UnsupportedSchemaVersion`] if `schemaVersion` is not 1,
+    /// [`ModelError::MissingField`] if an id is missing, and
+    /// [`ModelError::WrongValueType`] or [`ModelError::UnknownCode`] naming the
+    /// field when a value cannot be understood.
+    pub fn read(doc: &impl ReadDoc) -> Result<Visit, ModelError> {
+        let root = MapReader::root(doc);
+        check_header(&root, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION)?;
+        Ok(Visit {
+            visit_id: root.required_string("visitId")?,
+            child_id: root.required_string("childId")?,
+            worker_id: root.required_string("workerId")?,
+            visit_date: root.string("visitDate")?,
+            visit_kind: root.code("visitKind")?,
+            location: root.code("location")?,
+            announced: root.bool("announced")?,
+            purpose: root.text("purpose")?,
+            persons_present: root
+                .maps("personsPresent")?
+                .iter()
+                .map(|person| {
+                    Ok(PersonPresent {
+                        name: person.text("name")?,
+                        role: person.text("role")?,
+                    })
+                })
+                .collect::<Result<_, ModelError>>()?,
+            child_seen: root.bool("childSeen")?,
+            seen_alone: root.bool("seenAlone")?,
+            not_alone_reason: root.code("notAloneReason")?,
+            not_alone_detail: root.text("notAloneDetail")?,
+            bedroom_seen: root.code("bedroomSeen")?,
+            bedroom_detail: root.text("bedroomDetail")?,
+            observations: root.text("observations")?,
+            voice: root
+                .maps("voice")?
+                .iter()
+                .map(read_voice_entry)
+                .collect::<Result<_, _>>()?,
+            analysis: root.text("analysis")?,
+            actions: root
+                .maps("actions")?
+                .iter()
+                .map(read_action)
+                .collect::<Result<_, _>>()?,
+            welfare_safeguarded: root.bool("welfareSafeguarded")?,
+            status: root.code("status")?,
+            created_at: root.timestamp("createdAt")?,
+        })
+    }
+}
+
+/// Checks the root `type` and `schemaVersion` shared by every document.
+pub(crate) fn check_header<D: ReadDoc>(
+    root: &MapReader<'_, D>,
+    expected: &'static str,
+    supported: u64,
+) -> Result<(), ModelError> {
+    let found = root.string("type")?;
+    if found.as_deref() != Some(expected) {
+        return Err(ModelError::WrongDocumentType { expected, found });
+    }
+    let version = root
+        .int("schemaVersion")?
+        .ok_or_else(|| ModelError::MissingField {
+            field: "schemaVersion".to_owned(),
+        })?;
+    if u64::try_from(version).ok() != Some(supported) {
+        return Err(ModelError::UnsupportedSchemaVersion {
+            document: expected,
+            found: version,
+            supported,
+        });
+    }
+    Ok(())
+}
+
+fn read_voice_entry<D: ReadDoc>(entry: &MapReader<'_, D>) -> Result<VoiceEntry, ModelError> {
+    Ok(VoiceEntry {
+        entry_id: entry.required_string("entryId")?,
+        words: entry.text("words")?,
+        paraphrase: entry.text("paraphrase")?,
+        topics: entry.codes("topics")?,
+        scale: entry.int("scale")?,
+        read_back: entry.bool("readBack")?,
+    })
+}
+
+fn read_action<D: ReadDoc>(action: &MapReader<'_, D>) -> Result<Action, ModelError> {
+    Ok(Action {
+        action_id: action.required_string("actionId")?,
+        description: action.text("description")?,
+        owner_type: action.code("ownerType")?,
+        owner_name: action.text("ownerName")?,
+        due_date: action.string("dueDate")?,
+        status: action.code("status")?,
+    })
+}

@@ -1,0 +1,482 @@
+//! Typed edits to a visit document, used by the UI and by tests.
+//!
+//! Every function takes any automerge [`Transactable`], so it works inside a
+//! manual `Transaction` or on an `AutoCommit`. Single answers are written
+//! with a plain `put`, which also settles any concurrent conflict on that key.
+//! Narrative text is edited by splicing, so concurrent edits merge character
+//! by character; positions count the document's text units (Unicode code
+//! points by default).
+//!
+//! List entries (`voice`, `actions`, `personsPresent`) are addressed by index.
+//! An index is only meaningful against the document state it was read from:
+//! look it up and use it in the same transaction.
+
+use automerge::transaction::Transactable;
+use automerge::{ObjId, ObjType, ROOT, ScalarValue};
+
+use super::read::string_value;
+use super::visit::{VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION};
+use super::write::{
+    ensure_empty, object_at, push_root_list_entry, root_list_entry, splice_checked,
+};
+use super::{
+    ActionOwnerType, ActionStatus, BedroomSeen, CalendarDate, Coded, ModelError, NotAloneReason,
+    VisitKind, VisitLocation, VisitStatus, VoiceTopic,
+};
+use crate::sync::Timestamp;
+
+/// What is known when a visit record is started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    /// The new visit's id (UUID text, made on the device).
+    pub visit_id: String,
+    /// The child visited (UUID text).
+    pub child_id: String,
+    /// The worker visiting (UUID text).
+    pub worker_id: String,
+    /// The date of the visit.
+    pub visit_date: CalendarDate,
+    /// Now, by the device's clock.
+    pub created_at: Timestamp,
+}
+
+/// An action agreed at the visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAction {
+    /// The new action's id (UUID text, made on the device).
+    pub action_id: String,
+    /// What will be done.
+    pub description: String,
+    /// What kind of person or body owns it, if decided.
+    pub owner_type: Option<ActionOwnerType>,
+    /// Who owns it.
+    pub owner_name: String,
+    /// When it is due, if decided.
+    pub due_date: Option<CalendarDate>,
+}
+
+/// The narrative text fields at the root of a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TextField {
+    /// `purpose`: the purpose of the visit.
+    Purpose,
+    /// `observations`: what the worker saw.
+    Observations,
+    /// `analysis`: the worker's analysis.
+    Analysis,
+    /// `notAloneDetail`: more about why the child was not seen alone.
+    NotAloneDetail,
+    /// `bedroomDetail`: about the child's bedroom.
+    BedroomDetail,
+}
+
+impl TextField {
+    /// Every root text field.
+    pub const ALL: [TextField; 5] = [
+        Self::Purpose,
+        Self::Observations,
+        Self::Analysis,
+        Self::NotAloneDetail,
+        Self::BedroomDetail,
+    ];
+
+    /// The document key, e.g. `"notAloneDetail"`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Purpose => "purpose",
+            Self::Observations => "observations",
+            Self::Analysis => "analysis",
+            Self::NotAloneDetail => "notAloneDetail",
+            Self::BedroomDetail => "bedroomDetail",
+        }
+    }
+}
+
+/// The narrative text fields inside list entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ItemTextField {
+    /// `voice[i].words`: the child's own words.
+    ChildWords,
+    /// `voice[i].paraphrase`: the worker's paraphrase.
+    Paraphrase,
+    /// `personsPresent[i].name`.
+    PersonName,
+    /// `personsPresent[i].role`.
+    PersonRole,
+    /// `actions[i].description`.
+    ActionDescription,
+    /// `actions[i].ownerName`.
+    ActionOwnerName,
+}
+
+impl ItemTextField {
+    /// The root list key and the entry key, e.g. `("voice", "words")`.
+    pub fn keys(self) -> (&'static str, &'static str) {
+        match self {
+            Self::ChildWords => ("voice", "words"),
+            Self::Paraphrase => ("voice", "paraphrase"),
+            Self::PersonName => ("personsPresent", "name"),
+            Self::PersonRole => ("personsPresent", "role"),
+            Self::ActionDescription => ("actions", "description"),
+            Self::ActionOwnerName => ("actions", "ownerName"),
+        }
+    }
+}
+
+/// Starts a visit record in an empty document: header, ids, date, creation
+/// time and status draft, plus every text and list (empty) so that no two
+/// devices ever create the same object concurrently.
+///
+/// # Errors
+/// [`ModelError::DocumentNotEmpty`] if the document already has content.
+pub fn create_visit(tx: &mut impl Transactable, visit: &NewVisit) -> Result<(), ModelError> {
+    ensure_empty(tx, VISIT_DOCUMENT_TYPE)?;
+    // Written as a signed int, as JavaScript writes numbers (a uint reads there as BigInt).
+    tx.put(ROOT, "schemaVersion", VISIT_SCHEMA_VERSION as i64)?;
+    tx.put(ROOT, "type", VISIT_DOCUMENT_TYPE)?;
+    tx.put(ROOT, "visitId", visit.visit_id.as_str())?;
+    tx.put(ROOT, "childId", visit.child_id.as_str())?;
+    tx.put(ROOT, "workerId", visit.worker_id.as_str())?;
+    tx.put(ROOT, "visitDate", visit.visit_date.to_string())?;
+    tx.put(ROOT, "createdAt", millis_value(visit.created_at))?;
+    tx.put(ROOT, "status", VisitStatus::Draft.code())?;
+    for field in TextField::ALL {
+        tx.put_object(ROOT, field.key(), ObjType::Text)?;
+    }
+    for list in ["personsPresent", "voice", "actions"] {
+        tx.put_object(ROOT, list, ObjType::List)?;
+    }
+    Ok(())
+}
+
+/// The value stored for a point in time: an `Int` of milliseconds, like a
+/// JavaScript number.
+pub(crate) fn millis_value(time: Timestamp) -> ScalarValue {
+    ScalarValue::Int(i64::try_from(time.as_millis()).unwrap_or(i64::MAX))
+}
+
+macro_rules! root_setters {
+    ($( $(#[$doc:meta])* $name:ident($type:ty) => $key:literal, $to_value:expr; )+) => {
+        $(
+            $(#[$doc])*
+            ///
+            /// # Errors
+            /// [`ModelError::Automerge`] if automerge refuses the write.
+            pub fn $name(tx: &mut impl Transactable, value: $type) -> Result<(), ModelError> {
+                let to_value: fn($type) -> ScalarValue = $to_value;
+                Ok(tx.put(ROOT, $key, to_value(value))?)
+            }
+        )+
+    };
+}
+
+root_setters! {
+    /// Sets `visitDate`.
+    set_visit_date(CalendarDate) => "visitDate", |date| date.to_string().into();
+    /// Sets `visitKind`.
+    set_visit_kind(VisitKind) => "visitKind", |kind| kind.code().into();
+    /// Sets `location`.
+    set_location(VisitLocation) => "location", |location| location.code().into();
+    /// Sets `announced`.
+    set_announced(bool) => "announced", ScalarValue::Boolean;
+    /// Sets `childSeen`.
+    set_child_seen(bool) => "childSeen", ScalarValue::Boolean;
+    /// Sets `seenAlone`.
+    set_seen_alone(bool) => "seenAlone", ScalarValue::Boolean;
+    /// Sets `notAloneReason`.
+    set_not_alone_reason(NotAloneReason) => "notAloneReason", |reason| reason.code().into();
+    /// Sets `bedroomSeen`.
+    set_bedroom_seen(BedroomSeen) => "bedroomSeen", |seen| seen.code().into();
+    /// Sets `welfareSafeguarded`.
+    set_welfare_safeguarded(bool) => "welfareSafeguarded", ScalarValue::Boolean;
+    /// Sets `status`. This does not validate; call
+    /// [`Visit::problems_for_submission`](super::Visit::problems_for_submission) first.
+    set_status(VisitStatus) => "status", |status| status.code().into();
+}
+
+/// Replaces `delete` text units at `pos` of a root text field with `insert`.
+///
+/// # Errors
+/// [`ModelError::TextRangeOutOfBounds`] if the range passes the end of the
+/// text, [`ModelError::WrongValueType`] if the field holds something other
+/// than text.
+pub fn splice_text(
+    tx: &mut impl Transactable,
+    field: TextField,
+    pos: usize,
+    delete: usize,
+    insert: &str,
+) -> Result<(), ModelError> {
+    let path = || field.key().to_owned();
+    let text = object_at(tx, &ROOT, field.key(), ObjType::Text, path)?;
+    splice_checked(tx, &text, path, pos, delete, insert)
+}
+
+/// Adds `insert` at the end of a root text field.
+///
+/// # Errors
+/// As [`splice_text`].
+pub fn append_text(
+    tx: &mut impl Transactable,
+    field: TextField,
+    insert: &str,
+) -> Result<(), ModelError> {
+    let text = object_at(tx, &ROOT, field.key(), ObjType::Text, || {
+        field.key().to_owned()
+    })?;
+    let end = tx.length(&text);
+    splice_checked(tx, &text, || field.key().to_owned(), end, 0, insert)
+}
+
+/// Replaces `delete` text units at `pos` of a text inside list entry `index`.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry,
+/// [`ModelError::TextRangeOutOfBounds`] if the range passes the end of the text.
+pub fn splice_item_text(
+    tx: &mut impl Transactable,
+    field: ItemTextField,
+    index: usize,
+    pos: usize,
+    delete: usize,
+    insert: &str,
+) -> Result<(), ModelError> {
+    let (text, path) = item_text(tx, field, index)?;
+    splice_checked(tx, &text, || path, pos, delete, insert)
+}
+
+/// Adds `words` at the end of what the child said in voice entry `index`.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn append_child_words(
+    tx: &mut impl Transactable,
+    index: usize,
+    words: &str,
+) -> Result<(), ModelError> {
+    let (text, path) = item_text(tx, ItemTextField::ChildWords, index)?;
+    let end = tx.length(&text);
+    splice_checked(tx, &text, || path, end, 0, words)
+}
+
+/// Edits what the child said in voice entry `index`.
+///
+/// # Errors
+/// As [`splice_item_text`].
+pub fn splice_child_words(
+    tx: &mut impl Transactable,
+    index: usize,
+    pos: usize,
+    delete: usize,
+    insert: &str,
+) -> Result<(), ModelError> {
+    splice_item_text(tx, ItemTextField::ChildWords, index, pos, delete, insert)
+}
+
+/// Makes the worker's paraphrase in voice entry `index` read `paraphrase`,
+/// writing only the difference so concurrent edits still merge.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn set_paraphrase(
+    tx: &mut impl Transactable,
+    index: usize,
+    paraphrase: &str,
+) -> Result<(), ModelError> {
+    let (text, _) = item_text(tx, ItemTextField::Paraphrase, index)?;
+    Ok(tx.update_text(&text, paraphrase)?)
+}
+
+/// Adds a person present at the visit and returns their index.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `personsPresent` is not a list.
+pub fn add_person_present(
+    tx: &mut impl Transactable,
+    name: &str,
+    role: &str,
+) -> Result<usize, ModelError> {
+    let (person, index) = push_root_list_entry(tx, "personsPresent")?;
+    put_text(tx, &person, "name", name)?;
+    put_text(tx, &person, "role", role)?;
+    Ok(index)
+}
+
+/// Adds an empty voice entry (words, paraphrase and topics, with scale and
+/// read-back not yet answered) and returns its index.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `voice` is not a list.
+pub fn add_voice_entry(tx: &mut impl Transactable, entry_id: &str) -> Result<usize, ModelError> {
+    let (entry, index) = push_root_list_entry(tx, "voice")?;
+    tx.put(&entry, "entryId", entry_id)?;
+    put_text(tx, &entry, "words", "")?;
+    put_text(tx, &entry, "paraphrase", "")?;
+    tx.put_object(&entry, "topics", ObjType::List)?;
+    Ok(index)
+}
+
+/// Adds `topic` to voice entry `index` unless it is already there.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn add_voice_topic(
+    tx: &mut impl Transactable,
+    index: usize,
+    topic: VoiceTopic,
+) -> Result<(), ModelError> {
+    let (topics, positions) = topic_positions(tx, index, topic)?;
+    if positions.is_empty() {
+        let end = tx.length(&topics);
+        tx.insert(&topics, end, topic.code())?;
+    }
+    Ok(())
+}
+
+/// Removes `topic` from voice entry `index` (every copy, should two devices
+/// have added it concurrently).
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn remove_voice_topic(
+    tx: &mut impl Transactable,
+    index: usize,
+    topic: VoiceTopic,
+) -> Result<(), ModelError> {
+    let (topics, positions) = topic_positions(tx, index, topic)?;
+    for position in positions.into_iter().rev() {
+        tx.delete(&topics, position)?;
+    }
+    Ok(())
+}
+
+/// Sets the 0 to 10 scale answer of voice entry `index`; `None` removes it
+/// (the question was not asked).
+///
+/// # Errors
+/// [`ModelError::ScaleOutOfRange`] above 10, [`ModelError::IndexOutOfRange`]
+/// if there is no such entry.
+pub fn set_voice_scale(
+    tx: &mut impl Transactable,
+    index: usize,
+    scale: Option<u8>,
+) -> Result<(), ModelError> {
+    if let Some(value) = scale.filter(|value| *value > 10) {
+        return Err(ModelError::ScaleOutOfRange { value });
+    }
+    let entry = root_list_entry(tx, "voice", index)?;
+    match scale {
+        Some(value) => tx.put(&entry, "scale", i64::from(value))?,
+        None if tx.get(&entry, "scale")?.is_some() => tx.delete(&entry, "scale")?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// Records whether voice entry `index` was read back to the child.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn set_voice_read_back(
+    tx: &mut impl Transactable,
+    index: usize,
+    read_back: bool,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "voice", index)?;
+    Ok(tx.put(&entry, "readBack", read_back)?)
+}
+
+/// Adds an open action and returns its index.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `actions` is not a list.
+pub fn add_action(tx: &mut impl Transactable, action: &NewAction) -> Result<usize, ModelError> {
+    let (entry, index) = push_root_list_entry(tx, "actions")?;
+    tx.put(&entry, "actionId", action.action_id.as_str())?;
+    put_text(tx, &entry, "description", &action.description)?;
+    if let Some(owner_type) = action.owner_type {
+        tx.put(&entry, "ownerType", owner_type.code())?;
+    }
+    put_text(tx, &entry, "ownerName", &action.owner_name)?;
+    if let Some(due_date) = action.due_date {
+        tx.put(&entry, "dueDate", due_date.to_string())?;
+    }
+    tx.put(&entry, "status", ActionStatus::Open.code())?;
+    Ok(index)
+}
+
+/// Sets the status of action `index`.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_status(
+    tx: &mut impl Transactable,
+    index: usize,
+    status: ActionStatus,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    Ok(tx.put(&entry, "status", status.code())?)
+}
+
+/// Sets the due date of action `index`.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_due_date(
+    tx: &mut impl Transactable,
+    index: usize,
+    due: CalendarDate,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    Ok(tx.put(&entry, "dueDate", due.to_string())?)
+}
+
+/// Puts a new text object holding `initial` at `key` of `map`.
+pub(crate) fn put_text(
+    tx: &mut impl Transactable,
+    map: &ObjId,
+    key: &str,
+    initial: &str,
+) -> Result<(), ModelError> {
+    let text = tx.put_object(map, key, ObjType::Text)?;
+    if !initial.is_empty() {
+        tx.splice_text(&text, 0, 0, initial)?;
+    }
+    Ok(())
+}
+
+/// The text object of `field` in list entry `index`, with its path.
+fn item_text(
+    tx: &mut impl Transactable,
+    field: ItemTextField,
+    index: usize,
+) -> Result<(ObjId, String), ModelError> {
+    let (list_key, key) = field.keys();
+    let entry = root_list_entry(tx, list_key, index)?;
+    let path = format!("{list_key}[{index}].{key}");
+    let text = object_at(tx, &entry, key, ObjType::Text, || path.clone())?;
+    Ok((text, path))
+}
+
+/// The topics list of voice entry `index` and the positions holding `topic`.
+fn topic_positions(
+    tx: &mut impl Transactable,
+    index: usize,
+    topic: VoiceTopic,
+) -> Result<(ObjId, Vec<usize>), ModelError> {
+    let entry = root_list_entry(tx, "voice", index)?;
+    let topics = object_at(tx, &entry, "topics", ObjType::List, || {
+        format!("voice[{index}].topics")
+    })?;
+    let mut positions = Vec::new();
+    for position in 0..tx.length(&topics) {
+        // A value that is not a string is never this topic, so it is skipped.
+        let is_topic = tx.get(&topics, position)?.is_some_and(|(value, id)| {
+            string_value(tx, &value, &id, String::new).is_ok_and(|code| code == topic.code())
+        });
+        if is_topic {
+            positions.push(position);
+        }
+    }
+    Ok((topics, positions))
+}

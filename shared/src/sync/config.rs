@@ -1,0 +1,51 @@
+//! How one sync core behaves: who it is and what it shares.
+
+use std::time::Duration;
+
+use crate::PeerId;
+
+/// Settings of a [`super::SyncCore`], fixed at construction.
+#[derive(Debug, Clone)]
+pub struct CoreConfig {
+    /// Our peer id on the wire.
+    pub local_peer: PeerId,
+    /// Our storage id, sent in `peer`/`join` metadata when we persist documents.
+    pub storage_id: Option<String>,
+    /// Whether to start syncing every loaded document with every peer unasked.
+    /// A client sets this (it pushes its work to the server); the server must not,
+    /// because it may only send a document to a peer that asked for it.
+    pub announce_documents: bool,
+    /// How long a document nobody is syncing stays in memory before it is unloaded.
+    pub idle_unload_after: Duration,
+    /// After this many appended change chunks a document is compacted into one snapshot.
+    pub compact_after_chunks: usize,
+    /// Whether every sync message is checked against the connection's [`super::AccessGrant`].
+    /// The server sets this; a client trusts the server it dialled.
+    pub enforce_access: bool,
+}
+
+impl CoreConfig {
+    /// Settings for a server: announce nothing, enforce access, unload after 30 s idle.
+    pub fn server(local_peer: PeerId, storage_id: String) -> Self {
+        Self {
+            local_peer,
+            storage_id: Some(storage_id),
+            announce_documents: false,
+            idle_unload_after: Duration::from_secs(30),
+            compact_after_chunks: 32,
+            enforce_access: true,
+        }
+    }
+
+    /// Settings for a client: announce every document to the server it dials.
+    pub fn client(local_peer: PeerId) -> Self {
+        Self {
+            local_peer,
+            storage_id: None,
+            announce_documents: true,
+            idle_unload_after: Duration::MAX,
+            compact_after_chunks: 32,
+            enforce_access: false,
+        }
+    }
+}

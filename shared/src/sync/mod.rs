@@ -1,0 +1,46 @@
+//! The sans-IO sync core: automerge-repo's protocol as a state machine.
+//!
+//! Events go in ([`Event`]): a connection opened, bytes from a peer, a storage task
+//! finished, a tick with the current time. Effects come out ([`Effects`]): messages
+//! to send, storage tasks to run, connections to close. The core never reads the
+//! clock, sleeps, spawns or touches a socket, so the tokio server and the browser
+//! client drive the same logic.
+//!
+//! **Architecture Invariant:** the core never puts into an outgoing sync message heads
+//! that it has not made durable: after a peer's changes are applied, replies for that
+//! document wait until the storage task appending those changes has completed.
+//!
+//! **Architecture Invariant:** with `enforce_access`, no sync message reaches or leaves a
+//! document unless the connection's [`AccessGrant`] allows it; a refusal looks exactly like
+//! a document that does not exist (`doc-unavailable`), and a new document is stored only
+//! once it names a child its author may create records for.
+//!
+//! **Architecture Invariant:** the core never sends a document to a peer that did not
+//! ask for it, unless it was configured to announce its documents (a client does, the
+//! server does not).
+
+mod access;
+mod config;
+mod connection;
+mod core;
+mod document;
+mod effects;
+mod event;
+mod storage_task;
+mod sync_error;
+mod timestamp;
+
+pub use access::{Access, AccessEvent, AccessGrant, AccessKind, DenialReason};
+pub use config::CoreConfig;
+pub use connection::{ConnectionId, Direction};
+pub use core::{CoreStats, DocumentStatus, SyncCore};
+pub use effects::{CloseReason, Effects};
+pub use event::Event;
+pub use storage_task::{
+    DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, TaskId,
+};
+pub use sync_error::SyncError;
+pub use timestamp::Timestamp;
+
+#[cfg(test)]
+mod tests;
