@@ -1,0 +1,44 @@
+//! The server's settings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything [`crate::run`] needs besides the listener.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where the SQLite database lives.
+    pub data_dir: PathBuf,
+    /// Largest WebSocket frame accepted; bigger frames get a protocol error.
+    pub max_frame_bytes: usize,
+    /// How long a document nobody syncs stays in memory.
+    pub idle_unload_after: Duration,
+    /// How often the hub is ticked (idle unloading, directory changes).
+    pub tick_every: Duration,
+    /// Serve HTTPS with this certificate and key; `None` serves plain HTTP (behind a proxy).
+    pub tls: Option<TlsFiles>,
+    /// A TLS-terminating proxy is in front: mark cookies `Secure` and send HSTS.
+    pub behind_tls_proxy: bool,
+}
+
+/// PEM files for serving TLS directly.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// Certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Private key (PEM).
+    pub key: PathBuf,
+}
+
+impl ServerConfig {
+    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            max_frame_bytes: 8 * 1024 * 1024,
+            idle_unload_after: Duration::from_secs(30),
+            tick_every: Duration::from_secs(1),
+            tls: None,
+            behind_tls_proxy: false,
+        }
+    }
+}

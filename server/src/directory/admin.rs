@@ -1,0 +1,458 @@
+//! Administration of the directory: teams, accounts, children, allocations, devices.
+//!
+//! Every change writes an audit row in the same transaction (actor `admin-cli` unless
+//! given). Errors are [`AdminError`]s an administrator can act on.
+
+use automerge::Automerge;
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::DocumentId;
+use shared::model::{self, NewChild};
+
+use super::audit::{AuditEntry, Outcome, append_audit};
+use super::{Role, hash_password};
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Why an administrative change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No team by that name.
+    #[error("no team named {0:?}")]
+    NoSuchTeam(String),
+    /// No account by that username.
+    #[error("no user named {0:?}")]
+    NoSuchUser(String),
+    /// No child with that case reference.
+    #[error("no child with reference {0:?}")]
+    NoSuchChild(String),
+    /// No device with that id.
+    #[error("no device {0:?}")]
+    NoSuchDevice(String),
+    /// The name is taken.
+    #[error("{0} already exists")]
+    AlreadyExists(String),
+    /// The password is too short.
+    #[error("password must have at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    /// Only social workers hold allocations.
+    #[error("{0} is not a social worker, so cannot hold a caseload")]
+    NotASocialWorker(String),
+    /// The child is already with that worker.
+    #[error("child {child} is already allocated to {worker}")]
+    AlreadyAllocated {
+        /// Case reference.
+        child: String,
+        /// Username.
+        worker: String,
+    },
+    /// The child is not with that worker.
+    #[error("child {child} is not allocated to {worker}")]
+    NotAllocated {
+        /// Case reference.
+        child: String,
+        /// Username.
+        worker: String,
+    },
+    /// The child document could not be made.
+    #[error("child record: {0}")]
+    Model(#[from] model::ModelError),
+    /// Hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The database failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+fn audit_admin(
+    conn: &Connection,
+    action: &str,
+    child_id: Option<i64>,
+    detail: String,
+) -> rusqlite::Result<()> {
+    append_audit(
+        conn,
+        &AuditEntry {
+            at: now_ms(),
+            actor_worker_id: None,
+            actor: Some("admin-cli".into()),
+            device_id: None,
+            action: action.into(),
+            outcome: Outcome::Allowed,
+            document_id: None,
+            child_id,
+            detail: Some(detail),
+        },
+    )
+}
+
+/// Adds a team; returns its id.
+///
+/// # Errors
+/// [`AdminError::AlreadyExists`] if the name is taken.
+pub fn add_team(conn: &mut Connection, name: &str) -> Result<i64, AdminError> {
+    let tx = conn.transaction()?;
+    let exists: Option<i64> = tx
+        .query_row("SELECT team_id FROM teams WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if exists.is_some() {
+        return Err(AdminError::AlreadyExists(format!("team {name:?}")));
+    }
+    tx.execute(
+        "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
+        params![name, now_ms()],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit_admin(&tx, "team-add", None, format!("team {name}"))?;
+    tx.commit()?;
+    Ok(id)
+}
+
+fn team_id(conn: &Connection, name: &str) -> Result<i64, AdminError> {
+    conn.query_row("SELECT team_id FROM teams WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| AdminError::NoSuchTeam(name.into()))
+}
+
+/// A new account.
+#[derive(Debug, Clone)]
+pub struct NewUser<'a> {
+    /// Sign-in name.
+    pub username: &'a str,
+    /// Name shown to people.
+    pub display_name: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Team name (needed for social workers and managers).
+    pub team: Option<&'a str>,
+    /// Password (hashed with argon2id; never stored).
+    pub password: &'a str,
+}
+
+/// Adds an account; returns its id.
+///
+/// # Errors
+/// [`AdminError::WeakPassword`], [`AdminError::NoSuchTeam`], [`AdminError::AlreadyExists`].
+pub fn add_user(conn: &mut Connection, user: &NewUser<'_>) -> Result<i64, AdminError> {
+    if user.password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AdminError::WeakPassword);
+    }
+    let tx = conn.transaction()?;
+    let team = user.team.map(|name| team_id(&tx, name)).transpose()?;
+    let taken: Option<i64> = tx
+        .query_row(
+            "SELECT worker_id FROM workers WHERE username = ?1",
+            [user.username],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if taken.is_some() {
+        return Err(AdminError::AlreadyExists(format!(
+            "username {:?}",
+            user.username
+        )));
+    }
+    let hash = hash_password(user.password).map_err(|e| AdminError::Hash(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO workers (username, display_name, role, team_id, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            user.username,
+            user.display_name,
+            user.role.code(),
+            team,
+            hash,
+            now_ms()
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    audit_admin(
+        &tx,
+        "user-add",
+        None,
+        format!("{} as {}", user.username, user.role.code()),
+    )?;
+    tx.commit()?;
+    Ok(id)
+}
+
+/// Replaces a user's password and ends their sessions (they sign in again).
+///
+/// # Errors
+/// [`AdminError::WeakPassword`], [`AdminError::NoSuchUser`].
+pub fn set_password(
+    conn: &mut Connection,
+    username: &str,
+    password: &str,
+) -> Result<(), AdminError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(AdminError::WeakPassword);
+    }
+    let hash = hash_password(password).map_err(|e| AdminError::Hash(e.to_string()))?;
+    let tx = conn.transaction()?;
+    let (worker, _) = worker_row(&tx, username)?;
+    tx.execute(
+        "UPDATE workers SET password_hash = ?2 WHERE worker_id = ?1",
+        params![worker, hash],
+    )?;
+    tx.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE worker_id = ?1 AND revoked_at IS NULL",
+        params![worker, now_ms()],
+    )?;
+    audit_admin(&tx, "password-set", None, format!("for {username}"))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records that the audit trail of a child was exported.
+///
+/// # Errors
+/// [`AdminError::NoSuchChild`] or the SQLite error.
+pub fn record_audit_export(conn: &Connection, child_ref: &str) -> Result<(), AdminError> {
+    let child = child_row(conn, child_ref)?;
+    audit_admin(
+        conn,
+        "audit-export",
+        Some(child),
+        format!("child {child_ref}"),
+    )?;
+    Ok(())
+}
+
+/// Adds a child: its directory row and its Automerge child document with its placement
+/// (stored as a snapshot and indexed). Returns the child document's id.
+///
+/// # Errors
+/// [`AdminError::NoSuchTeam`], [`AdminError::AlreadyExists`], or a model error.
+pub fn add_child(
+    conn: &mut Connection,
+    team: &str,
+    child: &NewChild,
+) -> Result<DocumentId, AdminError> {
+    let tx = conn.transaction()?;
+    let document = insert_child(&tx, team, child)?;
+    tx.commit()?;
+    Ok(document)
+}
+
+/// [`add_child`] inside the caller's transaction.
+pub(crate) fn insert_child(
+    tx: &Connection,
+    team: &str,
+    child: &NewChild,
+) -> Result<DocumentId, AdminError> {
+    let team = team_id(tx, team)?;
+    let exists: Option<i64> = tx
+        .query_row(
+            "SELECT child_id FROM children WHERE child_ref = ?1",
+            [&child.child_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if exists.is_some() {
+        return Err(AdminError::AlreadyExists(format!(
+            "child {:?}",
+            child.child_id
+        )));
+    }
+    let mut doc = Automerge::new();
+    let mut edit = doc.transaction();
+    model::create_child(&mut edit, child)?;
+    edit.commit();
+    let document = new_document_id();
+    tx.execute(
+        "INSERT INTO children (child_ref, team_id, document_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![child.child_id, team, document.as_bytes().as_slice(), now_ms()],
+    )?;
+    let child_row = tx.last_insert_rowid();
+    store_document(tx, document, child_row, "child", &doc)?;
+    audit_admin(
+        tx,
+        "child-add",
+        Some(child_row),
+        format!("child {}", child.child_id),
+    )?;
+    Ok(document)
+}
+
+/// A fresh random document id, as automerge-repo makes them.
+pub(crate) fn new_document_id() -> DocumentId {
+    let mut id_bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut id_bytes);
+    DocumentId::from_bytes(id_bytes)
+}
+
+/// Stores a whole document as one snapshot chunk and indexes it under a child.
+///
+/// # Errors
+/// The SQLite error.
+pub fn store_document(
+    conn: &Connection,
+    document: DocumentId,
+    child_row: i64,
+    kind: &str,
+    doc: &Automerge,
+) -> rusqlite::Result<()> {
+    let now = now_ms();
+    conn.execute(
+        "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
+        params![document.as_bytes().as_slice(), doc.save(), now],
+    )?;
+    conn.execute(
+        "INSERT INTO child_documents (document_id, child_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![document.as_bytes().as_slice(), child_row, kind, now],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn child_row(conn: &Connection, child_ref: &str) -> Result<i64, AdminError> {
+    conn.query_row(
+        "SELECT child_id FROM children WHERE child_ref = ?1",
+        [child_ref],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| AdminError::NoSuchChild(child_ref.into()))
+}
+
+fn worker_row(conn: &Connection, username: &str) -> Result<(i64, Role), AdminError> {
+    conn.query_row(
+        "SELECT worker_id, role FROM workers WHERE username = ?1",
+        [username],
+        |r| Ok((r.get(0)?, r.get::<_, String>(1)?)),
+    )
+    .optional()?
+    .map(|(id, role)| (id, Role::from_code(&role).unwrap_or(Role::Admin)))
+    .ok_or_else(|| AdminError::NoSuchUser(username.into()))
+}
+
+/// Allocates a child to a social worker (from now).
+///
+/// # Errors
+/// Unknown child or user, not a social worker, or already allocated.
+pub fn allocate(conn: &mut Connection, child_ref: &str, username: &str) -> Result<(), AdminError> {
+    let tx = conn.transaction()?;
+    insert_allocation(&tx, child_ref, username)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// [`allocate`] inside the caller's transaction.
+pub(crate) fn insert_allocation(
+    tx: &Connection,
+    child_ref: &str,
+    username: &str,
+) -> Result<(), AdminError> {
+    let child = child_row(tx, child_ref)?;
+    let (worker, role) = worker_row(tx, username)?;
+    if role != Role::SocialWorker {
+        return Err(AdminError::NotASocialWorker(username.into()));
+    }
+    let current: Option<i64> = tx
+        .query_row(
+            "SELECT allocation_id FROM allocations WHERE child_id = ?1 AND worker_id = ?2 AND ended_at IS NULL",
+            params![child, worker],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if current.is_some() {
+        return Err(AdminError::AlreadyAllocated {
+            child: child_ref.into(),
+            worker: username.into(),
+        });
+    }
+    tx.execute(
+        "INSERT INTO allocations (child_id, worker_id, started_at) VALUES (?1, ?2, ?3)",
+        params![child, worker, now_ms()],
+    )?;
+    audit_admin(tx, "allocate", Some(child), format!("to {username}"))?;
+    Ok(())
+}
+
+/// Ends a child's allocation to a worker (from now).
+///
+/// # Errors
+/// Unknown child or user, or not allocated.
+pub fn deallocate(
+    conn: &mut Connection,
+    child_ref: &str,
+    username: &str,
+) -> Result<(), AdminError> {
+    let tx = conn.transaction()?;
+    let child = child_row(&tx, child_ref)?;
+    let (worker, _) = worker_row(&tx, username)?;
+    let ended = tx.execute(
+        "UPDATE allocations SET ended_at = ?3 WHERE child_id = ?1 AND worker_id = ?2 AND ended_at IS NULL",
+        params![child, worker, now_ms()],
+    )?;
+    if ended == 0 {
+        return Err(AdminError::NotAllocated {
+            child: child_ref.into(),
+            worker: username.into(),
+        });
+    }
+    audit_admin(&tx, "deallocate", Some(child), format!("from {username}"))?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Revokes a device: its sessions end, and it is told to wipe on its next connection.
+///
+/// # Errors
+/// [`AdminError::NoSuchDevice`].
+pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), AdminError> {
+    let tx = conn.transaction()?;
+    let now = now_ms();
+    let revoked = tx.execute(
+        "UPDATE devices SET revoked_at = ?2, wipe_requested = 1 WHERE device_id = ?1 AND revoked_at IS NULL",
+        params![device_id, now],
+    )?;
+    if revoked == 0 {
+        return Err(AdminError::NoSuchDevice(device_id.into()));
+    }
+    tx.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+        params![device_id, now],
+    )?;
+    append_audit(
+        &tx,
+        &AuditEntry {
+            at: now,
+            actor_worker_id: None,
+            actor: Some("admin-cli".into()),
+            device_id: Some(device_id.into()),
+            action: "device-revoke".into(),
+            outcome: Outcome::Allowed,
+            document_id: None,
+            child_id: None,
+            detail: None,
+        },
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Every device of a user (id, revoked?).
+///
+/// # Errors
+/// [`AdminError::NoSuchUser`].
+pub fn devices_of(conn: &Connection, username: &str) -> Result<Vec<(String, bool)>, AdminError> {
+    let (worker, _) = worker_row(conn, username)?;
+    let mut stmt = conn.prepare(
+        "SELECT device_id, revoked_at IS NOT NULL FROM devices WHERE worker_id = ?1 ORDER BY created_at",
+    )?;
+    let rows = stmt.query_map([worker], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,167 @@
+//! The audit log: append-only rows of who did what to which record, when.
+//!
+//! [`append_audit`] is the only code that writes `audit_log`; nothing updates or deletes
+//! it, and SQLite triggers refuse both.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use shared::DocumentId;
+
+/// Whether the action was allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It happened.
+    Allowed,
+    /// It was refused.
+    Denied,
+    /// It was attempted and failed.
+    Failed,
+}
+
+impl Outcome {
+    /// The stored code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// One audit row to append.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Server time, ms since the epoch.
+    pub at: i64,
+    /// The acting worker, if known.
+    pub actor_worker_id: Option<i64>,
+    /// Username, or `admin-cli` / `system`.
+    pub actor: Option<String>,
+    /// The device, if any.
+    pub device_id: Option<String>,
+    /// What was done (`login`, `read`, `write`, `create`, `sync`, `allocate`, ...).
+    pub action: String,
+    /// Allowed, denied or failed.
+    pub outcome: Outcome,
+    /// The document (16 bytes), if any.
+    pub document_id: Option<Vec<u8>>,
+    /// The child's row id, if known.
+    pub child_id: Option<i64>,
+    /// Anything else worth keeping (a reason, heads); never a secret.
+    pub detail: Option<String>,
+}
+
+impl AuditEntry {
+    /// A denial with no known actor (e.g. an unauthenticated connection).
+    pub fn system_denial(action: &str, detail: &str) -> Self {
+        Self {
+            at: now_ms(),
+            actor_worker_id: None,
+            actor: None,
+            device_id: None,
+            action: action.to_owned(),
+            outcome: Outcome::Denied,
+            document_id: None,
+            child_id: None,
+            detail: Some(detail.to_owned()),
+        }
+    }
+}
+
+/// Appends one row.
+///
+/// # Errors
+/// The SQLite error.
+pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO audit_log (at, actor_worker_id, actor, device_id, action, outcome,
+                                document_id, child_id, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        entry.at,
+        entry.actor_worker_id,
+        entry.actor,
+        entry.device_id,
+        entry.action,
+        entry.outcome.code(),
+        entry.document_id,
+        entry.child_id,
+        entry.detail,
+    ])?;
+    Ok(())
+}
+
+/// One stored audit row, as an administrator reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditRow {
+    /// Position in the log (increasing).
+    pub audit_id: i64,
+    /// Server time, ms since the epoch.
+    pub at: i64,
+    /// Username, or `admin-cli`; empty when unknown.
+    pub actor: Option<String>,
+    /// The device, if any.
+    pub device_id: Option<String>,
+    /// What was done.
+    pub action: String,
+    /// `allowed`, `denied` or `failed`.
+    pub outcome: String,
+    /// The document, as an automerge-repo id.
+    pub document_id: Option<String>,
+    /// Reason, heads, or other detail.
+    pub detail: Option<String>,
+}
+
+/// Every audit row about one child (the child itself or any of its documents), oldest
+/// first; `None` when no child has that reference.
+///
+/// # Errors
+/// The SQLite error.
+pub fn child_audit_trail(
+    conn: &Connection,
+    child_ref: &str,
+) -> rusqlite::Result<Option<Vec<AuditRow>>> {
+    let child: Option<i64> = conn
+        .query_row(
+            "SELECT child_id FROM children WHERE child_ref = ?1",
+            [child_ref],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(child) = child else {
+        return Ok(None);
+    };
+    let mut stmt = conn.prepare(
+        "SELECT audit_id, at, actor, device_id, action, outcome, document_id, detail
+         FROM audit_log
+         WHERE child_id = ?1
+            OR document_id IN (SELECT document_id FROM child_documents WHERE child_id = ?1)
+         ORDER BY audit_id",
+    )?;
+    let rows = stmt.query_map([child], |r| {
+        let document: Option<Vec<u8>> = r.get(6)?;
+        Ok(AuditRow {
+            audit_id: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            device_id: r.get(3)?,
+            action: r.get(4)?,
+            outcome: r.get(5)?,
+            document_id: document.and_then(|bytes| {
+                <[u8; 16]>::try_from(bytes.as_slice())
+                    .ok()
+                    .map(|id| DocumentId::from_bytes(id).to_string())
+            }),
+            detail: r.get(7)?,
+        })
+    })?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().map(Some)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

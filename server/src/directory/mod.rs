@@ -1,0 +1,75 @@
+//! The directory: who works here, which children they hold, their devices and sessions,
+//! and the append-only audit log (SQLite, migration 0002).
+//!
+//! **Architecture Invariant:** SQL lives only in `server::store` (documents) and here
+//! (people, access, audit).
+
+pub mod admin;
+pub mod audit;
+pub mod child_import;
+pub mod demo_council;
+pub mod grants;
+pub mod sessions;
+
+use std::path::Path;
+
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use rusqlite::Connection;
+
+use crate::store::StoreError;
+
+/// A worker's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Holds a caseload: reads and writes their allocated children's records.
+    SocialWorker,
+    /// Reads their team's records and signs them off.
+    TeamManager,
+    /// Administers accounts and allocations; reads no child's record.
+    Admin,
+}
+
+impl Role {
+    /// The code stored in the database and used on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::SocialWorker => "social-worker",
+            Role::TeamManager => "team-manager",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The role for a stored code.
+    pub fn from_code(code: &str) -> Option<Role> {
+        match code {
+            "social-worker" => Some(Role::SocialWorker),
+            "team-manager" => Some(Role::TeamManager),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Opens a connection to the database in `data_dir`, creating and migrating it if needed.
+///
+/// # Errors
+/// [`StoreError`] if it cannot be opened or migrated.
+pub fn open_connection(data_dir: &Path) -> Result<Connection, StoreError> {
+    crate::store::SqliteStore::open(data_dir).map(crate::store::SqliteStore::into_connection)
+}
+
+/// Hashes a password with argon2id (19 MiB, 2 passes), salted.
+///
+/// # Errors
+/// The hasher's error (only for absurd inputs).
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    let params = Params::new(19 * 1024, 2, 1, None)?;
+    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let mut salt_bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
+    let salt = SaltString::encode_b64(&salt_bytes)?;
+    Ok(hasher
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}

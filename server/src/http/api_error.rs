@@ -1,0 +1,64 @@
+//! [`ApiError`]: every way an API request fails, as an HTTP status and a JSON message.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use tracing::error;
+
+/// A failed API request. 4xx answers say what is wrong; 5xx answers say only
+/// "internal error" and the cause goes to the log.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Sign-in failed (same answer for unknown user and wrong password).
+    #[error("username or password is not right")]
+    BadCredentials,
+    /// No valid session: sign in again.
+    #[error("sign in again")]
+    Unauthorized,
+    /// The device was revoked; the client must wipe its local copy.
+    #[error("this device has been revoked; its local data must be wiped")]
+    DeviceRevoked,
+    /// Too many failed sign-ins.
+    #[error("too many failed sign-ins; try again in {retry_after_secs} seconds")]
+    TooManyAttempts {
+        /// Seconds until another attempt is allowed.
+        retry_after_secs: i64,
+    },
+    /// Something broke on the server.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status for this error.
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadCredentials | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::DeviceRevoked => StatusCode::FORBIDDEN,
+            ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(cause) = &self {
+            error!(%cause, "request failed");
+        }
+        let body = match &self {
+            ApiError::DeviceRevoked => json!({ "error": self.to_string(), "wipe": true }),
+            _ => json!({ "error": self.to_string() }),
+        };
+        let mut response = (self.status_code(), Json(body)).into_response();
+        if let ApiError::TooManyAttempts { retry_after_secs } = self {
+            super::session_api::retry_after(&mut response, retry_after_secs);
+        }
+        response
+    }
+}

@@ -1,0 +1,233 @@
+//! The sign-in API: `POST /api/session`, `POST /api/session/refresh`, `DELETE /api/session`,
+//! `POST /api/sync-ticket`.
+//!
+//! A browser keeps its access token in an HttpOnly cookie; scripts and tests send it as
+//! `Authorization: Bearer`. `/sync` is opened with a single-use ticket from
+//! `/api/sync-ticket` (a WebSocket cannot carry headers) or with the cookie.
+//! Tokens never reach the logs: handlers do not log them and the request span records
+//! only the path.
+
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, COOKIE, RETRY_AFTER, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, AppState};
+use crate::directory::sessions::{self, Identity, IssuedSession, SessionError};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "doorstep_session";
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/session", post(sign_in).delete(sign_out))
+        .route("/api/session/refresh", post(refresh))
+        .route("/api/sync-ticket", post(sync_ticket))
+}
+
+/// `POST /api/session` body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignIn {
+    username: String,
+    password: String,
+    /// The device id from an earlier sign-in on this device, to keep the same device.
+    device_id: Option<String>,
+    /// A label for a new device, e.g. "Tablet".
+    device_label: Option<String>,
+}
+
+/// `POST /api/session/refresh` body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Refresh {
+    refresh_token: String,
+}
+
+/// A signed-in session as the client sees it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionBody {
+    token: String,
+    token_expires_at: i64,
+    refresh_token: String,
+    refresh_expires_at: i64,
+    device_id: String,
+    worker: WorkerBody,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkerBody {
+    username: String,
+    display_name: String,
+    role: &'static str,
+    team_id: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketBody {
+    ticket: String,
+    expires_at: i64,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    Json(body): Json<SignIn>,
+) -> Result<Response, ApiError> {
+    if body.username.is_empty() || body.password.is_empty() || body.username.len() > 200 {
+        return Err(ApiError::BadRequest(
+            "enter your username and password".into(),
+        ));
+    }
+    let label = body.device_label.unwrap_or_else(|| "unnamed device".into());
+    let username = body.username.clone();
+    let signed_in = state
+        .with_directory(move |conn| {
+            sessions::login(
+                conn,
+                &body.username,
+                &body.password,
+                body.device_id.as_deref(),
+                &label,
+                now_ms(),
+            )
+        })
+        .await;
+    let (issued, identity) = match signed_in {
+        Ok(signed_in) => signed_in,
+        Err(err) => {
+            tracing::warn!(%username, reason = %err, "sign-in refused");
+            return Err(err);
+        }
+    };
+    tracing::info!(username = %identity.username, device = %identity.device_id, "signed in");
+    Ok(session_response(
+        &state,
+        StatusCode::CREATED,
+        issued,
+        &identity,
+    ))
+}
+
+async fn refresh(
+    State(state): State<AppState>,
+    Json(body): Json<Refresh>,
+) -> Result<Response, ApiError> {
+    let (issued, identity) = state
+        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now_ms()))
+        .await?;
+    Ok(session_response(&state, StatusCode::OK, issued, &identity))
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    state
+        .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
+        .await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let expired = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+async fn sync_ticket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<TicketBody>, ApiError> {
+    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    let (ticket, expires_at) = state
+        .with_directory(move |conn| {
+            let identity = sessions::authenticate(conn, &token, now_ms())?;
+            sessions::issue_ticket(conn, &identity, now_ms())
+        })
+        .await?;
+    Ok(Json(TicketBody { ticket, expires_at }))
+}
+
+fn session_response(
+    state: &AppState,
+    status: StatusCode,
+    issued: IssuedSession,
+    identity: &Identity,
+) -> Response {
+    let max_age = (issued.token_expires_at - now_ms()) / 1000;
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
+        issued.token
+    );
+    let body = SessionBody {
+        token: issued.token,
+        token_expires_at: issued.token_expires_at,
+        refresh_token: issued.refresh_token,
+        refresh_expires_at: issued.refresh_expires_at,
+        device_id: issued.device_id,
+        worker: WorkerBody {
+            username: identity.username.clone(),
+            display_name: identity.display_name.clone(),
+            role: identity.role.code(),
+            team_id: identity.team_id,
+        },
+    };
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(SET_COOKIE, value);
+    }
+    response
+}
+
+/// The access token from `Authorization: Bearer …` or the session cookie.
+pub(super) fn bearer_or_cookie(headers: &HeaderMap) -> Option<String> {
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    bearer.or_else(|| {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|pair| {
+                pair.trim()
+                    .strip_prefix(&format!("{SESSION_COOKIE}="))
+                    .map(str::to_owned)
+            })
+    })
+}
+
+impl From<SessionError> for ApiError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::BadCredentials => ApiError::BadCredentials,
+            SessionError::LockedOut { retry_after_secs } => {
+                ApiError::TooManyAttempts { retry_after_secs }
+            }
+            SessionError::DeviceRevoked => ApiError::DeviceRevoked,
+            SessionError::Invalid => ApiError::Unauthorized,
+            SessionError::Sqlite(err) => ApiError::Internal(err.to_string()),
+        }
+    }
+}
+
+/// Adds `Retry-After` to 429 answers.
+pub(super) fn retry_after(response: &mut Response, secs: i64) {
+    if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+}
+
+pub(super) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,208 @@
+//! `GET /sync`: one authenticated WebSocket per peer, relaying frames between it and the hub.
+//!
+//! The loop has no sync logic: it forwards binary frames to the hub and writes what the
+//! hub sends back. It is generic over the socket so tests can drive it with channels.
+
+use axum::Router;
+use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use futures::{Sink, SinkExt, Stream, StreamExt};
+use shared::protocol::{self, Message};
+use shared::sync::{CloseReason, ConnectionId};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tracing::{Instrument, debug, info_span, warn};
+
+use serde::Deserialize;
+
+use super::{ApiError, AppState, session_api};
+use crate::directory::audit;
+use crate::directory::sessions::{self, Identity, SessionError};
+use crate::hub::{HubHandle, HubInput, Outbound};
+
+/// WebSocket close code for a policy violation (RFC 6455).
+const CLOSE_POLICY: u16 = 1008;
+/// WebSocket close code for a server-side failure.
+const CLOSE_INTERNAL: u16 = 1011;
+/// WebSocket close code for "going away" (shutdown or a peer's leave).
+const CLOSE_AWAY: u16 = 1001;
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new().route("/sync", get(upgrade))
+}
+
+/// `GET /sync` query: the single-use ticket from `POST /api/sync-ticket`.
+#[derive(Deserialize)]
+struct SyncQuery {
+    ticket: Option<String>,
+}
+
+/// Authenticates the upgrade (ticket or session cookie), then hands the socket to [`relay`].
+async fn upgrade(
+    State(state): State<AppState>,
+    Query(query): Query<SyncQuery>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let cookie = session_api::bearer_or_cookie(&headers);
+    let identity = state
+        .with_directory(move |conn| {
+            let now = session_api::now_ms();
+            let outcome = match (&query.ticket, &cookie) {
+                (Some(ticket), _) => sessions::redeem_ticket(conn, ticket, now),
+                (None, Some(token)) => sessions::authenticate(conn, token, now),
+                (None, None) => Err(SessionError::Invalid),
+            };
+            if let Err(err) = &outcome {
+                audit::append_audit(
+                    conn,
+                    &audit::AuditEntry::system_denial("sync-connect", &err.to_string()),
+                )?;
+            }
+            Ok::<_, SessionError>(outcome)
+        })
+        .await??;
+    let limit = state.max_frame_bytes;
+    Ok(ws
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .on_upgrade(move |socket: WebSocket| {
+            let connection = state.hub.new_connection_id();
+            let span = info_span!("sync", %connection, worker = %identity.username);
+            let task = relay(
+                socket,
+                connection,
+                identity,
+                state.hub.clone(),
+                state.shutdown.clone(),
+            );
+            state.sockets.spawn(task.instrument(span));
+            std::future::ready(())
+        }))
+}
+
+/// Relays between one socket and the hub until either side closes.
+pub async fn relay<S>(
+    mut socket: S,
+    connection: ConnectionId,
+    identity: Identity,
+    hub: HubHandle,
+    shutdown: CancellationToken,
+) where
+    S: Stream<Item = Result<WsMessage, axum::Error>> + Sink<WsMessage> + Unpin,
+{
+    let (outbox, mut from_hub) = mpsc::unbounded_channel();
+    let connected = HubInput::Connected {
+        connection,
+        identity,
+        outbox,
+    };
+    if !hub.send(connected).await {
+        return;
+    }
+    debug!("connected");
+    loop {
+        tokio::select! {
+            incoming = socket.next() => match incoming {
+                Some(Ok(WsMessage::Binary(bytes))) => {
+                    let input = HubInput::Frame { connection, bytes: bytes.to_vec() };
+                    if !hub.send(input).await {
+                        break;
+                    }
+                }
+                Some(Ok(WsMessage::Text(_))) => {
+                    let reason = "text frames are not part of the protocol; send binary cbor";
+                    refuse(&mut socket, reason).await;
+                    break;
+                }
+                Some(Ok(WsMessage::Close(_))) | None => break,
+                Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => {}
+                Some(Err(err)) => {
+                    match read_failure(err) {
+                        ReadFailure::PeerFault(reason) => refuse(&mut socket, &reason).await,
+                        ReadFailure::Gone(cause) => debug!(%cause, "socket read ended"),
+                    }
+                    break;
+                }
+            },
+            outbound = from_hub.recv() => match outbound {
+                Some(Outbound::Send(message)) => {
+                    let bytes = protocol::encode(&message);
+                    if socket.send(WsMessage::Binary(bytes.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Outbound::Close(reason)) => {
+                    let (code, text) = match &reason {
+                        CloseReason::ProtocolError(_) => (CLOSE_POLICY, "protocol error"),
+                        CloseReason::StorageError(_) => (CLOSE_INTERNAL, "storage error"),
+                        CloseReason::PeerLeft => (CLOSE_AWAY, "goodbye"),
+                    };
+                    close(&mut socket, code, text).await;
+                    break;
+                }
+                None => break,
+            },
+            () = shutdown.cancelled() => {
+                close(&mut socket, CLOSE_AWAY, "server shutting down").await;
+                break;
+            }
+        }
+    }
+    hub.send(HubInput::Disconnected { connection }).await;
+    debug!("disconnected");
+}
+
+/// Why reading from a socket failed.
+enum ReadFailure {
+    /// The peer sent something unacceptable (an oversized or malformed frame): tell it.
+    PeerFault(String),
+    /// The connection is gone (reset, closed): nobody to tell.
+    Gone(String),
+}
+
+fn read_failure(err: axum::Error) -> ReadFailure {
+    let inner = err.into_inner();
+    match inner.downcast_ref::<tungstenite::Error>() {
+        Some(tungstenite::Error::Capacity(cause)) => {
+            ReadFailure::PeerFault(format!("frame refused: {cause}"))
+        }
+        Some(tungstenite::Error::Protocol(cause)) => {
+            ReadFailure::PeerFault(format!("websocket protocol violation: {cause}"))
+        }
+        Some(tungstenite::Error::Utf8(cause)) => {
+            ReadFailure::PeerFault(format!("invalid utf-8 in a text frame: {cause}"))
+        }
+        _ => ReadFailure::Gone(inner.to_string()),
+    }
+}
+
+/// Sends a protocol `error` message and closes the socket.
+async fn refuse<S>(socket: &mut S, reason: &str)
+where
+    S: Sink<WsMessage> + Unpin,
+{
+    warn!(%reason, "refusing connection");
+    let error = Message::Error {
+        message: reason.to_owned(),
+    };
+    let _ = socket
+        .send(WsMessage::Binary(protocol::encode(&error).into()))
+        .await;
+    close(socket, CLOSE_POLICY, "protocol error").await;
+}
+
+async fn close<S>(socket: &mut S, code: u16, reason: &str)
+where
+    S: Sink<WsMessage> + Unpin,
+{
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(WsMessage::Close(Some(frame))).await;
+    let _ = socket.close().await;
+}

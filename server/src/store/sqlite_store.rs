@@ -1,0 +1,354 @@
+//! [`SqliteStore`]: automerge documents as chunks in one SQLite file (WAL mode).
+
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::{Connection, params};
+use shared::DocumentId;
+use shared::sync::{IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks};
+use tracing::{error, trace};
+
+use super::{StoreError, migrations};
+use crate::directory::audit::{AuditEntry, append_audit};
+
+/// The database file's name inside the data directory.
+pub const DATABASE_FILE: &str = "doorstep.sqlite3";
+
+/// The SQLite database holding every document.
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    ///
+    /// # Errors
+    /// [`StoreError`] if the directory or database cannot be opened or migrated.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        let path = data_dir.join(DATABASE_FILE);
+        let mut conn = Connection::open(&path)?;
+        // WAL lets readers run beside the writer; FULL makes each commit survive power loss.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations::apply(&mut conn)?;
+        Ok(Self { conn, path })
+    }
+
+    /// Gives up the store, keeping its (migrated) connection.
+    pub fn into_connection(self) -> Connection {
+        self.conn
+    }
+
+    /// The database file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The storage id this server announces to peers.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if it cannot be read.
+    pub fn storage_id(&self) -> Result<String, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT value FROM server_meta WHERE key = 'storage_id'",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Runs a batch of tasks in one transaction (a group commit) and reports each.
+    ///
+    /// Writes are reported `Written` only after the commit; if the commit fails,
+    /// every write in the batch is reported failed.
+    pub fn run_batch(&mut self, tasks: Vec<StorageTask>, audit: &[AuditEntry]) -> Vec<IoResult> {
+        let mut started = match self.conn.transaction() {
+            Ok(tx) => tx,
+            Err(err) => return fail_all(&tasks, &err.to_string()),
+        };
+        let mut results = Vec::with_capacity(tasks.len());
+        let mut writes = 0;
+        for task in &tasks {
+            // Each task runs in a savepoint, so a failed one leaves nothing half-written
+            // while the rest of the batch still commits.
+            let outcome = match started.savepoint() {
+                Ok(savepoint) => match run_task(&savepoint, task) {
+                    Ok(StorageOutcome::Failed(cause)) => {
+                        error!(document = %task.document, %cause, "storage task failed");
+                        StorageOutcome::Failed(cause)
+                    }
+                    Ok(outcome) => match savepoint.commit() {
+                        Ok(()) => outcome,
+                        Err(err) => StorageOutcome::Failed(err.to_string()),
+                    },
+                    Err(err) => {
+                        error!(document = %task.document, cause = %err, "storage task failed");
+                        StorageOutcome::Failed(err.to_string())
+                    }
+                },
+                Err(err) => StorageOutcome::Failed(err.to_string()),
+            };
+            if matches!(outcome, StorageOutcome::Written) {
+                writes += 1;
+            }
+            results.push(IoResult {
+                task: task.id,
+                outcome,
+            });
+        }
+        for entry in audit {
+            if let Err(err) = append_audit(&started, entry) {
+                error!(cause = %err, action = %entry.action, "audit row not written");
+            }
+        }
+        if let Err(err) = started.commit() {
+            error!(cause = %err, writes, "group commit failed");
+            for result in &mut results {
+                if result.outcome == StorageOutcome::Written {
+                    result.outcome = StorageOutcome::Failed(format!("commit failed: {err}"));
+                }
+            }
+        } else {
+            trace!(tasks = tasks.len(), writes, "group commit");
+        }
+        results
+    }
+
+    /// Reads every chunk of one document (used by tools and tests).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the read fails.
+    pub fn load(&self, document: &DocumentId) -> Result<Option<StoredChunks>, StoreError> {
+        Ok(load(&self.conn, document)?)
+    }
+
+    /// Every document id stored.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the read fails.
+    pub fn document_ids(&self) -> Result<Vec<DocumentId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT document_id FROM document_chunks ORDER BY document_id")?;
+        let ids = stmt
+            .query_map([], |row| row.get::<_, Vec<u8>>(0))?
+            .filter_map(|bytes| bytes.ok()?.try_into().ok().map(DocumentId::from_bytes))
+            .collect();
+        Ok(ids)
+    }
+
+    /// Runs SQLite's full integrity check; `Ok(())` when the file is sound.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the check cannot run; `Ok(Err(report))` if it found damage.
+    pub fn integrity_check(&self) -> Result<Result<(), String>, StoreError> {
+        let report: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        Ok(if report == "ok" { Ok(()) } else { Err(report) })
+    }
+
+    /// Checkpoints the WAL into the main file (on shutdown).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if the checkpoint fails.
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+fn fail_all(tasks: &[StorageTask], cause: &str) -> Vec<IoResult> {
+    tasks
+        .iter()
+        .map(|task| IoResult {
+            task: task.id,
+            outcome: StorageOutcome::Failed(cause.to_owned()),
+        })
+        .collect()
+}
+
+fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutcome> {
+    let document = task.document.as_bytes().as_slice();
+    match &task.kind {
+        StorageTaskKind::Load => Ok(StorageOutcome::Loaded(load(tx, &task.document)?)),
+        StorageTaskKind::Append { changes, index } => {
+            tx.prepare_cached(
+                "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'changes', ?2, ?3)",
+            )?
+            .execute(params![document, changes, now_millis()])?;
+            if let Some(index) = index {
+                // A new visit: index it under its child in the same transaction, so it is
+                // never stored without an owner. `childId` is the child's case reference.
+                let indexed = tx
+                    .prepare_cached(
+                        "INSERT INTO child_documents (document_id, child_id, kind, created_at)
+                         SELECT ?1, child_id, 'visit', ?3 FROM children WHERE child_ref = ?2",
+                    )?
+                    .execute(params![document, index.child_id, now_millis()])?;
+                if indexed != 1 {
+                    return Ok(StorageOutcome::Failed(format!(
+                        "no child {} to index the new document under",
+                        index.child_id
+                    )));
+                }
+            }
+            Ok(StorageOutcome::Written)
+        }
+        StorageTaskKind::Compact { snapshot } => {
+            tx.prepare_cached("DELETE FROM document_chunks WHERE document_id = ?1")?
+                .execute(params![document])?;
+            tx.prepare_cached(
+                "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
+            )?
+            .execute(params![document, snapshot, now_millis()])?;
+            Ok(StorageOutcome::Written)
+        }
+    }
+}
+
+fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<StoredChunks>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?;
+    let mut rows = stmt.query(params![document.as_bytes().as_slice()])?;
+    let mut bytes = Vec::new();
+    let mut count = 0;
+    while let Some(row) = rows.next()? {
+        bytes.extend_from_slice(row.get_ref(0)?.as_blob()?);
+        count += 1;
+    }
+    Ok((count > 0).then_some(StoredChunks { bytes, count }))
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Whether a table exists (used by tests of the migrations).
+#[cfg(test)]
+fn has_table(conn: &Connection, name: &str) -> bool {
+    use rusqlite::OptionalExtension;
+    conn.query_row(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        [name],
+        |row| row.get::<_, String>(0),
+    )
+    .optional()
+    .ok()
+    .flatten()
+    .is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::sync::TaskId;
+
+    fn task(id: u64, document: DocumentId, kind: StorageTaskKind) -> StorageTask {
+        StorageTask {
+            id: TaskId(id),
+            document,
+            kind,
+        }
+    }
+
+    #[test]
+    fn appends_load_in_order_and_compaction_replaces_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut store = SqliteStore::open(dir.path()).expect("open");
+        assert!(has_table(&store.conn, "document_chunks"));
+        let doc = DocumentId::from_bytes([1; 16]);
+        let results = store.run_batch(
+            vec![
+                task(
+                    1,
+                    doc,
+                    StorageTaskKind::Append {
+                        changes: vec![1, 2],
+                        index: None,
+                    },
+                ),
+                task(
+                    2,
+                    doc,
+                    StorageTaskKind::Append {
+                        changes: vec![3],
+                        index: None,
+                    },
+                ),
+                task(3, doc, StorageTaskKind::Load),
+            ],
+            &[],
+        );
+        assert_eq!(results[0].outcome, StorageOutcome::Written);
+        assert_eq!(
+            results[2].outcome,
+            StorageOutcome::Loaded(Some(StoredChunks {
+                bytes: vec![1, 2, 3],
+                count: 2
+            }))
+        );
+        store.run_batch(
+            vec![task(4, doc, StorageTaskKind::Compact { snapshot: vec![9] })],
+            &[],
+        );
+        assert_eq!(
+            store.load(&doc).expect("load"),
+            Some(StoredChunks {
+                bytes: vec![9],
+                count: 1
+            })
+        );
+        assert_eq!(store.document_ids().expect("ids"), vec![doc]);
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_storage_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let doc = DocumentId::from_bytes([2; 16]);
+        let id = {
+            let mut store = SqliteStore::open(dir.path()).expect("open");
+            store.run_batch(
+                vec![task(
+                    1,
+                    doc,
+                    StorageTaskKind::Append {
+                        changes: vec![7],
+                        index: None,
+                    },
+                )],
+                &[],
+            );
+            store.storage_id().expect("storage id")
+        };
+        let store = SqliteStore::open(dir.path()).expect("reopen");
+        assert_eq!(store.storage_id().expect("storage id"), id);
+        assert_eq!(
+            store.load(&doc).expect("load").map(|c| c.bytes),
+            Some(vec![7])
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_release_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        drop(SqliteStore::open(dir.path()).expect("open"));
+        let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
+        conn.pragma_update(None, "user_version", 99).expect("bump");
+        drop(conn);
+        assert!(matches!(
+            SqliteStore::open(dir.path()),
+            Err(StoreError::SchemaTooNew { found: 99, .. })
+        ));
+    }
+}

@@ -1,0 +1,116 @@
+//! The storage thread: runs storage tasks off the async reactor, in group commits.
+//!
+//! Tasks arrive over a channel in the order the hub issued them. The thread takes
+//! everything queued (up to [`MAX_BATCH`]) and runs it as one SQLite transaction,
+//! so one fsync covers many writes under load while a lone write still commits at once.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use shared::sync::{IoResult, StorageTask};
+
+use crate::directory::audit::AuditEntry;
+use tracing::{error, info};
+
+use super::SqliteStore;
+
+/// The most tasks in one transaction.
+const MAX_BATCH: usize = 512;
+
+enum Command {
+    Run(StorageTask),
+    /// Append audit rows (in the same group commit as the writes queued before them).
+    Audit(Vec<AuditEntry>),
+    /// Finish every queued task, checkpoint, and stop.
+    Shutdown,
+}
+
+/// The hub's side of the storage thread.
+pub struct StorageHandle {
+    commands: mpsc::Sender<Command>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StorageHandle {
+    /// Queues a task; its result arrives through the callback given at spawn.
+    pub fn submit(&self, task: StorageTask) {
+        if self.commands.send(Command::Run(task)).is_err() {
+            error!("storage thread has stopped; task dropped");
+        }
+    }
+
+    /// Queues audit rows.
+    pub fn audit(&self, entries: Vec<AuditEntry>) {
+        if self.commands.send(Command::Audit(entries)).is_err() {
+            error!("storage thread has stopped; audit rows dropped");
+        }
+    }
+
+    /// Asks the thread to run every queued task, checkpoint and stop; it then
+    /// reports [`StorageReport::Stopped`].
+    pub fn request_shutdown(&self) {
+        let _ = self.commands.send(Command::Shutdown);
+    }
+
+    /// Waits for the thread to end (after [`StorageReport::Stopped`]).
+    pub fn join(mut self) {
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            error!("storage thread panicked");
+        }
+    }
+}
+
+/// What the storage thread reports back.
+#[derive(Debug)]
+pub enum StorageReport {
+    /// One batch's results, in task order.
+    Results(Vec<IoResult>),
+    /// Every task has run and the database is checkpointed.
+    Stopped,
+}
+
+/// Starts the storage thread; `report` receives each batch's results in order, then `Stopped`.
+///
+/// # Errors
+/// The OS error if the thread cannot be spawned.
+pub fn spawn_storage_thread(
+    mut store: SqliteStore,
+    report: impl Fn(StorageReport) + Send + 'static,
+) -> std::io::Result<StorageHandle> {
+    let (commands, inbox) = mpsc::channel::<Command>();
+    let thread = std::thread::Builder::new()
+        .name("doorstep-storage".into())
+        .spawn(move || {
+            let mut stopping = false;
+            while !stopping {
+                let Ok(first) = inbox.recv() else { break };
+                let mut batch = Vec::new();
+                let mut audit = Vec::new();
+                let mut next = Some(first);
+                while let Some(command) = next.take() {
+                    match command {
+                        Command::Run(task) => batch.push(task),
+                        Command::Audit(entries) => audit.extend(entries),
+                        Command::Shutdown => stopping = true,
+                    }
+                    if batch.len() + audit.len() < MAX_BATCH && !stopping {
+                        next = inbox.try_recv().ok();
+                    }
+                }
+                if !batch.is_empty() || !audit.is_empty() {
+                    report(StorageReport::Results(store.run_batch(batch, &audit)));
+                }
+            }
+            match store.checkpoint() {
+                Ok(()) => info!("storage flushed and checkpointed"),
+                Err(err) => error!(cause = %err, "checkpoint on shutdown failed"),
+            }
+            report(StorageReport::Stopped);
+        })?;
+    Ok(StorageHandle {
+        commands,
+        thread: Some(thread),
+    })
+}
