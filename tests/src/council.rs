@@ -1,0 +1,171 @@
+//! A small test council in a data directory, and signing in to a running server.
+//!
+//! Layout (every password is [`PASSWORD`]):
+//! - team "North": social workers `sw-north-1` (children `C-N1`, `C-N2`) and `sw-north-2`
+//!   (`C-N3`), manager `mgr-north`; child `C-N4` is unallocated.
+//! - team "South": social worker `sw-south-1` (`C-S1`), manager `mgr-south`.
+//! - `admin`, an administrator.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use server::directory::Role;
+use server::directory::admin::{self, NewUser};
+use shared::DocumentId;
+use shared::model::{CalendarDate, NewChild, NewPlacement, StatutoryBasis};
+
+use crate::test_server::http_request;
+
+/// The password of every test account.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Creates the test council in `data_dir` (before the server starts, or while it runs).
+/// Returns each child's reference and child-document id.
+///
+/// # Errors
+/// If the directory cannot be written.
+pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
+    let mut conn = server::directory::open_connection(data_dir)?;
+    for team in ["North", "South"] {
+        admin::add_team(&mut conn, team)?;
+    }
+    let users = [
+        ("sw-north-1", Role::SocialWorker, Some("North")),
+        ("sw-north-2", Role::SocialWorker, Some("North")),
+        ("sw-south-1", Role::SocialWorker, Some("South")),
+        ("mgr-north", Role::TeamManager, Some("North")),
+        ("mgr-south", Role::TeamManager, Some("South")),
+        ("admin", Role::Admin, None),
+    ];
+    for (username, role, team) in users {
+        admin::add_user(
+            &mut conn,
+            &NewUser {
+                username,
+                display_name: username,
+                role,
+                team,
+                password: PASSWORD,
+            },
+        )?;
+    }
+    let mut children = Vec::new();
+    for (child_ref, team) in [
+        ("C-N1", "North"),
+        ("C-N2", "North"),
+        ("C-N3", "North"),
+        ("C-N4", "North"),
+        ("C-S1", "South"),
+    ] {
+        let document = admin::add_child(&mut conn, team, &test_child(child_ref))?;
+        children.push((child_ref.to_owned(), document));
+    }
+    for (child_ref, username) in [
+        ("C-N1", "sw-north-1"),
+        ("C-N2", "sw-north-1"),
+        ("C-N3", "sw-north-2"),
+        ("C-S1", "sw-south-1"),
+    ] {
+        admin::allocate(&mut conn, child_ref, username)?;
+    }
+    Ok(children)
+}
+
+/// A fictional child with a placement.
+pub fn test_child(child_ref: &str) -> NewChild {
+    let date = |text| CalendarDate::parse(text).expect("valid date");
+    NewChild {
+        child_id: child_ref.to_owned(),
+        la_person_id: Some(format!("LA-{child_ref}")),
+        legal_name: format!("Test Child {child_ref}"),
+        preferred_name: None,
+        date_of_birth: date("2014-05-17"),
+        sex: None,
+        ethnicity: None,
+        first_language: Some("English".into()),
+        interpreter_needed: Some(false),
+        communication_needs: String::new(),
+        legal_status: Some("C2".into()),
+        uasc: Some(false),
+        summary: String::new(),
+        placement: Some(NewPlacement {
+            placement_id: format!("P-{child_ref}"),
+            start_date: date("2025-01-10"),
+            end_date: None,
+            placement_type: "U1".into(),
+            provider: None,
+            carer_name: Some("Test Carer".into()),
+            postcode: None,
+            statutory_basis: StatutoryBasis::Standard,
+            intended_until_18: true,
+            ltf_designated: false,
+        }),
+    }
+}
+
+/// A signed-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The server.
+    pub addr: SocketAddr,
+    /// Access token.
+    pub token: String,
+    /// Refresh token.
+    pub refresh_token: String,
+    /// The device the session is bound to.
+    pub device_id: String,
+}
+
+impl Session {
+    /// Signs in (optionally on a known device).
+    ///
+    /// # Errors
+    /// If the server refuses (the error names the HTTP status and message).
+    pub async fn login(
+        addr: SocketAddr,
+        username: &str,
+        password: &str,
+        device_id: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        let body = json!({ "username": username, "password": password, "deviceId": device_id, "deviceLabel": "test" });
+        let (status, _, body) =
+            http_request(addr, "POST", "/api/session", &[], Some(&body)).await?;
+        if status != 201 {
+            bail!("sign-in refused: {status} {body}");
+        }
+        let body: Value = serde_json::from_str(&body)?;
+        let text = |key: &str| -> anyhow::Result<String> {
+            Ok(body[key].as_str().context("session field")?.to_owned())
+        };
+        Ok(Self {
+            addr,
+            token: text("token")?,
+            refresh_token: text("refreshToken")?,
+            device_id: text("deviceId")?,
+        })
+    }
+
+    /// A `/sync` URL carrying a fresh single-use ticket.
+    ///
+    /// # Errors
+    /// If the server refuses a ticket.
+    pub async fn sync_url(&self) -> anyhow::Result<String> {
+        let auth = format!("Bearer {}", self.token);
+        let (status, _, body) = http_request(
+            self.addr,
+            "POST",
+            "/api/sync-ticket",
+            &[("Authorization", auth.as_str())],
+            None,
+        )
+        .await?;
+        if status != 200 {
+            bail!("sync ticket refused: {status} {body}");
+        }
+        let body: Value = serde_json::from_str(&body)?;
+        let ticket = body["ticket"].as_str().context("ticket")?;
+        Ok(format!("ws://{}/sync?ticket={ticket}", self.addr))
+    }
+}

@@ -1,0 +1,79 @@
+//! Memory follows active documents: documents nobody syncs are unloaded after the idle
+//! interval, as `/healthz`'s `loadedDocuments` shows, and load again on demand.
+
+use std::time::Duration;
+
+use server::ServerConfig;
+use tests::council::{self, PASSWORD, Session};
+use tests::test_server::health;
+use tests::{NativeClient, TestServer, visit_fixture};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+async fn loaded_documents(server: &TestServer) -> u64 {
+    health(server.addr).await.expect("health")["loadedDocuments"]
+        .as_u64()
+        .expect("count")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_document_count_falls_back_after_clients_leave() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let mut config = ServerConfig::new(dir.path().to_owned());
+    config.idle_unload_after = Duration::from_millis(500);
+    config.tick_every = Duration::from_millis(100);
+    let server = TestServer::start_with(config).await.expect("server");
+
+    let session = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("login");
+    let client = NativeClient::new("device");
+    client
+        .connect(&session.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let ids: Vec<_> = (0..10)
+        .map(|seed| client.create(visit_fixture::visit_for_child(seed, "C-N1", 200)))
+        .collect();
+    for id in &ids {
+        client
+            .wait_acknowledged(*id, TIMEOUT)
+            .await
+            .expect("stored");
+    }
+    assert_eq!(loaded_documents(&server).await, 10);
+
+    // While connected the documents stay loaded, however long it is.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(loaded_documents(&server).await, 10);
+
+    client.disconnect().await;
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while loaded_documents(&server).await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "documents never unloaded"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Unloaded is not lost: a new client gets them back from storage.
+    let reader = NativeClient::new("reader");
+    reader
+        .connect(&session.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let doc = reader
+        .find(ids[3], TIMEOUT)
+        .await
+        .expect("find")
+        .expect("available");
+    assert_eq!(
+        doc.get_heads(),
+        client.document(ids[3]).expect("copy").get_heads()
+    );
+    assert_eq!(loaded_documents(&server).await, 1);
+    server.stop().await.expect("stop");
+}
