@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Sets up and runs every check and test of Doorstep (the README's test command; CI runs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint (native)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "lint (wasm32: shared builds for the browser)"
+cargo clippy -p shared -p client-wasm --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "architecture invariant: shared/ depends on no IO crate"
+forbidden=$(cargo tree -p shared -e normal --prefix none --locked | sed 's/ .*//' | sort -u \
+  | grep -xE 'tokio|axum|hyper|mio|rusqlite|libsqlite3-sys|tungstenite|wasm-bindgen|web-sys|js-sys' || true)
+if [ -n "$forbidden" ]; then echo "shared depends on: $forbidden" >&2; exit 1; fi
+echo "ok"
+
+step "tests (unit, property, end-to-end with the real server, Node and the official JS client)"
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+else
+  cargo test --locked --no-fail-fast
+fi
+cargo test --doc --locked -p shared
+
+step "benchmark smoke run (small sync storm against Doorstep and the official Node server)"
+cargo run --locked -q -p tests --bin sync-storm -- --clients 4 --docs-per-client 3 --words-bytes 300 --server both
