@@ -3,6 +3,7 @@
 //! ```text
 //! doorstep-server serve [--addr 127.0.0.1:8080] [--data-dir ./data] [--max-frame-bytes N]
 //!                       [--idle-unload-secs N] [--tls-cert PEM --tls-key PEM] [--behind-tls-proxy]
+//!                       [--web-dir DIR]
 //! doorstep-server seed-demo [--data-dir ./data] [--if-empty]
 //! doorstep-server admin [--data-dir ./data] team add NAME
 //! doorstep-server admin user add USERNAME --role ROLE [--team NAME] [--display-name TEXT] --password-stdin
@@ -249,6 +250,10 @@ pub struct ServeArgs {
     /// A TLS-terminating reverse proxy is in front: mark cookies Secure and send HSTS.
     #[arg(long, env = "DOORSTEP_BEHIND_TLS_PROXY")]
     pub behind_tls_proxy: bool,
+    /// Directory of the built web app (`scripts/build-web.sh` writes `target/web`),
+    /// served at `/`. Without it the server serves only the API and `/sync`.
+    #[arg(long, env = "DOORSTEP_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -263,6 +268,7 @@ impl ServeArgs {
             .zip(self.tls_key.clone())
             .map(|(cert, key)| TlsFiles { cert, key });
         config.behind_tls_proxy = self.behind_tls_proxy;
+        config.web_dir = self.web_dir.clone();
         config
     }
 }

@@ -18,6 +18,8 @@ pub struct ServerConfig {
     pub tls: Option<TlsFiles>,
     /// A TLS-terminating proxy is in front: mark cookies `Secure` and send HSTS.
     pub behind_tls_proxy: bool,
+    /// The built web app (the PWA) to serve at `/`; `None` serves only the API.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// PEM files for serving TLS directly.
@@ -30,7 +32,7 @@ pub struct TlsFiles {
 }
 
 impl ServerConfig {
-    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP.
+    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP, no web app.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -39,6 +41,7 @@ impl ServerConfig {
             tick_every: Duration::from_secs(1),
             tls: None,
             behind_tls_proxy: false,
+            web_dir: None,
         }
     }
 }

@@ -71,6 +71,7 @@ pub async fn run(
         max_frame_bytes: config.max_frame_bytes,
         shutdown: token.clone(),
         sockets: sockets.clone(),
+        web_dir: config.web_dir.clone(),
     });
 
     let stop = token.clone();

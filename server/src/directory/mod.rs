@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod caseload;
 pub mod child_import;
 pub mod demo_council;
 pub mod grants;

@@ -62,3 +62,9 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(err: rusqlite::Error) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}

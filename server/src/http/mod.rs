@@ -1,10 +1,13 @@
-//! The HTTP surface: `/sync` (WebSocket), `/healthz`, and the sign-in API under `/api`.
+//! The HTTP surface: `/sync` (WebSocket), `/healthz`, the API under `/api` (sign-in,
+//! caseload) and the web app (the PWA's static files) at `/`.
 
 mod api_error;
+mod caseload_api;
 mod health;
 mod security_headers;
 mod session_api;
 mod sync_socket;
+mod web_app;
 
 use std::path::PathBuf;
 
@@ -31,6 +34,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Tracks socket tasks so shutdown can wait for them.
     pub sockets: TaskTracker,
+    /// The built web app served at `/`, if any.
+    pub web_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -60,10 +65,12 @@ impl AppState {
 /// The whole router.
 pub fn app(state: AppState) -> Router {
     let hsts = state.secure_cookies;
-    Router::new()
+    let api = Router::new()
         .merge(health::router())
         .merge(session_api::router())
-        .merge(sync_socket::router())
+        .merge(caseload_api::router())
+        .merge(sync_socket::router());
+    web_app::add_to(api, state.web_dir.as_deref())
         .layer(axum::middleware::from_fn_with_state(
             hsts,
             security_headers::add_security_headers,
