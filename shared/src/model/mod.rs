@@ -81,5 +81,5 @@ pub use visit_edit::{
     set_action_due_date, set_action_status, set_announced, set_bedroom_seen, set_child_seen,
     set_location, set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
-    splice_child_words, splice_item_text, splice_text,
+    splice_child_words, splice_item_text, splice_text, update_item_text, update_text,
 };

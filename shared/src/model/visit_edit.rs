@@ -212,6 +212,36 @@ pub fn splice_text(
     splice_checked(tx, &text, path, pos, delete, insert)
 }
 
+/// Makes a root text field read `new_text`, writing only the difference (what a form
+/// field does on every keystroke), so concurrent edits by others still merge.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if the field holds something other than text.
+pub fn update_text(
+    tx: &mut impl Transactable,
+    field: TextField,
+    new_text: &str,
+) -> Result<(), ModelError> {
+    let text = object_at(tx, &ROOT, field.key(), ObjType::Text, || {
+        field.key().to_owned()
+    })?;
+    Ok(tx.update_text(&text, new_text)?)
+}
+
+/// Makes a text inside list entry `index` read `new_text`, writing only the difference.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such entry.
+pub fn update_item_text(
+    tx: &mut impl Transactable,
+    field: ItemTextField,
+    index: usize,
+    new_text: &str,
+) -> Result<(), ModelError> {
+    let (text, _) = item_text(tx, field, index)?;
+    Ok(tx.update_text(&text, new_text)?)
+}
+
 /// Adds `insert` at the end of a root text field.
 ///
 /// # Errors
