@@ -1,13 +1,32 @@
 //! The PWA's data core, compiled to `wasm32-unknown-unknown` with wasm-bindgen.
 //!
-//! **Only this crate knows `JsValue`.** It will drive `shared::sync::SyncCore` on the
-//! browser's event loop (IndexedDB storage, a WebSocket transport); for now it exposes
-//! the pieces of `shared` the web shell needs first, so that the wasm build, its size and
-//! the JS boundary are exercised from the start.
+//! **Only this crate knows `JsValue`.** It drives `shared::sync::SyncCore` on the browser's
+//! event loop: an encrypted IndexedDB store, a WebSocket to the server with reconnect and
+//! backoff, online/offline detection, and the small API the screens use ([`Device`]). All
+//! record logic is Rust; the JavaScript in `web/` only renders and forwards input.
 //!
 //! # Layout
-//! - [`protocol_version`]: the automerge-repo protocol version the core speaks.
-//! - [`parse_document_url`]: validates an `automerge:` URL or bare document id.
+//! - [`device`]: [`Device`], the JS-facing API and the driver of the sync core.
+//! - [`vault`]: encryption at rest (AES-256-GCM, data key wrapped under an Argon2id PIN key).
+//! - [`idb`]: IndexedDB operations as futures.
+//! - [`server_api`]: sign-in, refresh, sync tickets, caseload (HTTP).
+//! - [`visit_form`]: form edits as JSON → typed model edits.
+//! - [`views`]: records → the JSON the screens render.
+//! - [`client_error`]: [`ClientError`], this layer's one error type.
+//!
+//! The web app shell (HTML, CSS, the view script, the service worker, the manifest) lives
+//! in `client-wasm/web/`; `scripts/build-web.sh` builds the wasm and assembles `target/web`.
+
+pub mod client_error;
+pub mod device;
+pub mod idb;
+pub mod server_api;
+pub mod vault;
+pub mod views;
+pub mod visit_form;
+
+pub use client_error::ClientError;
+pub use device::Device;
 
 use wasm_bindgen::prelude::*;
 
@@ -15,27 +34,4 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = protocolVersion)]
 pub fn protocol_version() -> String {
     shared::protocol::PROTOCOL_VERSION.to_owned()
-}
-
-/// Parses an `automerge:` URL or bare id and returns the canonical document id.
-///
-/// # Errors
-/// A JS `Error` naming what is wrong with the text.
-#[wasm_bindgen(js_name = parseDocumentUrl)]
-pub fn parse_document_url(text: &str) -> Result<String, JsError> {
-    shared::DocumentId::parse_url_or_id(text)
-        .map(|id| id.to_string())
-        .map_err(|err| JsError::new(&err.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_urls_natively() {
-        let id = shared::DocumentId::from_bytes([3; 16]);
-        assert_eq!(parse_document_url(&id.url()).ok(), Some(id.to_string()));
-        assert_eq!(protocol_version(), "1");
-    }
 }

@@ -1,0 +1,1231 @@
+//! [`Device`]: the data core the PWA's screens talk to, driving `shared`'s sync core on the
+//! browser's event loop.
+//!
+//! It owns the [`Vault`] (locked or not), the sealed IndexedDB store, the WebSocket to
+//! `/sync` with reconnect and backoff, and the [`SyncCore`]. The screens call its methods
+//! and re-render when a subscriber callback fires; they never touch records directly.
+//!
+//! # Storage
+//! The core asks for storage work as [`StorageTask`]s. Each document's chunks are sealed
+//! and stored under `documentId/sequence` in the `chunks` store; an append is one put, a
+//! compaction deletes the older chunks and puts the snapshot in one transaction. A change
+//! is "saved on this device" once its transaction has committed, which happens before the
+//! core is told ([`Event::IoComplete`]), and the core only sends what it has stored.
+//!
+//! # Invariants
+//! - Nothing about a child reaches IndexedDB unsealed: every chunk and record goes
+//!   through [`Vault::seal`] with its storage key as associated data.
+//! - No `RefCell` borrow is held across an `await` or while calling into JavaScript
+//!   callbacks (subscribers, socket sends that may re-enter).
+//! - Locking waits until every write the core asked for has committed.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use automerge::Automerge;
+use automerge::transaction::CommitOptions;
+use js_sys::{Function, Promise, Uint8Array};
+use serde_json::{Value, json};
+use shared::model::{self, CalendarDate, NewVisit};
+use shared::protocol;
+use shared::sync::{
+    ConnectionId, CoreConfig, Direction, Effects, Event, IoResult, StorageOutcome, StorageTask,
+    StorageTaskKind, StoredChunks, SyncCore, Timestamp,
+};
+use shared::{DocumentId, PeerId};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::{future_to_promise, spawn_local};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::idb::{CHUNKS_STORE, Idb, RECORDS_STORE, VAULT_STORE, bytes_value, value_bytes};
+use crate::server_api::{self, ApiFailure, Caseload, Session};
+use crate::vault::{KdfParams, NONCE_BYTES, Vault, VaultSeed, WrappedKey};
+use crate::visit_form::{FormEdit, apply_edit};
+use crate::{ClientError, views};
+
+const DATABASE: &str = "doorstep";
+const WRAPPED_KEY: &str = "wrappedKey";
+const SESSION_RECORD: &str = "session";
+const CASELOAD_RECORD: &str = "caseload";
+const UNSENT_RECORD: &str = "unsent";
+/// Longest wait between reconnection attempts.
+const MAX_BACKOFF_MS: f64 = 30_000.0;
+
+/// The PWA's data core. Create it with [`Device::open`].
+#[wasm_bindgen]
+pub struct Device {
+    shared: Rc<Shared>,
+}
+
+struct Shared {
+    idb: Idb,
+    state: RefCell<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Whether a wrapped key exists (someone signed in on this device).
+    set_up: bool,
+    vault: Option<Vault>,
+    session: Option<Session>,
+    core: Option<SyncCore>,
+    link: Option<Link>,
+    next_connection: u64,
+    next_seq: HashMap<DocumentId, u64>,
+    pending_writes: HashMap<DocumentId, usize>,
+    caseload: Caseload,
+    /// Every document this device holds or was told about.
+    documents: BTreeSet<DocumentId>,
+    /// Documents changed here that the server has not confirmed yet (kept sealed in
+    /// IndexedDB too, so a restart still knows what is waiting to be sent).
+    unsent: BTreeSet<DocumentId>,
+    listeners: Vec<Function>,
+    offline_since: Option<f64>,
+    /// Something the worker must know about syncing (e.g. "sign in again").
+    problem: Option<String>,
+    reconnect_attempt: u32,
+    reconnect_scheduled: bool,
+    connecting: bool,
+    window_hooked: bool,
+}
+
+struct Link {
+    id: ConnectionId,
+    socket: WebSocket,
+    ready: bool,
+    _on_open: Closure<dyn FnMut(JsValue)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(JsValue)>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.socket.set_onopen(None);
+        self.socket.set_onmessage(None);
+        self.socket.set_onclose(None);
+        self.socket.set_onerror(None);
+        let _ = self.socket.close();
+    }
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+fn now() -> Timestamp {
+    Timestamp::from_millis(now_ms() as u64)
+}
+
+fn random_bytes<const N: usize>() -> Result<[u8; N], ClientError> {
+    let mut bytes = [0u8; N];
+    web_sys::window()
+        .ok_or_else(|| ClientError::Crypto("no window".into()))?
+        .crypto()
+        .map_err(|_| ClientError::Crypto("no WebCrypto".into()))?
+        .get_random_values_with_u8_array(&mut bytes)
+        .map_err(|_| ClientError::Crypto("no random numbers".into()))?;
+    Ok(bytes)
+}
+
+/// A random UUID (v4) as text, for record ids made on the device.
+fn new_uuid() -> String {
+    let mut b = random_bytes::<16>().unwrap_or([0; 16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+fn today() -> String {
+    let date = js_sys::Date::new_0();
+    format!(
+        "{:04}-{:02}-{:02}",
+        date.get_full_year(),
+        date.get_month() + 1,
+        date.get_date()
+    )
+}
+
+fn is_online() -> bool {
+    web_sys::window().is_some_and(|w| w.navigator().on_line())
+}
+
+fn chunk_prefix(document: &DocumentId) -> String {
+    format!("{document}/")
+}
+
+fn chunk_key(document: &DocumentId, seq: u64) -> String {
+    format!("{document}/{seq:012}")
+}
+
+fn to_js(result: Result<Value, ClientError>) -> Result<JsValue, JsValue> {
+    match result {
+        Ok(value) => Ok(JsValue::from_str(&value.to_string())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+#[wasm_bindgen]
+impl Device {
+    /// Opens the device store. The device is then `new` (nobody signed in here), or `locked`.
+    ///
+    /// # Errors
+    /// If IndexedDB cannot be opened.
+    pub async fn open() -> Result<Device, JsValue> {
+        let idb = Idb::open(DATABASE).await?;
+        let set_up = idb.get(VAULT_STORE, WRAPPED_KEY)?.await?.is_some();
+        let shared = Rc::new(Shared {
+            idb,
+            state: RefCell::new(State {
+                set_up,
+                offline_since: (!is_online()).then(now_ms),
+                ..State::default()
+            }),
+        });
+        Ok(Device { shared })
+    }
+
+    /// `"new"`, `"locked"` or `"unlocked"`.
+    pub fn status(&self) -> String {
+        let state = self.shared.state.borrow();
+        if state.vault.is_some() {
+            "unlocked".into()
+        } else if state.set_up {
+            "locked".into()
+        } else {
+            "new".into()
+        }
+    }
+
+    /// Calls `listener` (no arguments) after anything changes: records, sync state, lock.
+    pub fn subscribe(&self, listener: Function) {
+        self.shared.state.borrow_mut().listeners.push(listener);
+    }
+
+    /// Signs in with the server (online only) and sets up this device with a PIN that
+    /// unlocks it from then on, online or not. Resolves to the worker as JSON.
+    #[wasm_bindgen(js_name = signIn)]
+    pub fn sign_in(&self, username: String, password: String, pin: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move { to_js(sign_in(&shared, &username, &password, &pin).await) })
+    }
+
+    /// Unlocks the device with its PIN (works offline) and starts syncing.
+    pub fn unlock(&self, pin: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move { to_js(unlock(&shared, &pin).await) })
+    }
+
+    /// Locks the device: waits for pending writes, then forgets the key and every record
+    /// in memory and closes the connection.
+    pub fn lock(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            lock(&shared).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Signs out: tells the server (if online) and wipes everything from this device.
+    #[wasm_bindgen(js_name = signOut)]
+    pub fn sign_out(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let token = shared
+                .state
+                .borrow()
+                .session
+                .as_ref()
+                .map(|s| s.token.clone());
+            if let Some(token) = token {
+                let _ = server_api::sign_out(&token).await;
+            }
+            to_js(wipe(&shared).await.map(|()| Value::Null))
+        })
+    }
+
+    /// The signed-in worker as JSON (`null` while locked).
+    pub fn worker(&self) -> String {
+        let state = self.shared.state.borrow();
+        state
+            .session
+            .as_ref()
+            .map(|s| serde_json::to_string(&s.worker).unwrap_or_default())
+            .unwrap_or_else(|| "null".into())
+    }
+
+    /// Fetches the caseload from the server (online) and finds every document on it.
+    #[wasm_bindgen(js_name = refreshCaseload)]
+    pub fn refresh_caseload(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(
+            async move { to_js(refresh_caseload(&shared).await.map(|()| Value::Null)) },
+        )
+    }
+
+    /// The sync state as JSON: `online`, `connected`, `offlineSince` (ms), `unsent`
+    /// (records the server does not have yet), `saving`, `problem`.
+    #[wasm_bindgen(js_name = syncState)]
+    pub fn sync_state(&self) -> String {
+        let state = self.shared.state.borrow();
+        let unsent = state.unsent.len();
+        json!({
+            "online": is_online(),
+            "connected": state.link.as_ref().is_some_and(|l| l.ready),
+            "offlineSince": state.offline_since,
+            "unsent": unsent,
+            "saving": state.pending_writes.values().sum::<usize>(),
+            "problem": state.problem,
+        })
+        .to_string()
+    }
+
+    /// The caseload as JSON: each child with name, placement, last visit and its visits.
+    pub fn caseload(&self) -> String {
+        let state = self.shared.state.borrow();
+        let children: Vec<Value> = state
+            .caseload
+            .children
+            .iter()
+            .map(|child| child_entry(&state, &child.child_ref, child.child_document_id.as_deref()))
+            .collect();
+        json!({ "children": children }).to_string()
+    }
+
+    /// One child's page as JSON (profile, placement, visit history); `null` if not held.
+    pub fn child(&self, child_ref: String) -> String {
+        let state = self.shared.state.borrow();
+        let Some(child) = state
+            .caseload
+            .children
+            .iter()
+            .find(|c| c.child_ref == child_ref)
+        else {
+            return "null".into();
+        };
+        child_entry(&state, &child.child_ref, child.child_document_id.as_deref()).to_string()
+    }
+
+    /// A visit record as JSON, with its sync state; with `today` (`YYYY-MM-DD`) it also
+    /// lists what stops it being submitted.
+    pub fn visit(&self, document_id: String, today: Option<String>) -> Result<String, JsValue> {
+        let id = parse_id(&document_id)?;
+        let state = self.shared.state.borrow();
+        let doc = state
+            .core
+            .as_ref()
+            .and_then(|core| core.document(&id))
+            .ok_or(ClientError::Locked)?;
+        let mut view = views::visit_view(doc, &document_id, today.as_deref());
+        view["sync"] = Value::from(document_sync(&state, &id));
+        Ok(view.to_string())
+    }
+
+    /// Starts a visit record for a child on the caseload; returns its document id.
+    #[wasm_bindgen(js_name = createVisit)]
+    pub fn create_visit(&self, child_ref: String, visit_date: String) -> Result<String, JsValue> {
+        let result = create_visit(&self.shared, &child_ref, &visit_date);
+        notify(&self.shared);
+        Ok(result?)
+    }
+
+    /// Applies one form edit (JSON, see `visit_form`) to a visit and saves it on the
+    /// device at once. Returns the index of a new entry, or `undefined`.
+    #[wasm_bindgen(js_name = editVisit)]
+    pub fn edit_visit(&self, document_id: String, edit: String) -> Result<JsValue, JsValue> {
+        let id = parse_id(&document_id)?;
+        let edit: FormEdit = serde_json::from_str(&edit)
+            .map_err(|err| ClientError::BadArgument(format!("bad edit: {err}")))?;
+        let result = edit_visit(&self.shared, id, &edit);
+        notify(&self.shared);
+        Ok(result?.map_or(JsValue::UNDEFINED, |index| JsValue::from(index as u32)))
+    }
+
+    /// Today's date by the device's clock, `YYYY-MM-DD`.
+    pub fn today(&self) -> String {
+        today()
+    }
+}
+
+fn parse_id(text: &str) -> Result<DocumentId, ClientError> {
+    DocumentId::parse_url_or_id(text).map_err(|err| ClientError::BadArgument(err.to_string()))
+}
+
+/// `"saving"`, `"device"` (saved here only), `"sending"`, `"server"` or `"refused"`.
+fn document_sync(state: &State, id: &DocumentId) -> &'static str {
+    if state.pending_writes.get(id).copied().unwrap_or(0) > 0 {
+        return "saving";
+    }
+    if !state.unsent.contains(id) {
+        return "server";
+    }
+    let Some(core) = state.core.as_ref() else {
+        return "device";
+    };
+    if core.is_refused(id) {
+        "refused"
+    } else if state.link.as_ref().is_some_and(|l| l.ready) {
+        "sending"
+    } else {
+        "device"
+    }
+}
+
+fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> Value {
+    let core = state.core.as_ref();
+    let profile = child_document
+        .and_then(|id| DocumentId::parse_url_or_id(id).ok())
+        .and_then(|id| core.and_then(|c| c.document(&id)))
+        .and_then(views::child_view);
+    let mut visits: Vec<Value> = state
+        .documents
+        .iter()
+        .filter_map(|id| {
+            let doc = core?.document(id)?;
+            (views::visit_child(doc).as_deref() == Some(child_ref)).then_some(())?;
+            let mut summary = views::visit_summary(doc, &id.to_string())?;
+            summary["sync"] = Value::from(document_sync(state, id));
+            Some(summary)
+        })
+        .collect();
+    visits.sort_by(|a, b| b["visitDate"].as_str().cmp(&a["visitDate"].as_str()));
+    let last_visit = visits
+        .iter()
+        .filter(|v| v["status"] == "submitted" && v["childSeen"] == true)
+        .find_map(|v| v["visitDate"].as_str().map(str::to_owned));
+    json!({
+        "childRef": child_ref,
+        "profile": profile,
+        "lastVisit": last_visit,
+        "visits": visits,
+    })
+}
+
+async fn sign_in(
+    shared: &Rc<Shared>,
+    username: &str,
+    password: &str,
+    pin: &str,
+) -> Result<Value, ClientError> {
+    crate::vault::check_pin(pin)?;
+    if shared.state.borrow().set_up {
+        return Err(ClientError::BadArgument(
+            "Someone is already signed in on this device. Unlock it, or sign out first.".into(),
+        ));
+    }
+    let session = server_api::sign_in(username, password, None).await?;
+    let seed = VaultSeed {
+        data_key: random_bytes()?,
+        salt: random_bytes()?,
+        nonce: random_bytes()?,
+    };
+    let (vault, wrapped) = Vault::create(pin, &seed, KdfParams::default())?;
+    let wrapped_json =
+        serde_json::to_string(&wrapped).map_err(|err| ClientError::Crypto(err.to_string()))?;
+    let sealed_session = seal_json(&vault, SESSION_RECORD, &session)?;
+    shared
+        .idb
+        .write(
+            VAULT_STORE,
+            &[],
+            vec![(WRAPPED_KEY.into(), JsValue::from_str(&wrapped_json))],
+        )?
+        .await?;
+    shared
+        .idb
+        .write(
+            RECORDS_STORE,
+            &[],
+            vec![(SESSION_RECORD.into(), sealed_session)],
+        )?
+        .await?;
+    let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
+    {
+        let mut state = shared.state.borrow_mut();
+        state.set_up = true;
+        state.vault = Some(vault);
+        state.session = Some(session);
+    }
+    start(shared).await?;
+    Ok(worker)
+}
+
+async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
+    if shared.state.borrow().vault.is_some() {
+        return Ok(Value::Null);
+    }
+    let wrapped = shared
+        .idb
+        .get(VAULT_STORE, WRAPPED_KEY)?
+        .await?
+        .and_then(|v| v.as_string())
+        .ok_or(ClientError::NotSignedIn)?;
+    let wrapped: WrappedKey =
+        serde_json::from_str(&wrapped).map_err(|err| ClientError::Crypto(err.to_string()))?;
+    let vault = Vault::unlock(pin, &wrapped)?;
+    let session: Session = open_json(shared, &vault, SESSION_RECORD)
+        .await?
+        .ok_or(ClientError::NotSignedIn)?;
+    let caseload: Caseload = open_json(shared, &vault, CASELOAD_RECORD)
+        .await?
+        .unwrap_or_default();
+    let unsent: Vec<String> = open_json(shared, &vault, UNSENT_RECORD)
+        .await?
+        .unwrap_or_default();
+    let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
+    {
+        let mut state = shared.state.borrow_mut();
+        state.vault = Some(vault);
+        state.session = Some(session);
+        state.caseload = caseload;
+        state.unsent = unsent
+            .iter()
+            .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
+            .collect();
+    }
+    start(shared).await?;
+    Ok(worker)
+}
+
+/// Loads every stored document into a fresh core and connects if online.
+async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    let keys = shared.idb.keys(CHUNKS_STORE).await?;
+    let stored: BTreeSet<DocumentId> = keys
+        .iter()
+        .filter_map(|key| key.split('/').next())
+        .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
+        .collect();
+    let effects = {
+        let mut state = shared.state.borrow_mut();
+        let username = state
+            .session
+            .as_ref()
+            .map(|s| s.worker.username.clone())
+            .unwrap_or_default();
+        let suffix: [u8; 8] = random_bytes()?;
+        let peer = PeerId::new(format!(
+            "{username}-{}",
+            suffix
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        ));
+        let mut core = SyncCore::new(CoreConfig::client(peer));
+        let mut effects = Vec::new();
+        let caseload_ids: Vec<DocumentId> = caseload_documents(&state.caseload);
+        for id in stored.iter().copied().chain(caseload_ids) {
+            if state.documents.insert(id) || stored.contains(&id) {
+                effects.push(core.find(id));
+            }
+        }
+        state.core = Some(core);
+        effects
+    };
+    for fx in effects {
+        carry_out(shared, fx);
+    }
+    hook_window(shared);
+    if is_online() {
+        connect(shared);
+        let again = shared.clone();
+        spawn_local(async move {
+            let _ = refresh_caseload(&again).await;
+        });
+    }
+    notify(shared);
+    Ok(())
+}
+
+fn caseload_documents(caseload: &Caseload) -> Vec<DocumentId> {
+    caseload
+        .children
+        .iter()
+        .flat_map(|child| {
+            child
+                .child_document_id
+                .iter()
+                .chain(child.visit_document_ids.iter())
+        })
+        .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
+        .collect()
+}
+
+async fn lock(shared: &Rc<Shared>) {
+    // Let every write the core asked for commit before forgetting the key.
+    for _ in 0..250 {
+        if shared
+            .state
+            .borrow()
+            .pending_writes
+            .values()
+            .all(|n| *n == 0)
+        {
+            break;
+        }
+        sleep_ms(20).await;
+    }
+    {
+        let mut state = shared.state.borrow_mut();
+        if let Some(link) = state.link.take() {
+            spawn_local(async move { drop(link) });
+        }
+        state.core = None;
+        state.vault = None;
+        state.session = None;
+        state.caseload = Caseload::default();
+        state.documents.clear();
+        state.unsent.clear();
+        state.next_seq.clear();
+        state.pending_writes.clear();
+    }
+    notify(shared);
+}
+
+async fn wipe(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    {
+        let mut state = shared.state.borrow_mut();
+        if let Some(link) = state.link.take() {
+            spawn_local(async move { drop(link) });
+        }
+        state.core = None;
+        state.vault = None;
+        state.session = None;
+        state.caseload = Caseload::default();
+        state.documents.clear();
+        state.unsent.clear();
+        state.next_seq.clear();
+        state.pending_writes.clear();
+        state.set_up = false;
+    }
+    let result = shared.idb.clear_everything().await;
+    notify(shared);
+    result
+}
+
+async fn sleep_ms(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+fn seal_json<T: serde::Serialize>(
+    vault: &Vault,
+    key: &str,
+    value: &T,
+) -> Result<JsValue, ClientError> {
+    let json = serde_json::to_vec(value).map_err(|err| ClientError::Crypto(err.to_string()))?;
+    Ok(bytes_value(&vault.seal(
+        key,
+        &json,
+        random_bytes::<NONCE_BYTES>()?,
+    )?))
+}
+
+async fn open_json<T: serde::de::DeserializeOwned>(
+    shared: &Rc<Shared>,
+    vault: &Vault,
+    key: &str,
+) -> Result<Option<T>, ClientError> {
+    let Some(value) = shared.idb.get(RECORDS_STORE, key)?.await? else {
+        return Ok(None);
+    };
+    let sealed =
+        value_bytes(&value).ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
+    let json = vault.open(key, &sealed)?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|err| ClientError::Storage(format!("{key} is unreadable: {err}")))
+}
+
+/// Stores a new session (after a refresh) sealed.
+fn store_session(shared: &Rc<Shared>, session: Session) -> Result<(), ClientError> {
+    let sealed = {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        seal_json(vault, SESSION_RECORD, &session)?
+    };
+    let write = shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(SESSION_RECORD.into(), sealed)])?;
+    spawn_local(async move {
+        let _ = write.await;
+    });
+    shared.state.borrow_mut().session = Some(session);
+    Ok(())
+}
+
+/// A valid access token: the stored one, refreshed if it has expired.
+async fn access_token(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
+    let session = shared.state.borrow().session.clone();
+    let Some(session) = session else {
+        return Err(ApiFailure::Unauthorized("not signed in".into()));
+    };
+    if session.token_expires_at > now_ms() as i64 + 60_000 {
+        return Ok(session.token);
+    }
+    let fresh = server_api::refresh(&session.refresh_token).await?;
+    let token = fresh.token.clone();
+    let _ = store_session(shared, fresh);
+    Ok(token)
+}
+
+/// Handles an API failure that affects the whole device (revoked, signed out).
+async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
+    match failure {
+        ApiFailure::Revoked => {
+            let _ = wipe(shared).await;
+            shared.state.borrow_mut().problem = Some(ClientError::DeviceRevoked.to_string());
+        }
+        ApiFailure::Unauthorized(_) => {
+            shared.state.borrow_mut().problem = Some(
+                "Your session has ended. Your records are safe on this device; sign out and in again to send them."
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    notify(shared);
+}
+
+async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    let token = match access_token(shared).await {
+        Ok(token) => token,
+        Err(failure) => {
+            on_api_failure(shared, &failure).await;
+            return Err(failure.into());
+        }
+    };
+    let caseload = match server_api::caseload(&token).await {
+        Ok(caseload) => caseload,
+        Err(failure) => {
+            on_api_failure(shared, &failure).await;
+            return Err(failure.into());
+        }
+    };
+    let (sealed, effects) = {
+        let mut state = shared.state.borrow_mut();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        let sealed = seal_json(vault, CASELOAD_RECORD, &caseload)?;
+        let mut effects = Vec::new();
+        for id in caseload_documents(&caseload) {
+            if state.documents.insert(id)
+                && let Some(core) = state.core.as_mut()
+            {
+                effects.push(core.find(id));
+            }
+        }
+        state.caseload = caseload;
+        (sealed, effects)
+    };
+    shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(CASELOAD_RECORD.into(), sealed)])?
+        .await?;
+    for fx in effects {
+        carry_out(shared, fx);
+    }
+    notify(shared);
+    Ok(())
+}
+
+fn create_visit(
+    shared: &Rc<Shared>,
+    child_ref: &str,
+    visit_date: &str,
+) -> Result<String, ClientError> {
+    let fx_and_id = {
+        let mut state = shared.state.borrow_mut();
+        let worker = state
+            .session
+            .as_ref()
+            .map(|s| s.worker.username.clone())
+            .ok_or(ClientError::Locked)?;
+        if !state
+            .caseload
+            .children
+            .iter()
+            .any(|c| c.child_ref == child_ref)
+        {
+            return Err(ClientError::BadArgument(format!(
+                "{child_ref} is not on your caseload"
+            )));
+        }
+        let date = CalendarDate::parse(visit_date).ok_or_else(|| {
+            ClientError::BadArgument("The date of the visit must be a real date".into())
+        })?;
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        model::create_visit(
+            &mut tx,
+            &NewVisit {
+                visit_id: new_uuid(),
+                child_id: child_ref.to_owned(),
+                worker_id: worker,
+                visit_date: date,
+                created_at: now(),
+            },
+        )?;
+        tx.commit_with(CommitOptions::default().with_time((now_ms() / 1000.0) as i64));
+        let id = DocumentId::from_bytes(random_bytes()?);
+        let core = state.core.as_mut().ok_or(ClientError::Locked)?;
+        let fx = core.create_document(id, doc)?;
+        state.documents.insert(id);
+        state.unsent.insert(id);
+        (fx, id)
+    };
+    let (fx, id) = fx_and_id;
+    save_unsent(shared);
+    carry_out(shared, fx);
+    Ok(id.to_string())
+}
+
+fn edit_visit(
+    shared: &Rc<Shared>,
+    id: DocumentId,
+    edit: &FormEdit,
+) -> Result<Option<usize>, ClientError> {
+    let (result, fx) = {
+        let mut state = shared.state.borrow_mut();
+        let core = state.core.as_mut().ok_or(ClientError::Locked)?;
+        core.change_document(id, |doc| {
+            let mut tx = doc.transaction();
+            match apply_edit(&mut tx, edit, new_uuid) {
+                Ok(index) => {
+                    tx.commit_with(CommitOptions::default().with_time((now_ms() / 1000.0) as i64));
+                    Ok(index)
+                }
+                Err(err) => {
+                    tx.rollback();
+                    Err(err)
+                }
+            }
+        })?
+    };
+    if result.is_ok() && shared.state.borrow_mut().unsent.insert(id) {
+        save_unsent(shared);
+    }
+    carry_out(shared, fx);
+    result
+}
+
+/// Stores the set of documents waiting for the server (sealed), after it changed.
+fn save_unsent(shared: &Rc<Shared>) {
+    let sealed = {
+        let state = shared.state.borrow();
+        let Some(vault) = state.vault.as_ref() else {
+            return;
+        };
+        let ids: Vec<String> = state.unsent.iter().map(ToString::to_string).collect();
+        seal_json(vault, UNSENT_RECORD, &ids)
+    };
+    let Ok(sealed) = sealed else {
+        return;
+    };
+    if let Ok(write) = shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(UNSENT_RECORD.into(), sealed)])
+    {
+        spawn_local(async move {
+            let _ = write.await;
+        });
+    }
+}
+
+/// Drops from the unsent set every document the server has now confirmed.
+fn settle_unsent(shared: &Rc<Shared>) {
+    let changed = {
+        let mut state = shared.state.borrow_mut();
+        let state = &mut *state;
+        let Some(core) = state.core.as_ref() else {
+            return;
+        };
+        let pending = &state.pending_writes;
+        let before = state.unsent.len();
+        state
+            .unsent
+            .retain(|id| pending.get(id).copied().unwrap_or(0) > 0 || !core.is_acknowledged(id));
+        state.unsent.len() != before
+    };
+    if changed {
+        save_unsent(shared);
+    }
+}
+
+/// Feeds one event to the core and carries out what it asks.
+fn drive(shared: &Rc<Shared>, event: Event) {
+    let fx = {
+        let mut state = shared.state.borrow_mut();
+        let Some(core) = state.core.as_mut() else {
+            return;
+        };
+        core.handle(now(), event)
+    };
+    carry_out(shared, fx);
+}
+
+/// Sends, stores and closes as the core asked, then tells subscribers.
+fn carry_out(shared: &Rc<Shared>, fx: Effects) {
+    let mut sends = Vec::new();
+    let mut close = false;
+    {
+        let state = shared.state.borrow();
+        if let Some(link) = state.link.as_ref() {
+            for (connection, message) in &fx.outbound {
+                if *connection == link.id {
+                    sends.push((link.socket.clone(), protocol::encode(message)));
+                }
+            }
+            close = fx
+                .close
+                .iter()
+                .any(|(connection, _)| *connection == link.id);
+        }
+    }
+    for (socket, bytes) in sends {
+        let _ = socket.send_with_u8_array(&bytes);
+    }
+    for task in fx.storage {
+        run_storage(shared, task);
+    }
+    if close {
+        disconnected(shared);
+    }
+    settle_unsent(shared);
+    notify(shared);
+}
+
+/// Starts one storage task: its IndexedDB transaction is created now (so writes keep
+/// their order); the result goes back to the core when it completes.
+fn run_storage(shared: &Rc<Shared>, task: StorageTask) {
+    let document = task.document;
+    let started = {
+        let mut state = shared.state.borrow_mut();
+        start_storage(shared, &mut state, task)
+    };
+    let (id, work) = match started {
+        Ok(started) => started,
+        Err((id, err)) => {
+            drive(
+                shared,
+                Event::IoComplete(IoResult {
+                    task: id,
+                    outcome: StorageOutcome::Failed(err.to_string()),
+                }),
+            );
+            return;
+        }
+    };
+    *shared
+        .state
+        .borrow_mut()
+        .pending_writes
+        .entry(document)
+        .or_default() += 1;
+    let shared = shared.clone();
+    spawn_local(async move {
+        let outcome = work
+            .await
+            .unwrap_or_else(|err| StorageOutcome::Failed(err.to_string()));
+        if let Some(n) = shared.state.borrow_mut().pending_writes.get_mut(&document) {
+            *n = n.saturating_sub(1);
+        }
+        drive(&shared, Event::IoComplete(IoResult { task: id, outcome }));
+    });
+}
+
+type StorageWork = std::pin::Pin<Box<dyn Future<Output = Result<StorageOutcome, ClientError>>>>;
+
+fn start_storage(
+    shared: &Rc<Shared>,
+    state: &mut State,
+    task: StorageTask,
+) -> Result<(shared::sync::TaskId, StorageWork), (shared::sync::TaskId, ClientError)> {
+    let id = task.id;
+    let fail = |err| (id, err);
+    let document = task.document;
+    let Some(vault) = state.vault.as_ref() else {
+        return Err(fail(ClientError::Locked));
+    };
+    let prefix = chunk_prefix(&document);
+    match task.kind {
+        StorageTaskKind::Load => {
+            let read = shared
+                .idb
+                .range(CHUNKS_STORE, &prefix, &format!("{prefix}~"))
+                .map_err(fail)?;
+            let shared = shared.clone();
+            Ok((
+                id,
+                Box::pin(async move {
+                    let rows = read.await?;
+                    let state = shared.state.borrow();
+                    let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+                    let mut bytes = Vec::new();
+                    let mut last_seq = None;
+                    for (key, value) in &rows {
+                        let sealed = value_bytes(value)
+                            .ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
+                        bytes.extend(vault.open(key, &sealed)?);
+                        last_seq = key.rsplit('/').next().and_then(|s| s.parse::<u64>().ok());
+                    }
+                    drop(state);
+                    if let Some(seq) = last_seq {
+                        shared.state.borrow_mut().next_seq.insert(document, seq + 1);
+                    }
+                    let count = rows.len();
+                    Ok(StorageOutcome::Loaded(
+                        (count > 0).then_some(StoredChunks { bytes, count }),
+                    ))
+                }),
+            ))
+        }
+        StorageTaskKind::Append { changes, .. } => {
+            let seq = *state.next_seq.get(&document).unwrap_or(&0);
+            let key = chunk_key(&document, seq);
+            let nonce = random_bytes::<NONCE_BYTES>().map_err(fail)?;
+            let sealed = vault.seal(&key, &changes, nonce).map_err(fail)?;
+            let write = shared
+                .idb
+                .write(
+                    CHUNKS_STORE,
+                    &[],
+                    vec![(key, Uint8Array::from(sealed.as_slice()).into())],
+                )
+                .map_err(fail)?;
+            state.next_seq.insert(document, seq + 1);
+            Ok((
+                id,
+                Box::pin(async move { write.await.map(|()| StorageOutcome::Written) }),
+            ))
+        }
+        StorageTaskKind::Compact { snapshot } => {
+            let seq = *state.next_seq.get(&document).unwrap_or(&0);
+            let key = chunk_key(&document, seq);
+            let nonce = random_bytes::<NONCE_BYTES>().map_err(fail)?;
+            let sealed = vault.seal(&key, &snapshot, nonce).map_err(fail)?;
+            let write = shared
+                .idb
+                .write(
+                    CHUNKS_STORE,
+                    &[(prefix, key.clone())],
+                    vec![(key, Uint8Array::from(sealed.as_slice()).into())],
+                )
+                .map_err(fail)?;
+            state.next_seq.insert(document, seq + 1);
+            Ok((
+                id,
+                Box::pin(async move { write.await.map(|()| StorageOutcome::Written) }),
+            ))
+        }
+    }
+}
+
+/// Opens the WebSocket to `/sync` (with a fresh ticket) unless one is open or opening.
+fn connect(shared: &Rc<Shared>) {
+    {
+        let mut state = shared.state.borrow_mut();
+        if state.link.is_some() || state.connecting || state.core.is_none() || !is_online() {
+            return;
+        }
+        state.connecting = true;
+    }
+    let shared = shared.clone();
+    spawn_local(async move {
+        let opened = open_socket(&shared).await;
+        shared.state.borrow_mut().connecting = false;
+        if let Err(failure) = opened {
+            on_api_failure(&shared, &failure).await;
+            if matches!(
+                failure,
+                ApiFailure::Unreachable(_) | ApiFailure::Refused(..)
+            ) {
+                schedule_reconnect(&shared);
+            }
+        }
+    });
+}
+
+async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
+    let token = access_token(shared).await?;
+    let ticket = server_api::sync_ticket(&token).await?;
+    let location = web_sys::window()
+        .ok_or_else(|| ApiFailure::Unreachable("no window".into()))?
+        .location();
+    let scheme = if location.protocol().unwrap_or_default() == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    let host = location.host().unwrap_or_default();
+    let socket = WebSocket::new(&format!("{scheme}://{host}/sync?ticket={ticket}"))
+        .map_err(|err| ApiFailure::Unreachable(crate::client_error::describe_js(&err)))?;
+    socket.set_binary_type(BinaryType::Arraybuffer);
+    let mut state = shared.state.borrow_mut();
+    if state.core.is_none() {
+        let _ = socket.close();
+        return Ok(());
+    }
+    let id = ConnectionId(state.next_connection);
+    state.next_connection += 1;
+    let on_open = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            if let Some(link) = shared.state.borrow_mut().link.as_mut() {
+                link.ready = true;
+            }
+            {
+                let mut state = shared.state.borrow_mut();
+                state.reconnect_attempt = 0;
+                state.offline_since = None;
+                state.problem = None;
+            }
+            drive(
+                &shared,
+                Event::Connected {
+                    connection: id,
+                    direction: Direction::Dialled,
+                },
+            );
+        })
+    };
+    let on_message = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+            if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
+                let bytes = Uint8Array::new(&buffer).to_vec();
+                drive(
+                    &shared,
+                    Event::Received {
+                        connection: id,
+                        bytes,
+                    },
+                );
+            }
+        })
+    };
+    let on_close = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut(JsValue)>::new(move |_| {
+            let current = shared
+                .state
+                .borrow()
+                .link
+                .as_ref()
+                .is_some_and(|l| l.id == id);
+            if current {
+                disconnected(&shared);
+                schedule_reconnect(&shared);
+            }
+        })
+    };
+    socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    state.link = Some(Link {
+        id,
+        socket,
+        ready: false,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    });
+    Ok(())
+}
+
+/// The link closed (either side): tell the core, note when we went offline.
+fn disconnected(shared: &Rc<Shared>) {
+    let link = {
+        let mut state = shared.state.borrow_mut();
+        if state.offline_since.is_none() {
+            state.offline_since = Some(now_ms());
+        }
+        state.link.take()
+    };
+    if let Some(link) = link {
+        let id = link.id;
+        // This may run inside one of the link's own callbacks: drop it (and its closures)
+        // only after the callback has returned.
+        spawn_local(async move { drop(link) });
+        drive(shared, Event::Disconnected { connection: id });
+    }
+    notify(shared);
+}
+
+fn schedule_reconnect(shared: &Rc<Shared>) {
+    let delay = {
+        let mut state = shared.state.borrow_mut();
+        if state.reconnect_scheduled || state.core.is_none() {
+            return;
+        }
+        state.reconnect_scheduled = true;
+        state.reconnect_attempt = state.reconnect_attempt.saturating_add(1);
+        let base = (1000.0 * 2f64.powi(state.reconnect_attempt.min(6) as i32)).min(MAX_BACKOFF_MS);
+        base * (0.5 + js_sys::Math::random() / 2.0)
+    };
+    let again = shared.clone();
+    let callback = Closure::once_into_js(move || {
+        again.state.borrow_mut().reconnect_scheduled = false;
+        connect(&again);
+    });
+    if let Some(window) = web_sys::window() {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            callback.unchecked_ref(),
+            delay as i32,
+        );
+    }
+}
+
+/// Listens for the browser going online (reconnect at once) or offline (drop the link).
+fn hook_window(shared: &Rc<Shared>) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    {
+        let mut state = shared.state.borrow_mut();
+        if state.window_hooked {
+            return;
+        }
+        state.window_hooked = true;
+    }
+    let online = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut()>::new(move || {
+            shared.state.borrow_mut().reconnect_attempt = 0;
+            connect(&shared);
+            let again = shared.clone();
+            spawn_local(async move {
+                let _ = refresh_caseload(&again).await;
+            });
+            notify(&shared);
+        })
+    };
+    let offline = {
+        let shared = shared.clone();
+        Closure::<dyn FnMut()>::new(move || disconnected(&shared))
+    };
+    let _ = window.add_event_listener_with_callback("online", online.as_ref().unchecked_ref());
+    let _ = window.add_event_listener_with_callback("offline", offline.as_ref().unchecked_ref());
+    // The device lives as long as the page; so do these listeners.
+    online.forget();
+    offline.forget();
+}
+
+/// Calls every subscriber (outside any borrow: a subscriber may call back in).
+fn notify(shared: &Rc<Shared>) {
+    let listeners = shared.state.borrow().listeners.clone();
+    for listener in listeners {
+        let _ = listener.call0(&JsValue::NULL);
+    }
+}

@@ -1,0 +1,349 @@
+//! [`FormEdit`]: one change a form field makes to a visit record, and [`apply_edit`].
+//!
+//! The view sends every keystroke and choice as a small JSON object
+//! (`{"op":"text","field":"observations","value":"…"}`); this module turns it into typed
+//! model edits. Text fields are written as the difference from what the document holds,
+//! so two people typing into the same record offline both keep their words.
+
+use automerge::transaction::Transactable;
+use automerge::{ROOT, ScalarValue};
+use serde::Deserialize;
+use shared::model::{
+    self, ActionOwnerType, BedroomSeen, CalendarDate, Coded, ItemTextField, NewAction,
+    NotAloneReason, TextField, Visit, VisitKind, VisitLocation, VisitScalarField, VisitStatus,
+    VoiceTopic,
+};
+
+use crate::ClientError;
+
+/// One edit from the visit form.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum FormEdit {
+    /// A root narrative text: `purpose`, `observations`, `analysis`, `notAloneDetail`,
+    /// `bedroomDetail`.
+    Text {
+        /// The field's key.
+        field: String,
+        /// The whole new text.
+        value: String,
+    },
+    /// The visit date as typed (`YYYY-MM-DD`, possibly not a real date in a draft).
+    VisitDate {
+        /// The text.
+        value: String,
+    },
+    /// A single choice: `visitKind`, `location`, `announced`, `childSeen`, `seenAlone`,
+    /// `notAloneReason`, `bedroomSeen`, `welfareSafeguarded`; `yes`/`no` for the booleans.
+    Choice {
+        /// The field's key.
+        field: String,
+        /// The chosen code.
+        value: String,
+    },
+    /// Adds a person present.
+    AddPerson {
+        /// Their name.
+        name: String,
+        /// Their role or relationship.
+        role: String,
+    },
+    /// Adds an entry of the child's voice.
+    AddVoice,
+    /// A text inside an entry: `voice` `words`/`paraphrase`, `personsPresent`
+    /// `name`/`role`, `actions` `description`/`ownerName`.
+    ItemText {
+        /// `voice`, `personsPresent` or `actions`.
+        list: String,
+        /// Which entry.
+        index: usize,
+        /// The key inside the entry.
+        field: String,
+        /// The whole new text.
+        value: String,
+    },
+    /// Ticks or unticks a topic of a voice entry.
+    VoiceTopic {
+        /// Which entry.
+        index: usize,
+        /// The topic code.
+        topic: String,
+        /// Ticked?
+        on: bool,
+    },
+    /// The 0-10 scale of a voice entry (`null` clears it).
+    VoiceScale {
+        /// Which entry.
+        index: usize,
+        /// The answer.
+        value: Option<u8>,
+    },
+    /// Whether the entry was read back to the child.
+    VoiceReadBack {
+        /// Which entry.
+        index: usize,
+        /// Read back?
+        value: bool,
+    },
+    /// Adds an action.
+    AddAction {
+        /// What will be done.
+        description: String,
+        /// `worker`, `carer`, `child`, `otherAgency`, or empty.
+        owner_type: String,
+        /// Who owns it.
+        owner_name: String,
+        /// `YYYY-MM-DD`, or empty.
+        due_date: String,
+    },
+    /// Settles a conflict by choosing candidate `choice` of `field`.
+    Resolve {
+        /// The key in conflict.
+        field: String,
+        /// The index of the chosen candidate in the view's list.
+        choice: usize,
+    },
+    /// Submits the record (only if nothing stops it).
+    Submit {
+        /// Today, `YYYY-MM-DD`, for the "not in the future" check.
+        today: String,
+    },
+}
+
+/// Applies `edit` to a visit document inside `tx`. Returns the index of a new entry for
+/// `AddPerson`/`AddVoice`/`AddAction`, `None` otherwise.
+///
+/// # Errors
+/// [`ClientError::BadArgument`] for an unknown field or code, [`ClientError::Record`] if
+/// the document refuses the edit or a submission has problems (their messages joined).
+pub fn apply_edit(
+    tx: &mut impl Transactable,
+    edit: &FormEdit,
+    new_id: impl FnOnce() -> String,
+) -> Result<Option<usize>, ClientError> {
+    match edit {
+        FormEdit::Text { field, value } => {
+            let field = TextField::ALL
+                .into_iter()
+                .find(|f| f.key() == field)
+                .ok_or_else(|| unknown("text field", field))?;
+            model::visit_edit::update_text(tx, field, value)?;
+        }
+        FormEdit::VisitDate { value } => {
+            tx.put(ROOT, "visitDate", value.as_str())
+                .map_err(|err| ClientError::Record(err.to_string()))?;
+        }
+        FormEdit::Choice { field, value } => set_choice(tx, field, value)?,
+        FormEdit::AddPerson { name, role } => {
+            return Ok(Some(model::add_person_present(tx, name, role)?));
+        }
+        FormEdit::AddVoice => return Ok(Some(model::add_voice_entry(tx, &new_id())?)),
+        FormEdit::ItemText {
+            list,
+            index,
+            field,
+            value,
+        } => {
+            let item = item_field(list, field)?;
+            model::visit_edit::update_item_text(tx, item, *index, value)?;
+        }
+        FormEdit::VoiceTopic { index, topic, on } => {
+            let topic = code::<VoiceTopic>(topic, "topic")?;
+            if *on {
+                model::add_voice_topic(tx, *index, topic)?;
+            } else {
+                model::remove_voice_topic(tx, *index, topic)?;
+            }
+        }
+        FormEdit::VoiceScale { index, value } => model::set_voice_scale(tx, *index, *value)?,
+        FormEdit::VoiceReadBack { index, value } => {
+            model::set_voice_read_back(tx, *index, *value)?;
+        }
+        FormEdit::AddAction {
+            description,
+            owner_type,
+            owner_name,
+            due_date,
+        } => {
+            let owner_type = (!owner_type.is_empty())
+                .then(|| code::<ActionOwnerType>(owner_type, "action owner"))
+                .transpose()?;
+            let due_date = (!due_date.is_empty())
+                .then(|| {
+                    CalendarDate::parse(due_date).ok_or_else(|| {
+                        ClientError::BadArgument("The due date must be a real date".into())
+                    })
+                })
+                .transpose()?;
+            let action = NewAction {
+                action_id: new_id(),
+                description: description.clone(),
+                owner_type,
+                owner_name: owner_name.clone(),
+                due_date,
+            };
+            return Ok(Some(model::add_action(tx, &action)?));
+        }
+        FormEdit::Resolve { field, choice } => {
+            let field = VisitScalarField::ALL
+                .into_iter()
+                .find(|f| f.key() == field)
+                .ok_or_else(|| unknown("field", field))?;
+            let conflict = model::single_value_conflicts(tx)
+                .into_iter()
+                .find(|c| c.field == field)
+                .ok_or_else(|| {
+                    ClientError::Record("That answer is no longer in conflict".into())
+                })?;
+            let chosen = conflict
+                .candidates
+                .get(*choice)
+                .ok_or_else(|| unknown("choice", &choice.to_string()))?;
+            model::resolve_conflict(tx, field, &chosen.value)?;
+        }
+        FormEdit::Submit { today } => {
+            let visit = Visit::read(tx)?;
+            let problems = visit.problems_for_submission(today);
+            if !problems.is_empty() {
+                let messages: Vec<_> = problems.into_iter().map(|p| p.message).collect();
+                return Err(ClientError::Record(messages.join("; ")));
+            }
+            model::set_status(tx, VisitStatus::Submitted)?;
+        }
+    }
+    Ok(None)
+}
+
+fn set_choice(tx: &mut impl Transactable, field: &str, value: &str) -> Result<(), ClientError> {
+    let yes_no = || match value {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err(unknown("answer", value)),
+    };
+    match field {
+        "visitKind" => model::set_visit_kind(tx, code::<VisitKind>(value, "visit kind")?)?,
+        "location" => model::set_location(tx, code::<VisitLocation>(value, "location")?)?,
+        "announced" => model::set_announced(tx, yes_no()?)?,
+        "childSeen" => model::set_child_seen(tx, yes_no()?)?,
+        "seenAlone" => model::set_seen_alone(tx, yes_no()?)?,
+        "notAloneReason" => {
+            model::set_not_alone_reason(tx, code::<NotAloneReason>(value, "reason")?)?;
+        }
+        "bedroomSeen" => model::set_bedroom_seen(tx, code::<BedroomSeen>(value, "answer")?)?,
+        "welfareSafeguarded" => model::set_welfare_safeguarded(tx, yes_no()?)?,
+        _ => return Err(unknown("choice", field)),
+    }
+    Ok(())
+}
+
+fn item_field(list: &str, field: &str) -> Result<ItemTextField, ClientError> {
+    Ok(match (list, field) {
+        ("voice", "words") => ItemTextField::ChildWords,
+        ("voice", "paraphrase") => ItemTextField::Paraphrase,
+        ("personsPresent", "name") => ItemTextField::PersonName,
+        ("personsPresent", "role") => ItemTextField::PersonRole,
+        ("actions", "description") => ItemTextField::ActionDescription,
+        ("actions", "ownerName") => ItemTextField::ActionOwnerName,
+        _ => return Err(unknown("field", &format!("{list}.{field}"))),
+    })
+}
+
+fn code<T: Coded>(value: &str, what: &str) -> Result<T, ClientError> {
+    T::from_code(value).ok_or_else(|| unknown(what, value))
+}
+
+fn unknown(what: &str, value: &str) -> ClientError {
+    ClientError::BadArgument(format!("unknown {what} \"{value}\""))
+}
+
+/// The value of a scalar as the view shows a conflict candidate.
+pub fn candidate_text(value: &ScalarValue) -> String {
+    match value {
+        ScalarValue::Boolean(true) => "Yes".into(),
+        ScalarValue::Boolean(false) => "No".into(),
+        ScalarValue::Str(text) => text.to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::AutoCommit;
+    use shared::model::{NewVisit, Visit};
+    use shared::sync::Timestamp;
+
+    use super::*;
+
+    fn draft() -> AutoCommit {
+        let mut doc = AutoCommit::new();
+        let visit = NewVisit {
+            visit_id: "v1".into(),
+            child_id: "DEMO-0001".into(),
+            worker_id: "sw".into(),
+            visit_date: CalendarDate::parse("2026-11-20").expect("date"),
+            created_at: Timestamp::from_millis(1),
+        };
+        model::create_visit(&mut doc, &visit).expect("create");
+        doc
+    }
+
+    fn edit(doc: &mut AutoCommit, json: &str) -> Result<Option<usize>, ClientError> {
+        let edit: FormEdit = serde_json::from_str(json).expect("valid edit json");
+        apply_edit(doc, &edit, || "id-1".into())
+    }
+
+    #[test]
+    fn form_edits_reach_the_record() {
+        let mut doc = draft();
+        edit(
+            &mut doc,
+            r#"{"op":"text","field":"observations","value":"Tidy room"}"#,
+        )
+        .expect("text");
+        edit(
+            &mut doc,
+            r#"{"op":"choice","field":"seenAlone","value":"no"}"#,
+        )
+        .expect("choice");
+        edit(
+            &mut doc,
+            r#"{"op":"choice","field":"notAloneReason","value":"refused"}"#,
+        )
+        .expect("reason");
+        let index = edit(&mut doc, r#"{"op":"addVoice"}"#)
+            .expect("voice")
+            .expect("index");
+        let words = format!(
+            r#"{{"op":"itemText","list":"voice","index":{index},"field":"words","value":"I want to stay"}}"#
+        );
+        edit(&mut doc, &words).expect("words");
+        let visit = Visit::read(&doc).expect("read");
+        assert_eq!(visit.observations, "Tidy room");
+        assert_eq!(visit.seen_alone, Some(false));
+        assert_eq!(visit.not_alone_reason, Some(NotAloneReason::Refused));
+        assert_eq!(visit.voice[0].words, "I want to stay");
+    }
+
+    #[test]
+    fn unknown_fields_and_codes_are_refused_in_words() {
+        let mut doc = draft();
+        let err = edit(
+            &mut doc,
+            r#"{"op":"choice","field":"seenAlone","value":"maybe"}"#,
+        )
+        .expect_err("bad answer");
+        assert!(err.to_string().contains("maybe"));
+        assert!(edit(&mut doc, r#"{"op":"text","field":"secret","value":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn an_incomplete_record_cannot_be_submitted() {
+        let mut doc = draft();
+        let err = edit(&mut doc, r#"{"op":"submit","today":"2026-11-21"}"#).expect_err("problems");
+        assert!(!err.to_string().is_empty());
+        assert_eq!(
+            Visit::read(&doc).expect("read").status,
+            Some(VisitStatus::Draft)
+        );
+    }
+}
