@@ -1,0 +1,736 @@
+// Doorstep's screens. This script only renders and forwards input: every record, its
+// encryption, storage and sync live in the wasm data core (client-wasm, `Device`).
+// GOV.UK Design System patterns: error summary, date input, radios with reveal,
+// task list, check your answers. No inline scripts or styles (the CSP forbids them).
+import init, { Device } from "/pkg/client_wasm.js";
+
+const main = document.getElementById("main");
+const statusBox = document.getElementById("sync-status");
+const accountNav = document.getElementById("account-nav");
+const updateBanner = document.getElementById("update-banner");
+const LOCK_AFTER_MS = 10 * 60 * 1000;
+
+let device = null;
+let refreshQueued = false;
+let lockTimer = null;
+
+const esc = (value) =>
+  String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+const SYNC_LABELS = {
+  saving: ["Saving on this device…", "grey"],
+  device: ["Saved on this device", "orange"],
+  sending: ["Sending to the server…", "blue"],
+  server: ["Saved to the server", "green"],
+  refused: ["Refused by the server", "red"],
+};
+const syncTag = (sync) => {
+  const [text, colour] = SYNC_LABELS[sync] ?? SYNC_LABELS.device;
+  return `<strong class="tag tag--${colour}" data-sync-tag>${esc(text)}</strong>`;
+};
+
+const YES_NO = [["yes", "Yes"], ["no", "No"]];
+const CHOICES = {
+  visitKind: [["statutory", "Statutory visit"], ["requested", "Requested by the child"], ["postComplaint", "After a complaint"], ["other", "Other"]],
+  location: [["placement", "Where the child lives"], ["school", "School"], ["community", "Somewhere else in the community"], ["virtual", "Video call"]],
+  announced: YES_NO,
+  childSeen: YES_NO,
+  seenAlone: YES_NO,
+  notAloneReason: [["refused", "The child refused"], ["inappropriate", "It was not appropriate"], ["unable", "It was not possible"]],
+  bedroomSeen: [["yes", "Yes"], ["no", "No"], ["notApplicable", "Does not apply"]],
+  welfareSafeguarded: YES_NO,
+};
+const TOPICS = [["home", "Home"], ["school", "School"], ["familyTime", "Family time"], ["friends", "Friends"], ["health", "Health"], ["feelings", "Feelings"], ["safety", "Safety"], ["hopesPlans", "Hopes and plans"], ["mySocialWorker", "My social worker"]];
+const OWNER_TYPES = [["worker", "Social worker"], ["carer", "Carer"], ["child", "The child"], ["otherAgency", "Another agency"]];
+const FIELD_NAMES = {
+  visitDate: "Date of visit", visitKind: "Kind of visit", location: "Where", announced: "Announced",
+  childSeen: "Child seen", seenAlone: "Seen alone", notAloneReason: "Why not seen alone",
+  bedroomSeen: "Bedroom seen", welfareSafeguarded: "Welfare safeguarded", status: "Status",
+};
+
+const SECTIONS = [
+  ["details", "Visit details and purpose"],
+  ["people", "Who was present"],
+  ["seen", "Seen, and seen alone"],
+  ["bedroom", "Bedroom"],
+  ["observations", "What I saw"],
+  ["voice", "The child's voice"],
+  ["analysis", "Analysis"],
+  ["actions", "Actions"],
+  ["welfare", "Welfare safeguarded"],
+];
+const sectionOf = (field) => {
+  const key = field.split(/[.[]/)[0];
+  return {
+    visitDate: "details", visitKind: "details", location: "details", announced: "details", purpose: "details",
+    personsPresent: "people", childSeen: "seen", seenAlone: "seen", notAloneReason: "seen", notAloneDetail: "seen",
+    bedroomSeen: "bedroom", bedroomDetail: "bedroom", observations: "observations", voice: "voice",
+    analysis: "analysis", actions: "actions", welfareSafeguarded: "welfare",
+  }[key] ?? "details";
+};
+
+// ---------- helpers for markup ----------
+const radios = (name, options, value, { inline = false, reveal = {} } = {}) => `
+  <div class="radios ${inline ? "radios--inline" : ""}">
+    ${options.map(([code, label]) => `
+      <div class="radios__item">
+        <input type="radio" id="${esc(name)}-${esc(code)}" name="${esc(name)}" value="${esc(code)}" data-choice="${esc(name)}" ${value === code ? "checked" : ""}>
+        <label for="${esc(name)}-${esc(code)}">${esc(label)}</label>
+      </div>
+      ${reveal[code] && value === code ? `<div class="radios__conditional">${reveal[code]}</div>` : ""}`).join("")}
+  </div>`;
+const boolCode = (value) => (value === true ? "yes" : value === false ? "no" : null);
+const textarea = (id, label, value, bind, hint = "") => `
+  <div class="form-group">
+    <label class="label" for="${esc(id)}">${esc(label)}</label>
+    ${hint ? `<div class="hint" id="${esc(id)}-hint">${esc(hint)}</div>` : ""}
+    <textarea class="textarea" id="${esc(id)}" ${hint ? `aria-describedby="${esc(id)}-hint"` : ""} ${bind}>${esc(value)}</textarea>
+  </div>`;
+const fieldset = (legend, body, hint = "") => `
+  <div class="form-group"><fieldset ${hint ? `aria-describedby="${esc(legend.replace(/\W/g, ""))}-hint"` : ""}>
+    <legend>${esc(legend)}</legend>
+    ${hint ? `<div class="hint" id="${esc(legend.replace(/\W/g, ""))}-hint">${esc(hint)}</div>` : ""}
+    ${body}
+  </fieldset></div>`;
+const errorSummary = (errors) => errors.length === 0 ? "" : `
+  <div class="error-summary" role="alert" tabindex="-1" id="error-summary" aria-labelledby="error-summary-title">
+    <h2 id="error-summary-title">There is a problem</h2>
+    <ul>${errors.map((e) => `<li><a href="${esc(e.href)}">${esc(e.message)}</a></li>`).join("")}</ul>
+  </div>`;
+const focusErrorSummary = () => document.getElementById("error-summary")?.focus();
+
+function show(html, title) {
+  main.innerHTML = html;
+  document.title = `${title} – Doorstep`;
+  const heading = main.querySelector("h1");
+  if (heading) heading.setAttribute("tabindex", "-1");
+  (main.querySelector("#error-summary") ?? heading ?? main).focus({ preventScroll: false });
+}
+
+// ---------- status bar, account menu ----------
+function renderStatus() {
+  if (!device) return;
+  const state = JSON.parse(device.syncState());
+  const status = device.status();
+  let text;
+  let kind;
+  if (status !== "unlocked") {
+    text = state.online ? "Online. Unlock to see and send your records." : "Offline. You can still unlock with your PIN.";
+    kind = state.online ? "is-online" : "is-offline";
+  } else if (state.connected) {
+    text = state.unsent === 0 ? "Online. Every record is saved to the server." : `Online. Sending ${state.unsent} record${state.unsent === 1 ? "" : "s"} to the server…`;
+    kind = "is-online";
+  } else {
+    const since = state.offlineSince ? ` since ${new Date(state.offlineSince).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" })}` : "";
+    const waiting = state.unsent === 0 ? "Everything is saved on this device." : `${state.unsent} record${state.unsent === 1 ? " is" : "s are"} saved on this device only and will be sent when there is signal.`;
+    text = `${state.online ? "Connecting" : "Offline"}${since}. ${waiting}`;
+    kind = "is-offline";
+  }
+  if (state.problem) {
+    text += ` ${state.problem}`;
+    kind = "is-problem";
+  }
+  statusBox.textContent = text;
+  statusBox.className = `sync-status ${kind}`;
+  statusBox.dataset.connected = String(state.connected);
+  statusBox.dataset.unsent = String(state.unsent);
+  accountNav.innerHTML = status === "unlocked"
+    ? `<span>${esc(JSON.parse(device.worker())?.displayName ?? "")}</span>
+       <button type="button" class="link-button" data-action="lock">Lock</button>
+       <button type="button" class="link-button" data-action="sign-out">Sign out</button>`
+    : "";
+}
+
+// Re-render after changes from the data core, without disturbing what is being typed.
+function scheduleRefresh() {
+  if (refreshQueued) return;
+  refreshQueued = true;
+  requestAnimationFrame(() => {
+    refreshQueued = false;
+    renderStatus();
+    const route = parseRoute();
+    if (device.status() !== "unlocked") return;
+    if (route.page === "visit" && route.section && route.section !== "check" && route.section !== "done") {
+      refreshFormValues(route.id);
+    } else if (!main.contains(document.activeElement) || document.activeElement === main || document.activeElement.tagName === "H1") {
+      render();
+    }
+  });
+}
+
+function refreshFormValues(id) {
+  let visit;
+  try { visit = JSON.parse(device.visit(id)); } catch { return; }
+  for (const el of main.querySelectorAll("[data-text]")) {
+    if (el !== document.activeElement) el.value = visit[el.dataset.text] ?? "";
+  }
+  for (const el of main.querySelectorAll("[data-item]")) {
+    if (el === document.activeElement) continue;
+    const [list, index, field] = el.dataset.item.split(":");
+    el.value = visit[list]?.[Number(index)]?.[field] ?? "";
+  }
+  for (const el of main.querySelectorAll("[data-sync-tag]")) el.outerHTML = syncTag(visit.sync);
+}
+
+// ---------- routing ----------
+function parseRoute() {
+  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  switch (parts[0]) {
+    case "child": return { page: "child", ref: parts[1] };
+    case "new-visit": return { page: "new-visit", ref: parts[1] };
+    case "visit": return { page: "visit", id: parts[1], section: parts[2] ?? null };
+    default: return { page: "caseload" };
+  }
+}
+
+function render() {
+  const status = device.status();
+  renderStatus();
+  if (status === "new") return signInPage();
+  if (status === "locked") return unlockPage();
+  const route = parseRoute();
+  try {
+    if (route.page === "child") return childPage(route.ref);
+    if (route.page === "new-visit") return newVisitPage(route.ref);
+    if (route.page === "visit") {
+      if (!route.section) return visitTasksPage(route.id);
+      if (route.section === "check") return checkAnswersPage(route.id);
+      if (route.section === "done") return donePage(route.id);
+      return visitSectionPage(route.id, route.section);
+    }
+    return caseloadPage();
+  } catch (error) {
+    show(`<h1>Sorry, there is a problem</h1><p class="body">${esc(error.message ?? error)}</p><p><a href="#/caseload">Go to my caseload</a></p>`, "Problem");
+  }
+}
+
+// ---------- sign in, unlock ----------
+function signInPage(errors = [], values = {}) {
+  show(`
+    ${errorSummary(errors)}
+    <h1>Sign in to Doorstep</h1>
+    <p class="body">Sign in once while you have signal. You will choose a PIN that unlocks Doorstep on this device, with or without signal.</p>
+    <form id="sign-in-form" novalidate>
+      ${input("username", "Username", values.username, "text", "username", errors)}
+      ${input("password", "Password", "", "password", "current-password", errors)}
+      ${input("pin", "Choose a PIN for this device", "", "password", "new-password", errors, "At least 6 characters. You will need it to unlock Doorstep.")}
+      ${input("pin-confirm", "Enter the PIN again", "", "password", "new-password", errors)}
+      <button type="submit" class="button">Sign in</button>
+    </form>`, "Sign in");
+}
+
+function input(id, label, value, type, autocomplete, errors, hint = "") {
+  const error = errors.find((e) => e.href === `#${id}`);
+  const describedBy = [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ");
+  return `<div class="form-group ${error ? "form-group--error" : ""}">
+    <label class="label" for="${id}">${esc(label)}</label>
+    ${hint ? `<div class="hint" id="${id}-hint">${esc(hint)}</div>` : ""}
+    ${error ? `<p class="error-message" id="${id}-error"><span class="visually-hidden">Error:</span> ${esc(error.message)}</p>` : ""}
+    <input class="input input--width-10 ${error ? "input--error" : ""}" id="${id}" name="${id}" type="${type}" autocomplete="${autocomplete}" spellcheck="false" value="${esc(value ?? "")}" ${describedBy ? `aria-describedby="${describedBy}"` : ""}>
+  </div>`;
+}
+
+async function submitSignIn(form) {
+  const values = Object.fromEntries(new FormData(form));
+  const errors = [];
+  if (!values.username) errors.push({ href: "#username", message: "Enter your username" });
+  if (!values.password) errors.push({ href: "#password", message: "Enter your password" });
+  if ((values.pin ?? "").length < 6) errors.push({ href: "#pin", message: "Your PIN must be at least 6 characters" });
+  else if (values.pin !== values["pin-confirm"]) errors.push({ href: "#pin-confirm", message: "The PINs do not match" });
+  if (errors.length) return signInPage(errors, values);
+  form.querySelector("button").disabled = true;
+  try {
+    await device.signIn(values.username, values.password, values.pin);
+    location.hash = "#/caseload";
+    render();
+  } catch (error) {
+    signInPage([{ href: "#username", message: error.message ?? String(error) }], values);
+  }
+}
+
+function unlockPage(errors = []) {
+  show(`
+    ${errorSummary(errors)}
+    <h1>Unlock Doorstep</h1>
+    <p class="body">Your records on this device are locked. Enter your PIN to unlock them. This works without signal.</p>
+    <form id="unlock-form" novalidate>
+      ${input("pin", "PIN", "", "password", "current-password", errors)}
+      <button type="submit" class="button">Unlock</button>
+    </form>
+    <h2>Not you, or forgotten your PIN?</h2>
+    <p class="body">Signing out wipes every record from this device. Records not yet sent to the server will be lost.</p>
+    <button type="button" class="button button--warning" data-action="sign-out">Sign out and wipe this device</button>`, "Unlock");
+}
+
+async function submitUnlock(form) {
+  const pin = new FormData(form).get("pin") ?? "";
+  if (!pin) return unlockPage([{ href: "#pin", message: "Enter your PIN" }]);
+  form.querySelector("button").disabled = true;
+  try {
+    await device.unlock(pin);
+    render();
+  } catch (error) {
+    unlockPage([{ href: "#pin", message: error.message ?? String(error) }]);
+  }
+}
+
+// ---------- caseload and child ----------
+function caseloadPage() {
+  const { children } = JSON.parse(device.caseload());
+  const rows = children.map((child) => {
+    const name = child.profile?.name ?? child.childRef;
+    const placement = child.profile?.placement;
+    const waiting = child.visits.filter((v) => v.sync !== "server").length;
+    return `<tr>
+      <td><a href="#/child/${encodeURIComponent(child.childRef)}">${esc(name)}</a><br><span class="hint">${esc(child.childRef)}</span></td>
+      <td>${placement ? esc([placement.carerName, placement.placementType].filter(Boolean).join(", ")) : "Not recorded"}</td>
+      <td>${esc(child.lastVisit ?? "None recorded")}</td>
+      <td>Not calculated yet</td>
+      <td>${waiting ? `<strong class="tag tag--orange">${waiting} not on the server</strong>` : `<strong class="tag tag--green">Up to date</strong>`}</td>
+    </tr>`;
+  }).join("");
+  show(`
+    <h1>My caseload</h1>
+    ${children.length === 0
+      ? `<p class="body">No children on this device yet. They appear here once Doorstep has fetched your caseload while online.</p>`
+      : `<table class="table"><caption class="caption">${children.length} children</caption>
+          <thead><tr><th scope="col">Child</th><th scope="col">Placement</th><th scope="col">Last visit</th><th scope="col">Next visit due</th><th scope="col">Records</th></tr></thead>
+          <tbody>${rows}</tbody></table>`}
+    <p class="hint">Visit timescales (when the next visit is due) are not calculated yet.</p>`, "My caseload");
+}
+
+function childPage(ref) {
+  const child = JSON.parse(device.child(ref));
+  if (!child) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on your caseload on this device.</p><p><a href="#/caseload">Back to my caseload</a></p>`, "Not found");
+  const p = child.profile;
+  const placement = p?.placement;
+  const row = (k, v) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v ?? "Not recorded")}</dd><dd></dd></div>`;
+  const visits = child.visits.map((v) => `<tr>
+      <td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(v.visitDate ?? "No date")}</a></td>
+      <td>${esc(v.status === "submitted" ? "Submitted" : "Draft")}${v.conflicts ? ` <strong class="tag tag--red">${v.conflicts} to resolve</strong>` : ""}</td>
+      <td>${syncTag(v.sync)}</td></tr>`).join("");
+  const words = child.visits.flatMap((v) => v.childWords.map((w) => ({ date: v.visitDate, words: w }))).slice(0, 3);
+  show(`
+    <a class="back-link" href="#/caseload">Back to my caseload</a>
+    <span class="caption">${esc(child.childRef)}</span>
+    <h1>${esc(p?.name ?? child.childRef)}</h1>
+    <a class="button" href="#/new-visit/${encodeURIComponent(ref)}" role="button" draggable="false">Record a visit</a>
+    <h2>What a new worker needs to know</h2>
+    <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
+    ${words.length ? `<h3>In ${esc(p?.name ?? "the child")}'s words</h3>${words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(w.date)}</p></div>`).join("")}` : ""}
+    <h2>Profile</h2>
+    <dl class="summary-list">
+      ${row("Legal name", p?.legalName)}${row("Date of birth", p?.dateOfBirth)}${row("First language", p?.firstLanguage)}
+      ${row("Communication needs", p?.communicationNeeds || null)}${row("Legal status", p?.legalStatus)}
+    </dl>
+    <h2>Placement</h2>
+    <dl class="summary-list">
+      ${row("Carer or home", placement?.carerName)}${row("Placement type", placement?.placementType)}${row("Since", placement?.startDate)}${row("Postcode", placement?.postcode)}
+    </dl>
+    <h2>Visits</h2>
+    ${visits ? `<table class="table"><thead><tr><th scope="col">Date</th><th scope="col">Record</th><th scope="col">Where it is saved</th></tr></thead><tbody>${visits}</tbody></table>` : `<p class="body">No visits on this device.</p>`}`,
+  p?.name ?? ref);
+}
+
+function dateInput(id, legend, value, errors = [], hint = "For example, 27 3 2026") {
+  const [y, m, d] = (value ?? "").split("-");
+  const error = errors.find((e) => e.href === `#${id}-day`);
+  return `<div class="form-group ${error ? "form-group--error" : ""}"><fieldset role="group" aria-describedby="${id}-hint${error ? ` ${id}-error` : ""}">
+    <legend>${esc(legend)}</legend>
+    <div class="hint" id="${id}-hint">${esc(hint)}</div>
+    ${error ? `<p class="error-message" id="${id}-error">${esc(error.message)}</p>` : ""}
+    <div class="date-input" data-date="${id}">
+      <div><label class="label" for="${id}-day">Day</label><input class="input input--width-2" id="${id}-day" name="${id}-day" inputmode="numeric" value="${esc(d ? String(Number(d)) : "")}"></div>
+      <div><label class="label" for="${id}-month">Month</label><input class="input input--width-2" id="${id}-month" name="${id}-month" inputmode="numeric" value="${esc(m ? String(Number(m)) : "")}"></div>
+      <div><label class="label" for="${id}-year">Year</label><input class="input input--width-4" id="${id}-year" name="${id}-year" inputmode="numeric" value="${esc(y ?? "")}"></div>
+    </div></fieldset></div>`;
+}
+const readDate = (id) => {
+  const get = (part) => (document.getElementById(`${id}-${part}`)?.value ?? "").trim();
+  const [d, m, y] = [get("day"), get("month"), get("year")];
+  if (!d && !m && !y) return "";
+  return `${y.padStart(4, "0")}-${m.padStart(2, "0")}-${d.padStart(2, "0")}`;
+};
+
+function newVisitPage(ref, errors = []) {
+  const child = JSON.parse(device.child(ref));
+  show(`
+    <a class="back-link" href="#/child/${encodeURIComponent(ref)}">Back</a>
+    ${errorSummary(errors)}
+    <span class="caption">${esc(child?.profile?.name ?? ref)}</span>
+    <h1>Record a visit</h1>
+    <form id="new-visit-form" data-ref="${esc(ref)}" novalidate>
+      ${dateInput("visit-date", "When was the visit?", device.today(), errors)}
+      <button type="submit" class="button">Start the record</button>
+    </form>`, "Record a visit");
+}
+
+// ---------- the visit record ----------
+function loadVisit(id, today) {
+  return JSON.parse(device.visit(id, today));
+}
+
+function conflictBlock(visit) {
+  if (!visit.conflicts.length) return "";
+  return visit.conflicts.map((c) => `
+    <div class="conflict" data-conflict="${esc(c.field)}">
+      <h2>Two different answers for “${esc(FIELD_NAMES[c.field] ?? c.field)}”</h2>
+      <p class="body">This record was changed on two devices at the same time. Choose the right answer; the other will be replaced everywhere.</p>
+      <form class="resolve-form" data-field="${esc(c.field)}" novalidate>
+        ${fieldset(`Which is right for “${FIELD_NAMES[c.field] ?? c.field}”?`, `<div class="radios">${c.candidates.map((text, i) => `
+          <div class="radios__item"><input type="radio" id="resolve-${esc(c.field)}-${i}" name="choice" value="${i}"><label for="resolve-${esc(c.field)}-${i}">${esc(text)}</label></div>`).join("")}</div>`)}
+        <button type="submit" class="button">Use this answer</button>
+      </form>
+    </div>`).join("");
+}
+
+function sectionDone(visit, section) {
+  switch (section) {
+    case "details": return Boolean(visit.visitDate && visit.visitKind && visit.purpose);
+    case "people": return visit.personsPresent.length > 0;
+    case "seen": return visit.childSeen !== null && (visit.childSeen === false || visit.seenAlone !== null);
+    case "bedroom": return visit.bedroomSeen !== null;
+    case "observations": return visit.observations.trim() !== "";
+    case "voice": return visit.voice.some((v) => v.words.trim() || v.paraphrase.trim());
+    case "analysis": return visit.analysis.trim() !== "";
+    case "actions": return visit.actions.length > 0;
+    case "welfare": return visit.welfareSafeguarded !== null;
+    default: return false;
+  }
+}
+
+function visitHeader(visit, back) {
+  const child = JSON.parse(device.child(visit.childId));
+  return `<a class="back-link" href="${back}">Back</a>
+    <span class="caption">${esc(child?.profile?.name ?? visit.childId)} · visit on ${esc(visit.visitDate ?? "no date")} · ${syncTag(visit.sync)}</span>`;
+}
+
+function visitTasksPage(id) {
+  const visit = loadVisit(id);
+  if (visit.unreadable) return show(`<h1>This record cannot be read</h1><p class="body">${esc(visit.unreadable)}</p>`, "Problem");
+  const submitted = visit.status === "submitted";
+  show(`
+    ${visitHeader(visit, `#/child/${encodeURIComponent(visit.childId)}`)}
+    <h1>Visit record</h1>
+    ${submitted ? `<div class="inset">This record has been submitted.</div>` : ""}
+    ${conflictBlock(visit)}
+    <ol class="task-list">
+      ${SECTIONS.map(([key, title]) => `<li><a href="#/visit/${encodeURIComponent(id)}/${key}">${esc(title)}</a>
+        ${sectionDone(visit, key) ? `<strong class="tag tag--green">Completed</strong>` : `<strong class="tag tag--grey">Not started</strong>`}</li>`).join("")}
+    </ol>
+    <a class="button" href="#/visit/${encodeURIComponent(id)}/check" role="button" draggable="false">Check your answers</a>`, "Visit record");
+}
+
+function visitSectionPage(id, section) {
+  const visit = loadVisit(id);
+  const title = SECTIONS.find(([key]) => key === section)?.[1] ?? "Visit";
+  const next = SECTIONS[SECTIONS.findIndex(([key]) => key === section) + 1]?.[0];
+  const nextHref = next ? `#/visit/${encodeURIComponent(id)}/${next}` : `#/visit/${encodeURIComponent(id)}/check`;
+  let body = "";
+  const choice = (field, legend, opts = {}) => fieldset(legend, radios(field, CHOICES[field], typeof visit[field] === "boolean" ? boolCode(visit[field]) : visit[field], opts), opts.hint);
+  switch (section) {
+    case "details":
+      body = dateInput("visit-date", "Date of the visit", visit.visitDate, [], "For example, 27 3 2026")
+        + choice("visitKind", "Kind of visit")
+        + choice("location", "Where did you see the child?")
+        + choice("announced", "Did the carer know you were coming?", { inline: true })
+        + textarea("purpose", "Purpose of the visit", visit.purpose, `data-text="purpose"`);
+      break;
+    case "people":
+      body = `<h2>People present</h2>
+        ${visit.personsPresent.map((p, i) => `<div class="person">
+          <div class="form-group"><label class="label" for="person-${i}-name">Name</label><input class="input" id="person-${i}-name" data-item="personsPresent:${i}:name" value="${esc(p.name)}"></div>
+          <div class="form-group"><label class="label" for="person-${i}-role">Role or relationship to the child</label><input class="input" id="person-${i}-role" data-item="personsPresent:${i}:role" value="${esc(p.role)}"></div>
+        </div>`).join("") || `<p class="body">Nobody added yet.</p>`}
+        <button type="button" class="button button--secondary" data-action="add-person">Add a person</button>`;
+      break;
+    case "seen":
+      body = choice("childSeen", "Did you see the child?", { inline: true })
+        + fieldset("Did you see the child alone?", radios("seenAlone", CHOICES.seenAlone, boolCode(visit.seenAlone), {
+          reveal: {
+            no: fieldset("Why not?", radios("notAloneReason", CHOICES.notAloneReason, visit.notAloneReason))
+              + textarea("not-alone-detail", "Tell us more about why", visit.notAloneDetail, `data-text="notAloneDetail"`),
+          },
+        }), "Children must be seen alone unless they refuse, it is not appropriate, or it is not possible.");
+      break;
+    case "bedroom":
+      body = choice("bedroomSeen", "Did you see the child's bedroom?")
+        + textarea("bedroom-detail", "What you saw, or why you did not see it", visit.bedroomDetail, `data-text="bedroomDetail"`);
+      break;
+    case "observations":
+      body = textarea("observations", "What did you see?", visit.observations, `data-text="observations"`, "Say what you saw: the home, the child's presentation, how they and the carers were together.");
+      break;
+    case "voice":
+      body = `<p class="body">Write the child's own words exactly as they said them. Keep your own summary separate.</p>
+        ${visit.voice.map((v, i) => `<div class="voice-entry">
+          <h2>What the child said (${i + 1})</h2>
+          ${textarea(`voice-${i}-words`, "The child's words, exactly as said", v.words, `data-item="voice:${i}:words"`)}
+          ${textarea(`voice-${i}-paraphrase`, "Your summary (optional)", v.paraphrase, `data-item="voice:${i}:paraphrase"`)}
+          ${fieldset("What was it about?", `<div class="checkboxes">${TOPICS.map(([code, label]) => `
+            <div class="checkboxes__item"><input type="checkbox" id="voice-${i}-topic-${code}" data-topic="${i}:${code}" ${v.topics.includes(code) ? "checked" : ""}><label for="voice-${i}-topic-${code}">${esc(label)}</label></div>`).join("")}</div>`, "Select all that apply")}
+          <div class="form-group"><label class="label" for="voice-${i}-scale">Their answer on a scale of 0 to 10 (optional)</label>
+            <select class="select input--width-4" id="voice-${i}-scale" data-scale="${i}"><option value="">Not asked</option>${[...Array(11).keys()].map((n) => `<option value="${n}" ${v.scale === n ? "selected" : ""}>${n}</option>`).join("")}</select></div>
+          <div class="checkboxes__item"><input type="checkbox" id="voice-${i}-readback" data-readback="${i}" ${v.readBack ? "checked" : ""}><label for="voice-${i}-readback">I read this back to the child and they agreed it is what they said</label></div>
+        </div>`).join("")}
+        <button type="button" class="button button--secondary" data-action="add-voice">Add something the child said</button>`;
+      break;
+    case "analysis":
+      body = textarea("analysis", "Your analysis", visit.analysis, `data-text="analysis"`, "What does what you saw and heard mean for the child? Is the plan working?");
+      break;
+    case "actions":
+      body = `${visit.actions.map((a, i) => `<div class="action">
+          ${textarea(`action-${i}-description`, `Action ${i + 1}`, a.description, `data-item="actions:${i}:description"`)}
+          <p class="body">Owner: ${esc(a.ownerName || "not set")} · Due: ${esc(a.dueDate ?? "not set")}</p></div>`).join("")}
+        <h2>Add an action</h2>
+        <form id="add-action-form" novalidate>
+          <div class="form-group"><label class="label" for="action-description">What will be done</label><textarea class="textarea" id="action-description" name="description"></textarea></div>
+          ${fieldset("Who owns it?", radios("ownerType", OWNER_TYPES, null).replaceAll('data-choice="ownerType"', ""))}
+          <div class="form-group"><label class="label" for="action-owner">Name of the owner</label><input class="input" id="action-owner" name="ownerName"></div>
+          ${dateInput("action-due", "When is it due?", "")}
+          <button type="submit" class="button button--secondary">Add the action</button>
+        </form>`;
+      break;
+    case "welfare":
+      body = choice("welfareSafeguarded", "Is the child's welfare safeguarded and promoted by this placement?", { inline: true, hint: "If not, the case must be reviewed." });
+      break;
+    default:
+      body = `<p class="body">Unknown section.</p>`;
+  }
+  show(`
+    ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
+    ${conflictBlock(visit)}
+    <h1>${esc(title)}</h1>
+    <div id="visit-form" data-visit="${esc(id)}">${body}</div>
+    <p class="hint">Saved on this device as you type.</p>
+    <a class="button" href="${nextHref}" role="button" draggable="false">Continue</a>
+    <a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}" role="button" draggable="false">Back to the record</a>`, title);
+}
+
+function answer(value) {
+  if (value === true) return "Yes";
+  if (value === false) return "No";
+  if (value === null || value === undefined || value === "") return "Not answered";
+  return String(value);
+}
+const label = (field, code) => CHOICES[field]?.find(([c]) => c === code)?.[1] ?? answer(code);
+
+function checkAnswersPage(id, errors = []) {
+  const visit = loadVisit(id);
+  const row = (k, v, section) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v)}</dd>
+    <dd><a href="#/visit/${encodeURIComponent(id)}/${section}">Change<span class="visually-hidden"> ${esc(k.toLowerCase())}</span></a></dd></div>`;
+  const submitted = visit.status === "submitted";
+  show(`
+    ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
+    ${errorSummary(errors)}
+    ${conflictBlock(visit)}
+    <h1>Check your answers</h1>
+    <dl class="summary-list">
+      ${row("Date of the visit", answer(visit.visitDate), "details")}
+      ${row("Kind of visit", label("visitKind", visit.visitKind), "details")}
+      ${row("Where", label("location", visit.location), "details")}
+      ${row("Purpose", answer(visit.purpose), "details")}
+      ${row("People present", visit.personsPresent.map((p) => `${p.name} (${p.role})`).join("\n") || "Nobody added", "people")}
+      ${row("Child seen", answer(visit.childSeen), "seen")}
+      ${row("Seen alone", answer(visit.seenAlone), "seen")}
+      ${visit.seenAlone === false ? row("Why not alone", `${label("notAloneReason", visit.notAloneReason)}${visit.notAloneDetail ? `\n${visit.notAloneDetail}` : ""}`, "seen") : ""}
+      ${row("Bedroom seen", label("bedroomSeen", visit.bedroomSeen), "bedroom")}
+      ${row("What I saw", answer(visit.observations), "observations")}
+      ${visit.voice.map((v, i) => row(`The child's words (${i + 1})`, `“${v.words}”${v.paraphrase ? `\nSummary: ${v.paraphrase}` : ""}${v.readBack ? "\nRead back to the child" : ""}`, "voice")).join("") || row("The child's words", "None recorded", "voice")}
+      ${row("Analysis", answer(visit.analysis), "analysis")}
+      ${row("Actions", visit.actions.map((a) => `${a.description} (${a.ownerName || "no owner"}, due ${a.dueDate ?? "no date"})`).join("\n") || "None", "actions")}
+      ${row("Welfare safeguarded", answer(visit.welfareSafeguarded), "welfare")}
+    </dl>
+    ${submitted ? `<div class="inset">This record has been submitted.</div>` : `
+      <h2>Submit the record</h2>
+      <p class="body">Submitting tells your manager the record is complete. It is sent when there is signal.</p>
+      <button type="button" class="button" data-action="submit-visit">Submit the record</button>`}`, "Check your answers");
+}
+
+function donePage(id) {
+  const visit = loadVisit(id);
+  show(`
+    <div class="inset"><h1>Record submitted</h1>
+    <p class="body">${visit.sync === "server" ? "It is saved to the server." : "It is saved on this device and will be sent to the server when there is signal."} ${syncTag(visit.sync)}</p></div>
+    <p><a href="#/child/${encodeURIComponent(visit.childId)}">Back to the child's page</a></p>`, "Record submitted");
+}
+
+// ---------- input from the screens ----------
+function edit(id, op) {
+  try {
+    return device.editVisit(id, JSON.stringify(op));
+  } catch (error) {
+    alert(error.message ?? String(error));
+    return undefined;
+  }
+}
+
+main.addEventListener("input", (event) => {
+  const form = event.target.closest("#visit-form");
+  if (!form) return;
+  const id = form.dataset.visit;
+  const el = event.target;
+  if (el.dataset.text) edit(id, { op: "text", field: el.dataset.text, value: el.value });
+  else if (el.dataset.item) {
+    const [list, index, field] = el.dataset.item.split(":");
+    edit(id, { op: "itemText", list, index: Number(index), field, value: el.value });
+  } else if (el.closest("[data-date='visit-date']")) {
+    edit(id, { op: "visitDate", value: readDate("visit-date") });
+  }
+});
+
+main.addEventListener("change", (event) => {
+  const form = event.target.closest("#visit-form");
+  if (!form) return;
+  const id = form.dataset.visit;
+  const el = event.target;
+  if (el.dataset.choice) {
+    edit(id, { op: "choice", field: el.dataset.choice, value: el.value });
+    // Radios with a reveal re-render to show or hide it, keeping focus on the radio.
+    if (el.dataset.choice === "seenAlone") {
+      const focusId = el.id;
+      render();
+      document.getElementById(focusId)?.focus();
+    }
+  } else if (el.dataset.topic) {
+    const [index, topic] = el.dataset.topic.split(":");
+    edit(id, { op: "voiceTopic", index: Number(index), topic, on: el.checked });
+  } else if (el.dataset.scale) {
+    edit(id, { op: "voiceScale", index: Number(el.dataset.scale), value: el.value === "" ? null : Number(el.value) });
+  } else if (el.dataset.readback) {
+    edit(id, { op: "voiceReadBack", index: Number(el.dataset.readback), value: el.checked });
+  }
+});
+
+main.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const route = parseRoute();
+  if (form.id === "sign-in-form") return submitSignIn(form);
+  if (form.id === "unlock-form") return submitUnlock(form);
+  if (form.id === "new-visit-form") {
+    const date = readDate("visit-date");
+    try {
+      const id = device.createVisit(form.dataset.ref, date);
+      location.hash = `#/visit/${encodeURIComponent(id)}/details`;
+    } catch (error) {
+      newVisitPage(form.dataset.ref, [{ href: "#visit-date-day", message: error.message ?? String(error) }]);
+    }
+    return;
+  }
+  if (form.classList.contains("resolve-form")) {
+    const choice = new FormData(form).get("choice");
+    if (choice === null) return;
+    edit(route.id, { op: "resolve", field: form.dataset.field, choice: Number(choice) });
+    render();
+    return;
+  }
+  if (form.id === "add-action-form") {
+    const data = new FormData(form);
+    const op = { op: "addAction", description: data.get("description") ?? "", ownerType: data.get("ownerType") ?? "", ownerName: data.get("ownerName") ?? "", dueDate: readDate("action-due") };
+    edit(route.id, op);
+    render();
+  }
+});
+
+document.addEventListener("click", async (event) => {
+  const button = event.target.closest("[data-action]");
+  if (!button) return;
+  const route = parseRoute();
+  switch (button.dataset.action) {
+    case "lock":
+      await device.lock();
+      render();
+      break;
+    case "sign-out": {
+      const state = JSON.parse(device.syncState());
+      const warning = state.unsent > 0 ? `${state.unsent} record(s) have not reached the server and will be lost. ` : "";
+      if (!confirm(`${warning}Sign out and wipe every record from this device?`)) return;
+      await device.signOut();
+      location.hash = "#/";
+      render();
+      break;
+    }
+    case "add-person": {
+      const index = edit(route.id, { op: "addPerson", name: "", role: "" });
+      render();
+      document.getElementById(`person-${index}-name`)?.focus();
+      break;
+    }
+    case "add-voice": {
+      const index = edit(route.id, { op: "addVoice" });
+      render();
+      document.getElementById(`voice-${index}-words`)?.focus();
+      break;
+    }
+    case "submit-visit": {
+      const visit = loadVisit(route.id, device.today());
+      if (visit.problems.length) {
+        return checkAnswersPage(route.id, visit.problems.map((p) => ({ href: `#/visit/${encodeURIComponent(route.id)}/${sectionOf(p.field)}`, message: p.message })));
+      }
+      edit(route.id, { op: "submit", today: device.today() });
+      location.hash = `#/visit/${encodeURIComponent(route.id)}/done`;
+      break;
+    }
+    case "reload-update":
+      navigator.serviceWorker.getRegistration().then((reg) => reg?.waiting?.postMessage("skip-waiting"));
+      break;
+    default:
+  }
+});
+
+// Lock after inactivity (the data key leaves memory; the PIN unlocks it again).
+function resetLockTimer() {
+  clearTimeout(lockTimer);
+  lockTimer = setTimeout(async () => {
+    if (device?.status() === "unlocked") {
+      await device.lock();
+      render();
+    }
+  }, LOCK_AFTER_MS);
+}
+["keydown", "pointerdown", "input"].forEach((type) => document.addEventListener(type, resetLockTimer, { passive: true }));
+
+// ---------- service worker and updates ----------
+async function registerServiceWorker() {
+  if (!("serviceWorker" in navigator)) return;
+  try {
+    const registration = await navigator.serviceWorker.register("/sw.js", { scope: "/" });
+    const offerUpdate = () => {
+      if (!registration.waiting || !navigator.serviceWorker.controller) return;
+      updateBanner.hidden = false;
+      updateBanner.innerHTML = `<p class="body">A new version of Doorstep is available. Your records are saved, so it is safe to reload.</p>
+        <button type="button" class="button" data-action="reload-update">Reload now</button>`;
+    };
+    offerUpdate();
+    registration.addEventListener("updatefound", () => {
+      registration.installing?.addEventListener("statechange", offerUpdate);
+    });
+    let reloading = false;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (reloading || updateBanner.hidden) return;
+      reloading = true;
+      location.reload();
+    });
+  } catch (error) {
+    console.warn("service worker not registered", error);
+  }
+}
+
+async function boot() {
+  await init();
+  device = await Device.open();
+  window.__doorstep = device; // for the end-to-end tests and the console
+  device.subscribe(scheduleRefresh);
+  window.addEventListener("hashchange", render);
+  window.addEventListener("online", renderStatus);
+  window.addEventListener("offline", renderStatus);
+  setInterval(renderStatus, 30_000);
+  registerServiceWorker();
+  resetLockTimer();
+  render();
+  document.body.dataset.ready = "true";
+}
+
+boot().catch((error) => {
+  main.innerHTML = `<h1>Doorstep could not start</h1><p class="body">${esc(error.message ?? error)}</p>`;
+});
