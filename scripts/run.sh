@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Builds and runs Doorstep on the embedded SQLite default (./data). On the first run it seeds
-# a fictional demo council and prints the demo accounts and their one-time passwords.
+# Sets up, builds and runs Doorstep on the embedded SQLite default (./data): the server and
+# the PWA it serves at /. On the first run it seeds a fictional demo council and prints the
+# demo accounts and their one-time passwords.
 # Extra arguments go to `doorstep-server serve`, e.g. `--addr 0.0.0.0:8080`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup.sh --no-browser
+bash scripts/build-web.sh
 data_dir="${DOORSTEP_DATA_DIR:-./data}"
 cargo build --release --locked -p server --bin doorstep-server
 server=target/release/doorstep-server
@@ -12,11 +15,10 @@ addr="${DOORSTEP_ADDR:-127.0.0.1:8080}"
 cat <<MSG
 
 Doorstep is starting on http://$addr (data in $data_dir).
+  Open it:    http://$addr/ in Chromium or Chrome, sign in as a social worker above
+              (e.g. sw-north-1) and choose a PIN; the app then works offline too.
   Check it:   curl http://$addr/healthz
-  Sign in:    curl -X POST http://$addr/api/session -H 'Content-Type: application/json' \\
-                -d '{"username":"sw-north-1","password":"<password printed above>"}'
-  Sync:       ws://$addr/sync?ticket=<from POST /api/sync-ticket with the session token>
 Stop it with Ctrl-C.
 
 MSG
-exec "$server" serve --data-dir "$data_dir" "$@"
+exec "$server" serve --data-dir "$data_dir" --web-dir "${CARGO_TARGET_DIR:-target}/web" "$@"

@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorstep needs, skipping whatever is present:
-# the wasm32 Rust target and the npm packages of the JS interop tests (tests/js).
+# the wasm32 Rust target, the wasm-bindgen CLI at the exact version of the wasm-bindgen crate,
+# the npm packages in tests/js (official automerge-repo clients, playwright-core, axe-core,
+# binaryen's wasm-opt) and, unless --no-browser, Debian's Chromium for the PWA tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+browser=yes
+[ "${1:-}" = "--no-browser" ] && browser=no
 
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 \
   || rustup target add wasm32-unknown-unknown
 
+wasm_bindgen=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bindgen" ]; then
+  echo "setup: installing wasm-bindgen-cli $wasm_bindgen (a few minutes, once)"
+  # Not --locked: the CLI's own lock file pins a crate version the registry here lacks.
+  cargo install -q wasm-bindgen-cli --version "$wasm_bindgen"
+fi
+
 command -v node >/dev/null || { echo "setup: Node.js 20+ is required (apt-get install nodejs npm)" >&2; exit 1; }
 if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/node_modules ]; then
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+  touch tests/js/node_modules
+fi
+
+if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's chromium for the PWA tests"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo_cmd apt-get update -qq
+  $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
 fi

@@ -24,7 +24,10 @@ forbidden=$(cargo tree -p shared -e normal --prefix none --locked | sed 's/ .*//
 if [ -n "$forbidden" ]; then echo "shared depends on: $forbidden" >&2; exit 1; fi
 echo "ok"
 
-step "tests (unit, property, end-to-end with the real server, Node and the official JS client)"
+step "build the web app (wasm data core + app shell into target/web)"
+bash scripts/build-web.sh
+
+step "tests (unit, property, end-to-end with the real server, Node, the official JS client and the PWA in Chromium)"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --locked --no-fail-fast
 else
