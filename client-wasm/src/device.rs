@@ -1126,7 +1126,6 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
                 .is_some_and(|l| l.id == id);
             if current {
                 disconnected(&shared);
-                schedule_reconnect(&shared);
             }
         })
     };
@@ -1144,7 +1143,8 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
     Ok(())
 }
 
-/// The link closed (either side): tell the core, note when we went offline.
+/// The link closed (either side): tell the core, note when we went offline, and try again
+/// later (at once when the browser says it is online again).
 fn disconnected(shared: &Rc<Shared>) {
     let link = {
         let mut state = shared.state.borrow_mut();
@@ -1159,6 +1159,7 @@ fn disconnected(shared: &Rc<Shared>) {
         // only after the callback has returned.
         spawn_local(async move { drop(link) });
         drive(shared, Event::Disconnected { connection: id });
+        schedule_reconnect(shared);
     }
     notify(shared);
 }

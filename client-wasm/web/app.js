@@ -12,6 +12,7 @@ const LOCK_AFTER_MS = 10 * 60 * 1000;
 
 let device = null;
 let refreshQueued = false;
+let renderedStatus = null;
 let lockTimer = null;
 
 const esc = (value) =>
@@ -149,7 +150,9 @@ function scheduleRefresh() {
     refreshQueued = false;
     renderStatus();
     const route = parseRoute();
-    if (device.status() !== "unlocked") return;
+    // Locked, wiped (sign-out, revoked device) or unlocked elsewhere: show the right screen.
+    if (device.status() !== renderedStatus) return render();
+    if (renderedStatus !== "unlocked") return;
     if (route.page === "visit" && route.section && route.section !== "check" && route.section !== "done") {
       refreshFormValues(route.id);
     } else if (!main.contains(document.activeElement) || document.activeElement === main || document.activeElement.tagName === "H1") {
@@ -185,6 +188,7 @@ function parseRoute() {
 
 function render() {
   const status = device.status();
+  renderedStatus = status;
   renderStatus();
   if (status === "new") return signInPage();
   if (status === "locked") return unlockPage();

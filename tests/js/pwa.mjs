@@ -5,8 +5,10 @@
 //   DOORSTEP_CHILD      a child reference on that worker's caseload
 //   DOORSTEP_PROFILE    a scratch directory for browser profiles
 //   CHROMIUM            the browser (default /usr/bin/chromium)
-// Usage: node pwa.mjs offline-visit | conflict
+//   DOORSTEP_ADMIN, DOORSTEP_DATA_DIR   (revoked) the doorstep-server binary and data dir
+// Usage: node pwa.mjs offline-visit | conflict | revoked
 // Prints one JSON line with what it measured; exits non-zero with the failed check.
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
@@ -325,8 +327,49 @@ async function conflict() {
   result.visitId = id;
 }
 
+// An administrator revokes the device while the app is open: the live connection is cut,
+// the reconnection is refused with "wipe", and the app wipes every record from the device.
+async function revoked() {
+  const admin = process.env.DOORSTEP_ADMIN;
+  const dataDir = process.env.DOORSTEP_DATA_DIR;
+  const context = await launch("revoked");
+  const page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  check((await idbCount(page)) > 0, "records are stored before the revocation");
+  const list = execFileSync(admin, ["admin", "--data-dir", dataDir, "device", "list", user]).toString();
+  for (const line of list.trim().split("\n")) {
+    const [deviceId, state] = line.split("\t");
+    if (state === "active") execFileSync(admin, ["admin", "--data-dir", dataDir, "device", "revoke", deviceId]);
+  }
+  await page.waitForSelector("#sign-in-form", { timeout: 30_000 });
+  check((await idbCount(page)) === 0, "every record is wiped from IndexedDB");
+  check((await page.textContent("#sync-status")).includes("revoked"), "the worker is told the device was revoked");
+  pass("revoked device wiped on its next connection");
+  await context.close();
+}
+
+async function idbCount(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open("doorstep");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    let count = 0;
+    for (const name of db.objectStoreNames) {
+      count += await new Promise((resolve) => {
+        const request = db.transaction(name).objectStore(name).count();
+        request.onsuccess = () => resolve(request.result);
+      });
+    }
+    db.close();
+    return count;
+  });
+}
+
 const scenario = process.argv[2];
-const scenarios = { "offline-visit": offlineVisit, conflict };
+const scenarios = { "offline-visit": offlineVisit, conflict, revoked };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);
   await scenarios[scenario]();

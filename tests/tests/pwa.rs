@@ -148,3 +148,26 @@ async fn two_devices_edit_a_visit_offline_keep_both_texts_and_a_person_resolves_
     );
     server.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_wipes_its_records_on_its_next_connection() {
+    let (dir, server) = start().await;
+    let profiles = tempfile::tempdir().expect("profiles");
+    let url = format!("http://{}", server.addr);
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    js_client::pwa(
+        "revoked",
+        profiles.path(),
+        &[
+            ("DOORSTEP_URL", &url),
+            ("DOORSTEP_USER", "sw-north-1"),
+            ("DOORSTEP_PASSWORD", PASSWORD),
+            ("DOORSTEP_CHILD", "C-N1"),
+            ("DOORSTEP_ADMIN", env!("CARGO_BIN_EXE_server-under-test")),
+            ("DOORSTEP_DATA_DIR", &data_dir),
+        ],
+    )
+    .await
+    .expect("the revocation scenario passes in Chromium");
+    server.stop().await.expect("stop");
+}
