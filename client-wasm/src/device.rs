@@ -50,6 +50,9 @@ const WRAPPED_KEY: &str = "wrappedKey";
 const SESSION_RECORD: &str = "session";
 const CASELOAD_RECORD: &str = "caseload";
 const UNSENT_RECORD: &str = "unsent";
+const SUMMARIES_RECORD: &str = "summaries";
+/// Documents loaded per turn of the event loop when unlocking in the background.
+const LOAD_BATCH: usize = 25;
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF_MS: f64 = 30_000.0;
 
@@ -81,6 +84,16 @@ struct State {
     /// Documents changed here that the server has not confirmed yet (kept sealed in
     /// IndexedDB too, so a restart still knows what is waiting to be sent).
     unsent: BTreeSet<DocumentId>,
+    /// Chunks read (and opened) in one go when the device is unlocked, handed to the
+    /// core's first `Load` of each document: one IndexedDB transaction instead of one
+    /// per document.
+    preloaded: HashMap<DocumentId, Preloaded>,
+    /// What the screens show of each document (visit summary, child profile), by document,
+    /// recomputed only when the document's heads change. Kept sealed in IndexedDB too, so
+    /// the caseload shows at once on unlock while the documents load in the background.
+    summaries: RefCell<HashMap<DocumentId, CachedSummary>>,
+    /// Whether `summaries` changed since it was last stored.
+    summaries_dirty: std::cell::Cell<bool>,
     listeners: Vec<Function>,
     offline_since: Option<f64>,
     /// Something the worker must know about syncing (e.g. "sign in again").
@@ -89,6 +102,44 @@ struct State {
     reconnect_scheduled: bool,
     connecting: bool,
     window_hooked: bool,
+}
+
+struct Preloaded {
+    bytes: Vec<u8>,
+    count: usize,
+    next_seq: u64,
+}
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct CachedSummary {
+    /// The heads it was computed at (hex).
+    heads: Vec<String>,
+    /// For a visit: the child it is about.
+    child: Option<String>,
+    /// For a visit: its line in the history.
+    summary: Option<Value>,
+    /// For a child document: the profile.
+    profile: Option<Value>,
+}
+
+impl CachedSummary {
+    /// The summary of `doc`, recomputed if its heads moved since `cached`.
+    fn refresh(
+        cached: Option<&CachedSummary>,
+        id: &DocumentId,
+        doc: &Automerge,
+    ) -> Option<CachedSummary> {
+        let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
+        if heads.is_empty() || cached.is_some_and(|c| c.heads == heads) {
+            return None;
+        }
+        Some(CachedSummary {
+            heads,
+            child: views::visit_child(doc),
+            summary: views::visit_summary(doc, &id.to_string()),
+            profile: views::child_view(doc),
+        })
+    }
 }
 
 struct Link {
@@ -320,11 +371,10 @@ impl Device {
     pub fn visit(&self, document_id: String, today: Option<String>) -> Result<String, JsValue> {
         let id = parse_id(&document_id)?;
         let state = self.shared.state.borrow();
-        let doc = state
-            .core
-            .as_ref()
-            .and_then(|core| core.document(&id))
-            .ok_or(ClientError::Locked)?;
+        let core = state.core.as_ref().ok_or(ClientError::Locked)?;
+        let doc = core.document(&id).ok_or_else(|| {
+            ClientError::Record("This record is still loading. Try again in a moment.".into())
+        })?;
         let mut view = views::visit_view(doc, &document_id, today.as_deref());
         view["sync"] = Value::from(document_sync(&state, &id));
         Ok(view.to_string())
@@ -382,17 +432,28 @@ fn document_sync(state: &State, id: &DocumentId) -> &'static str {
 
 fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> Value {
     let core = state.core.as_ref();
+    let mut cache = state.summaries.borrow_mut();
+    // Bring the cache up to date with every document in memory; documents still loading
+    // are shown as last summarised.
+    for id in &state.documents {
+        if let Some(doc) = core.and_then(|c| c.document(id))
+            && let Some(fresh) = CachedSummary::refresh(cache.get(id), id, doc)
+        {
+            cache.insert(*id, fresh);
+            state.summaries_dirty.set(true);
+        }
+    }
     let profile = child_document
         .and_then(|id| DocumentId::parse_url_or_id(id).ok())
-        .and_then(|id| core.and_then(|c| c.document(&id)))
-        .and_then(views::child_view);
+        .and_then(|id| cache.get(&id))
+        .and_then(|c| c.profile.clone());
     let mut visits: Vec<Value> = state
         .documents
         .iter()
         .filter_map(|id| {
-            let doc = core?.document(id)?;
-            (views::visit_child(doc).as_deref() == Some(child_ref)).then_some(())?;
-            let mut summary = views::visit_summary(doc, &id.to_string())?;
+            let cached = cache.get(id)?;
+            (cached.child.as_deref() == Some(child_ref)).then_some(())?;
+            let mut summary = cached.summary.clone()?;
             summary["sync"] = Value::from(document_sync(state, id));
             Some(summary)
         })
@@ -481,6 +542,9 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
     let unsent: Vec<String> = open_json(shared, &vault, UNSENT_RECORD)
         .await?
         .unwrap_or_default();
+    let summaries: HashMap<String, CachedSummary> = open_json(shared, &vault, SUMMARIES_RECORD)
+        .await?
+        .unwrap_or_default();
     let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
     {
         let mut state = shared.state.borrow_mut();
@@ -491,6 +555,10 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
             .iter()
             .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
             .collect();
+        *state.summaries.borrow_mut() = summaries
+            .into_iter()
+            .filter_map(|(id, summary)| Some((DocumentId::parse_url_or_id(&id).ok()?, summary)))
+            .collect();
     }
     start(shared).await?;
     Ok(worker)
@@ -498,14 +566,35 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
 
 /// Loads every stored document into a fresh core and connects if online.
 async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
-    let keys = shared.idb.keys(CHUNKS_STORE).await?;
-    let stored: BTreeSet<DocumentId> = keys
-        .iter()
-        .filter_map(|key| key.split('/').next())
-        .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
-        .collect();
-    let effects = {
+    let rows = shared.idb.range(CHUNKS_STORE, "", "\u{ffff}")?.await?;
+    let mut preloaded: HashMap<DocumentId, Preloaded> = HashMap::new();
+    {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        for (key, value) in &rows {
+            let Some((id, seq)) = key.split_once('/') else {
+                continue;
+            };
+            let (Ok(id), Ok(seq)) = (DocumentId::parse_url_or_id(id), seq.parse::<u64>()) else {
+                continue;
+            };
+            let sealed = value_bytes(value)
+                .ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
+            let chunk = vault.open(key, &sealed)?;
+            let entry = preloaded.entry(id).or_insert(Preloaded {
+                bytes: Vec::new(),
+                count: 0,
+                next_seq: 0,
+            });
+            entry.bytes.extend(chunk);
+            entry.count += 1;
+            entry.next_seq = seq + 1;
+        }
+    }
+    let stored: BTreeSet<DocumentId> = preloaded.keys().copied().collect();
+    let load_order = {
         let mut state = shared.state.borrow_mut();
+        state.preloaded = preloaded;
         let username = state
             .session
             .as_ref()
@@ -519,20 +608,49 @@ async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
                 .map(|b| format!("{b:02x}"))
                 .collect::<String>()
         ));
-        let mut core = SyncCore::new(CoreConfig::client(peer));
-        let mut effects = Vec::new();
-        let caseload_ids: Vec<DocumentId> = caseload_documents(&state.caseload);
-        for id in stored.iter().copied().chain(caseload_ids) {
-            if state.documents.insert(id) || stored.contains(&id) {
-                effects.push(core.find(id));
-            }
-        }
-        state.core = Some(core);
-        effects
+        state.core = Some(SyncCore::new(CoreConfig::client(peer)));
+        // Child documents first (names, placements), then everything else.
+        let mut order: Vec<DocumentId> = state
+            .caseload
+            .children
+            .iter()
+            .filter_map(|c| c.child_document_id.as_deref())
+            .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
+            .collect();
+        order.extend(caseload_documents(&state.caseload));
+        order.extend(stored.iter().copied());
+        let mut seen = BTreeSet::new();
+        order.retain(|id| seen.insert(*id));
+        state.documents.extend(order.iter().copied());
+        order
     };
-    for fx in effects {
-        carry_out(shared, fx);
-    }
+    // The screens can show the caseload from the stored summaries at once; the documents
+    // load in batches, yielding to the event loop between them.
+    let loader = shared.clone();
+    spawn_local(async move {
+        for batch in load_order.chunks(LOAD_BATCH) {
+            let fx = {
+                let mut state = loader.state.borrow_mut();
+                let Some(core) = state.core.as_mut() else {
+                    return;
+                };
+                let mut fx = Effects::default();
+                for id in batch {
+                    fx.extend(core.find(*id));
+                }
+                fx
+            };
+            carry_out(&loader, fx);
+            sleep_ms(0).await;
+        }
+    });
+    let keeper = shared.clone();
+    spawn_local(async move {
+        while keeper.state.borrow().vault.is_some() {
+            sleep_ms(2_000).await;
+            persist_summaries(&keeper);
+        }
+    });
     hook_window(shared);
     if is_online() {
         connect(shared);
@@ -559,7 +677,38 @@ fn caseload_documents(caseload: &Caseload) -> Vec<DocumentId> {
         .collect()
 }
 
+/// Stores the screens' summaries (sealed) if they changed.
+fn persist_summaries(shared: &Rc<Shared>) {
+    let sealed = {
+        let state = shared.state.borrow();
+        let Some(vault) = state.vault.as_ref() else {
+            return;
+        };
+        if !state.summaries_dirty.replace(false) {
+            return;
+        }
+        let summaries: HashMap<String, CachedSummary> = state
+            .summaries
+            .borrow()
+            .iter()
+            .map(|(id, summary)| (id.to_string(), summary.clone()))
+            .collect();
+        seal_json(vault, SUMMARIES_RECORD, &summaries)
+    };
+    if let Ok(sealed) = sealed
+        && let Ok(write) =
+            shared
+                .idb
+                .write(RECORDS_STORE, &[], vec![(SUMMARIES_RECORD.into(), sealed)])
+    {
+        spawn_local(async move {
+            let _ = write.await;
+        });
+    }
+}
+
 async fn lock(shared: &Rc<Shared>) {
+    persist_summaries(shared);
     // Let every write the core asked for commit before forgetting the key.
     for _ in 0..250 {
         if shared
@@ -584,6 +733,8 @@ async fn lock(shared: &Rc<Shared>) {
         state.caseload = Caseload::default();
         state.documents.clear();
         state.unsent.clear();
+        state.preloaded.clear();
+        state.summaries.borrow_mut().clear();
         state.next_seq.clear();
         state.pending_writes.clear();
     }
@@ -602,6 +753,8 @@ async fn wipe(shared: &Rc<Shared>) -> Result<(), ClientError> {
         state.caseload = Caseload::default();
         state.documents.clear();
         state.unsent.clear();
+        state.preloaded.clear();
+        state.summaries.borrow_mut().clear();
         state.next_seq.clear();
         state.pending_writes.clear();
         state.set_up = false;
@@ -910,6 +1063,7 @@ fn carry_out(shared: &Rc<Shared>, fx: Effects) {
 /// their order); the result goes back to the core when it completes.
 fn run_storage(shared: &Rc<Shared>, task: StorageTask) {
     let document = task.document;
+    let is_write = !matches!(task.kind, StorageTaskKind::Load);
     let started = {
         let mut state = shared.state.borrow_mut();
         start_storage(shared, &mut state, task)
@@ -927,18 +1081,20 @@ fn run_storage(shared: &Rc<Shared>, task: StorageTask) {
             return;
         }
     };
-    *shared
-        .state
-        .borrow_mut()
-        .pending_writes
-        .entry(document)
-        .or_default() += 1;
+    if is_write {
+        *shared
+            .state
+            .borrow_mut()
+            .pending_writes
+            .entry(document)
+            .or_default() += 1;
+    }
     let shared = shared.clone();
     spawn_local(async move {
         let outcome = work
             .await
             .unwrap_or_else(|err| StorageOutcome::Failed(err.to_string()));
-        if let Some(n) = shared.state.borrow_mut().pending_writes.get_mut(&document) {
+        if is_write && let Some(n) = shared.state.borrow_mut().pending_writes.get_mut(&document) {
             *n = n.saturating_sub(1);
         }
         drive(&shared, Event::IoComplete(IoResult { task: id, outcome }));
@@ -960,6 +1116,21 @@ fn start_storage(
     };
     let prefix = chunk_prefix(&document);
     match task.kind {
+        StorageTaskKind::Load if state.preloaded.contains_key(&document) => {
+            let preloaded = state
+                .preloaded
+                .remove(&document)
+                .ok_or((id, ClientError::Locked))?;
+            state.next_seq.insert(document, preloaded.next_seq);
+            let chunks = StoredChunks {
+                bytes: preloaded.bytes,
+                count: preloaded.count,
+            };
+            Ok((
+                id,
+                Box::pin(async move { Ok(StorageOutcome::Loaded(Some(chunks))) }),
+            ))
+        }
         StorageTaskKind::Load => {
             let read = shared
                 .idb

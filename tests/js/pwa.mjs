@@ -368,8 +368,77 @@ async function idbCount(page) {
   });
 }
 
+// Benchmark (not a test): how long the app takes to open offline, from navigation to a
+// usable caseload, with VISITS visit records on the device, and with none (the baseline,
+// measured in the same run). Each is the median of RUNS cold starts (new browser process).
+async function benchOpen() {
+  const visits = Number(process.env.DOORSTEP_VISITS ?? "500");
+  const runs = Number(process.env.DOORSTEP_RUNS ?? "5");
+  const measure = async (profile, expectedVisits) => {
+    const times = [];
+    for (let i = 0; i < runs; i++) {
+      const context = await launch(profile, { offline: true });
+      const page = context.pages()[0] ?? (await context.newPage());
+      const started = Date.now();
+      await page.goto(url + "/", { waitUntil: "load" });
+      await page.waitForSelector("#unlock-form", { timeout: 30_000 });
+      const ready = Date.now();
+      await page.fill("#pin", PIN);
+      const unlockAt = Date.now();
+      await page.click("#unlock-form button[type=submit]");
+      await page.waitForFunction((n) => {
+        const caseload = JSON.parse(window.__doorstep.caseload());
+        const held = caseload.children.reduce((sum, c) => sum + c.visits.length, 0);
+        const named = caseload.children.every((c) => c.profile);
+        return held >= n && named && document.querySelector("main table");
+      }, expectedVisits, { timeout: 60_000, polling: 10 });
+      const done = Date.now();
+      times.push({ total: done - started - (unlockAt - ready), appReady: ready - started, unlockToCaseload: done - unlockAt });
+      await context.close();
+    }
+    times.sort((a, b) => a.total - b.total);
+    return { ...times[Math.floor(times.length / 2)], min: times[0].total, max: times[times.length - 1].total };
+  };
+  const fill = async (profile, count) => {
+    const context = await launch(profile);
+    const page = await open(context);
+    await signInByKeyboard(page);
+    await waitForChild(page);
+    await context.setOffline(true);
+    const words = "I like living here. ".repeat(10);
+    const seen = "Relaxed, chatty, showed me the garden and the new bike. ".repeat(6);
+    await page.evaluate(async ({ count, words, seen, childRef }) => {
+      const device = window.__doorstep;
+      for (let i = 0; i < count; i++) {
+        const day = String(1 + (i % 28)).padStart(2, "0");
+        const id = device.createVisit(childRef, `2026-${String(1 + (i % 10)).padStart(2, "0")}-${day}`);
+        const edit = (op) => device.editVisit(id, JSON.stringify(op));
+        edit({ op: "text", field: "observations", value: seen });
+        edit({ op: "choice", field: "seenAlone", value: "yes" });
+        const v = edit({ op: "addVoice" });
+        edit({ op: "itemText", list: "voice", index: v, field: "words", value: words });
+        edit({ op: "text", field: "analysis", value: "Stable placement." });
+        if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+      }
+    }, { count, words, seen, childRef });
+    await page.waitForFunction(() => JSON.parse(window.__doorstep.syncState()).saving === 0, null, { timeout: 120_000 });
+    // Locking (as the app does after inactivity) stores the caseload summaries.
+    await page.evaluate(() => window.__doorstep.lock());
+    await context.close();
+  };
+  await fill("bench-empty", 0);
+  await fill("bench-full", visits);
+  const baseline = await measure("bench-empty", 0);
+  const full = await measure("bench-full", visits);
+  result.visits = visits;
+  result.runs = runs;
+  result.baseline = baseline;
+  result.full = full;
+  result.ratio = Math.round((full.total / baseline.total) * 100) / 100;
+}
+
 const scenario = process.argv[2];
-const scenarios = { "offline-visit": offlineVisit, conflict, revoked };
+const scenarios = { "offline-visit": offlineVisit, conflict, revoked, "bench-open": benchOpen };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);
   await scenarios[scenario]();
