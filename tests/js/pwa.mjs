@@ -121,8 +121,12 @@ async function recordVisit(page, words) {
   await page.click("[data-action=add-person]");
   await page.fill("#person-0-name", "Sam Carer");
   await page.fill("#person-0-role", "Foster carer");
+  await axeCheck(page, "who was present");
   await go(page, `#/visit/${id}/seen`);
-  await page.check("#childSeen-yes");
+  // Radios by keyboard: focus the first option, Space selects it.
+  await page.focus("#childSeen-yes");
+  await page.keyboard.press("Space");
+  check(await page.isChecked("#childSeen-yes"), "a radio is operable by keyboard");
   await page.check("#seenAlone-no");
   await page.waitForSelector("#notAloneReason-refused");
   await axeCheck(page, "seen alone, reason revealed");
@@ -131,8 +135,10 @@ async function recordVisit(page, words) {
   await go(page, `#/visit/${id}/bedroom`);
   await page.check("#bedroomSeen-yes");
   await page.fill("#bedroom-detail", "Own room, posters up, warm and tidy");
+  await axeCheck(page, "bedroom");
   await go(page, `#/visit/${id}/observations`);
   await page.fill("#observations", "Relaxed with the carers; showed me the new bike.");
+  await axeCheck(page, "what I saw");
   await go(page, `#/visit/${id}/voice`);
   await page.click("[data-action=add-voice]");
   await page.locator("#voice-0-words").pressSequentially(words, { delay: 5 });
@@ -143,6 +149,7 @@ async function recordVisit(page, words) {
   await axeCheck(page, "child's voice");
   await go(page, `#/visit/${id}/analysis`);
   await page.fill("#analysis", "Placement is stable and meeting needs.");
+  await axeCheck(page, "analysis");
   await go(page, `#/visit/${id}/actions`);
   await page.fill("#action-description", "Arrange cycling proficiency course");
   await page.check("#ownerType-carer");
@@ -152,13 +159,19 @@ async function recordVisit(page, words) {
   await page.fill("#action-due-year", "2027");
   await page.click("#add-action-form button[type=submit]");
   await page.waitForSelector("#action-0-description");
+  await axeCheck(page, "actions");
   await go(page, `#/visit/${id}/welfare`);
   await page.check("#welfareSafeguarded-yes");
+  await axeCheck(page, "welfare");
+  await go(page, `#/visit/${id}`);
+  await page.waitForSelector(".task-list");
+  await axeCheck(page, "visit task list");
   await go(page, `#/visit/${id}/check`);
   await page.waitForSelector("h1:text('Check your answers')");
   await axeCheck(page, "check your answers");
   await page.click("[data-action=submit-visit]");
   await page.waitForSelector("h1:text('Record submitted')");
+  await axeCheck(page, "record submitted");
   return id;
 }
 
