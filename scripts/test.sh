@@ -36,4 +36,6 @@ fi
 cargo test --doc --locked -p shared
 
 step "benchmark smoke run (small sync storm against Doorstep and the official Node server)"
-cargo run --locked -q -p tests --bin sync-storm -- --clients 4 --docs-per-client 3 --words-bytes 300 --server both
+# The binary the test run just built (cargo builds a package's binaries with its integration
+# tests); `cargo run -p tests` would rebuild the graph with other features.
+"${CARGO_TARGET_DIR:-target}/debug/sync-storm" --clients 4 --docs-per-client 3 --words-bytes 300 --server both

@@ -13,6 +13,8 @@ const LOCK_AFTER_MS = 10 * 60 * 1000;
 let device = null;
 let refreshQueued = false;
 let renderedStatus = null;
+// Records the worker tried to submit with problems: their sections then show inline errors.
+const triedToSubmit = new Set();
 let lockTimer = null;
 
 const esc = (value) =>
@@ -431,6 +433,11 @@ function visitSectionPage(id, section) {
   const next = SECTIONS[SECTIONS.findIndex(([key]) => key === section) + 1]?.[0];
   const nextHref = next ? `#/visit/${encodeURIComponent(id)}/${next}` : `#/visit/${encodeURIComponent(id)}/check`;
   let body = "";
+  const problems = triedToSubmit.has(id)
+    ? loadVisit(id, device.today()).problems.filter((p) => sectionOf(p.field) === section)
+    : [];
+  const inlineErrors = problems.length === 0 ? "" : `<div class="form-group form-group--error" id="section-errors">
+    ${problems.map((p) => `<p class="error-message"><span class="visually-hidden">Error:</span> ${esc(p.message)}</p>`).join("")}</div>`;
   const choice = (field, legend, opts = {}) => fieldset(legend, radios(field, CHOICES[field], typeof visit[field] === "boolean" ? boolCode(visit[field]) : visit[field], opts), opts.hint);
   switch (section) {
     case "details":
@@ -502,8 +509,10 @@ function visitSectionPage(id, section) {
   }
   show(`
     ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
+    ${errorSummary(problems.map((p) => ({ href: "#section-errors", message: p.message })))}
     ${conflictBlock(visit)}
     <h1>${esc(title)}</h1>
+    ${inlineErrors}
     <div id="visit-form" data-visit="${esc(id)}">${body}</div>
     <p class="hint">Saved on this device as you type.</p>
     <a class="button" href="${nextHref}" role="button" draggable="false">Continue</a>
@@ -669,6 +678,7 @@ document.addEventListener("click", async (event) => {
     case "submit-visit": {
       const visit = loadVisit(route.id, device.today());
       if (visit.problems.length) {
+        triedToSubmit.add(route.id);
         return checkAnswersPage(route.id, visit.problems.map((p) => ({ href: `#/visit/${encodeURIComponent(route.id)}/${sectionOf(p.field)}`, message: p.message })));
       }
       edit(route.id, { op: "submit", today: device.today() });

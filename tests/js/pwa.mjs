@@ -169,6 +169,21 @@ async function recordVisit(page, words) {
   await go(page, `#/visit/${id}/check`);
   await page.waitForSelector("h1:text('Check your answers')");
   await axeCheck(page, "check your answers");
+  // Submitting with a section left empty: an error summary linking to it, then inline errors.
+  await go(page, `#/visit/${id}/analysis`);
+  await page.fill("#analysis", "");
+  await go(page, `#/visit/${id}/check`);
+  await page.waitForSelector("h1:text('Check your answers')");
+  await page.click("[data-action=submit-visit]");
+  await page.waitForSelector("#error-summary");
+  check(await page.evaluate(() => document.activeElement?.id === "error-summary"), "the error summary takes focus");
+  await axeCheck(page, "error summary");
+  await page.click("#error-summary a");
+  await page.waitForSelector("#section-errors .error-message");
+  await axeCheck(page, "inline errors");
+  await page.fill("#analysis", "Placement is stable and meeting needs.");
+  await go(page, `#/visit/${id}/check`);
+  await page.waitForSelector("h1:text('Check your answers')");
   await page.click("[data-action=submit-visit]");
   await page.waitForSelector("h1:text('Record submitted')");
   await axeCheck(page, "record submitted");
