@@ -8,12 +8,15 @@ cd "$(dirname "$0")/.."
 target_dir="${CARGO_TARGET_DIR:-target}"
 out="$target_dir/web"
 
+# Panic locations name source files: keep them short (and free of this machine's paths).
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$cargo_home/registry/src/= --remap-path-prefix=$PWD/= --remap-path-prefix=$(rustc --print sysroot)/=rust/"
 cargo build --locked -p client-wasm --target wasm32-unknown-unknown --profile wasm-release
 rm -rf "$out.tmp" && mkdir -p "$out.tmp/pkg"
 cp -R client-wasm/web/. "$out.tmp/"
 wasm-bindgen --target web --no-typescript --out-dir "$out.tmp/pkg" \
   "$target_dir/wasm32-unknown-unknown/wasm-release/client_wasm.wasm"
-tests/js/node_modules/.bin/wasm-opt -Oz \
+tests/js/node_modules/.bin/wasm-opt -Oz --converge \
   "$out.tmp/pkg/client_wasm_bg.wasm" -o "$out.tmp/pkg/client_wasm_bg.wasm"
 build=$(cd "$out.tmp" && find . -type f ! -name sw.js -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 sed -i "s/__BUILD__/$build/" "$out.tmp/sw.js"

@@ -73,5 +73,7 @@ pub(crate) fn describe_js(value: &JsValue) -> String {
     {
         return error.message();
     }
-    value.as_string().unwrap_or_else(|| format!("{value:?}"))
+    value
+        .as_string()
+        .unwrap_or_else(|| "an unexpected browser error".into())
 }

@@ -196,16 +196,6 @@ fn new_uuid() -> String {
     )
 }
 
-fn today() -> String {
-    let date = js_sys::Date::new_0();
-    format!(
-        "{:04}-{:02}-{:02}",
-        date.get_full_year(),
-        date.get_month() + 1,
-        date.get_date()
-    )
-}
-
 fn is_online() -> bool {
     web_sys::window().is_some_and(|w| w.navigator().on_line())
 }
@@ -218,11 +208,16 @@ fn chunk_key(document: &DocumentId, seq: u64) -> String {
     format!("{document}/{seq:012}")
 }
 
-fn to_js(result: Result<Value, ClientError>) -> Result<JsValue, JsValue> {
-    match result {
-        Ok(value) => Ok(JsValue::from_str(&value.to_string())),
-        Err(err) => Err(err.into()),
-    }
+/// A value as a plain JavaScript object (maps as objects, `None` as `null`).
+fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// A promise's outcome: the value as an object, or the error as a JS `Error`.
+fn settle(result: Result<Value, ClientError>) -> Result<JsValue, JsValue> {
+    result.map(|value| to_js(&value)).map_err(Into::into)
 }
 
 #[wasm_bindgen]
@@ -267,13 +262,13 @@ impl Device {
     #[wasm_bindgen(js_name = signIn)]
     pub fn sign_in(&self, username: String, password: String, pin: String) -> Promise {
         let shared = self.shared.clone();
-        future_to_promise(async move { to_js(sign_in(&shared, &username, &password, &pin).await) })
+        future_to_promise(async move { settle(sign_in(&shared, &username, &password, &pin).await) })
     }
 
     /// Unlocks the device with its PIN (works offline) and starts syncing.
     pub fn unlock(&self, pin: String) -> Promise {
         let shared = self.shared.clone();
-        future_to_promise(async move { to_js(unlock(&shared, &pin).await) })
+        future_to_promise(async move { settle(unlock(&shared, &pin).await) })
     }
 
     /// Locks the device: waits for pending writes, then forgets the key and every record
@@ -300,48 +295,38 @@ impl Device {
             if let Some(token) = token {
                 let _ = server_api::sign_out(&token).await;
             }
-            to_js(wipe(&shared).await.map(|()| Value::Null))
+            settle(wipe(&shared).await.map(|()| Value::Null))
         })
     }
 
-    /// The signed-in worker as JSON (`null` while locked).
-    pub fn worker(&self) -> String {
+    /// The signed-in worker (`null` while locked).
+    pub fn worker(&self) -> JsValue {
         let state = self.shared.state.borrow();
         state
             .session
             .as_ref()
-            .map(|s| serde_json::to_string(&s.worker).unwrap_or_default())
-            .unwrap_or_else(|| "null".into())
+            .map_or(JsValue::NULL, |s| to_js(&s.worker))
     }
 
-    /// Fetches the caseload from the server (online) and finds every document on it.
-    #[wasm_bindgen(js_name = refreshCaseload)]
-    pub fn refresh_caseload(&self) -> Promise {
-        let shared = self.shared.clone();
-        future_to_promise(
-            async move { to_js(refresh_caseload(&shared).await.map(|()| Value::Null)) },
-        )
-    }
-
-    /// The sync state as JSON: `online`, `connected`, `offlineSince` (ms), `unsent`
+    /// The sync state: `online`, `connected`, `offlineSince` (ms), `unsent`
     /// (records the server does not have yet), `saving`, `problem`.
     #[wasm_bindgen(js_name = syncState)]
-    pub fn sync_state(&self) -> String {
+    pub fn sync_state(&self) -> JsValue {
         let state = self.shared.state.borrow();
         let unsent = state.unsent.len();
-        json!({
+        let value = json!({
             "online": is_online(),
             "connected": state.link.as_ref().is_some_and(|l| l.ready),
             "offlineSince": state.offline_since,
             "unsent": unsent,
             "saving": state.pending_writes.values().sum::<usize>(),
             "problem": state.problem,
-        })
-        .to_string()
+        });
+        to_js(&value)
     }
 
-    /// The caseload as JSON: each child with name, placement, last visit and its visits.
-    pub fn caseload(&self) -> String {
+    /// The caseload: each child with name, placement, last visit and its visits.
+    pub fn caseload(&self) -> JsValue {
         let state = self.shared.state.borrow();
         let children: Vec<Value> = state
             .caseload
@@ -349,11 +334,11 @@ impl Device {
             .iter()
             .map(|child| child_entry(&state, &child.child_ref, child.child_document_id.as_deref()))
             .collect();
-        json!({ "children": children }).to_string()
+        to_js(&json!({ "children": children }))
     }
 
-    /// One child's page as JSON (profile, placement, visit history); `null` if not held.
-    pub fn child(&self, child_ref: String) -> String {
+    /// One child's page (profile, placement, visit history); `null` if not held.
+    pub fn child(&self, child_ref: String) -> JsValue {
         let state = self.shared.state.borrow();
         let Some(child) = state
             .caseload
@@ -361,14 +346,18 @@ impl Device {
             .iter()
             .find(|c| c.child_ref == child_ref)
         else {
-            return "null".into();
+            return JsValue::NULL;
         };
-        child_entry(&state, &child.child_ref, child.child_document_id.as_deref()).to_string()
+        to_js(&child_entry(
+            &state,
+            &child.child_ref,
+            child.child_document_id.as_deref(),
+        ))
     }
 
-    /// A visit record as JSON, with its sync state; with `today` (`YYYY-MM-DD`) it also
+    /// A visit record, with its sync state; with `today` (`YYYY-MM-DD`) it also
     /// lists what stops it being submitted.
-    pub fn visit(&self, document_id: String, today: Option<String>) -> Result<String, JsValue> {
+    pub fn visit(&self, document_id: String, today: Option<String>) -> Result<JsValue, JsValue> {
         let id = parse_id(&document_id)?;
         let state = self.shared.state.borrow();
         let core = state.core.as_ref().ok_or(ClientError::Locked)?;
@@ -377,7 +366,7 @@ impl Device {
         })?;
         let mut view = views::visit_view(doc, &document_id, today.as_deref());
         view["sync"] = Value::from(document_sync(&state, &id));
-        Ok(view.to_string())
+        Ok(to_js(&view))
     }
 
     /// Starts a visit record for a child on the caseload; returns its document id.
@@ -388,21 +377,16 @@ impl Device {
         Ok(result?)
     }
 
-    /// Applies one form edit (JSON, see `visit_form`) to a visit and saves it on the
+    /// Applies one form edit (an object, see `visit_form`) to a visit and saves it on the
     /// device at once. Returns the index of a new entry, or `undefined`.
     #[wasm_bindgen(js_name = editVisit)]
-    pub fn edit_visit(&self, document_id: String, edit: String) -> Result<JsValue, JsValue> {
+    pub fn edit_visit(&self, document_id: String, edit: JsValue) -> Result<JsValue, JsValue> {
         let id = parse_id(&document_id)?;
-        let edit: FormEdit = serde_json::from_str(&edit)
+        let edit: FormEdit = serde_wasm_bindgen::from_value(edit)
             .map_err(|err| ClientError::BadArgument(format!("bad edit: {err}")))?;
         let result = edit_visit(&self.shared, id, &edit);
         notify(&self.shared);
         Ok(result?.map_or(JsValue::UNDEFINED, |index| JsValue::from(index as u32)))
-    }
-
-    /// Today's date by the device's clock, `YYYY-MM-DD`.
-    pub fn today(&self) -> String {
-        today()
     }
 }
 
@@ -490,15 +474,14 @@ async fn sign_in(
         nonce: random_bytes()?,
     };
     let (vault, wrapped) = Vault::create(pin, &seed, KdfParams::default())?;
-    let wrapped_json =
-        serde_json::to_string(&wrapped).map_err(|err| ClientError::Crypto(err.to_string()))?;
-    let sealed_session = seal_json(&vault, SESSION_RECORD, &session)?;
+    let wrapped_bytes = record_bytes(&wrapped)?;
+    let sealed_session = seal_record(&vault, SESSION_RECORD, &session)?;
     shared
         .idb
         .write(
             VAULT_STORE,
             &[],
-            vec![(WRAPPED_KEY.into(), JsValue::from_str(&wrapped_json))],
+            vec![(WRAPPED_KEY.into(), bytes_value(&wrapped_bytes))],
         )?
         .await?;
     shared
@@ -528,21 +511,20 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
         .idb
         .get(VAULT_STORE, WRAPPED_KEY)?
         .await?
-        .and_then(|v| v.as_string())
+        .and_then(|v| value_bytes(&v))
         .ok_or(ClientError::NotSignedIn)?;
-    let wrapped: WrappedKey =
-        serde_json::from_str(&wrapped).map_err(|err| ClientError::Crypto(err.to_string()))?;
+    let wrapped: WrappedKey = record_from_bytes(&wrapped, WRAPPED_KEY)?;
     let vault = Vault::unlock(pin, &wrapped)?;
-    let session: Session = open_json(shared, &vault, SESSION_RECORD)
+    let session: Session = open_record(shared, &vault, SESSION_RECORD)
         .await?
         .ok_or(ClientError::NotSignedIn)?;
-    let caseload: Caseload = open_json(shared, &vault, CASELOAD_RECORD)
+    let caseload: Caseload = open_record(shared, &vault, CASELOAD_RECORD)
         .await?
         .unwrap_or_default();
-    let unsent: Vec<String> = open_json(shared, &vault, UNSENT_RECORD)
+    let unsent: Vec<String> = open_record(shared, &vault, UNSENT_RECORD)
         .await?
         .unwrap_or_default();
-    let summaries: HashMap<String, CachedSummary> = open_json(shared, &vault, SUMMARIES_RECORD)
+    let summaries: HashMap<String, CachedSummary> = open_record(shared, &vault, SUMMARIES_RECORD)
         .await?
         .unwrap_or_default();
     let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
@@ -693,7 +675,7 @@ fn persist_summaries(shared: &Rc<Shared>) {
             .iter()
             .map(|(id, summary)| (id.to_string(), summary.clone()))
             .collect();
-        seal_json(vault, SUMMARIES_RECORD, &summaries)
+        seal_record(vault, SUMMARIES_RECORD, &summaries)
     };
     if let Ok(sealed) = sealed
         && let Ok(write) =
@@ -773,20 +755,39 @@ async fn sleep_ms(ms: i32) {
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
-fn seal_json<T: serde::Serialize>(
+/// A record's bytes: JSON, printed and parsed by the browser (no JSON code in the wasm).
+fn record_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ClientError> {
+    js_sys::JSON::stringify(&to_js(value))
+        .ok()
+        .and_then(|text| text.as_string())
+        .map(String::into_bytes)
+        .ok_or_else(|| ClientError::Storage("encoding a record failed".into()))
+}
+
+fn record_from_bytes<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    key: &str,
+) -> Result<T, ClientError> {
+    let unreadable = || ClientError::Storage(format!("{key} is unreadable"));
+    let text = std::str::from_utf8(bytes).map_err(|_| unreadable())?;
+    let value = js_sys::JSON::parse(text).map_err(|_| unreadable())?;
+    serde_wasm_bindgen::from_value(value).map_err(|_| unreadable())
+}
+
+fn seal_record<T: serde::Serialize>(
     vault: &Vault,
     key: &str,
     value: &T,
 ) -> Result<JsValue, ClientError> {
-    let json = serde_json::to_vec(value).map_err(|err| ClientError::Crypto(err.to_string()))?;
+    let plain = record_bytes(value)?;
     Ok(bytes_value(&vault.seal(
         key,
-        &json,
+        &plain,
         random_bytes::<NONCE_BYTES>()?,
     )?))
 }
 
-async fn open_json<T: serde::de::DeserializeOwned>(
+async fn open_record<T: serde::de::DeserializeOwned>(
     shared: &Rc<Shared>,
     vault: &Vault,
     key: &str,
@@ -796,10 +797,8 @@ async fn open_json<T: serde::de::DeserializeOwned>(
     };
     let sealed =
         value_bytes(&value).ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
-    let json = vault.open(key, &sealed)?;
-    serde_json::from_slice(&json)
-        .map(Some)
-        .map_err(|err| ClientError::Storage(format!("{key} is unreadable: {err}")))
+    let plain = vault.open(key, &sealed)?;
+    record_from_bytes(&plain, key).map(Some)
 }
 
 /// Stores a new session (after a refresh) sealed.
@@ -807,7 +806,7 @@ fn store_session(shared: &Rc<Shared>, session: Session) -> Result<(), ClientErro
     let sealed = {
         let state = shared.state.borrow();
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
-        seal_json(vault, SESSION_RECORD, &session)?
+        seal_record(vault, SESSION_RECORD, &session)?
     };
     let write = shared
         .idb
@@ -870,7 +869,7 @@ async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
     let (sealed, effects) = {
         let mut state = shared.state.borrow_mut();
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
-        let sealed = seal_json(vault, CASELOAD_RECORD, &caseload)?;
+        let sealed = seal_record(vault, CASELOAD_RECORD, &caseload)?;
         let mut effects = Vec::new();
         for id in caseload_documents(&caseload) {
             if state.documents.insert(id)
@@ -953,17 +952,7 @@ fn edit_visit(
         let mut state = shared.state.borrow_mut();
         let core = state.core.as_mut().ok_or(ClientError::Locked)?;
         core.change_document(id, |doc| {
-            let mut tx = doc.transaction();
-            match apply_edit(&mut tx, edit, new_uuid) {
-                Ok(index) => {
-                    tx.commit_with(CommitOptions::default().with_time((now_ms() / 1000.0) as i64));
-                    Ok(index)
-                }
-                Err(err) => {
-                    tx.rollback();
-                    Err(err)
-                }
-            }
+            apply_edit(doc, edit, new_uuid, (now_ms() / 1000.0) as i64)
         })?
     };
     if result.is_ok() && shared.state.borrow_mut().unsent.insert(id) {
@@ -981,7 +970,7 @@ fn save_unsent(shared: &Rc<Shared>) {
             return;
         };
         let ids: Vec<String> = state.unsent.iter().map(ToString::to_string).collect();
-        seal_json(vault, UNSENT_RECORD, &ids)
+        seal_record(vault, UNSENT_RECORD, &ids)
     };
     let Ok(sealed) = sealed else {
         return;

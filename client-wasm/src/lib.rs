@@ -27,11 +27,3 @@ pub mod visit_form;
 
 pub use client_error::ClientError;
 pub use device::Device;
-
-use wasm_bindgen::prelude::*;
-
-/// The automerge-repo protocol version this client speaks (`"1"`).
-#[wasm_bindgen(js_name = protocolVersion)]
-pub fn protocol_version() -> String {
-    shared::protocol::PROTOCOL_VERSION.to_owned()
-}

@@ -103,17 +103,32 @@ impl From<ApiFailure> for ClientError {
     }
 }
 
+/// A value as a plain JavaScript object.
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// Parses JSON text with the browser's parser into `T`.
+fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
 async fn call<T: DeserializeOwned>(
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<String>,
+    body: Option<serde_json::Value>,
 ) -> Result<T, ApiFailure> {
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     if let Some(body) = &body {
-        init.set_body(&JsValue::from_str(body));
+        let text = js_sys::JSON::stringify(&to_js(body))
+            .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?;
+        init.set_body(&text);
     }
     let request = Request::new_with_str_and_init(path, &init)
         .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?;
@@ -141,15 +156,12 @@ async fn call<T: DeserializeOwned>(
         Err(_) => String::new(),
     };
     if response.ok() {
-        let text = if text.is_empty() {
-            "null".to_owned()
-        } else {
-            text
-        };
-        return serde_json::from_str(&text)
-            .map_err(|err| ApiFailure::Refused(status, format!("unexpected answer: {err}")));
+        let text = if text.is_empty() { "null" } else { &text };
+        return parse(text).ok_or_else(|| {
+            ApiFailure::Refused(status, "unexpected answer from the server".into())
+        });
     }
-    let error: Option<ErrorBody> = serde_json::from_str(&text).ok();
+    let error: Option<ErrorBody> = parse(&text);
     let message = error
         .as_ref()
         .map(|e| e.error.clone())
@@ -178,7 +190,7 @@ pub async fn sign_in(
         "deviceId": device_id,
         "deviceLabel": "Doorstep web app",
     });
-    call("POST", "/api/session", None, Some(body.to_string())).await
+    call("POST", "/api/session", None, Some(body)).await
 }
 
 /// `POST /api/session/refresh`.
@@ -187,7 +199,7 @@ pub async fn sign_in(
 /// [`ApiFailure`].
 pub async fn refresh(refresh_token: &str) -> Result<Session, ApiFailure> {
     let body = serde_json::json!({ "refreshToken": refresh_token });
-    call("POST", "/api/session/refresh", None, Some(body.to_string())).await
+    call("POST", "/api/session/refresh", None, Some(body)).await
 }
 
 /// `DELETE /api/session`.

@@ -5,8 +5,8 @@
 //! model edits. Text fields are written as the difference from what the document holds,
 //! so two people typing into the same record offline both keep their words.
 
-use automerge::transaction::Transactable;
-use automerge::{ROOT, ScalarValue};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{Automerge, ROOT, ScalarValue};
 use serde::Deserialize;
 use shared::model::{
     self, ActionOwnerType, BedroomSeen, CalendarDate, Coded, ItemTextField, NewAction,
@@ -110,16 +110,66 @@ pub enum FormEdit {
     },
 }
 
-/// Applies `edit` to a visit document inside `tx`. Returns the index of a new entry for
-/// `AddPerson`/`AddVoice`/`AddAction`, `None` otherwise.
+/// Applies `edit` to a visit document as one change made at `time` (seconds since the
+/// epoch, the device's clock). Returns the index of a new entry for
+/// `AddPerson`/`AddVoice`/`AddAction`, `None` otherwise. A refused edit changes nothing.
 ///
 /// # Errors
 /// [`ClientError::BadArgument`] for an unknown field or code, [`ClientError::Record`] if
 /// the document refuses the edit or a submission has problems (their messages joined).
 pub fn apply_edit(
+    doc: &mut Automerge,
+    edit: &FormEdit,
+    new_id: impl FnOnce() -> String,
+    time: i64,
+) -> Result<Option<usize>, ClientError> {
+    // What needs the whole record is read before the change starts.
+    let chosen = match edit {
+        FormEdit::Submit { today } => {
+            let problems = Visit::read(&*doc)?.problems_for_submission(today);
+            if !problems.is_empty() {
+                let messages: Vec<_> = problems.into_iter().map(|p| p.message).collect();
+                return Err(ClientError::Record(messages.join("; ")));
+            }
+            None
+        }
+        FormEdit::Resolve { field, choice } => {
+            let field = VisitScalarField::ALL
+                .into_iter()
+                .find(|f| f.key() == field)
+                .ok_or_else(|| unknown("field", field))?;
+            let conflict = model::single_value_conflicts(&*doc)
+                .into_iter()
+                .find(|c| c.field == field)
+                .ok_or_else(|| {
+                    ClientError::Record("That answer is no longer in conflict".into())
+                })?;
+            let chosen = conflict
+                .candidates
+                .get(*choice)
+                .ok_or_else(|| unknown("choice", &choice.to_string()))?;
+            Some((field, chosen.value.clone()))
+        }
+        _ => None,
+    };
+    let mut tx = doc.transaction();
+    match apply_in(&mut tx, edit, new_id, chosen) {
+        Ok(index) => {
+            tx.commit_with(CommitOptions::default().with_time(time));
+            Ok(index)
+        }
+        Err(err) => {
+            tx.rollback();
+            Err(err)
+        }
+    }
+}
+
+fn apply_in(
     tx: &mut impl Transactable,
     edit: &FormEdit,
     new_id: impl FnOnce() -> String,
+    chosen: Option<(VisitScalarField, ScalarValue)>,
 ) -> Result<Option<usize>, ClientError> {
     match edit {
         FormEdit::Text { field, value } => {
@@ -184,32 +234,12 @@ pub fn apply_edit(
             };
             return Ok(Some(model::add_action(tx, &action)?));
         }
-        FormEdit::Resolve { field, choice } => {
-            let field = VisitScalarField::ALL
-                .into_iter()
-                .find(|f| f.key() == field)
-                .ok_or_else(|| unknown("field", field))?;
-            let conflict = model::single_value_conflicts(tx)
-                .into_iter()
-                .find(|c| c.field == field)
-                .ok_or_else(|| {
-                    ClientError::Record("That answer is no longer in conflict".into())
-                })?;
-            let chosen = conflict
-                .candidates
-                .get(*choice)
-                .ok_or_else(|| unknown("choice", &choice.to_string()))?;
-            model::resolve_conflict(tx, field, &chosen.value)?;
-        }
-        FormEdit::Submit { today } => {
-            let visit = Visit::read(tx)?;
-            let problems = visit.problems_for_submission(today);
-            if !problems.is_empty() {
-                let messages: Vec<_> = problems.into_iter().map(|p| p.message).collect();
-                return Err(ClientError::Record(messages.join("; ")));
+        FormEdit::Resolve { .. } => {
+            if let Some((field, value)) = chosen {
+                model::resolve_conflict(tx, field, &value)?;
             }
-            model::set_status(tx, VisitStatus::Submitted)?;
         }
+        FormEdit::Submit { .. } => model::set_status(tx, VisitStatus::Submitted)?,
     }
     Ok(None)
 }
@@ -268,14 +298,13 @@ pub fn candidate_text(value: &ScalarValue) -> String {
 
 #[cfg(test)]
 mod tests {
-    use automerge::AutoCommit;
     use shared::model::{NewVisit, Visit};
     use shared::sync::Timestamp;
 
     use super::*;
 
-    fn draft() -> AutoCommit {
-        let mut doc = AutoCommit::new();
+    fn draft() -> Automerge {
+        let mut doc = Automerge::new();
         let visit = NewVisit {
             visit_id: "v1".into(),
             child_id: "DEMO-0001".into(),
@@ -283,13 +312,15 @@ mod tests {
             visit_date: CalendarDate::parse("2026-11-20").expect("date"),
             created_at: Timestamp::from_millis(1),
         };
-        model::create_visit(&mut doc, &visit).expect("create");
+        let mut tx = doc.transaction();
+        model::create_visit(&mut tx, &visit).expect("create");
+        tx.commit();
         doc
     }
 
-    fn edit(doc: &mut AutoCommit, json: &str) -> Result<Option<usize>, ClientError> {
+    fn edit(doc: &mut Automerge, json: &str) -> Result<Option<usize>, ClientError> {
         let edit: FormEdit = serde_json::from_str(json).expect("valid edit json");
-        apply_edit(doc, &edit, || "id-1".into())
+        apply_edit(doc, &edit, || "id-1".into(), 0)
     }
 
     #[test]

@@ -17,6 +17,12 @@ let renderedStatus = null;
 const triedToSubmit = new Set();
 let lockTimer = null;
 
+// Today by the device's clock, YYYY-MM-DD.
+const today = () => {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+};
+
 const esc = (value) =>
   String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 
@@ -113,7 +119,7 @@ function show(html, title) {
 // ---------- status bar, account menu ----------
 function renderStatus() {
   if (!device) return;
-  const state = JSON.parse(device.syncState());
+  const state = device.syncState();
   const status = device.status();
   let text;
   let kind;
@@ -138,7 +144,7 @@ function renderStatus() {
   statusBox.dataset.connected = String(state.connected);
   statusBox.dataset.unsent = String(state.unsent);
   accountNav.innerHTML = status === "unlocked"
-    ? `<span>${esc(JSON.parse(device.worker())?.displayName ?? "")}</span>
+    ? `<span>${esc(device.worker()?.displayName ?? "")}</span>
        <button type="button" class="link-button" data-action="lock">Lock</button>
        <button type="button" class="link-button" data-action="sign-out">Sign out</button>`
     : "";
@@ -165,7 +171,7 @@ function scheduleRefresh() {
 
 function refreshFormValues(id) {
   let visit;
-  try { visit = JSON.parse(device.visit(id)); } catch { return; }
+  try { visit = device.visit(id); } catch { return; }
   for (const el of main.querySelectorAll("[data-text]")) {
     if (el !== document.activeElement) el.value = visit[el.dataset.text] ?? "";
   }
@@ -282,7 +288,7 @@ async function submitUnlock(form) {
 
 // ---------- caseload and child ----------
 function caseloadPage() {
-  const { children } = JSON.parse(device.caseload());
+  const { children } = device.caseload();
   const rows = children.map((child) => {
     const name = child.profile?.name ?? child.childRef;
     const placement = child.profile?.placement;
@@ -306,7 +312,7 @@ function caseloadPage() {
 }
 
 function childPage(ref) {
-  const child = JSON.parse(device.child(ref));
+  const child = device.child(ref);
   if (!child) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on your caseload on this device.</p><p><a href="#/caseload">Back to my caseload</a></p>`, "Not found");
   const p = child.profile;
   const placement = p?.placement;
@@ -359,21 +365,21 @@ const readDate = (id) => {
 };
 
 function newVisitPage(ref, errors = []) {
-  const child = JSON.parse(device.child(ref));
+  const child = device.child(ref);
   show(`
     <a class="back-link" href="#/child/${encodeURIComponent(ref)}">Back</a>
     ${errorSummary(errors)}
     <span class="caption">${esc(child?.profile?.name ?? ref)}</span>
     <h1>Record a visit</h1>
     <form id="new-visit-form" data-ref="${esc(ref)}" novalidate>
-      ${dateInput("visit-date", "When was the visit?", device.today(), errors)}
+      ${dateInput("visit-date", "When was the visit?", today(), errors)}
       <button type="submit" class="button">Start the record</button>
     </form>`, "Record a visit");
 }
 
 // ---------- the visit record ----------
 function loadVisit(id, today) {
-  return JSON.parse(device.visit(id, today));
+  return device.visit(id, today);
 }
 
 function conflictBlock(visit) {
@@ -406,7 +412,7 @@ function sectionDone(visit, section) {
 }
 
 function visitHeader(visit, back) {
-  const child = JSON.parse(device.child(visit.childId));
+  const child = device.child(visit.childId);
   return `<a class="back-link" href="${back}">Back</a>
     <span class="caption">${esc(child?.profile?.name ?? visit.childId)} · visit on ${esc(visit.visitDate ?? "no date")} · ${syncTag(visit.sync)}</span>`;
 }
@@ -434,7 +440,7 @@ function visitSectionPage(id, section) {
   const nextHref = next ? `#/visit/${encodeURIComponent(id)}/${next}` : `#/visit/${encodeURIComponent(id)}/check`;
   let body = "";
   const problems = triedToSubmit.has(id)
-    ? loadVisit(id, device.today()).problems.filter((p) => sectionOf(p.field) === section)
+    ? loadVisit(id, today()).problems.filter((p) => sectionOf(p.field) === section)
     : [];
   const inlineErrors = problems.length === 0 ? "" : `<div class="form-group form-group--error" id="section-errors">
     ${problems.map((p) => `<p class="error-message"><span class="visually-hidden">Error:</span> ${esc(p.message)}</p>`).join("")}</div>`;
@@ -570,7 +576,7 @@ function donePage(id) {
 // ---------- input from the screens ----------
 function edit(id, op) {
   try {
-    return device.editVisit(id, JSON.stringify(op));
+    return device.editVisit(id, op);
   } catch (error) {
     alert(error.message ?? String(error));
     return undefined;
@@ -655,7 +661,7 @@ document.addEventListener("click", async (event) => {
       render();
       break;
     case "sign-out": {
-      const state = JSON.parse(device.syncState());
+      const state = device.syncState();
       const warning = state.unsent > 0 ? `${state.unsent} record(s) have not reached the server and will be lost. ` : "";
       if (!confirm(`${warning}Sign out and wipe every record from this device?`)) return;
       await device.signOut();
@@ -676,12 +682,12 @@ document.addEventListener("click", async (event) => {
       break;
     }
     case "submit-visit": {
-      const visit = loadVisit(route.id, device.today());
+      const visit = loadVisit(route.id, today());
       if (visit.problems.length) {
         triedToSubmit.add(route.id);
         return checkAnswersPage(route.id, visit.problems.map((p) => ({ href: `#/visit/${encodeURIComponent(route.id)}/${sectionOf(p.field)}`, message: p.message })));
       }
-      edit(route.id, { op: "submit", today: device.today() });
+      edit(route.id, { op: "submit", today: today() });
       location.hash = `#/visit/${encodeURIComponent(route.id)}/done`;
       break;
     }

@@ -7,6 +7,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use sha2::{Digest, Sha256};
+
 /// The 16-byte identity of one Automerge document.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DocumentId([u8; 16]);
@@ -58,10 +60,7 @@ impl FromStr for DocumentId {
         if text.len() > 64 {
             return Err(DocumentIdError::NotBs58Check("too long".into()));
         }
-        let bytes = bs58::decode(text)
-            .with_check(None)
-            .into_vec()
-            .map_err(|e| DocumentIdError::NotBs58Check(e.to_string()))?;
+        let bytes = decode_check(text)?;
         let array: [u8; 16] = bytes
             .as_slice()
             .try_into()
@@ -70,9 +69,43 @@ impl FromStr for DocumentId {
     }
 }
 
+/// The 4-byte bs58check checksum: the start of SHA-256(SHA-256(payload)). Computed with
+/// the SHA-256 automerge already links (one SHA-256 in the wasm, not two).
+fn checksum(payload: &[u8]) -> [u8; 4] {
+    let twice = Sha256::digest(Sha256::digest(payload));
+    [twice[0], twice[1], twice[2], twice[3]]
+}
+
+/// bs58check text of `payload`.
+pub(crate) fn encode_check(payload: &[u8]) -> String {
+    let mut bytes = payload.to_vec();
+    bytes.extend_from_slice(&checksum(payload));
+    bs58::encode(bytes).into_string()
+}
+
+/// The payload of bs58check `text`.
+fn decode_check(text: &str) -> Result<Vec<u8>, DocumentIdError> {
+    let mut bytes = bs58::decode(text)
+        .into_vec()
+        .map_err(|e| DocumentIdError::NotBs58Check(e.to_string()))?;
+    if bytes.len() < 4 {
+        return Err(DocumentIdError::NotBs58Check(
+            "too short for a checksum".into(),
+        ));
+    }
+    let payload_len = bytes.len() - 4;
+    if bytes[payload_len..] != checksum(&bytes[..payload_len]) {
+        return Err(DocumentIdError::NotBs58Check(
+            "the checksum does not match".into(),
+        ));
+    }
+    bytes.truncate(payload_len);
+    Ok(bytes)
+}
+
 impl fmt::Display for DocumentId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&bs58::encode(self.0).with_check().into_string())
+        f.write_str(&encode_check(&self.0))
     }
 }
 
@@ -102,7 +135,7 @@ mod tests {
             text.parse::<DocumentId>(),
             Err(DocumentIdError::NotBs58Check(_))
         ));
-        let short = bs58::encode([1u8; 8]).with_check().into_string();
+        let short = encode_check(&[1u8; 8]);
         assert_eq!(
             short.parse::<DocumentId>(),
             Err(DocumentIdError::WrongLength(8))

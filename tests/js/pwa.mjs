@@ -300,7 +300,7 @@ async function conflict() {
   // B asks for the caseload again (the server now lists the new visit) by going offline and online.
   await b.setOffline(true);
   await b.setOffline(false);
-  await pageB.waitForFunction((id) => { try { return JSON.parse(window.__doorstep.visit(id)).voice.length === 1; } catch { return false; } }, id, { timeout: 30_000 });
+  await pageB.waitForFunction((id) => { try { return window.__doorstep.visit(id).voice.length === 1; } catch { return false; } }, id, { timeout: 30_000 });
   pass("both devices hold the visit");
 
   await a.setOffline(true);
@@ -324,14 +324,14 @@ async function conflict() {
   await b.setOffline(false);
   for (const page of [pageA, pageB]) {
     await page.waitForFunction((id) => {
-      const v = JSON.parse(window.__doorstep.visit(id));
+      const v = window.__doorstep.visit(id);
       return v.conflicts.some((c) => c.field === "seenAlone") && v.voice[0].words.includes("Near my school") && v.voice[0].words.includes("Biscuit");
     }, id, { timeout: 30_000 });
   }
   await go(pageA, `#/visit/${id}`);
   await pageA.waitForSelector("[data-conflict=seenAlone]");
   await axeCheck(pageA, "conflict");
-  const words = JSON.parse(await pageA.evaluate((id) => window.__doorstep.visit(id), id)).voice[0].words;
+  const words = (await pageA.evaluate((id) => window.__doorstep.visit(id).voice[0].words, id));
   pass("both texts kept and the conflict shown", { words });
 
   const choice = await pageA.evaluate(() => [...document.querySelectorAll("[data-conflict=seenAlone] label")].findIndex((l) => l.textContent === "No"));
@@ -339,12 +339,12 @@ async function conflict() {
   await pageA.click("[data-conflict=seenAlone] button[type=submit]");
   for (const page of [pageA, pageB]) {
     await page.waitForFunction((id) => {
-      const v = JSON.parse(window.__doorstep.visit(id));
+      const v = window.__doorstep.visit(id);
       return v.conflicts.length === 0 && v.seenAlone === false;
     }, id, { timeout: 30_000 });
   }
   const [viewA, viewB] = await Promise.all([pageA, pageB].map((p) => p.evaluate((id) => {
-    const v = JSON.parse(window.__doorstep.visit(id));
+    const v = window.__doorstep.visit(id);
     delete v.sync;
     return JSON.stringify(v);
   }, id)));
@@ -415,7 +415,7 @@ async function benchOpen() {
       const unlockAt = Date.now();
       await page.click("#unlock-form button[type=submit]");
       await page.waitForFunction((n) => {
-        const caseload = JSON.parse(window.__doorstep.caseload());
+        const caseload = window.__doorstep.caseload();
         const held = caseload.children.reduce((sum, c) => sum + c.visits.length, 0);
         const named = caseload.children.every((c) => c.profile);
         return held >= n && named && document.querySelector("main table");
@@ -440,7 +440,7 @@ async function benchOpen() {
       for (let i = 0; i < count; i++) {
         const day = String(1 + (i % 28)).padStart(2, "0");
         const id = device.createVisit(childRef, `2026-${String(1 + (i % 10)).padStart(2, "0")}-${day}`);
-        const edit = (op) => device.editVisit(id, JSON.stringify(op));
+        const edit = (op) => device.editVisit(id, op);
         edit({ op: "text", field: "observations", value: seen });
         edit({ op: "choice", field: "seenAlone", value: "yes" });
         const v = edit({ op: "addVoice" });
@@ -449,7 +449,7 @@ async function benchOpen() {
         if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0));
       }
     }, { count, words, seen, childRef });
-    await page.waitForFunction(() => JSON.parse(window.__doorstep.syncState()).saving === 0, null, { timeout: 120_000 });
+    await page.waitForFunction(() => window.__doorstep.syncState().saving === 0, null, { timeout: 120_000 });
     // Locking (as the app does after inactivity) stores the caseload summaries.
     await page.evaluate(() => window.__doorstep.lock());
     await context.close();
