@@ -706,39 +706,33 @@ async fn lock(shared: &Rc<Shared>) {
     }
     {
         let mut state = shared.state.borrow_mut();
-        if let Some(link) = state.link.take() {
-            spawn_local(async move { drop(link) });
-        }
-        state.core = None;
-        state.vault = None;
-        state.session = None;
-        state.caseload = Caseload::default();
-        state.documents.clear();
-        state.unsent.clear();
-        state.preloaded.clear();
-        state.summaries.borrow_mut().clear();
-        state.next_seq.clear();
-        state.pending_writes.clear();
+        forget_everything(&mut state);
     }
     notify(shared);
+}
+
+/// Drops the key, the session, every record in memory and the connection.
+fn forget_everything(state: &mut State) {
+    if let Some(link) = state.link.take() {
+        // Possibly inside one of the link's callbacks: drop it once that has returned.
+        spawn_local(async move { drop(link) });
+    }
+    state.core = None;
+    state.vault = None;
+    state.session = None;
+    state.caseload = Caseload::default();
+    state.documents.clear();
+    state.unsent.clear();
+    state.preloaded.clear();
+    state.summaries.borrow_mut().clear();
+    state.next_seq.clear();
+    state.pending_writes.clear();
 }
 
 async fn wipe(shared: &Rc<Shared>) -> Result<(), ClientError> {
     {
         let mut state = shared.state.borrow_mut();
-        if let Some(link) = state.link.take() {
-            spawn_local(async move { drop(link) });
-        }
-        state.core = None;
-        state.vault = None;
-        state.session = None;
-        state.caseload = Caseload::default();
-        state.documents.clear();
-        state.unsent.clear();
-        state.preloaded.clear();
-        state.summaries.borrow_mut().clear();
-        state.next_seq.clear();
-        state.pending_writes.clear();
+        forget_everything(&mut state);
         state.set_up = false;
     }
     let result = shared.idb.clear_everything().await;

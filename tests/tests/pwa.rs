@@ -22,6 +22,33 @@ async fn start() -> (tempfile::TempDir, TestServer) {
     (dir, server)
 }
 
+/// Runs a `pwa.mjs` scenario as `sw-north-1` recording visits for `C-N1`, with `extra` env.
+async fn scenario(server: &TestServer, name: &str, extra: &[(&str, &str)]) -> serde_json::Value {
+    let profiles = tempfile::tempdir().expect("profiles");
+    let url = format!("http://{}", server.addr);
+    let mut env = vec![
+        ("DOORSTEP_URL", url.as_str()),
+        ("DOORSTEP_USER", "sw-north-1"),
+        ("DOORSTEP_PASSWORD", PASSWORD),
+        ("DOORSTEP_CHILD", "C-N1"),
+    ];
+    env.extend_from_slice(extra);
+    let result = js_client::pwa(name, profiles.path(), &env)
+        .await
+        .unwrap_or_else(|err| panic!("the {name} scenario fails in Chromium: {err:#}"));
+    tracing::info!(%result, name, "pwa scenario");
+    result
+}
+
+/// The id of the visit a scenario recorded.
+fn visit_id(result: &serde_json::Value) -> DocumentId {
+    result["visitId"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("a document id")
+}
+
 /// The visit as the server holds it, fetched by the team manager.
 async fn visit_on_server(server: &TestServer, id: DocumentId) -> Visit {
     let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
@@ -43,27 +70,9 @@ async fn visit_on_server(server: &TestServer, id: DocumentId) -> Visit {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visit_recorded_offline_survives_reload_and_restart_and_reaches_the_server_intact() {
     let (dir, server) = start().await;
-    let profiles = tempfile::tempdir().expect("profiles");
-    let url = format!("http://{}", server.addr);
-    let result = js_client::pwa(
-        "offline-visit",
-        profiles.path(),
-        &[
-            ("DOORSTEP_URL", &url),
-            ("DOORSTEP_USER", "sw-north-1"),
-            ("DOORSTEP_PASSWORD", PASSWORD),
-            ("DOORSTEP_CHILD", "C-N1"),
-        ],
-    )
-    .await
-    .expect("the offline scenario passes in Chromium");
-    tracing::info!(%result, "pwa offline-visit");
+    let result = scenario(&server, "offline-visit", &[]).await;
 
-    let id: DocumentId = result["visitId"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("a document id");
+    let id = visit_id(&result);
     let visit = visit_on_server(&server, id).await;
     assert_eq!(visit.child_id, "C-N1");
     assert_eq!(visit.worker_id, "sw-north-1");
@@ -113,27 +122,9 @@ async fn a_visit_recorded_offline_survives_reload_and_restart_and_reaches_the_se
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_devices_edit_a_visit_offline_keep_both_texts_and_a_person_resolves_the_conflict() {
     let (_dir, server) = start().await;
-    let profiles = tempfile::tempdir().expect("profiles");
-    let url = format!("http://{}", server.addr);
-    let result = js_client::pwa(
-        "conflict",
-        profiles.path(),
-        &[
-            ("DOORSTEP_URL", &url),
-            ("DOORSTEP_USER", "sw-north-1"),
-            ("DOORSTEP_PASSWORD", PASSWORD),
-            ("DOORSTEP_CHILD", "C-N1"),
-        ],
-    )
-    .await
-    .expect("the conflict scenario passes in Chromium");
-    tracing::info!(%result, "pwa conflict");
+    let result = scenario(&server, "conflict", &[]).await;
 
-    let id: DocumentId = result["visitId"]
-        .as_str()
-        .expect("id")
-        .parse()
-        .expect("a document id");
+    let id = visit_id(&result);
     let visit = visit_on_server(&server, id).await;
     let words = &visit.voice[0].words;
     assert!(words.starts_with("I want to stay."), "{words}");
@@ -152,22 +143,15 @@ async fn two_devices_edit_a_visit_offline_keep_both_texts_and_a_person_resolves_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_device_wipes_its_records_on_its_next_connection() {
     let (dir, server) = start().await;
-    let profiles = tempfile::tempdir().expect("profiles");
-    let url = format!("http://{}", server.addr);
     let data_dir = dir.path().to_string_lossy().into_owned();
-    js_client::pwa(
+    scenario(
+        &server,
         "revoked",
-        profiles.path(),
         &[
-            ("DOORSTEP_URL", &url),
-            ("DOORSTEP_USER", "sw-north-1"),
-            ("DOORSTEP_PASSWORD", PASSWORD),
-            ("DOORSTEP_CHILD", "C-N1"),
             ("DOORSTEP_ADMIN", env!("CARGO_BIN_EXE_server-under-test")),
             ("DOORSTEP_DATA_DIR", &data_dir),
         ],
     )
-    .await
-    .expect("the revocation scenario passes in Chromium");
+    .await;
     server.stop().await.expect("stop");
 }
