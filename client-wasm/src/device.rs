@@ -171,29 +171,27 @@ fn now() -> Timestamp {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ClientError> {
     let mut bytes = [0u8; N];
+    fill_random(&mut bytes)?;
+    Ok(bytes)
+}
+
+fn fill_random(bytes: &mut [u8]) -> Result<(), ClientError> {
+    crypto()?
+        .get_random_values_with_u8_array(bytes)
+        .map(|_| ())
+        .map_err(|_| ClientError::Crypto("no random numbers".into()))
+}
+
+fn crypto() -> Result<web_sys::Crypto, ClientError> {
     web_sys::window()
         .ok_or_else(|| ClientError::Crypto("no window".into()))?
         .crypto()
-        .map_err(|_| ClientError::Crypto("no WebCrypto".into()))?
-        .get_random_values_with_u8_array(&mut bytes)
-        .map_err(|_| ClientError::Crypto("no random numbers".into()))?;
-    Ok(bytes)
+        .map_err(|_| ClientError::Crypto("no WebCrypto".into()))
 }
 
 /// A random UUID (v4) as text, for record ids made on the device.
 fn new_uuid() -> String {
-    let mut b = random_bytes::<16>().unwrap_or([0; 16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    crypto().map(|c| c.random_uuid()).unwrap_or_default()
 }
 
 fn is_online() -> bool {
@@ -335,24 +333,6 @@ impl Device {
             .map(|child| child_entry(&state, &child.child_ref, child.child_document_id.as_deref()))
             .collect();
         to_js(&json!({ "children": children }))
-    }
-
-    /// One child's page (profile, placement, visit history); `null` if not held.
-    pub fn child(&self, child_ref: String) -> JsValue {
-        let state = self.shared.state.borrow();
-        let Some(child) = state
-            .caseload
-            .children
-            .iter()
-            .find(|c| c.child_ref == child_ref)
-        else {
-            return JsValue::NULL;
-        };
-        to_js(&child_entry(
-            &state,
-            &child.child_ref,
-            child.child_document_id.as_deref(),
-        ))
     }
 
     /// A visit record, with its sync state; with `today` (`YYYY-MM-DD`) it also

@@ -196,10 +196,11 @@ pub fn check_pin(pin: &str) -> Result<(), ClientError> {
 fn derive_key(pin: &str, salt: &[u8], kdf: KdfParams) -> Result<Aes256Gcm, ClientError> {
     let params = argon2::Params::new(kdf.memory_kib, kdf.iterations, 1, Some(KEY_BYTES))
         .map_err(|err| ClientError::Crypto(format!("bad key-derivation settings: {err}")))?;
+    let mut blocks = vec![argon2::Block::default(); params.block_count()];
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
     let mut key = [0u8; KEY_BYTES];
     argon
-        .hash_password_into(pin.as_bytes(), salt, &mut key)
+        .hash_password_into_with_memory(pin.as_bytes(), salt, &mut key, &mut blocks)
         .map_err(|err| ClientError::Crypto(format!("deriving the key failed: {err}")))?;
     Aes256Gcm::new_from_slice(&key)
         .map_err(|_| ClientError::Crypto("the derived key has the wrong length".into()))

@@ -17,6 +17,9 @@ let renderedStatus = null;
 const triedToSubmit = new Set();
 let lockTimer = null;
 
+// One child of the caseload (profile, placement, visit history), or null.
+const childOf = (ref) => device.caseload().children.find((c) => c.childRef === ref) ?? null;
+
 // Today by the device's clock, YYYY-MM-DD.
 const today = () => {
   const d = new Date();
@@ -312,7 +315,7 @@ function caseloadPage() {
 }
 
 function childPage(ref) {
-  const child = device.child(ref);
+  const child = childOf(ref);
   if (!child) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on your caseload on this device.</p><p><a href="#/caseload">Back to my caseload</a></p>`, "Not found");
   const p = child.profile;
   const placement = p?.placement;
@@ -365,7 +368,7 @@ const readDate = (id) => {
 };
 
 function newVisitPage(ref, errors = []) {
-  const child = device.child(ref);
+  const child = childOf(ref);
   show(`
     <a class="back-link" href="#/child/${encodeURIComponent(ref)}">Back</a>
     ${errorSummary(errors)}
@@ -412,7 +415,7 @@ function sectionDone(visit, section) {
 }
 
 function visitHeader(visit, back) {
-  const child = device.child(visit.childId);
+  const child = childOf(visit.childId);
   return `<a class="back-link" href="${back}">Back</a>
     <span class="caption">${esc(child?.profile?.name ?? visit.childId)} · visit on ${esc(visit.visitDate ?? "no date")} · ${syncTag(visit.sync)}</span>`;
 }
