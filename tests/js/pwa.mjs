@@ -60,6 +60,20 @@ async function axeCheck(page, screen) {
       .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
   });
   check(violations.length === 0, `accessibility on ${screen}: ${violations.join("; ")}`);
+  // Every control is in the tab order (only headings, main and the error summary take focus
+  // from script, with tabindex=-1) and its touch target is at least 24 by 24 CSS pixels.
+  const controls = await page.evaluate(() => [...document.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")]
+    .filter((el) => el.offsetParent !== null && !el.matches("h1, main, #error-summary, .skip-link"))
+    .map((el) => {
+      const box = el.getBoundingClientRect();
+      const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.getBoundingClientRect() : null;
+      const size = (b) => b && b.width >= 24 && b.height >= 24;
+      return { html: el.outerHTML.slice(0, 80), reachable: el.tabIndex >= 0 && !el.disabled, big: size(box) || size(label) || el.tagName === "A" };
+    }));
+  const unreachable = controls.filter((c) => !c.reachable).map((c) => c.html);
+  check(unreachable.length === 0, `not reachable by keyboard on ${screen}: ${unreachable.join("; ")}`);
+  const small = controls.filter((c) => !c.big).map((c) => c.html);
+  check(small.length === 0, `touch target under 24px on ${screen}: ${small.join("; ")}`);
   result.axeScreens = [...(result.axeScreens ?? []), screen];
 }
 
