@@ -35,7 +35,9 @@ else
 fi
 cargo test --doc --locked -p shared
 
-step "benchmark smoke run (small sync storm against Doorstep and the official Node server)"
+step "benchmark smoke run (small sync storm against Doorstep)"
 # The binary the test run just built (cargo builds a package's binaries with its integration
-# tests); `cargo run -p tests` would rebuild the graph with other features.
-"${CARGO_TARGET_DIR:-target}/debug/sync-storm" --clients 4 --docs-per-client 3 --words-bytes 300 --server both
+# tests); `cargo run -p tests` would rebuild the graph with other features. Only Doorstep here:
+# the Node baseline's cold fetch now and then never answers a document (seen 2 times in ~8 runs),
+# which would make CI fail for the baseline's sake; the benchmark runs compare both (BENCHMARKS.md).
+"${CARGO_TARGET_DIR:-target}/debug/sync-storm" --clients 4 --docs-per-client 3 --words-bytes 300 --server doorstep
