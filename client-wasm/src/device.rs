@@ -1126,44 +1126,46 @@ fn start_storage(
             ))
         }
         StorageTaskKind::Append { changes, .. } => {
-            let seq = *state.next_seq.get(&document).unwrap_or(&0);
-            let key = chunk_key(&document, seq);
-            let nonce = random_bytes::<NONCE_BYTES>().map_err(fail)?;
-            let sealed = vault.seal(&key, &changes, nonce).map_err(fail)?;
-            let write = shared
-                .idb
-                .write(
-                    CHUNKS_STORE,
-                    &[],
-                    vec![(key, Uint8Array::from(sealed.as_slice()).into())],
-                )
-                .map_err(fail)?;
-            state.next_seq.insert(document, seq + 1);
-            Ok((
-                id,
-                Box::pin(async move { write.await.map(|()| StorageOutcome::Written) }),
-            ))
+            let key = chunk_key(&document, next_seq(&mut state.next_seq, document));
+            write_chunk(shared, vault, key, &changes, &[])
+                .map(|work| (id, work))
+                .map_err(fail)
         }
         StorageTaskKind::Compact { snapshot } => {
-            let seq = *state.next_seq.get(&document).unwrap_or(&0);
-            let key = chunk_key(&document, seq);
-            let nonce = random_bytes::<NONCE_BYTES>().map_err(fail)?;
-            let sealed = vault.seal(&key, &snapshot, nonce).map_err(fail)?;
-            let write = shared
-                .idb
-                .write(
-                    CHUNKS_STORE,
-                    &[(prefix, key.clone())],
-                    vec![(key, Uint8Array::from(sealed.as_slice()).into())],
-                )
-                .map_err(fail)?;
-            state.next_seq.insert(document, seq + 1);
-            Ok((
-                id,
-                Box::pin(async move { write.await.map(|()| StorageOutcome::Written) }),
-            ))
+            // The snapshot replaces every chunk before it, in the same transaction.
+            let key = chunk_key(&document, next_seq(&mut state.next_seq, document));
+            let older = [(prefix, key.clone())];
+            write_chunk(shared, vault, key, &snapshot, &older)
+                .map(|work| (id, work))
+                .map_err(fail)
         }
     }
+}
+
+/// The sequence number of a document's next chunk (and counts it as used).
+fn next_seq(next: &mut HashMap<DocumentId, u64>, document: DocumentId) -> u64 {
+    let seq = next.get(&document).copied().unwrap_or(0);
+    next.insert(document, seq + 1);
+    seq
+}
+
+/// Seals `bytes` as chunk `key` and starts writing it, deleting `older` key ranges first.
+fn write_chunk(
+    shared: &Rc<Shared>,
+    vault: &Vault,
+    key: String,
+    bytes: &[u8],
+    older: &[(String, String)],
+) -> Result<StorageWork, ClientError> {
+    let sealed = vault.seal(&key, bytes, random_bytes::<NONCE_BYTES>()?)?;
+    let write = shared.idb.write(
+        CHUNKS_STORE,
+        older,
+        vec![(key, Uint8Array::from(sealed.as_slice()).into())],
+    )?;
+    Ok(Box::pin(async move {
+        write.await.map(|()| StorageOutcome::Written)
+    }))
 }
 
 /// Opens the WebSocket to `/sync` (with a fresh ticket) unless one is open or opening.
