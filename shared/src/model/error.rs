@@ -5,7 +5,7 @@
 //! [`ModelError`] naming the field. Edits report out-of-range positions the
 //! same way instead of passing them on to automerge.
 
-use automerge::AutomergeError;
+use automerge::{AutomergeError, ChangeHash};
 use thiserror::Error;
 
 /// Why a document could not be read or edited through the typed model.
@@ -90,7 +90,37 @@ pub enum ModelError {
         /// The document type that was being created.
         document: &'static str,
     },
+    /// Heads that name no version of this document: a change it does not
+    /// hold, or no change at all.
+    #[error("this record has no version at heads [{}]", join_heads(.heads))]
+    UnknownHeads {
+        /// The heads asked for.
+        heads: Vec<ChangeHash>,
+    },
+    /// A manager decided on a version of the record that was not submitted.
+    #[error("only a submitted record can be signed off or returned")]
+    NotSubmitted,
+    /// An amendment to a record without a reason for it (domain requirement D4).
+    #[error("an amendment needs a reason")]
+    EmptyAmendmentReason,
+    /// An entry id already names a different entry in an append-only list.
+    #[error("{field} already holds a different entry with id {entry_id:?}")]
+    DuplicateEntry {
+        /// The list, e.g. `"oversight"`.
+        field: &'static str,
+        /// The id that is taken.
+        entry_id: String,
+    },
     /// Automerge refused an operation, e.g. because an object id is stale.
     #[error("automerge operation failed")]
     Automerge(#[from] AutomergeError),
+}
+
+/// Change hashes as hex, separated by commas, for messages.
+fn join_heads(heads: &[ChangeHash]) -> String {
+    heads
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

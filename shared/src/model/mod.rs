@@ -11,6 +11,11 @@
 //! - [`child`]: the [`Child`] document with its [`Placement`]; reading and writing.
 //! - [`problem`]: [`Problem`]s that stop a record being submitted.
 //! - [`conflict`]: answers two devices set differently, and settling them.
+//! - [`oversight`]: managers' sign-offs and returns, workers' amendments,
+//!   earlier versions ([`visit_at`]) and where a record stands ([`review`]).
+//! - [`visit_sections`](mod@visit_sections): a visit as the plain-words
+//!   [`VisitSection`]s a manager reads, and the [`SectionDifference`]s between versions.
+//! - [`provenance`]: who last changed each section, and when.
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
@@ -48,13 +53,18 @@ mod coded;
 pub mod conflict;
 pub mod date;
 mod error;
+pub mod oversight;
 mod ownership;
 pub mod problem;
+pub mod provenance;
 mod read;
 pub mod visit;
 pub mod visit_edit;
+pub mod visit_sections;
 mod write;
 
+#[cfg(test)]
+mod oversight_tests;
 #[cfg(test)]
 mod tests;
 
@@ -68,8 +78,14 @@ pub use conflict::{
 };
 pub use date::{CalendarDate, is_leap_year};
 pub use error::ModelError;
+pub use oversight::{
+    Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,
+    amendment_required, amendments, oversight_entries, record_amendment, record_oversight, review,
+    visit_at,
+};
 pub use ownership::visit_child_id;
 pub use problem::Problem;
+pub use provenance::{SectionProvenance, change_summaries, section_provenance};
 pub use visit::{
     Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
     VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,
@@ -81,5 +97,6 @@ pub use visit_edit::{
     set_action_due_date, set_action_status, set_announced, set_bedroom_seen, set_child_seen,
     set_location, set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
-    splice_child_words, splice_item_text, splice_text, update_item_text, update_text,
+    splice_child_words, splice_item_text, splice_text, submit_visit, update_item_text, update_text,
 };
+pub use visit_sections::{SectionDifference, VisitSection, differences, visit_sections};

@@ -14,7 +14,7 @@ fn date(text: &str) -> CalendarDate {
     CalendarDate::parse(text).expect("test dates are real")
 }
 
-fn new_visit() -> NewVisit {
+pub(super) fn new_visit() -> NewVisit {
     NewVisit {
         visit_id: "5d6f0c1e-visit".into(),
         child_id: "8a1b2c3d-child".into(),
@@ -25,7 +25,7 @@ fn new_visit() -> NewVisit {
 }
 
 /// Runs `change` in one transaction, committing it only if it succeeds.
-fn edit<T>(
+pub(super) fn edit<T>(
     doc: &mut Automerge,
     change: impl FnOnce(&mut Transaction<'_>) -> Result<T, ModelError>,
 ) -> Result<T, ModelError> {
@@ -39,14 +39,14 @@ fn edit<T>(
     result
 }
 
-fn draft_doc() -> Automerge {
+pub(super) fn draft_doc() -> Automerge {
     let mut doc = Automerge::new();
     edit(&mut doc, |tx| create_visit(tx, &new_visit())).expect("a visit can be created");
     doc
 }
 
 /// Answers every question on a draft so that it is ready to submit.
-fn complete(tx: &mut impl Transactable) -> Result<(), ModelError> {
+pub(super) fn complete(tx: &mut impl Transactable) -> Result<(), ModelError> {
     set_visit_kind(tx, VisitKind::Statutory)?;
     set_location(tx, VisitLocation::Placement)?;
     set_announced(tx, false)?;
@@ -117,6 +117,7 @@ fn complete_visit() -> Visit {
         welfare_safeguarded: Some(true),
         status: Some(VisitStatus::Draft),
         created_at: Some(Timestamp::from_millis(1_709_290_000_000)),
+        submitted_at: None,
     }
 }
 

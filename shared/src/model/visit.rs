@@ -16,11 +16,19 @@
 //! | `purpose`, `notAloneDetail`, `bedroomDetail`, `observations`, `analysis` | text |
 //! | `personsPresent`, `voice`, `actions` | lists of maps |
 //! | `createdAt` | milliseconds since the Unix epoch, device time |
+//! | `submittedAt` | milliseconds since the Unix epoch, device time of the latest submission |
+//! | `oversight` | list of maps, written by the server: `entryId`, `decision` (`"signedOff"` or `"returned"`), `comment`, `managerId` (username), `managerName`, `heads` (list of hex change hashes: the version decided on), `at` (milliseconds, server time) |
+//! | `amendments` | list of maps, written by the worker's device before it changes a signed-off record: `entryId`, `reason`, `workerId`, `at` (milliseconds, device time), `heads` (list of hex change hashes: the document when the amendment began) |
 //!
 //! Narrative fields are automerge `Text` so that two people editing offline
 //! merge character by character; everything else is a single value, which
 //! automerge keeps as a conflict when two devices set it concurrently (see
 //! [`super::conflict`]).
+//!
+//! `submittedAt`, `oversight` and `amendments` were added to schema 1 without
+//! a version change: older documents simply lack them. Oversight and
+//! amendments are append-only records of who decided or changed what, read
+//! through [`super::oversight`], not part of [`Visit`].
 
 use automerge::ReadDoc;
 
@@ -87,6 +95,9 @@ pub struct Visit {
     pub status: Option<VisitStatus>,
     /// When the visit record was created, by the device's clock.
     pub created_at: Option<Timestamp>,
+    /// When the record was last submitted, by the device's clock; `None`
+    /// until it is first submitted (or when a client did not record it).
+    pub submitted_at: Option<Timestamp>,
 }
 
 /// A person at the visit other than the worker.
@@ -298,6 +309,7 @@ impl Visit {
             welfare_safeguarded: root.bool("welfareSafeguarded")?,
             status: root.code("status")?,
             created_at: root.timestamp("createdAt")?,
+            submitted_at: root.timestamp("submittedAt")?,
         })
     }
 }

@@ -194,6 +194,18 @@ root_setters! {
     set_status(VisitStatus) => "status", |status| status.code().into();
 }
 
+/// Submits the record for management oversight: sets `status` to submitted
+/// and `submittedAt` to `submitted_at` (the device's clock). This does not
+/// validate; call
+/// [`Visit::problems_for_submission`](super::Visit::problems_for_submission) first.
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn submit_visit(tx: &mut impl Transactable, submitted_at: Timestamp) -> Result<(), ModelError> {
+    set_status(tx, VisitStatus::Submitted)?;
+    Ok(tx.put(ROOT, "submittedAt", millis_value(submitted_at))?)
+}
+
 /// Replaces `delete` text units at `pos` of a root text field with `insert`.
 ///
 /// # Errors

@@ -1,0 +1,587 @@
+//! Management oversight of a visit record, amendments after sign-off, and
+//! the record's earlier versions (domain requirements D4 and D5).
+//!
+//! A manager reads one version of a submitted record (named by its automerge
+//! heads) and signs it off or returns it; the server appends an
+//! [`OversightEntry`] naming that version to the visit's `oversight` list
+//! ([`record_oversight`]). A worker who changes a signed-off record first
+//! appends an [`Amendment`] with a reason to `amendments`
+//! ([`record_amendment`], or [`add_amendment`] inside the client's own
+//! transaction). Both lists are append-only.
+//!
+//! Nothing is ever overwritten, so every version stays readable:
+//! [`visit_at`] reads the record as it was at any heads, and [`review`]
+//! compares the record now with the version the manager signed off to tell
+//! whether it still says what was signed ([`ReviewState`]).
+//!
+//! Each list is created by the first entry written to it. Two devices that
+//! each create it offline leave two lists under the key after merging;
+//! automerge keeps both as a conflict, and the readers here take the entries
+//! of every one, so no entry is lost.
+
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{Automerge, AutomergeError, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+
+use super::coded::coded_enum;
+use super::read::{MapReader, integral, string_value, wrong_type};
+use super::visit::check_header;
+use super::visit_edit::millis_value;
+use super::visit_sections::{SectionDifference, differences};
+use super::write::object_at;
+use super::{Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus};
+use crate::sync::Timestamp;
+
+const OVERSIGHT: &str = "oversight";
+const AMENDMENTS: &str = "amendments";
+
+coded_enum! {
+    /// What a manager decided about a submitted record (`decision`).
+    pub enum OversightDecision {
+        /// The record is signed off as it stood at the entry's heads.
+        SignedOff = "signedOff",
+        /// The record goes back to the worker to change and submit again.
+        Returned = "returned",
+    }
+}
+
+/// A manager's decision on one version of a visit record, as stored in
+/// `oversight`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OversightEntry {
+    /// This entry's id (UUID text, made by the server).
+    pub entry_id: String,
+    /// Signed off or returned.
+    pub decision: OversightDecision,
+    /// What the manager wrote: the rationale, or what must change.
+    pub comment: String,
+    /// The manager's username.
+    pub manager_id: String,
+    /// The manager's name as people read it.
+    pub manager_name: String,
+    /// The version the manager read and decided on.
+    pub heads: Vec<ChangeHash>,
+    /// When the decision was recorded, by the server's clock.
+    pub at: Timestamp,
+}
+
+/// A worker's reason for changing a record after it was signed off, as
+/// stored in `amendments`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Amendment {
+    /// This entry's id (UUID text, made on the device).
+    pub entry_id: String,
+    /// Why the record is being changed.
+    pub reason: String,
+    /// The worker changing it.
+    pub worker_id: String,
+    /// When the amendment began, by the device's clock.
+    pub at: Timestamp,
+    /// The document's heads when the amendment began: the version being amended.
+    pub heads: Vec<ChangeHash>,
+}
+
+coded_enum! {
+    /// Where a visit record stands with its manager.
+    pub enum ReviewState {
+        /// Being written; no decision yet.
+        Draft = "draft",
+        /// Submitted and waiting for a decision.
+        Submitted = "submitted",
+        /// Signed off, and still says what was signed off.
+        SignedOff = "signedOff",
+        /// Returned to the worker, and not yet changed and submitted again.
+        Returned = "returned",
+        /// Signed off, but the record now says something else: amended
+        /// since, or edited offline while the manager was signing it off.
+        AmendedAfterSignOff = "amendedAfterSignOff",
+        /// Returned, then changed and submitted again.
+        Resubmitted = "resubmitted",
+    }
+}
+
+impl ReviewState {
+    /// The state as camelCase text, e.g. `"amendedAfterSignOff"`.
+    pub fn as_str(self) -> &'static str {
+        self.code()
+    }
+}
+
+/// Where a record stands with its manager, with what a manager needs to see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review {
+    /// The state the record is in.
+    pub state: ReviewState,
+    /// The latest decision (by `at`), if any.
+    pub latest_decision: Option<OversightEntry>,
+    /// The latest sign-off, if any, even when a later decision returned it.
+    pub signed: Option<OversightEntry>,
+    /// Every amendment, oldest first.
+    pub amendments: Vec<Amendment>,
+    /// How the record now differs from the latest signed-off version; empty
+    /// when it was never signed off.
+    pub differences: Vec<SectionDifference>,
+}
+
+/// Appends a manager's decision to the visit's `oversight` list as one change
+/// committed at `time_s` (seconds since the epoch, the server's clock). A
+/// returned record also goes back to `status` draft, so the worker can change
+/// it and submit it again.
+///
+/// Recording the same entry twice (a retry) changes nothing.
+///
+/// # Errors
+/// [`ModelError::UnknownHeads`] if the entry's heads are empty or name a
+/// change this document does not hold, [`ModelError::NotSubmitted`] if the
+/// version at those heads was not submitted, [`ModelError::DuplicateEntry`]
+/// if a different entry already has this id, and the errors of
+/// [`Visit::read`] if the document is not a readable visit.
+pub fn record_oversight(
+    doc: &mut Automerge,
+    entry: &OversightEntry,
+    time_s: i64,
+) -> Result<(), ModelError> {
+    Visit::read(&*doc)?;
+    if let Some(existing) = oversight_entries(&*doc)?
+        .into_iter()
+        .find(|existing| existing.entry_id == entry.entry_id)
+    {
+        return if existing == *entry {
+            Ok(())
+        } else {
+            Err(ModelError::DuplicateEntry {
+                field: OVERSIGHT,
+                entry_id: entry.entry_id.clone(),
+            })
+        };
+    }
+    let decided = visit_at(doc, &entry.heads)?;
+    if decided.status != Some(VisitStatus::Submitted) {
+        return Err(ModelError::NotSubmitted);
+    }
+    let mut tx = doc.transaction();
+    match put_oversight(&mut tx, entry) {
+        Ok(()) => {
+            tx.commit_with(CommitOptions::default().with_time(time_s));
+            Ok(())
+        }
+        Err(err) => {
+            tx.rollback();
+            Err(err)
+        }
+    }
+}
+
+/// Writes `entry` at the end of `oversight`, and status draft if it returns the record.
+fn put_oversight(tx: &mut impl Transactable, entry: &OversightEntry) -> Result<(), ModelError> {
+    let map = push_entry(tx, OVERSIGHT)?;
+    tx.put(&map, "entryId", entry.entry_id.as_str())?;
+    tx.put(&map, "decision", entry.decision.code())?;
+    tx.put(&map, "comment", entry.comment.as_str())?;
+    tx.put(&map, "managerId", entry.manager_id.as_str())?;
+    tx.put(&map, "managerName", entry.manager_name.as_str())?;
+    put_heads(tx, &map, &entry.heads)?;
+    tx.put(&map, "at", millis_value(entry.at))?;
+    if entry.decision == OversightDecision::Returned {
+        tx.put(ROOT, "status", VisitStatus::Draft.code())?;
+    }
+    Ok(())
+}
+
+/// Appends an amendment with `reason` to the visit as one change committed
+/// at `at` (the device's clock), naming the document's current heads as the
+/// version being amended. Make the change itself after this, in a later
+/// change, or use [`add_amendment`] to do both in one transaction.
+///
+/// # Errors
+/// As [`add_amendment`].
+pub fn record_amendment(
+    doc: &mut Automerge,
+    reason: &str,
+    worker_id: &str,
+    entry_id: &str,
+    at: Timestamp,
+) -> Result<(), ModelError> {
+    let mut tx = doc.transaction();
+    match add_amendment(&mut tx, reason, worker_id, entry_id, at) {
+        Ok(()) => {
+            let time_s = i64::try_from(at.as_millis() / 1000).unwrap_or(i64::MAX);
+            tx.commit_with(CommitOptions::default().with_time(time_s));
+            Ok(())
+        }
+        Err(err) => {
+            tx.rollback();
+            Err(err)
+        }
+    }
+}
+
+/// Appends an amendment with `reason` inside an open transaction, naming the
+/// heads the transaction started from as the version being amended; the
+/// edits that follow in the same transaction are the amendment. The client
+/// calls this before applying a form edit to a signed-off record (see
+/// [`amendment_required`]).
+///
+/// # Errors
+/// [`ModelError::EmptyAmendmentReason`] if `reason` is empty or only spaces,
+/// [`ModelError::DuplicateEntry`] if an amendment with `entry_id` exists,
+/// [`ModelError::WrongDocumentType`] or
+/// [`ModelError::UnsupportedSchemaVersion`] if the document is not a visit.
+pub fn add_amendment(
+    tx: &mut impl Transactable,
+    reason: &str,
+    worker_id: &str,
+    entry_id: &str,
+    at: Timestamp,
+) -> Result<(), ModelError> {
+    if reason.trim().is_empty() {
+        return Err(ModelError::EmptyAmendmentReason);
+    }
+    check_header(
+        &MapReader::root(&*tx),
+        VISIT_DOCUMENT_TYPE,
+        VISIT_SCHEMA_VERSION,
+    )?;
+    if amendments(&*tx)?
+        .iter()
+        .any(|existing| existing.entry_id == entry_id)
+    {
+        return Err(ModelError::DuplicateEntry {
+            field: AMENDMENTS,
+            entry_id: entry_id.to_owned(),
+        });
+    }
+    let heads = tx.base_heads();
+    let map = push_entry(tx, AMENDMENTS)?;
+    tx.put(&map, "entryId", entry_id)?;
+    tx.put(&map, "reason", reason)?;
+    tx.put(&map, "workerId", worker_id)?;
+    tx.put(&map, "at", millis_value(at))?;
+    put_heads(tx, &map, &heads)
+}
+
+/// Every manager's decision on the visit, sorted by (`at`, `entry_id`).
+///
+/// # Errors
+/// [`ModelError::WrongDocumentType`] or
+/// [`ModelError::UnsupportedSchemaVersion`] if the document is not a visit,
+/// [`ModelError::MissingField`], [`ModelError::WrongValueType`] or
+/// [`ModelError::UnknownCode`] naming the field when an entry cannot be read.
+pub fn oversight_entries(doc: &impl ReadDoc) -> Result<Vec<OversightEntry>, ModelError> {
+    Ok(oversight_with_ids(doc)?
+        .into_iter()
+        .map(|(entry, _)| entry)
+        .collect())
+}
+
+/// Every amendment to the visit, sorted by (`at`, `entry_id`).
+///
+/// # Errors
+/// As [`oversight_entries`].
+pub fn amendments(doc: &impl ReadDoc) -> Result<Vec<Amendment>, ModelError> {
+    check_header(
+        &MapReader::root(doc),
+        VISIT_DOCUMENT_TYPE,
+        VISIT_SCHEMA_VERSION,
+    )?;
+    let mut amendments = Vec::new();
+    for (entry, _) in entries(doc, AMENDMENTS)? {
+        let amendment = Amendment {
+            entry_id: entry.required_string("entryId")?,
+            reason: entry.string("reason")?.unwrap_or_default(),
+            worker_id: entry.string("workerId")?.unwrap_or_default(),
+            at: entry.required_timestamp("at")?,
+            heads: entry.heads()?,
+        };
+        if !amendments
+            .iter()
+            .any(|seen: &Amendment| seen.entry_id == amendment.entry_id)
+        {
+            amendments.push(amendment);
+        }
+    }
+    amendments.sort_by(|a, b| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    Ok(amendments)
+}
+
+/// The visit as it was at `heads`.
+///
+/// # Errors
+/// [`ModelError::UnknownHeads`] if `heads` is empty or names a change this
+/// document does not hold, and the errors of [`Visit::read`] if the version
+/// cannot be read as a visit.
+pub fn visit_at(doc: &Automerge, heads: &[ChangeHash]) -> Result<Visit, ModelError> {
+    let unknown = || ModelError::UnknownHeads {
+        heads: heads.to_vec(),
+    };
+    if heads.is_empty() {
+        return Err(unknown());
+    }
+    let version = doc.fork_at(heads).map_err(|err| match err {
+        AutomergeError::InvalidHash(_) => unknown(),
+        other => ModelError::Automerge(other),
+    })?;
+    Visit::read(&version)
+}
+
+/// Where the record stands with its manager.
+///
+/// With no decision, the state follows `status` (draft or submitted). After
+/// a sign-off, the record is still signed off only while its content (every
+/// section of [`visit_sections()`](super::visit_sections()) except status and
+/// submission time) equals the version signed; otherwise it was amended after
+/// sign-off, whether the edits came after the sign-off or concurrently with
+/// it. After a return, it is resubmitted once it is submitted again and says
+/// something other than the version returned.
+///
+/// # Errors
+/// The errors of [`Visit::read`] and [`oversight_entries`], and
+/// [`ModelError::UnknownHeads`] if a decision names a version this document
+/// does not hold.
+pub fn review(doc: &Automerge) -> Result<Review, ModelError> {
+    let current = Visit::read(doc)?;
+    let entries = oversight_entries(doc)?;
+    let amendments = amendments(doc)?;
+    let latest_decision = entries.last().cloned();
+    let signed = entries
+        .iter()
+        .rev()
+        .find(|entry| entry.decision == OversightDecision::SignedOff)
+        .cloned();
+    let since_signed = match &signed {
+        Some(entry) => differences(&visit_at(doc, &entry.heads)?, &current),
+        None => Vec::new(),
+    };
+    let state = match &latest_decision {
+        None if current.status == Some(VisitStatus::Submitted) => ReviewState::Submitted,
+        None => ReviewState::Draft,
+        Some(entry) if entry.decision == OversightDecision::SignedOff => {
+            if since_signed.is_empty() {
+                ReviewState::SignedOff
+            } else {
+                ReviewState::AmendedAfterSignOff
+            }
+        }
+        Some(entry) => {
+            let resubmitted = current.status == Some(VisitStatus::Submitted)
+                && !differences(&visit_at(doc, &entry.heads)?, &current).is_empty();
+            if resubmitted {
+                ReviewState::Resubmitted
+            } else {
+                ReviewState::Returned
+            }
+        }
+    };
+    Ok(Review {
+        state,
+        latest_decision,
+        signed,
+        amendments,
+        differences: since_signed,
+    })
+}
+
+/// Whether a worker must give a reason before changing the record: its latest
+/// decision is a sign-off and no amendment has been recorded since that
+/// sign-off reached the device. Once one has, further edits belong to it.
+///
+/// # Errors
+/// As [`oversight_entries`].
+pub fn amendment_required(doc: &Automerge) -> Result<bool, ModelError> {
+    let Some((latest, entry_obj)) = oversight_with_ids(doc)?.pop() else {
+        return Ok(false);
+    };
+    if latest.decision != OversightDecision::SignedOff {
+        return Ok(false);
+    }
+    let Some(sign_off_change) = doc.hash_for_opid(&entry_obj) else {
+        return Ok(true);
+    };
+    // An amendment covers the sign-off when the version it amended already
+    // held the sign-off: the sign-off's change is not among the changes
+    // missing from the amendment's heads.
+    let covered = amendments(doc)?.iter().any(|amendment| {
+        !amendment.heads.is_empty()
+            && amendment
+                .heads
+                .iter()
+                .all(|head| doc.get_change_meta_by_hash(head).is_some())
+            && !doc
+                .get_changes_meta(&amendment.heads)
+                .iter()
+                .any(|change| change.hash == sign_off_change)
+    });
+    Ok(!covered)
+}
+
+/// The decisions sorted by (`at`, `entry_id`), each with the id of its map
+/// (whose creating change is the change that recorded it).
+fn oversight_with_ids(doc: &impl ReadDoc) -> Result<Vec<(OversightEntry, ObjId)>, ModelError> {
+    check_header(
+        &MapReader::root(doc),
+        VISIT_DOCUMENT_TYPE,
+        VISIT_SCHEMA_VERSION,
+    )?;
+    let mut decisions: Vec<(OversightEntry, ObjId)> = Vec::new();
+    for (entry, obj) in entries(doc, OVERSIGHT)? {
+        let decision = OversightEntry {
+            entry_id: entry.required_string("entryId")?,
+            decision: entry
+                .code("decision")?
+                .ok_or_else(|| entry.missing("decision"))?,
+            comment: entry.string("comment")?.unwrap_or_default(),
+            manager_id: entry.string("managerId")?.unwrap_or_default(),
+            manager_name: entry.string("managerName")?.unwrap_or_default(),
+            heads: entry.heads()?,
+            at: entry.required_timestamp("at")?,
+        };
+        if !decisions
+            .iter()
+            .any(|(seen, _)| seen.entry_id == decision.entry_id)
+        {
+            decisions.push((decision, obj));
+        }
+    }
+    decisions.sort_by(|(a, _), (b, _)| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    Ok(decisions)
+}
+
+/// Appends a new map to the root list `key` (creating the list when missing).
+fn push_entry(tx: &mut impl Transactable, key: &'static str) -> Result<ObjId, ModelError> {
+    let list = object_at(tx, &ROOT, key, ObjType::List, || key.to_owned())?;
+    let end = tx.length(&list);
+    Ok(tx.insert_object(&list, end, ObjType::Map)?)
+}
+
+/// Writes `heads` as a list of hex strings at `heads` of `map`.
+fn put_heads(
+    tx: &mut impl Transactable,
+    map: &ObjId,
+    heads: &[ChangeHash],
+) -> Result<(), ModelError> {
+    let list = tx.put_object(map, "heads", ObjType::List)?;
+    for (index, head) in heads.iter().enumerate() {
+        tx.insert(&list, index, head.to_string())?;
+    }
+    Ok(())
+}
+
+/// Every map in every list at the root key `key`, with the map's id; a
+/// missing key has none.
+fn entries<'a, D: ReadDoc>(
+    doc: &'a D,
+    key: &'static str,
+) -> Result<Vec<(Entry<'a, D>, ObjId)>, ModelError> {
+    let mut found = Vec::new();
+    for (value, list) in doc.get_all(ROOT, key)? {
+        if !matches!(value, Value::Object(ObjType::List)) {
+            return Err(wrong_type(doc, key.to_owned(), "a list", &value, &list));
+        }
+        for index in 0..doc.length(&list) {
+            let path = format!("{key}[{index}]");
+            match doc.get(&list, index)? {
+                Some((Value::Object(ObjType::Map), obj)) => found.push((
+                    Entry {
+                        doc,
+                        obj: obj.clone(),
+                        path,
+                    },
+                    obj,
+                )),
+                Some((value, id)) => return Err(wrong_type(doc, path, "a map", &value, &id)),
+                None => {}
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Reads the keys of one entry of `oversight` or `amendments`, tolerating
+/// strings written as text and numbers written as floats like
+/// [`MapReader`] does.
+struct Entry<'a, D> {
+    doc: &'a D,
+    obj: ObjId,
+    /// E.g. `"oversight[2]"`.
+    path: String,
+}
+
+impl<D: ReadDoc> Entry<'_, D> {
+    fn path_of(&self, key: &str) -> String {
+        format!("{}.{key}", self.path)
+    }
+
+    fn missing(&self, key: &str) -> ModelError {
+        ModelError::MissingField {
+            field: self.path_of(key),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<Option<String>, ModelError> {
+        self.doc
+            .get(&self.obj, key)?
+            .map(|(value, id)| string_value(self.doc, &value, &id, || self.path_of(key)))
+            .transpose()
+    }
+
+    fn required_string(&self, key: &str) -> Result<String, ModelError> {
+        self.string(key)?.ok_or_else(|| self.missing(key))
+    }
+
+    fn code<T: Coded>(&self, key: &str) -> Result<Option<T>, ModelError> {
+        self.string(key)?
+            .map(|code| {
+                T::from_code(&code).ok_or_else(|| ModelError::UnknownCode {
+                    field: self.path_of(key),
+                    value: code,
+                })
+            })
+            .transpose()
+    }
+
+    fn required_timestamp(&self, key: &str) -> Result<Timestamp, ModelError> {
+        let (value, id) = self
+            .doc
+            .get(&self.obj, key)?
+            .ok_or_else(|| self.missing(key))?;
+        let millis = match &value {
+            Value::Scalar(scalar) => integral(scalar).and_then(|n| u64::try_from(n).ok()),
+            Value::Object(_) => None,
+        };
+        millis.map(Timestamp::from_millis).ok_or_else(|| {
+            wrong_type(
+                self.doc,
+                self.path_of(key),
+                "milliseconds since 1970",
+                &value,
+                &id,
+            )
+        })
+    }
+
+    /// The `heads` list of hex change hashes; a missing key reads as none.
+    fn heads(&self) -> Result<Vec<ChangeHash>, ModelError> {
+        let path = self.path_of("heads");
+        let list = match self.doc.get(&self.obj, "heads")? {
+            None => return Ok(Vec::new()),
+            Some((Value::Object(ObjType::List), list)) => list,
+            Some((value, id)) => return Err(wrong_type(self.doc, path, "a list", &value, &id)),
+        };
+        let mut heads = Vec::new();
+        for index in 0..self.doc.length(&list) {
+            let Some((value, id)) = self.doc.get(&list, index)? else {
+                continue;
+            };
+            let item = format!("{path}[{index}]");
+            let hex = string_value(self.doc, &value, &id, || item.clone())?;
+            let head = hex
+                .parse::<ChangeHash>()
+                .map_err(|_| ModelError::WrongValueType {
+                    field: item,
+                    expected: "a change hash",
+                    found: format!("the value {hex:?}"),
+                })?;
+            heads.push(head);
+        }
+        Ok(heads)
+    }
+}

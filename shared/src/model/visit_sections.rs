@@ -1,0 +1,438 @@
+//! A visit as the sections a manager reads, in plain words, and the
+//! differences between two versions of it.
+//!
+//! [`visit_sections`] renders every field of a [`Visit`] as one
+//! [`VisitSection`]: a fixed order, a label in plain words and a plain-text
+//! value (dates as "23 November 2026", answers as Yes/No, lists one item per
+//! line). The same renderings decide whether a signed-off record has changed
+//! since ([`differences`]), so every answer that can change is part of some
+//! section's text: two visits with the same sections say the same thing.
+
+use super::date::CalendarDate;
+use super::{
+    ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, Visit, VisitKind, VisitLocation,
+    VisitStatus, VoiceTopic,
+};
+use crate::sync::Timestamp;
+
+/// One section of a visit record as a manager reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitSection {
+    /// The document key of the field, e.g. `"seenAlone"`.
+    pub field: &'static str,
+    /// The section's name in plain words, e.g. "Seen alone".
+    pub label: &'static str,
+    /// The answer as plain text; "Not answered" when there is none yet.
+    pub value: String,
+}
+
+/// A section that reads differently in two versions of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionDifference {
+    /// The document key of the field.
+    pub field: &'static str,
+    /// The section's name in plain words.
+    pub label: &'static str,
+    /// The section in the earlier (usually the signed-off) version.
+    pub signed: String,
+    /// The section now.
+    pub current: String,
+}
+
+/// Every field of a visit as a section, in reading order: the visit itself,
+/// then the record keeping (status, times, references).
+pub fn visit_sections(visit: &Visit) -> Vec<VisitSection> {
+    Section::ALL
+        .into_iter()
+        .map(|section| VisitSection {
+            field: section.key(),
+            label: section.label(),
+            value: section.render(visit),
+        })
+        .collect()
+}
+
+/// The sections that read differently in `new` than in `old`, in reading
+/// order. The record keeping that submitting changes by itself (`status`,
+/// `submittedAt`) is not compared: only what the record says.
+pub fn differences(old: &Visit, new: &Visit) -> Vec<SectionDifference> {
+    Section::ALL
+        .into_iter()
+        .filter(|section| section.is_content())
+        .filter_map(|section| {
+            let signed = section.render(old);
+            let current = section.render(new);
+            (signed != current).then(|| SectionDifference {
+                field: section.key(),
+                label: section.label(),
+                signed,
+                current,
+            })
+        })
+        .collect()
+}
+
+/// The sections of a visit, one per field of [`Visit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Section {
+    VisitDate,
+    VisitKind,
+    Location,
+    Announced,
+    Purpose,
+    PersonsPresent,
+    ChildSeen,
+    SeenAlone,
+    NotAloneReason,
+    NotAloneDetail,
+    BedroomSeen,
+    BedroomDetail,
+    Observations,
+    Voice,
+    Analysis,
+    Actions,
+    WelfareSafeguarded,
+    Status,
+    SubmittedAt,
+    CreatedAt,
+    VisitId,
+    ChildId,
+    WorkerId,
+}
+
+impl Section {
+    /// Every section, in reading order.
+    pub(crate) const ALL: [Section; 23] = [
+        Self::VisitDate,
+        Self::VisitKind,
+        Self::Location,
+        Self::Announced,
+        Self::Purpose,
+        Self::PersonsPresent,
+        Self::ChildSeen,
+        Self::SeenAlone,
+        Self::NotAloneReason,
+        Self::NotAloneDetail,
+        Self::BedroomSeen,
+        Self::BedroomDetail,
+        Self::Observations,
+        Self::Voice,
+        Self::Analysis,
+        Self::Actions,
+        Self::WelfareSafeguarded,
+        Self::Status,
+        Self::SubmittedAt,
+        Self::CreatedAt,
+        Self::VisitId,
+        Self::ChildId,
+        Self::WorkerId,
+    ];
+
+    /// The root key of the document holding this section.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            Self::VisitDate => "visitDate",
+            Self::VisitKind => "visitKind",
+            Self::Location => "location",
+            Self::Announced => "announced",
+            Self::Purpose => "purpose",
+            Self::PersonsPresent => "personsPresent",
+            Self::ChildSeen => "childSeen",
+            Self::SeenAlone => "seenAlone",
+            Self::NotAloneReason => "notAloneReason",
+            Self::NotAloneDetail => "notAloneDetail",
+            Self::BedroomSeen => "bedroomSeen",
+            Self::BedroomDetail => "bedroomDetail",
+            Self::Observations => "observations",
+            Self::Voice => "voice",
+            Self::Analysis => "analysis",
+            Self::Actions => "actions",
+            Self::WelfareSafeguarded => "welfareSafeguarded",
+            Self::Status => "status",
+            Self::SubmittedAt => "submittedAt",
+            Self::CreatedAt => "createdAt",
+            Self::VisitId => "visitId",
+            Self::ChildId => "childId",
+            Self::WorkerId => "workerId",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::VisitDate => "Date of the visit",
+            Self::VisitKind => "Kind of visit",
+            Self::Location => "Where the child was seen",
+            Self::Announced => "Visit announced to the carer",
+            Self::Purpose => "Purpose of the visit",
+            Self::PersonsPresent => "Who else was there",
+            Self::ChildSeen => "Child seen",
+            Self::SeenAlone => "Seen alone",
+            Self::NotAloneReason => "Why the child was not seen alone",
+            Self::NotAloneDetail => "More about not being seen alone",
+            Self::BedroomSeen => "Bedroom seen",
+            Self::BedroomDetail => "About the bedroom",
+            Self::Observations => "What the worker saw",
+            Self::Voice => "The child's words",
+            Self::Analysis => "The worker's analysis",
+            Self::Actions => "What will happen next",
+            Self::WelfareSafeguarded => "Welfare safeguarded by the placement",
+            Self::Status => "Record status",
+            Self::SubmittedAt => "Submitted",
+            Self::CreatedAt => "Record started",
+            Self::VisitId => "Visit reference",
+            Self::ChildId => "Child reference",
+            Self::WorkerId => "Worker reference",
+        }
+    }
+
+    /// Whether the section is what the record says, rather than where it is
+    /// in its life (which submitting changes by itself).
+    fn is_content(self) -> bool {
+        !matches!(self, Self::Status | Self::SubmittedAt)
+    }
+
+    fn render(self, visit: &Visit) -> String {
+        match self {
+            Self::VisitDate => visit.visit_date.as_deref().map_or_else(not_answered, date),
+            Self::VisitKind => answer(visit.visit_kind.map(kind_words)),
+            Self::Location => answer(visit.location.map(location_words)),
+            Self::Announced => yes_no(visit.announced),
+            Self::Purpose => text(&visit.purpose),
+            Self::PersonsPresent => lines(visit.persons_present.iter().map(|person| {
+                match (person.name.is_empty(), person.role.is_empty()) {
+                    (_, true) => person.name.clone(),
+                    (true, false) => format!("({})", person.role),
+                    (false, false) => format!("{} ({})", person.name, person.role),
+                }
+            })),
+            Self::ChildSeen => yes_no(visit.child_seen),
+            Self::SeenAlone => yes_no(visit.seen_alone),
+            Self::NotAloneReason => answer(visit.not_alone_reason.map(reason_words)),
+            Self::NotAloneDetail => text(&visit.not_alone_detail),
+            Self::BedroomSeen => answer(visit.bedroom_seen.map(bedroom_words)),
+            Self::BedroomDetail => text(&visit.bedroom_detail),
+            Self::Observations => text(&visit.observations),
+            Self::Voice => voice(visit),
+            Self::Analysis => text(&visit.analysis),
+            Self::Actions => lines(visit.actions.iter().map(|action| {
+                let mut line = if action.description.is_empty() {
+                    "(no description)".to_owned()
+                } else {
+                    action.description.clone()
+                };
+                let owner = match (action.owner_name.as_str(), action.owner_type) {
+                    ("", None) => None,
+                    ("", Some(kind)) => Some(owner_words(kind).to_owned()),
+                    (name, None) => Some(name.to_owned()),
+                    (name, Some(kind)) => Some(format!("{name} ({})", owner_words(kind))),
+                };
+                if let Some(owner) = owner {
+                    line.push_str(&format!("; by {owner}"));
+                }
+                if let Some(due) = &action.due_date {
+                    line.push_str(&format!("; due {}", date(due)));
+                }
+                if let Some(status) = action.status {
+                    line.push_str(&format!("; {}", action_status_words(status)));
+                }
+                line
+            })),
+            Self::WelfareSafeguarded => yes_no(visit.welfare_safeguarded),
+            Self::Status => answer(visit.status.map(status_words)),
+            Self::SubmittedAt => visit.submitted_at.map_or_else(not_answered, date_time),
+            Self::CreatedAt => visit.created_at.map_or_else(not_answered, date_time),
+            Self::VisitId => visit.visit_id.clone(),
+            Self::ChildId => visit.child_id.clone(),
+            Self::WorkerId => visit.worker_id.clone(),
+        }
+    }
+}
+
+const NOT_ANSWERED: &str = "Not answered";
+
+fn not_answered() -> String {
+    NOT_ANSWERED.to_owned()
+}
+
+fn answer(words: Option<&str>) -> String {
+    words.unwrap_or(NOT_ANSWERED).to_owned()
+}
+
+fn yes_no(value: Option<bool>) -> String {
+    answer(value.map(|yes| if yes { "Yes" } else { "No" }))
+}
+
+fn text(value: &str) -> String {
+    if value.is_empty() {
+        not_answered()
+    } else {
+        value.to_owned()
+    }
+}
+
+/// One item per line; "None recorded" for no items.
+fn lines(items: impl Iterator<Item = String>) -> String {
+    let items: Vec<String> = items.collect();
+    if items.is_empty() {
+        "None recorded".to_owned()
+    } else {
+        items.join("\n")
+    }
+}
+
+/// The child's words in quotes, then the paraphrase, topics, scale and
+/// whether it was read back; entries apart by a blank line.
+fn voice(visit: &Visit) -> String {
+    let entries: Vec<String> = visit
+        .voice
+        .iter()
+        .map(|entry| {
+            let mut parts = Vec::new();
+            if entry.words.is_empty() {
+                parts.push("(no words recorded)".to_owned());
+            } else {
+                parts.push(format!("\u{201c}{}\u{201d}", entry.words));
+            }
+            if !entry.paraphrase.is_empty() {
+                parts.push(format!("Paraphrase: {}", entry.paraphrase));
+            }
+            if !entry.topics.is_empty() {
+                let topics: Vec<&str> = entry.topics.iter().copied().map(topic_words).collect();
+                parts.push(format!("Topics: {}", topics.join(", ")));
+            }
+            if let Some(scale) = entry.scale {
+                parts.push(format!("Scale: {scale} out of 10"));
+            }
+            if let Some(read_back) = entry.read_back {
+                parts.push(format!(
+                    "Read back to the child: {}",
+                    if read_back { "Yes" } else { "No" }
+                ));
+            }
+            parts.join("\n")
+        })
+        .collect();
+    if entries.is_empty() {
+        "None recorded".to_owned()
+    } else {
+        entries.join("\n\n")
+    }
+}
+
+/// A stored `"YYYY-MM-DD"` as "23 November 2026"; text that is not a real
+/// date is shown as stored.
+fn date(stored: &str) -> String {
+    CalendarDate::parse(stored).map_or_else(|| stored.to_owned(), long_date)
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+fn long_date(date: CalendarDate) -> String {
+    let month = MONTHS
+        .get(usize::from(date.month()).saturating_sub(1))
+        .copied()
+        .unwrap_or_default();
+    format!("{} {month} {}", date.day(), date.year())
+}
+
+/// A device time as "23 November 2026 at 14:05 UTC".
+fn date_time(time: Timestamp) -> String {
+    const DAY_MS: u64 = 86_400_000;
+    let millis = time.as_millis();
+    let day = i64::try_from(millis / DAY_MS).unwrap_or(i64::MAX);
+    let minutes = (millis % DAY_MS) / 60_000;
+    match CalendarDate::from_days_since_epoch(day) {
+        Some(date) => format!(
+            "{} at {:02}:{:02} UTC",
+            long_date(date),
+            minutes / 60,
+            minutes % 60
+        ),
+        None => format!("{millis} ms after 1970"),
+    }
+}
+
+fn kind_words(kind: VisitKind) -> &'static str {
+    match kind {
+        VisitKind::Statutory => "Statutory visit",
+        VisitKind::Requested => "Requested visit",
+        VisitKind::PostComplaint => "Visit after a complaint",
+        VisitKind::Other => "Other visit",
+    }
+}
+
+fn location_words(location: VisitLocation) -> &'static str {
+    match location {
+        VisitLocation::Placement => "Where the child lives",
+        VisitLocation::School => "At school",
+        VisitLocation::Community => "In the community",
+        VisitLocation::Virtual => "By video call",
+    }
+}
+
+fn reason_words(reason: NotAloneReason) -> &'static str {
+    match reason {
+        NotAloneReason::Refused => "The child refused",
+        NotAloneReason::Inappropriate => "Not appropriate for the child's age or understanding",
+        NotAloneReason::Unable => "The worker was unable to",
+    }
+}
+
+fn bedroom_words(seen: BedroomSeen) -> &'static str {
+    match seen {
+        BedroomSeen::Yes => "Yes",
+        BedroomSeen::No => "No",
+        BedroomSeen::NotApplicable => "Not applicable",
+    }
+}
+
+fn topic_words(topic: VoiceTopic) -> &'static str {
+    match topic {
+        VoiceTopic::Home => "Home",
+        VoiceTopic::School => "School",
+        VoiceTopic::FamilyTime => "Family time",
+        VoiceTopic::Friends => "Friends",
+        VoiceTopic::Health => "Health",
+        VoiceTopic::Feelings => "Feelings",
+        VoiceTopic::Safety => "Safety",
+        VoiceTopic::HopesPlans => "Hopes and plans",
+        VoiceTopic::MySocialWorker => "My social worker",
+    }
+}
+
+fn owner_words(owner: ActionOwnerType) -> &'static str {
+    match owner {
+        ActionOwnerType::Worker => "worker",
+        ActionOwnerType::Carer => "carer",
+        ActionOwnerType::Child => "child",
+        ActionOwnerType::OtherAgency => "another agency",
+    }
+}
+
+fn action_status_words(status: ActionStatus) -> &'static str {
+    match status {
+        ActionStatus::Open => "open",
+        ActionStatus::Done => "done",
+        ActionStatus::Cancelled => "cancelled",
+    }
+}
+
+fn status_words(status: VisitStatus) -> &'static str {
+    match status {
+        VisitStatus::Draft => "Draft",
+        VisitStatus::Submitted => "Submitted",
+    }
+}
