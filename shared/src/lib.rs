@@ -9,6 +9,7 @@
 //! - [`protocol`]: the automerge-repo wire messages and their CBOR codec.
 //! - [`sync`]: the sync state machine (peers, documents, storage tasks).
 //! - [`model`]: the visit and child documents with typed accessors and validation.
+//! - [`schedule`]: the statutory visit schedule (rules V1 to V16): what is due, met or overdue.
 //! - [`DocumentId`], [`PeerId`]: identifiers, wire-compatible with automerge-repo.
 //!
 //! # Typical workflow
@@ -21,6 +22,7 @@ mod document_id;
 pub mod model;
 mod peer_id;
 pub mod protocol;
+pub mod schedule;
 pub mod sync;
 
 pub use document_id::{DocumentId, DocumentIdError};

@@ -101,7 +101,15 @@ pub fn test_child(child_ref: &str) -> NewChild {
             statutory_basis: StatutoryBasis::Standard,
             intended_until_18: true,
             ltf_designated: false,
+            child_agreement_date: None,
+            care_order_date: None,
+            short_breaks_interval_days: None,
+            other_arrangements_interval_days: None,
+            local_interval_days: None,
         }),
+        became_looked_after: None,
+        reviews: Vec::new(),
+        care_leaver: None,
     }
 }
 

@@ -224,6 +224,9 @@ fn parse_row(
             uasc,
             summary: field("summary").unwrap_or_default(),
             placement,
+            became_looked_after: None,
+            reviews: Vec::new(),
+            care_leaver: None,
         },
     })
 }
@@ -268,6 +271,11 @@ fn placement(
         statutory_basis,
         intended_until_18,
         ltf_designated,
+        child_agreement_date: None,
+        care_order_date: None,
+        short_breaks_interval_days: None,
+        other_arrangements_interval_days: None,
+        local_interval_days: None,
     })
 }
 

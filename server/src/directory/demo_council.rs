@@ -2,17 +2,25 @@
 //! something to look at.
 //!
 //! Two teams (North and South), each with a team manager and four social workers, one
-//! administrator (11 accounts), 40 children with placements of several kinds, five per
-//! worker, and one to three past visits per child. About a quarter of the children were
-//! last visited more than six weeks ago, so they show as overdue. Passwords are random,
-//! returned once to be printed, and stored only as argon2id hashes.
+//! administrator (11 accounts), and 40 children, five per worker, with placements of
+//! several kinds (foster care, a children's home, connected persons, placed with a parent,
+//! short breaks), started from a few days to two and a half years ago, with their case
+//! reviews. Each child's visits follow the statutory schedule (`shared::schedule`) up to a
+//! last visit chosen so that, on the day seeded, about half the children are met, a
+//! quarter due soon and a quarter overdue; four placements are only days old and have no
+//! visit yet. Passwords are random, returned once to be printed, and stored only as
+//! argon2id hashes.
 
 use automerge::Automerge;
 use rand::Rng;
 use rusqlite::Connection;
 use shared::model::{
-    self, BedroomSeen, CalendarDate, NewChild, NewPlacement, NewVisit, PlacementProvider,
-    StatutoryBasis, TextField, VisitKind, VisitLocation, VisitStatus,
+    self, BedroomSeen, CalendarDate, NewCaseReview, NewChild, NewPlacement, NewVisit,
+    PlacementProvider, StatutoryBasis, TextField, VisitKind, VisitLocation, VisitStatus,
+};
+use shared::schedule::{
+    Jurisdiction, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy, VisitFacts,
+    review_due_dates, visit_requirements,
 };
 use shared::sync::Timestamp;
 
@@ -145,24 +153,18 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
     for (worker_index, (team, worker)) in workers.iter().enumerate() {
         for k in 0..CHILDREN_PER_WORKER {
             let n = worker_index * CHILDREN_PER_WORKER + k;
-            let child = demo_child(n, today, &mut rng);
+            let DemoChild {
+                child,
+                visits: visit_dates,
+            } = demo_child(n, today, &mut rng);
             insert_child(&tx, team, &child)?;
             insert_allocation(&tx, &child.child_id, worker)?;
             children += 1;
-            // Every fourth child was last seen seven to eleven weeks ago: overdue.
-            let overdue = n % 4 == 3;
-            let mut days_ago: i64 = if overdue {
-                rng.random_range(49..78)
-            } else {
-                rng.random_range(3..35)
-            };
-            for _ in 0..=(n % 3) {
-                let date = today.add_days(-days_ago).unwrap_or(today);
+            for date in visit_dates {
                 let doc = demo_visit(&child.child_id, worker, date, visits, &mut rng)?;
                 let row = child_row(&tx, &child.child_id)?;
                 store_document(&tx, new_document_id(), row, "visit", &doc)?;
                 visits += 1;
-                days_ago += rng.random_range(35..43);
             }
         }
     }
@@ -190,31 +192,84 @@ fn random_password(rng: &mut impl Rng) -> String {
         .collect()
 }
 
-fn demo_child(n: usize, today: CalendarDate, rng: &mut impl Rng) -> NewChild {
+/// A demo child's document and the days they were visited, oldest first.
+struct DemoChild {
+    child: NewChild,
+    visits: Vec<CalendarDate>,
+}
+
+/// Where a demo child's visits should leave them on the day seeded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Met,
+    DueSoon,
+    Overdue,
+}
+
+fn demo_child(n: usize, today: CalendarDate, rng: &mut impl Rng) -> DemoChild {
+    let days_before = |days: i64| today.add_days(-days).unwrap_or(today);
     let child_ref = format!("DEMO-{:04}", n + 1);
     let age_days: i64 = rng.random_range(2 * 365..17 * 365);
-    let placed_days_ago: i64 = rng.random_range(20..900);
     let kind = n % 8;
-    let (placement_type, provider, basis) = match kind {
-        0..=2 => ("U4", Some(PlacementProvider::Pr1), StatutoryBasis::Standard),
-        3 => ("U1", Some(PlacementProvider::Pr1), StatutoryBasis::Standard),
-        4 => ("U6", Some(PlacementProvider::Pr4), StatutoryBasis::Reg24),
-        5 => ("K2", Some(PlacementProvider::Pr4), StatutoryBasis::Standard),
+    let variant = n % 16;
+    let (placement_type, provider, basis, legal_status) = match kind {
+        0..=2 => ("U4", PlacementProvider::Pr1, StatutoryBasis::Standard, "C2"),
+        3 => ("U1", PlacementProvider::Pr1, StatutoryBasis::Standard, "C2"),
+        4 => ("U6", PlacementProvider::Pr4, StatutoryBasis::Reg24, "C2"),
+        5 => ("K2", PlacementProvider::Pr4, StatutoryBasis::Standard, "C2"),
+        6 if variant == 6 => ("P1", PlacementProvider::Pr0, StatutoryBasis::Reg19, "C1"),
         6 => (
             "P1",
-            Some(PlacementProvider::Pr0),
+            PlacementProvider::Pr0,
             StatutoryBasis::CareOrderWithParent,
+            "C2",
         ),
-        _ => ("U3", Some(PlacementProvider::Pr5), StatutoryBasis::Standard),
+        _ if variant == 15 => (
+            "U3",
+            PlacementProvider::Pr1,
+            StatutoryBasis::ShortBreaks,
+            "V4",
+        ),
+        _ => ("U3", PlacementProvider::Pr5, StatutoryBasis::Standard, "V2"),
+    };
+    // Half met, a quarter due soon, a quarter overdue, spread over the kinds.
+    let target = match (n + n / 8) % 4 {
+        0 | 1 => Target::Met,
+        2 => Target::DueSoon,
+        _ => Target::Overdue,
+    };
+    let brand_new = n % 10 == 9;
+    let with_parent_or_connected = matches!(
+        basis,
+        StatutoryBasis::Reg19 | StatutoryBasis::Reg24 | StatutoryBasis::CareOrderWithParent
+    );
+    let placed_days_ago: i64 = if brand_new && target == Target::Overdue {
+        rng.random_range(9..20)
+    } else if brand_new {
+        rng.random_range(1..7)
+    } else if kind == 0 {
+        rng.random_range(420..900)
+    } else if with_parent_or_connected {
+        rng.random_range(30..200)
+    } else if n % 5 == 4 {
+        rng.random_range(400..700)
+    } else {
+        rng.random_range(60..330)
+    };
+    let start = days_before(placed_days_ago);
+    let became_looked_after = if with_parent_or_connected || brand_new {
+        start
+    } else {
+        start.add_days(-rng.random_range(0..400)).unwrap_or(start)
     };
     let first = FIRST_NAMES[n % FIRST_NAMES.len()];
     let surname = SURNAMES[(n * 7 + 3) % SURNAMES.len()];
-    NewChild {
+    let child = NewChild {
         child_id: child_ref.clone(),
         la_person_id: Some(format!("P{:06}", 100_000 + n * 37)),
         legal_name: format!("{first} {surname}"),
         preferred_name: (n.is_multiple_of(5)).then(|| first[..3].to_owned()),
-        date_of_birth: today.add_days(-age_days).unwrap_or(today),
+        date_of_birth: days_before(age_days),
         sex: Some(if n.is_multiple_of(2) { "2" } else { "1" }.into()),
         ethnicity: None,
         first_language: Some(
@@ -231,7 +286,7 @@ fn demo_child(n: usize, today: CalendarDate, rng: &mut impl Rng) -> NewChild {
         } else {
             String::new()
         },
-        legal_status: Some(if kind == 7 { "V2" } else { "C2" }.into()),
+        legal_status: Some(legal_status.into()),
         uasc: Some(false),
         summary: format!(
             "{first} has lived with {} since the placement began. Contact with family is \
@@ -240,16 +295,189 @@ fn demo_child(n: usize, today: CalendarDate, rng: &mut impl Rng) -> NewChild {
         ),
         placement: Some(NewPlacement {
             placement_id: format!("{child_ref}-P1"),
-            start_date: today.add_days(-placed_days_ago).unwrap_or(today),
+            start_date: start,
             end_date: None,
             placement_type: placement_type.into(),
-            provider,
+            provider: Some(provider),
             carer_name: Some(CARERS[n % CARERS.len()].into()),
             postcode: Some(format!("DS{} {}AB", 1 + n % 9, n % 10)),
             statutory_basis: basis,
             intended_until_18: kind == 0,
-            ltf_designated: kind == 0 && placed_days_ago > 365,
+            ltf_designated: kind == 0,
+            // Two long-term foster children agreed to visits every six months.
+            child_agreement_date: (kind == 0 && n.is_multiple_of(24))
+                .then(|| start.add_days(400))
+                .flatten(),
+            care_order_date: (basis == StatutoryBasis::CareOrderWithParent).then_some(start),
+            short_breaks_interval_days: (basis == StatutoryBasis::ShortBreaks).then_some(28),
+            other_arrangements_interval_days: None,
+            // One children's home visits every four weeks by local practice.
+            local_interval_days: (n == 13).then_some(28),
         }),
+        became_looked_after: Some(became_looked_after),
+        reviews: demo_reviews(&child_ref, became_looked_after, today, rng),
+        care_leaver: None,
+    };
+    let visits = if brand_new {
+        Vec::new()
+    } else {
+        demo_visits(&child, today, target, rng)
+    };
+    DemoChild { child, visits }
+}
+
+/// Reviews held on time since the child became looked after, then the next one planned.
+fn demo_reviews(
+    child_ref: &str,
+    became_looked_after: CalendarDate,
+    today: CalendarDate,
+    rng: &mut impl Rng,
+) -> Vec<NewCaseReview> {
+    let mut held = Vec::new();
+    let mut reviews = Vec::new();
+    while reviews.len() < 12 {
+        let dues = review_due_dates(became_looked_after, &held, Jurisdiction::England);
+        let Some(&due) = dues.last() else {
+            break;
+        };
+        let date = due.add_days(-rng.random_range(0..7)).unwrap_or(due);
+        let review_id = format!("{child_ref}-R{}", reviews.len() + 1);
+        if date > today {
+            reviews.push(NewCaseReview {
+                review_id,
+                due_date: Some(due),
+                held_date: None,
+            });
+            break;
+        }
+        held.push(date);
+        reviews.push(NewCaseReview {
+            review_id,
+            due_date: Some(due),
+            held_date: Some(date),
+        });
+    }
+    reviews
+}
+
+/// Visit days that keep to the schedule up to a last visit chosen so that the next
+/// visit is due where `target` wants it (or as near as the rule allows).
+fn demo_visits(
+    child: &NewChild,
+    today: CalendarDate,
+    target: Target,
+    rng: &mut impl Rng,
+) -> Vec<CalendarDate> {
+    let policy = SchedulePolicy::statutory(Jurisdiction::England);
+    let Some(placement) = &child.placement else {
+        return Vec::new();
+    };
+    let open_due = |visits: &[CalendarDate]| {
+        visit_requirements(&schedule_facts(child, visits), &policy, today)
+            .into_iter()
+            .rev()
+            .find(|requirement| requirement.is_open())
+            .map_or(today, |requirement| requirement.due)
+    };
+    let (low, high) = match target {
+        Target::Met => (8, 30),
+        Target::DueSoon => (1, 6),
+        Target::Overdue => (-30, -3),
+    };
+    let days_from_today = |date: CalendarDate| date.days_since_epoch() - today.days_since_epoch();
+    // The last visit: any day whose next deadline lands in the window, else the nearest.
+    let mut in_window = Vec::new();
+    let mut nearest: Option<(i64, CalendarDate)> = None;
+    let mut day = today;
+    while day >= placement.start_date && days_from_today(day) > -220 {
+        let due = days_from_today(open_due(&[day]));
+        let distance = (low - due).max(due - high).max(0);
+        if distance == 0 {
+            in_window.push(day);
+        }
+        if nearest.is_none_or(|(best, _)| distance < best) {
+            nearest = Some((distance, day));
+        }
+        let Some(before) = day.add_days(-1) else {
+            break;
+        };
+        day = before;
+    }
+    let last = if in_window.is_empty() {
+        nearest.map(|(_, day)| day)
+    } else {
+        Some(in_window[rng.random_range(0..in_window.len())])
+    };
+    let Some(last) = last else {
+        return Vec::new();
+    };
+    // Earlier visits: each a few days before the deadline the one before it set.
+    let mut visits: Vec<CalendarDate> = Vec::new();
+    while visits.len() < 60 {
+        let due = open_due(&visits);
+        if due >= last {
+            break;
+        }
+        let earliest = visits
+            .last()
+            .and_then(|visit| visit.add_days(1))
+            .unwrap_or(placement.start_date);
+        let next = due
+            .add_days(-rng.random_range(0..5))
+            .unwrap_or(due)
+            .max(earliest);
+        if next >= last {
+            break;
+        }
+        visits.push(next);
+    }
+    visits.push(last);
+    visits
+}
+
+/// What the schedule engine knows of a demo child visited on `visits`.
+fn schedule_facts(child: &NewChild, visits: &[CalendarDate]) -> ScheduleInput {
+    ScheduleInput {
+        placements: child
+            .placement
+            .iter()
+            .map(|placement| PlacementFacts {
+                placement_id: placement.placement_id.clone(),
+                start: placement.start_date,
+                end: placement.end_date,
+                placement_type: placement.placement_type.clone(),
+                basis: placement.statutory_basis,
+                intended_until_18: placement.intended_until_18,
+                ltf_designated: placement.ltf_designated,
+                child_agreement: placement.child_agreement_date,
+                care_order_date: placement.care_order_date,
+                short_breaks_interval_days: placement.short_breaks_interval_days,
+                other_arrangements_interval_days: placement.other_arrangements_interval_days,
+                local_interval_days: placement.local_interval_days,
+            })
+            .collect(),
+        reviews: child
+            .reviews
+            .iter()
+            .map(|review| ReviewFacts {
+                due: review.due_date,
+                held: review.held_date,
+            })
+            .collect(),
+        visits: visits
+            .iter()
+            .enumerate()
+            .map(|(index, date)| VisitFacts {
+                visit_id: format!("visit-{index}"),
+                date: *date,
+                child_seen: true,
+                location_virtual: false,
+                kind_review_meeting: false,
+                submitted: true,
+            })
+            .collect(),
+        became_looked_after: child.became_looked_after,
+        ..ScheduleInput::default()
     }
 }
 
@@ -304,6 +532,41 @@ fn demo_visit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn demo_children_are_met_due_soon_and_overdue_on_the_day_seeded() {
+        use rand::SeedableRng;
+        use shared::schedule::{ChildVisitStatus, child_schedule};
+
+        let today = CalendarDate::parse("2026-11-23").expect("date");
+        let policy = SchedulePolicy::statutory(Jurisdiction::England);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+        let mut statuses = Vec::new();
+        for n in 0..40 {
+            let demo = demo_child(n, today, &mut rng);
+            let schedule =
+                child_schedule(&schedule_facts(&demo.child, &demo.visits), &policy, today);
+            // Every visit before the last kept to the schedule.
+            let late = schedule
+                .requirements
+                .iter()
+                .filter(|requirement| requirement.met_on.is_some() && requirement.is_late())
+                .count();
+            assert_eq!(late, 0, "DEMO-{:04}: {:?}", n + 1, schedule.requirements);
+            statuses.push(schedule.status);
+        }
+        let count = |status| statuses.iter().filter(|found| **found == status).count();
+        let counts = [
+            count(ChildVisitStatus::Met),
+            count(ChildVisitStatus::DueSoon),
+            count(ChildVisitStatus::Overdue),
+        ];
+        assert!(
+            counts[0] >= 12 && counts[1] >= 7 && counts[2] >= 7,
+            "met, due soon, overdue: {counts:?}"
+        );
+        assert_eq!(counts.iter().sum::<usize>(), 40, "{statuses:?}");
+    }
 
     #[test]
     fn the_demo_council_has_the_promised_shape_and_refuses_a_second_seed() {

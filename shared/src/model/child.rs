@@ -5,21 +5,32 @@
 //! `laPersonId`, `legalName`, `preferredName`, `dateOfBirth` (`"YYYY-MM-DD"`),
 //! `sex`, `ethnicity` (DfE code), `firstLanguage`, `interpreterNeeded`,
 //! `communicationNeeds` (text), `legalStatus` (SSDA903 LS code such as `"C2"`),
-//! `uasc`, `summary` (text: what a new worker needs to know) and `placement`,
-//! a map described on [`Placement`].
+//! `uasc`, `summary` (text: what a new worker needs to know), `placement`,
+//! a map described on [`Placement`], and the facts the visit schedule
+//! (`crate::schedule`) needs besides the placement: `becameLookedAfter`
+//! (`"YYYY-MM-DD"`), `reviews` (a list of maps, see [`CaseReview`]) and
+//! `careLeaver` (a map, see [`CareLeaver`]).
+//!
+//! The schedule keys (`becameLookedAfter`, `reviews`, `careLeaver`, and
+//! `childAgreementDate`, `careOrderDate`, `shortBreaksIntervalDays`,
+//! `otherArrangementsIntervalDays`, `localIntervalDays` in `placement`) were
+//! added without a new `schemaVersion`: they are optional and additive, so a
+//! version 1 document without them reads as before (nothing recorded) and
+//! older readers ignore them. Numbers of days are whole numbers from 1 to
+//! 4294967295.
 //!
 //! SSDA903 codes that the DfE may extend (legal status, placement type) stay
 //! strings so that a new code never makes a child unreadable; the small
 //! closed sets (provider, statutory basis) are enums.
 
 use automerge::transaction::Transactable;
-use automerge::{ObjId, ObjType, ROOT, ReadDoc};
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, Value};
 
 use super::coded::coded_enum;
-use super::read::MapReader;
+use super::read::{MapReader, string_value, wrong_type};
 use super::visit::check_header;
 use super::visit_edit::put_text;
-use super::write::ensure_empty;
+use super::write::{ensure_empty, push_root_list_entry};
 use super::{CalendarDate, Coded, ModelError};
 
 /// The child schema version this build reads and writes.
@@ -59,6 +70,13 @@ pub struct Child {
     pub summary: String,
     /// The current placement, if recorded.
     pub placement: Option<Placement>,
+    /// When the child became looked after, as stored; starts the review
+    /// timetable (CPPCR reg 33).
+    pub became_looked_after: Option<String>,
+    /// Reviews of the child's case, held or planned, in document order.
+    pub reviews: Vec<CaseReview>,
+    /// Personal-adviser visit facts once the child is a care leaver.
+    pub care_leaver: Option<CareLeaver>,
 }
 
 /// Where the child lives now (the `placement` map of a child document).
@@ -84,6 +102,43 @@ pub struct Placement {
     pub intended_until_18: Option<bool>,
     /// Whether it is designated a long-term foster placement.
     pub ltf_designated: Option<bool>,
+    /// When the child agreed to less frequent visits in a long-term foster
+    /// placement (CPPCR reg 28(3A)), as stored.
+    pub child_agreement_date: Option<String>,
+    /// When the care order was made, for a child placed with a parent under
+    /// a care order, as stored.
+    pub care_order_date: Option<String>,
+    /// Days between visits agreed with the IRO and parents for a series of
+    /// short breaks (CPPCR reg 48).
+    pub short_breaks_interval_days: Option<u32>,
+    /// Days between visits set for other living arrangements (e.g. a young
+    /// offender institution or hospital).
+    pub other_arrangements_interval_days: Option<u32>,
+    /// A shorter interval between visits set for this placement; it never
+    /// lengthens a statutory one.
+    pub local_interval_days: Option<u32>,
+}
+
+/// One review of the child's case (an entry of the `reviews` list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseReview {
+    /// This review's id (UUID text), key `reviewId`.
+    pub review_id: String,
+    /// When it is due, as stored (`dueDate`).
+    pub due_date: Option<String>,
+    /// When it was held, as stored (`heldDate`); `None` until it is.
+    pub held_date: Option<String>,
+}
+
+/// A care leaver's accommodation and pathway plan (the `careLeaver` map),
+/// which set personal-adviser visits (Care Leavers (England) Regs 2010 reg 8).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CareLeaver {
+    /// When accommodation under s23B/24B was first provided, as stored
+    /// (`accommodationFrom`).
+    pub accommodation_from: Option<String>,
+    /// Dates of pathway-plan reviews, as stored (`pathwayReviews`).
+    pub pathway_reviews: Vec<String>,
 }
 
 coded_enum! {
@@ -156,6 +211,12 @@ pub struct NewChild {
     pub summary: String,
     /// The current placement, if any.
     pub placement: Option<NewPlacement>,
+    /// When the child became looked after, if known.
+    pub became_looked_after: Option<CalendarDate>,
+    /// Reviews already held or planned.
+    pub reviews: Vec<NewCaseReview>,
+    /// Care-leaver facts, if the child is a care leaver.
+    pub care_leaver: Option<NewCareLeaver>,
 }
 
 /// A placement to record on a child document.
@@ -181,6 +242,36 @@ pub struct NewPlacement {
     pub intended_until_18: bool,
     /// Whether it is designated a long-term foster placement.
     pub ltf_designated: bool,
+    /// When the child agreed to less frequent visits (CPPCR reg 28(3A)).
+    pub child_agreement_date: Option<CalendarDate>,
+    /// When the care order was made (placed with a parent under a care order).
+    pub care_order_date: Option<CalendarDate>,
+    /// Days between visits agreed for a series of short breaks.
+    pub short_breaks_interval_days: Option<u32>,
+    /// Days between visits set for other living arrangements.
+    pub other_arrangements_interval_days: Option<u32>,
+    /// A shorter, local interval between visits for this placement.
+    pub local_interval_days: Option<u32>,
+}
+
+/// A review of the child's case to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCaseReview {
+    /// The review's id (UUID text).
+    pub review_id: String,
+    /// When it is due.
+    pub due_date: Option<CalendarDate>,
+    /// When it was held.
+    pub held_date: Option<CalendarDate>,
+}
+
+/// Care-leaver facts to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCareLeaver {
+    /// When accommodation under s23B/24B was first provided.
+    pub accommodation_from: CalendarDate,
+    /// Dates of pathway-plan reviews.
+    pub pathway_reviews: Vec<CalendarDate>,
 }
 
 impl Child {
@@ -214,8 +305,74 @@ impl Child {
                 .map("placement")?
                 .map(|placement| read_placement(&placement))
                 .transpose()?,
+            became_looked_after: root.string("becameLookedAfter")?,
+            reviews: root
+                .maps("reviews")?
+                .iter()
+                .map(|review| {
+                    Ok(CaseReview {
+                        review_id: review.required_string("reviewId")?,
+                        due_date: review.string("dueDate")?,
+                        held_date: review.string("heldDate")?,
+                    })
+                })
+                .collect::<Result<_, ModelError>>()?,
+            care_leaver: read_care_leaver(doc)?,
         })
     }
+}
+
+/// The `careLeaver` map; its `pathwayReviews` is a list of date strings,
+/// which the shared readers do not cover, so it is walked here.
+fn read_care_leaver(doc: &impl ReadDoc) -> Result<Option<CareLeaver>, ModelError> {
+    let Some(map) = MapReader::root(doc).map("careLeaver")? else {
+        return Ok(None);
+    };
+    let accommodation_from = map.string("accommodationFrom")?;
+    let mut pathway_reviews = Vec::new();
+    let Some((Value::Object(ObjType::Map), map_id)) = doc.get(ROOT, "careLeaver")? else {
+        return Ok(None);
+    };
+    match doc.get(&map_id, "pathwayReviews")? {
+        None => {}
+        Some((Value::Object(ObjType::List), list)) => {
+            for index in 0..doc.length(&list) {
+                if let Some((value, id)) = doc.get(&list, index)? {
+                    let path = || format!("careLeaver.pathwayReviews[{index}]");
+                    pathway_reviews.push(string_value(doc, &value, &id, path)?);
+                }
+            }
+        }
+        Some((value, id)) => {
+            return Err(wrong_type(
+                doc,
+                "careLeaver.pathwayReviews".to_owned(),
+                "a list",
+                &value,
+                &id,
+            ));
+        }
+    }
+    Ok(Some(CareLeaver {
+        accommodation_from,
+        pathway_reviews,
+    }))
+}
+
+/// A number of days: a whole number from 1 up, or a [`ModelError`] naming the field.
+fn days<D: ReadDoc>(map: &MapReader<'_, D>, key: &str) -> Result<Option<u32>, ModelError> {
+    map.int(key)?
+        .map(|number| {
+            u32::try_from(number)
+                .ok()
+                .filter(|days| *days > 0)
+                .ok_or_else(|| ModelError::WrongValueType {
+                    field: map.path_of(key),
+                    expected: "a whole number of days from 1 up",
+                    found: format!("the value {number}"),
+                })
+        })
+        .transpose()
 }
 
 fn read_placement<D: ReadDoc>(placement: &MapReader<'_, D>) -> Result<Placement, ModelError> {
@@ -230,11 +387,16 @@ fn read_placement<D: ReadDoc>(placement: &MapReader<'_, D>) -> Result<Placement,
         statutory_basis: placement.code("statutoryBasis")?,
         intended_until_18: placement.bool("intendedUntil18")?,
         ltf_designated: placement.bool("ltfDesignated")?,
+        child_agreement_date: placement.string("childAgreementDate")?,
+        care_order_date: placement.string("careOrderDate")?,
+        short_breaks_interval_days: days(placement, "shortBreaksIntervalDays")?,
+        other_arrangements_interval_days: days(placement, "otherArrangementsIntervalDays")?,
+        local_interval_days: days(placement, "localIntervalDays")?,
     })
 }
 
-/// Creates a child document in an empty document, with both text fields
-/// and, if given, the placement.
+/// Creates a child document in an empty document, with both text fields,
+/// the `reviews` list and, if given, the placement and care-leaver facts.
 ///
 /// # Errors
 /// [`ModelError::DocumentNotEmpty`] if the document already has content.
@@ -267,6 +429,58 @@ pub fn create_child(tx: &mut impl Transactable, child: &NewChild) -> Result<(), 
     put_text(tx, &ROOT, "summary", &child.summary)?;
     if let Some(placement) = &child.placement {
         set_placement(tx, placement)?;
+    }
+    if let Some(date) = child.became_looked_after {
+        tx.put(ROOT, "becameLookedAfter", date.to_string())?;
+    }
+    // Created up front, like every list, so two devices never create it twice.
+    tx.put_object(ROOT, "reviews", ObjType::List)?;
+    for review in &child.reviews {
+        add_case_review(tx, review)?;
+    }
+    if let Some(care_leaver) = &child.care_leaver {
+        set_care_leaver(tx, care_leaver)?;
+    }
+    Ok(())
+}
+
+/// Appends `review` to the child's `reviews` list (creating the list in a
+/// document written before it existed).
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `reviews` is not a list, or
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn add_case_review(
+    tx: &mut impl Transactable,
+    review: &NewCaseReview,
+) -> Result<(), ModelError> {
+    let (map, _) = push_root_list_entry(tx, "reviews")?;
+    tx.put(&map, "reviewId", review.review_id.as_str())?;
+    for (key, date) in [("dueDate", review.due_date), ("heldDate", review.held_date)] {
+        if let Some(date) = date {
+            tx.put(&map, key, date.to_string())?;
+        }
+    }
+    Ok(())
+}
+
+/// Records the care-leaver facts, replacing the whole previous `careLeaver` map.
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_care_leaver(
+    tx: &mut impl Transactable,
+    care_leaver: &NewCareLeaver,
+) -> Result<(), ModelError> {
+    let map = tx.put_object(ROOT, "careLeaver", ObjType::Map)?;
+    tx.put(
+        &map,
+        "accommodationFrom",
+        care_leaver.accommodation_from.to_string(),
+    )?;
+    let list = tx.put_object(&map, "pathwayReviews", ObjType::List)?;
+    for (index, date) in care_leaver.pathway_reviews.iter().enumerate() {
+        tx.insert(&list, index, date.to_string())?;
     }
     Ok(())
 }
@@ -301,6 +515,30 @@ pub fn set_placement(
     tx.put(&map, "statutoryBasis", placement.statutory_basis.code())?;
     tx.put(&map, "intendedUntil18", placement.intended_until_18)?;
     tx.put(&map, "ltfDesignated", placement.ltf_designated)?;
+    for (key, date) in [
+        ("childAgreementDate", placement.child_agreement_date),
+        ("careOrderDate", placement.care_order_date),
+    ] {
+        if let Some(date) = date {
+            tx.put(&map, key, date.to_string())?;
+        }
+    }
+    for (key, days) in [
+        (
+            "shortBreaksIntervalDays",
+            placement.short_breaks_interval_days,
+        ),
+        (
+            "otherArrangementsIntervalDays",
+            placement.other_arrangements_interval_days,
+        ),
+        ("localIntervalDays", placement.local_interval_days),
+    ] {
+        if let Some(days) = days {
+            // A signed int, as JavaScript writes numbers.
+            tx.put(&map, key, i64::from(days))?;
+        }
+    }
     Ok(())
 }
 

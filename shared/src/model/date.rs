@@ -100,6 +100,90 @@ impl CalendarDate {
     pub fn add_days(self, days: i64) -> Option<Self> {
         Self::from_days_since_epoch(self.days_since_epoch() + days)
     }
+
+    /// The same day `months` calendar months later (earlier when negative),
+    /// clamped to the end of a shorter month: 31 January + 1 month is 28
+    /// February (29 in a leap year), 31 August + 6 months is the end of
+    /// February. `None` outside the years 1 to 9999.
+    pub fn add_months(self, months: i64) -> Option<Self> {
+        let index = (i64::from(self.year) * 12 + i64::from(self.month) - 1).checked_add(months)?;
+        let year = u16::try_from(index.div_euclid(12)).ok()?;
+        let month = u8::try_from(index.rem_euclid(12) + 1).ok()?;
+        if !(1..=9999).contains(&year) {
+            return None;
+        }
+        Self::new(year, month, self.day.min(days_in_month(year, month)))
+    }
+
+    /// The day of the week.
+    pub fn weekday(self) -> Weekday {
+        // 1970-01-01 was a Thursday, three days after a Monday.
+        Weekday::ALL[(self.days_since_epoch() + 3).rem_euclid(7) as usize]
+    }
+
+    /// Whether the date is a Saturday or a Sunday.
+    pub fn is_weekend(self) -> bool {
+        matches!(self.weekday(), Weekday::Saturday | Weekday::Sunday)
+    }
+
+    /// The date as people write it, e.g. `"1 March 2026"` (GOV.UK style).
+    pub fn long_form(self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let month = MONTHS[usize::from(self.month - 1)];
+        format!("{} {month} {}", self.day, self.year)
+    }
+
+    /// The last representable date, 31 December 9999.
+    pub const MAX: CalendarDate = CalendarDate {
+        year: 9999,
+        month: 12,
+        day: 31,
+    };
+}
+
+/// A day of the week, Monday first (ISO 8601).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Weekday {
+    /// Monday.
+    Monday,
+    /// Tuesday.
+    Tuesday,
+    /// Wednesday.
+    Wednesday,
+    /// Thursday.
+    Thursday,
+    /// Friday.
+    Friday,
+    /// Saturday.
+    Saturday,
+    /// Sunday.
+    Sunday,
+}
+
+impl Weekday {
+    /// Every day, Monday first.
+    pub const ALL: [Weekday; 7] = [
+        Weekday::Monday,
+        Weekday::Tuesday,
+        Weekday::Wednesday,
+        Weekday::Thursday,
+        Weekday::Friday,
+        Weekday::Saturday,
+        Weekday::Sunday,
+    ];
 }
 
 impl fmt::Display for CalendarDate {

@@ -8,7 +8,8 @@
 //! # Layout
 //! - [`visit`]: the [`Visit`] document and its coded answers; reading.
 //! - [`visit_edit`]: [`create_visit`] and the typed edits the UI makes.
-//! - [`child`]: the [`Child`] document with its [`Placement`]; reading and writing.
+//! - [`child`]: the [`Child`] document with its [`Placement`], [`CaseReview`]s and
+//!   [`CareLeaver`] facts; reading and writing.
 //! - [`problem`]: [`Problem`]s that stop a record being submitted.
 //! - [`conflict`]: answers two devices set differently, and settling them.
 //! - [`oversight`]: managers' sign-offs and returns, workers' amendments,
@@ -69,8 +70,9 @@ mod oversight_tests;
 mod tests;
 
 pub use child::{
-    CHILD_DOCUMENT_TYPE, CHILD_SCHEMA_VERSION, Child, NewChild, NewPlacement, Placement,
-    PlacementProvider, StatutoryBasis, create_child, set_placement,
+    CHILD_DOCUMENT_TYPE, CHILD_SCHEMA_VERSION, CareLeaver, CaseReview, Child, NewCareLeaver,
+    NewCaseReview, NewChild, NewPlacement, Placement, PlacementProvider, StatutoryBasis,
+    add_case_review, create_child, set_care_leaver, set_placement,
 };
 pub use coded::Coded;
 pub use conflict::{

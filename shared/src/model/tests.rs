@@ -176,7 +176,29 @@ fn child_round_trips_through_a_document() -> Result<(), ModelError> {
             postcode: None,
             statutory_basis: StatutoryBasis::Standard,
             intended_until_18: true,
-            ltf_designated: false,
+            ltf_designated: true,
+            child_agreement_date: Some(date("2024-10-01")),
+            care_order_date: None,
+            short_breaks_interval_days: None,
+            other_arrangements_interval_days: Some(30),
+            local_interval_days: Some(28),
+        }),
+        became_looked_after: Some(date("2023-08-30")),
+        reviews: vec![
+            NewCaseReview {
+                review_id: "review-1".into(),
+                due_date: Some(date("2023-09-27")),
+                held_date: Some(date("2023-09-20")),
+            },
+            NewCaseReview {
+                review_id: "review-2".into(),
+                due_date: Some(date("2023-12-20")),
+                held_date: None,
+            },
+        ],
+        care_leaver: Some(NewCareLeaver {
+            accommodation_from: date("2030-03-01"),
+            pathway_reviews: vec![date("2030-04-15"), date("2030-10-15")],
         }),
     };
     let mut doc = AutoCommit::new();
@@ -205,7 +227,29 @@ fn child_round_trips_through_a_document() -> Result<(), ModelError> {
             postcode: None,
             statutory_basis: Some(StatutoryBasis::Standard),
             intended_until_18: Some(true),
-            ltf_designated: Some(false),
+            ltf_designated: Some(true),
+            child_agreement_date: Some("2024-10-01".into()),
+            care_order_date: None,
+            short_breaks_interval_days: None,
+            other_arrangements_interval_days: Some(30),
+            local_interval_days: Some(28),
+        }),
+        became_looked_after: Some("2023-08-30".into()),
+        reviews: vec![
+            CaseReview {
+                review_id: "review-1".into(),
+                due_date: Some("2023-09-27".into()),
+                held_date: Some("2023-09-20".into()),
+            },
+            CaseReview {
+                review_id: "review-2".into(),
+                due_date: Some("2023-12-20".into()),
+                held_date: None,
+            },
+        ],
+        care_leaver: Some(CareLeaver {
+            accommodation_from: Some("2030-03-01".into()),
+            pathway_reviews: vec!["2030-04-15".into(), "2030-10-15".into()],
         }),
     };
     let child = Child::read(&doc)?;
@@ -419,7 +463,15 @@ fn child_problems_cover_the_basics() {
             statutory_basis: None,
             intended_until_18: None,
             ltf_designated: None,
+            child_agreement_date: None,
+            care_order_date: None,
+            short_breaks_interval_days: None,
+            other_arrangements_interval_days: None,
+            local_interval_days: None,
         }),
+        became_looked_after: None,
+        reviews: Vec::new(),
+        care_leaver: None,
     };
     assert_eq!(
         fields_and_messages(&child.problems()),
@@ -432,6 +484,69 @@ fn child_problems_cover_the_basics() {
             ),
         ]
     );
+}
+
+#[test]
+fn child_schedule_keys_are_optional_and_checked() -> Result<(), ModelError> {
+    // A child written before the schedule keys existed reads with none of them.
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "schemaVersion", 1)?;
+    doc.put(ROOT, "type", "child")?;
+    doc.put(ROOT, "childId", "child-1")?;
+    let placement = doc.put_object(ROOT, "placement", ObjType::Map)?;
+    doc.put(&placement, "placementId", "placement-1")?;
+    let child = Child::read(&doc)?;
+    assert_eq!(child.became_looked_after, None);
+    assert_eq!(child.reviews, vec![]);
+    assert_eq!(child.care_leaver, None);
+    let read = child.placement.expect("placement");
+    assert_eq!(
+        (read.local_interval_days, read.child_agreement_date),
+        (None, None)
+    );
+
+    // Written the JavaScript way: numbers as floats, strings as text objects.
+    doc.put(&placement, "shortBreaksIntervalDays", 28.0)?;
+    let leaver = doc.put_object(ROOT, "careLeaver", ObjType::Map)?;
+    put_js_string(&mut doc, &leaver, "accommodationFrom", "2030-03-01");
+    let list = doc.put_object(&leaver, "pathwayReviews", ObjType::List)?;
+    let text = doc.insert_object(&list, 0, ObjType::Text)?;
+    doc.splice_text(&text, 0, 0, "2030-04-15")?;
+    add_case_review(
+        &mut doc,
+        &NewCaseReview {
+            review_id: "review-1".into(),
+            due_date: None,
+            held_date: Some(date("2030-01-20")),
+        },
+    )?;
+    let child = Child::read(&doc)?;
+    assert_eq!(
+        child.placement.and_then(|p| p.short_breaks_interval_days),
+        Some(28)
+    );
+    assert_eq!(
+        child.care_leaver,
+        Some(CareLeaver {
+            accommodation_from: Some("2030-03-01".into()),
+            pathway_reviews: vec!["2030-04-15".into()],
+        })
+    );
+    assert_eq!(child.reviews[0].held_date.as_deref(), Some("2030-01-20"));
+
+    // Days must be whole numbers from 1 up; a list must be a list.
+    doc.put(&placement, "localIntervalDays", -3)?;
+    assert!(matches!(
+        Child::read(&doc),
+        Err(ModelError::WrongValueType { field, .. }) if field == "placement.localIntervalDays"
+    ));
+    doc.put(&placement, "localIntervalDays", 14)?;
+    doc.put(&leaver, "pathwayReviews", "2030-04-15")?;
+    assert!(matches!(
+        Child::read(&doc),
+        Err(ModelError::WrongValueType { field, .. }) if field == "careLeaver.pathwayReviews"
+    ));
+    Ok(())
 }
 
 /// Puts a string the way automerge JS 3.x does: as a text object.
