@@ -114,6 +114,27 @@ pub enum AdminCommand {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The projection (the SQL tables the dashboard reads, mirroring the documents).
+    #[command(subcommand)]
+    Projection(ProjectionCommand),
+}
+
+/// Projection actions.
+#[derive(Debug, Subcommand)]
+pub enum ProjectionCommand {
+    /// Recreate the projection tables from the stored documents alone.
+    Rebuild {
+        /// Whose visit-schedule rules apply: england, wales or scotland.
+        #[arg(long, env = "DOORSTEP_JURISDICTION", default_value = "england", value_parser = parse_jurisdiction)]
+        jurisdiction: shared::schedule::Jurisdiction,
+    },
+    /// Compare the live projection with a rebuild from the documents (changes nothing);
+    /// exits non-zero and prints the differences if they disagree.
+    Check {
+        /// Whose visit-schedule rules apply: england, wales or scotland.
+        #[arg(long, env = "DOORSTEP_JURISDICTION", default_value = "england", value_parser = parse_jurisdiction)]
+        jurisdiction: shared::schedule::Jurisdiction,
+    },
 }
 
 /// Team actions.
@@ -254,6 +275,9 @@ pub struct ServeArgs {
     /// served at `/`. Without it the server serves only the API and `/sync`.
     #[arg(long, env = "DOORSTEP_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
+    /// Whose visit-schedule rules apply: england, wales or scotland.
+    #[arg(long, env = "DOORSTEP_JURISDICTION", default_value = "england", value_parser = parse_jurisdiction)]
+    pub jurisdiction: shared::schedule::Jurisdiction,
 }
 
 impl ServeArgs {
@@ -269,8 +293,14 @@ impl ServeArgs {
             .map(|(cert, key)| TlsFiles { cert, key });
         config.behind_tls_proxy = self.behind_tls_proxy;
         config.web_dir = self.web_dir.clone();
+        config.schedule_policy = shared::schedule::SchedulePolicy::statutory(self.jurisdiction);
         config
     }
+}
+
+fn parse_jurisdiction(text: &str) -> Result<shared::schedule::Jurisdiction, String> {
+    text.parse()
+        .map_err(|_| format!("{text:?} is not england, wales or scotland"))
 }
 
 /// Parses the command line and runs it; the whole of `main`.
@@ -386,6 +416,18 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             let rows = child_import::parse(&bytes)?;
             let added = child_import::import(&mut conn, &rows)?;
             writeln!(out, "Imported {added} children from {}.", file.display())?;
+        }
+        AdminCommand::Projection(ProjectionCommand::Rebuild { jurisdiction }) => {
+            let policy = shared::schedule::SchedulePolicy::statutory(jurisdiction);
+            let documents = crate::projection::rebuild(&mut conn, &policy)?;
+            writeln!(out, "Rebuilt the projection from {documents} documents.")?;
+        }
+        AdminCommand::Projection(ProjectionCommand::Check { jurisdiction }) => {
+            let policy = shared::schedule::SchedulePolicy::statutory(jurisdiction);
+            match crate::projection::check(&mut conn, &policy)? {
+                None => writeln!(out, "The projection matches the documents.")?,
+                Some(report) => bail!("the projection differs from the documents:\n{report}"),
+            }
         }
         AdminCommand::Allocate {
             child_ref,

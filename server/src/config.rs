@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use shared::schedule::{Jurisdiction, SchedulePolicy};
+
 /// Everything [`crate::run`] needs besides the listener.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -20,6 +22,9 @@ pub struct ServerConfig {
     pub behind_tls_proxy: bool,
     /// The built web app (the PWA) to serve at `/`; `None` serves only the API.
     pub web_dir: Option<PathBuf>,
+    /// The visit-schedule rules (jurisdiction, local intervals) for the dashboard and the
+    /// late write-up flag.
+    pub schedule_policy: SchedulePolicy,
 }
 
 /// PEM files for serving TLS directly.
@@ -32,7 +37,8 @@ pub struct TlsFiles {
 }
 
 impl ServerConfig {
-    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP, no web app.
+    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP,
+    /// no web app, England's statutory visit schedule.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -42,6 +48,7 @@ impl ServerConfig {
             tls: None,
             behind_tls_proxy: false,
             web_dir: None,
+            schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
         }
     }
 }

@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use automerge::{Automerge, ChangeHash};
 use shared::DocumentId;
 use shared::protocol::Message;
+use shared::schedule::SchedulePolicy;
 use shared::sync::{
-    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction, Effects,
-    Event, SyncCore, Timestamp,
+    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
+    DocumentStatus, Effects, Event, StorageTaskKind, SyncCore, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error};
@@ -22,6 +24,7 @@ use tracing::{debug, error};
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::sessions::{self, Identity, SessionError};
 use crate::directory::{Role, grants};
+use crate::projection::{ChangeReceipt, DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
 /// How many inputs may wait for the hub before senders wait.
@@ -66,8 +69,59 @@ pub enum HubInput {
     Tick,
     /// Report the core's counters.
     Stats(oneshot::Sender<CoreStats>),
+    /// Change a document on the server's own behalf (a manager's sign-off).
+    Edit(ServerEdit),
     /// Stop: flush storage, then answer.
     Shutdown(oneshot::Sender<()>),
+}
+
+/// A change the server makes to a document itself, e.g. recording a manager's decision.
+///
+/// It applies only if the document is still at `expected_heads` (the version the person
+/// read); the reply comes once the change is durable.
+pub struct ServerEdit {
+    /// The document to change.
+    pub document: DocumentId,
+    /// The heads the person saw; any other version is refused with [`EditError::Changed`].
+    pub expected_heads: Vec<ChangeHash>,
+    /// Who the change is made for (recorded as the sender of its change receipts).
+    pub author: String,
+    /// The change itself; an `Err` refuses it with that message and changes nothing.
+    pub edit: DocumentEdit,
+    /// The document's heads after the change, once durable.
+    pub reply: oneshot::Sender<Result<Vec<ChangeHash>, EditError>>,
+}
+
+/// A change to make to a document; `Err` refuses it (with the message) and changes nothing.
+pub type DocumentEdit = Box<dyn FnOnce(&mut Automerge) -> Result<(), String> + Send>;
+
+impl std::fmt::Debug for ServerEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerEdit")
+            .field("document", &self.document)
+            .field("author", &self.author)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a server edit was not made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// No such document is stored.
+    #[error("no such record")]
+    NotFound,
+    /// The document changed since the person read it.
+    #[error("this record changed since you opened it")]
+    Changed,
+    /// The edit itself refused (e.g. the record is not in a state to sign off).
+    #[error("{0}")]
+    Refused(String),
+    /// The change could not be stored.
+    #[error("the change could not be stored: {0}")]
+    Storage(String),
+    /// The server is stopping.
+    #[error("the server is stopping")]
+    Stopping,
 }
 
 /// A cloneable way to talk to the hub.
@@ -106,6 +160,7 @@ pub fn spawn_hub(
     core: SyncCore,
     store: crate::store::SqliteStore,
     directory: rusqlite::Connection,
+    policy: SchedulePolicy,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
@@ -128,6 +183,11 @@ pub fn spawn_hub(
                 directory_version: -1,
                 storage: Some(storage),
                 stopping: None,
+                policy,
+                receipted_heads: HashMap::new(),
+                edits_loading: HashMap::new(),
+                edits_storing: Vec::new(),
+                edit_author: None,
             };
             while let Some(input) = receiver.blocking_recv() {
                 if hub.on_input(input) == Flow::Stop {
@@ -162,7 +222,19 @@ struct Hub {
     storage: Option<StorageHandle>,
     /// Set once shutdown began: who to tell when storage has flushed.
     stopping: Option<oneshot::Sender<()>>,
+    /// The visit-schedule policy (for the projection's late flag).
+    policy: SchedulePolicy,
+    /// Per document, the heads up to which change receipts were handed to storage.
+    receipted_heads: HashMap<DocumentId, Vec<ChangeHash>>,
+    /// Server edits waiting for their document to load.
+    edits_loading: HashMap<DocumentId, Vec<ServerEdit>>,
+    /// Server edits made, waiting to be durable: document, heads after, reply.
+    edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
+    /// While a server edit's effects are carried out: who it was made for.
+    edit_author: Option<String>,
 }
+
+type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
 
 /// Whether the hub loop goes on.
 #[derive(PartialEq, Eq)]
@@ -217,10 +289,14 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
+                let core = &self.core;
+                self.receipted_heads
+                    .retain(|document, _| core.document(document).is_some());
             }
             HubInput::Stats(reply) => {
                 let _ = reply.send(self.core.stats());
             }
+            HubInput::Edit(edit) => self.on_edit(edit),
             HubInput::Shutdown(done) => {
                 self.begin_shutdown();
                 self.stopping = Some(done);
@@ -253,6 +329,9 @@ impl Hub {
             HubInput::Stats(reply) => {
                 let _ = reply.send(self.core.stats());
             }
+            HubInput::Edit(edit) => {
+                let _ = edit.reply.send(Err(EditError::Stopping));
+            }
             HubInput::Frame { .. }
             | HubInput::Disconnected { .. }
             | HubInput::Tick
@@ -264,6 +343,111 @@ impl Hub {
     fn handle(&mut self, event: Event) {
         let effects = self.core.handle(now(), event);
         self.carry_out(effects);
+        if !self.edits_loading.is_empty() {
+            self.run_loaded_edits();
+        }
+        if !self.edits_storing.is_empty() {
+            self.answer_durable_edits();
+        }
+    }
+
+    /// A server edit: made at once if the document is in memory, else after it loads.
+    fn on_edit(&mut self, edit: ServerEdit) {
+        let document = edit.document;
+        match self.core.document_status(&document) {
+            DocumentStatus::Ready => self.make_edit(edit),
+            DocumentStatus::Loading => self.edits_loading.entry(document).or_default().push(edit),
+            _ => {
+                self.edits_loading.entry(document).or_default().push(edit);
+                let effects = self.core.find(document);
+                self.carry_out(effects);
+            }
+        }
+    }
+
+    /// Makes the edits whose documents have loaded (or answers that they are missing).
+    fn run_loaded_edits(&mut self) {
+        let settled: Vec<DocumentId> = self
+            .edits_loading
+            .keys()
+            .filter(|id| {
+                !matches!(
+                    self.core.document_status(id),
+                    DocumentStatus::Loading | DocumentStatus::Unknown
+                )
+            })
+            .copied()
+            .collect();
+        for document in settled {
+            for edit in self.edits_loading.remove(&document).unwrap_or_default() {
+                if self.core.document_status(&document) == DocumentStatus::Ready {
+                    self.make_edit(edit);
+                } else {
+                    let _ = edit.reply.send(Err(EditError::NotFound));
+                }
+            }
+        }
+    }
+
+    fn make_edit(&mut self, edit: ServerEdit) {
+        let ServerEdit {
+            document,
+            expected_heads,
+            author,
+            edit,
+            reply,
+        } = edit;
+        let mut current = self
+            .core
+            .document(&document)
+            .map(Automerge::get_heads)
+            .unwrap_or_default();
+        let mut expected = expected_heads;
+        current.sort();
+        expected.sort();
+        if current != expected {
+            let _ = reply.send(Err(EditError::Changed));
+            return;
+        }
+        match self.core.change_document(document, edit) {
+            Ok((Ok(()), effects)) => {
+                self.edit_author = Some(author);
+                self.carry_out(effects);
+                self.edit_author = None;
+                let heads = self
+                    .core
+                    .document(&document)
+                    .map(Automerge::get_heads)
+                    .unwrap_or_default();
+                self.edits_storing.push((document, heads, reply));
+                self.answer_durable_edits();
+            }
+            Ok((Err(refusal), _)) => {
+                let _ = reply.send(Err(EditError::Refused(refusal)));
+            }
+            Err(_) => {
+                let _ = reply.send(Err(EditError::NotFound));
+            }
+        }
+    }
+
+    /// Answers the server edits whose changes have committed (or failed to).
+    fn answer_durable_edits(&mut self) {
+        let mut waiting = Vec::new();
+        for (document, heads, reply) in std::mem::take(&mut self.edits_storing) {
+            match self.core.document(&document) {
+                None => {
+                    let _ = reply.send(Err(EditError::Storage(
+                        "the record was unloaded before it was stored".into(),
+                    )));
+                }
+                Some(_) if self.core.is_durable(&document) => {
+                    let _ = reply.send(Ok(heads));
+                }
+                Some(_) => waiting.push((document, heads, reply)),
+            }
+        }
+        self.edits_storing = waiting;
     }
 
     /// Recomputes one connection's grant from the directory and gives it to the core.
@@ -433,6 +617,7 @@ impl Hub {
     }
 
     fn carry_out(&mut self, effects: Effects) {
+        let writers = self.writers(&effects.access);
         self.audit_access(effects.access);
 
         for (connection, message) in effects.outbound {
@@ -440,9 +625,20 @@ impl Hub {
                 let _ = outbox.send(Outbound::Send(message));
             }
         }
-        if let Some(storage) = &self.storage {
-            for task in effects.storage {
-                storage.submit(task);
+        // The last append of each document carries the projection of the document as it
+        // now is; earlier ones (if any) are covered by it in the same or an earlier batch.
+        let mut last_append = HashMap::new();
+        for (index, task) in effects.storage.iter().enumerate() {
+            if matches!(task.kind, StorageTaskKind::Append { .. }) {
+                last_append.insert(task.document, index);
+            }
+        }
+        for (index, task) in effects.storage.into_iter().enumerate() {
+            let projection = (last_append.get(&task.document) == Some(&index))
+                .then(|| self.projection_update(task.document, writers.get(&task.document)))
+                .flatten();
+            if let Some(storage) = &self.storage {
+                storage.submit(task, projection);
             }
         }
         for (connection, reason) in effects.close {
@@ -453,6 +649,51 @@ impl Hub {
             self.identities.remove(&connection);
             self.grants.remove(&connection);
         }
+    }
+
+    /// Who sent the changes in these effects, per document (from the core's access events,
+    /// or the person a server edit is made for).
+    fn writers(&self, events: &[AccessEvent]) -> HashMap<DocumentId, String> {
+        let mut writers = HashMap::new();
+        for event in events {
+            if let AccessKind::Wrote { .. } | AccessKind::Created { .. } = event.kind
+                && let Some(identity) = self.identities.get(&event.connection)
+            {
+                writers.insert(event.document, identity.username.clone());
+            }
+        }
+        writers
+    }
+
+    /// The projection rows of a document as it is in memory, with receipts for the changes
+    /// not yet receipted.
+    fn projection_update(
+        &mut self,
+        document: DocumentId,
+        writer: Option<&String>,
+    ) -> Option<ProjectionUpdate> {
+        let doc = self.core.document(&document)?;
+        let since = self
+            .receipted_heads
+            .get(&document)
+            .cloned()
+            .unwrap_or_default();
+        let receipts = doc
+            .get_changes(&since)
+            .into_iter()
+            .map(|change| ChangeReceipt {
+                hash: change.hash(),
+                actor: change.actor_id().to_bytes().to_vec(),
+                device_time: change.timestamp(),
+            })
+            .collect();
+        self.receipted_heads.insert(document, doc.get_heads());
+        Some(ProjectionUpdate {
+            rows: DocumentRows::of(doc, &self.policy),
+            receipts,
+            worker_ref: self.edit_author.clone().or_else(|| writer.cloned()),
+            received_at: now().as_millis() as i64,
+        })
     }
 
     fn begin_shutdown(&mut self) {

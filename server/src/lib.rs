@@ -9,6 +9,7 @@
 //! - `hub`: the thread owning `shared::sync::SyncCore`; carries out its effects.
 //! - `store`: SQLite storage (migrations, group commits on a storage thread).
 //! - [`directory`]: teams, workers, children, allocations, devices, sessions, audit log.
+//! - [`projection`]: SQL tables mirroring the documents for the dashboard and sign-off.
 //! - `http`: the axum router (`/sync` relay, `/api` sign-in, `/healthz`).
 //! - `tls`: serving HTTPS directly with rustls.
 //!
@@ -21,6 +22,7 @@ pub mod config;
 pub mod directory;
 mod http;
 mod hub;
+pub mod projection;
 mod store;
 mod tls;
 
@@ -56,10 +58,17 @@ pub async fn run(
         storage_id,
     );
     core_config.idle_unload_after = config.idle_unload_after;
-    let directory =
+    let mut directory =
         directory::open_connection(&config.data_dir).context("opening the directory")?;
-    let (hub, hub_thread) =
-        hub::spawn_hub(SyncCore::new(core_config), store, directory).context("starting the hub")?;
+    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
+        .context("building the projection")?;
+    let (hub, hub_thread) = hub::spawn_hub(
+        SyncCore::new(core_config),
+        store,
+        directory,
+        config.schedule_policy.clone(),
+    )
+    .context("starting the hub")?;
 
     let token = CancellationToken::new();
     let sockets = TaskTracker::new();
@@ -72,6 +81,7 @@ pub async fn run(
         shutdown: token.clone(),
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
+        schedule_policy: config.schedule_policy.clone(),
     });
 
     let stop = token.clone();

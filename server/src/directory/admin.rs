@@ -287,7 +287,8 @@ pub(crate) fn new_document_id() -> DocumentId {
     DocumentId::from_bytes(id_bytes)
 }
 
-/// Stores a whole document as one snapshot chunk and indexes it under a child.
+/// Stores a whole document as one snapshot chunk, indexes it under a child and writes
+/// its projection rows.
 ///
 /// # Errors
 /// The SQLite error.
@@ -307,7 +308,14 @@ pub fn store_document(
         "INSERT INTO child_documents (document_id, child_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![document.as_bytes().as_slice(), child_row, kind, now],
     )?;
-    Ok(())
+    // Documents written here bypass the hub: project them in the same transaction too.
+    let policy =
+        shared::schedule::SchedulePolicy::statutory(shared::schedule::Jurisdiction::England);
+    crate::projection::write_rows(
+        conn,
+        &document,
+        &crate::projection::DocumentRows::of(doc, &policy),
+    )
 }
 
 pub(crate) fn child_row(conn: &Connection, child_ref: &str) -> Result<i64, AdminError> {

@@ -28,6 +28,21 @@ pub enum ApiError {
         /// Seconds until another attempt is allowed.
         retry_after_secs: i64,
     },
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No such thing (or not one the caller may know about).
+    #[error("{0}")]
+    NotFound(String),
+    /// The thing changed since the caller read it.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request is well formed but the record is not in a state for it.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The server is stopping or cannot take the work now.
+    #[error("{0}")]
+    Unavailable(String),
     /// Something broke on the server.
     #[error("internal error")]
     Internal(String),
@@ -39,7 +54,11 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::BadCredentials | ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::DeviceRevoked => StatusCode::FORBIDDEN,
+            ApiError::DeviceRevoked | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,9 +1,12 @@
 //! The HTTP surface: `/sync` (WebSocket), `/healthz`, the API under `/api` (sign-in,
-//! caseload) and the web app (the PWA's static files) at `/`.
+//! caseload, team dashboard, visit review and sign-off; see `server/openapi.yaml`) and
+//! the web app (the PWA's static files) at `/`.
 
 mod api_error;
 mod caseload_api;
+mod dashboard_api;
 mod health;
+mod review_api;
 mod security_headers;
 mod session_api;
 mod sync_socket;
@@ -36,6 +39,8 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// The built web app served at `/`, if any.
     pub web_dir: Option<PathBuf>,
+    /// The visit-schedule rules the dashboard applies.
+    pub schedule_policy: shared::schedule::SchedulePolicy,
 }
 
 impl AppState {
@@ -69,6 +74,8 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(session_api::router())
         .merge(caseload_api::router())
+        .merge(dashboard_api::router())
+        .merge(review_api::router())
         .merge(sync_socket::router());
     web_app::add_to(api, state.web_dir.as_deref())
         .layer(axum::middleware::from_fn_with_state(

@@ -12,6 +12,7 @@ use super::StoreError;
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_documents.sql"),
     include_str!("migrations/0002_directory.sql"),
+    include_str!("migrations/0003_projection.sql"),
 ];
 
 /// Brings the database up to the newest schema.

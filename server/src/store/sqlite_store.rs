@@ -10,6 +10,7 @@ use tracing::{error, trace};
 
 use super::{StoreError, migrations};
 use crate::directory::audit::{AuditEntry, append_audit};
+use crate::projection::{ProjectionUpdate, apply_update};
 
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "doorstep.sqlite3";
@@ -66,19 +67,31 @@ impl SqliteStore {
     /// Runs a batch of tasks in one transaction (a group commit) and reports each.
     ///
     /// Writes are reported `Written` only after the commit; if the commit fails,
-    /// every write in the batch is reported failed.
-    pub fn run_batch(&mut self, tasks: Vec<StorageTask>, audit: &[AuditEntry]) -> Vec<IoResult> {
+    /// every write in the batch is reported failed. A task's projection update is written
+    /// in the task's own savepoint: the change and its rows commit together or not at all.
+    pub fn run_batch(
+        &mut self,
+        tasks: Vec<(StorageTask, Option<ProjectionUpdate>)>,
+        audit: &[AuditEntry],
+    ) -> Vec<IoResult> {
         let mut started = match self.conn.transaction() {
             Ok(tx) => tx,
-            Err(err) => return fail_all(&tasks, &err.to_string()),
+            Err(err) => return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string()),
         };
         let mut results = Vec::with_capacity(tasks.len());
         let mut writes = 0;
-        for task in &tasks {
+        for (task, projection) in &tasks {
             // Each task runs in a savepoint, so a failed one leaves nothing half-written
             // while the rest of the batch still commits.
             let outcome = match started.savepoint() {
-                Ok(savepoint) => match run_task(&savepoint, task) {
+                Ok(savepoint) => match run_task(&savepoint, task).and_then(|outcome| {
+                    match (&outcome, projection) {
+                        (StorageOutcome::Written, Some(update)) => {
+                            apply_update(&savepoint, &task.document, update).map(|()| outcome)
+                        }
+                        _ => Ok(outcome),
+                    }
+                }) {
                     Ok(StorageOutcome::Failed(cause)) => {
                         error!(document = %task.document, %cause, "storage task failed");
                         StorageOutcome::Failed(cause)
@@ -165,9 +178,8 @@ impl SqliteStore {
     }
 }
 
-fn fail_all(tasks: &[StorageTask], cause: &str) -> Vec<IoResult> {
+fn fail_all<'a>(tasks: impl Iterator<Item = &'a StorageTask>, cause: &str) -> Vec<IoResult> {
     tasks
-        .iter()
         .map(|task| IoResult {
             task: task.id,
             outcome: StorageOutcome::Failed(cause.to_owned()),
@@ -254,12 +266,17 @@ mod tests {
     use super::*;
     use shared::sync::TaskId;
 
-    fn task(id: u64, document: DocumentId, kind: StorageTaskKind) -> StorageTask {
-        StorageTask {
+    fn task(
+        id: u64,
+        document: DocumentId,
+        kind: StorageTaskKind,
+    ) -> (StorageTask, Option<ProjectionUpdate>) {
+        let task = StorageTask {
             id: TaskId(id),
             document,
             kind,
-        }
+        };
+        (task, None)
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use shared::sync::{IoResult, StorageTask};
 
 use crate::directory::audit::AuditEntry;
+use crate::projection::ProjectionUpdate;
 use tracing::{error, info};
 
 use super::SqliteStore;
@@ -18,7 +19,8 @@ use super::SqliteStore;
 const MAX_BATCH: usize = 512;
 
 enum Command {
-    Run(StorageTask),
+    /// A storage task, and the projection rows to write in the same transaction.
+    Run(Box<(StorageTask, Option<ProjectionUpdate>)>),
     /// Append audit rows (in the same group commit as the writes queued before them).
     Audit(Vec<AuditEntry>),
     /// Finish every queued task, checkpoint, and stop.
@@ -32,9 +34,10 @@ pub struct StorageHandle {
 }
 
 impl StorageHandle {
-    /// Queues a task; its result arrives through the callback given at spawn.
-    pub fn submit(&self, task: StorageTask) {
-        if self.commands.send(Command::Run(task)).is_err() {
+    /// Queues a task (with the projection update it brings, written in the same
+    /// transaction); its result arrives through the callback given at spawn.
+    pub fn submit(&self, task: StorageTask, projection: Option<ProjectionUpdate>) {
+        if self.commands.send(Command::Run(Box::new((task, projection)))).is_err() {
             error!("storage thread has stopped; task dropped");
         }
     }
@@ -91,7 +94,7 @@ pub fn spawn_storage_thread(
                 let mut next = Some(first);
                 while let Some(command) = next.take() {
                     match command {
-                        Command::Run(task) => batch.push(task),
+                        Command::Run(work) => batch.push(*work),
                         Command::Audit(entries) => audit.extend(entries),
                         Command::Shutdown => stopping = true,
                     }

@@ -155,6 +155,16 @@ impl SyncCore {
         }
     }
 
+    /// Whether the document is in memory with every change committed to storage (no
+    /// change waiting to be stored, no append in flight). A server-side edit is reported
+    /// done only once this holds.
+    pub fn is_durable(&self, id: &DocumentId) -> bool {
+        match self.documents.get(id) {
+            Some(Slot::Loaded(loaded)) => loaded.is_durable(),
+            _ => false,
+        }
+    }
+
     /// Whether a connected peer answered `doc-unavailable` for a document we hold: a
     /// server that refuses it (no access, or a new record for a child not allocated to us).
     /// Nothing of it was stored there.

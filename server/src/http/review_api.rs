@@ -1,0 +1,338 @@
+//! `GET /api/visits/{id}/review` and `POST /api/visits/{id}/oversight`: a team manager
+//! reads a visit with the provenance of each section and signs it off or returns it.
+//!
+//! The decision is written into the visit document by the hub (so it syncs to the
+//! worker's device, offline afterwards) and only if the document is still exactly the
+//! version the manager read: the sign-off pins those heads. Reads and decisions are
+//! audited (`review-read`, `sign-off`, `return`; denials as `denied`).
+
+use std::str::FromStr;
+
+use automerge::ChangeHash;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Deserialize;
+use shared::DocumentId;
+use shared::model::{self, OversightDecision, OversightEntry, ReviewState};
+use shared::sync::Timestamp;
+use tokio::sync::oneshot;
+
+use super::session_api::{bearer_or_cookie, now_ms};
+use super::{ApiError, AppState};
+use crate::directory::Role;
+use crate::directory::audit::{AuditEntry, Outcome, append_audit};
+use crate::directory::sessions::{self, Identity};
+use crate::hub::{EditError, HubInput, ServerEdit};
+use crate::projection::review::{ReviewError, VisitReview, load_document, visit_review};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/visits/{id}/review", get(read_review))
+        .route("/api/visits/{id}/oversight", post(decide))
+}
+
+/// The body of `POST /api/visits/{id}/oversight`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct DecisionBody {
+    /// `signOff` or `return`.
+    decision: String,
+    /// The manager's comment (required to return a record).
+    #[serde(default)]
+    comment: String,
+    /// The version the manager read (hex change hashes).
+    heads: Vec<String>,
+}
+
+async fn read_review(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<VisitReview>, ApiError> {
+    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    let document = parse_document_id(&id)?;
+    let review = state
+        .with_directory(move |conn| {
+            let identity = sessions::authenticate(conn, &token, now_ms())?;
+            let owner = authorise(conn, &identity, &document, "review-read", false)?;
+            let doc = load_document(conn, &document).map_err(review_error)?;
+            let review = visit_review(conn, &document, &doc).map_err(review_error)?;
+            audit(
+                conn,
+                &identity,
+                "review-read",
+                Outcome::Allowed,
+                &document,
+                owner.child_row,
+                None,
+            )?;
+            Ok::<_, ApiError>(review)
+        })
+        .await?;
+    Ok(Json(review))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<VisitReview>, ApiError> {
+    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    let document = parse_document_id(&id)?;
+    let Json(body) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
+    let decision = match body.decision.as_str() {
+        "signOff" => OversightDecision::SignedOff,
+        "return" => OversightDecision::Returned,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "decision must be signOff or return, not {other:?}"
+            )));
+        }
+    };
+    let comment = body.comment.trim().to_owned();
+    if decision == OversightDecision::Returned && comment.is_empty() {
+        return Err(ApiError::BadRequest(
+            "say what needs to change before returning the record".into(),
+        ));
+    }
+    let heads = body
+        .heads
+        .iter()
+        .map(|head| ChangeHash::from_str(head))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| ApiError::BadRequest("heads must be hex change hashes".into()))?;
+    if heads.is_empty() {
+        return Err(ApiError::BadRequest(
+            "heads must name the version read".into(),
+        ));
+    }
+
+    // Check who is deciding and that the stored record is ready for a decision.
+    let action = match decision {
+        OversightDecision::SignedOff => "sign-off",
+        OversightDecision::Returned => "return",
+    };
+    let (identity, owner, manager_name) = state
+        .with_directory({
+            let token = token.clone();
+            move |conn| {
+                let identity = sessions::authenticate(conn, &token, now_ms())?;
+                let owner = authorise(conn, &identity, &document, action, true)?;
+                let doc = load_document(conn, &document).map_err(review_error)?;
+                let review = model::review(&doc).map_err(|err| {
+                    ApiError::Unprocessable(format!("the record cannot be read: {err}"))
+                })?;
+                match review.state {
+                    ReviewState::Submitted
+                    | ReviewState::AmendedAfterSignOff
+                    | ReviewState::Resubmitted => {}
+                    ReviewState::SignedOff => {
+                        return Err(ApiError::Unprocessable(
+                            "this record is already signed off".into(),
+                        ));
+                    }
+                    ReviewState::Draft | ReviewState::Returned => {
+                        return Err(ApiError::Unprocessable(
+                            "this record has not been submitted for sign-off".into(),
+                        ));
+                    }
+                }
+                let name: String = conn.query_row(
+                    "SELECT display_name FROM workers WHERE worker_id = ?1",
+                    [identity.worker_id],
+                    |row| row.get(0),
+                )?;
+                Ok::<_, ApiError>((identity, owner, name))
+            }
+        })
+        .await?;
+
+    let entry = OversightEntry {
+        entry_id: new_entry_id(),
+        decision,
+        comment: comment.clone(),
+        manager_id: identity.username.clone(),
+        manager_name,
+        heads: heads.clone(),
+        at: Timestamp::from_millis(now_ms() as u64),
+    };
+    let (reply, answer) = oneshot::channel();
+    let edit = ServerEdit {
+        document,
+        expected_heads: heads.clone(),
+        author: identity.username.clone(),
+        edit: Box::new(move |doc| {
+            let time_s = entry.at.as_millis() as i64 / 1000;
+            model::record_oversight(doc, &entry, time_s).map_err(|err| err.to_string())
+        }),
+        reply,
+    };
+    if !state.hub.send(HubInput::Edit(edit)).await {
+        return Err(ApiError::Unavailable("the server is stopping".into()));
+    }
+    let outcome = answer
+        .await
+        .map_err(|_| ApiError::Unavailable("the server is stopping".into()))?;
+    let detail_heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let review = state
+        .with_directory(move |conn| {
+            match outcome {
+                Ok(_) => {
+                    let detail = format!("heads {}; comment: {comment}", detail_heads.join(","));
+                    audit(
+                        conn,
+                        &identity,
+                        action,
+                        Outcome::Allowed,
+                        &document,
+                        owner.child_row,
+                        Some(&detail),
+                    )?;
+                }
+                Err(err) => {
+                    let detail = format!("heads {}; {err}", detail_heads.join(","));
+                    audit(
+                        conn,
+                        &identity,
+                        action,
+                        Outcome::Failed,
+                        &document,
+                        owner.child_row,
+                        Some(&detail),
+                    )?;
+                    return Err(edit_error(err));
+                }
+            }
+            let doc = load_document(conn, &document).map_err(review_error)?;
+            visit_review(conn, &document, &doc).map_err(review_error)
+        })
+        .await?;
+    Ok(Json(review))
+}
+
+/// Whose record a visit document is: the child's row and team.
+struct Owner {
+    child_row: i64,
+}
+
+/// Checks `identity` may review (a manager of the child's team, or for reading only, a
+/// worker holding the child). A refusal is audited before it is answered.
+fn authorise(
+    conn: &Connection,
+    identity: &Identity,
+    document: &DocumentId,
+    action: &str,
+    deciding: bool,
+) -> Result<Owner, ApiError> {
+    let found: Option<(i64, Option<i64>)> = conn
+        .query_row(
+            "SELECT c.child_id, c.team_id FROM child_documents d
+             JOIN children c ON c.child_id = d.child_id
+             WHERE d.document_id = ?1 AND d.kind = 'visit'",
+            [document.as_bytes().as_slice()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((child_row, team)) = found else {
+        return Err(ApiError::NotFound("no such visit record".into()));
+    };
+    let allowed = match identity.role {
+        Role::TeamManager => team.is_some() && identity.team_id == team,
+        Role::SocialWorker if !deciding => conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM allocations WHERE child_id = ?1 AND worker_id = ?2
+                                AND ended_at IS NULL)",
+            [child_row, identity.worker_id],
+            |row| row.get::<_, bool>(0),
+        )?,
+        _ => false,
+    };
+    if !allowed {
+        audit(
+            conn,
+            identity,
+            action,
+            Outcome::Denied,
+            document,
+            child_row,
+            None,
+        )?;
+        return Err(ApiError::Forbidden(if deciding {
+            "only the manager of this child's team can sign off or return this record".into()
+        } else {
+            "this record is not in your caseload or team".into()
+        }));
+    }
+    Ok(Owner { child_row })
+}
+
+fn audit(
+    conn: &Connection,
+    identity: &Identity,
+    action: &str,
+    outcome: Outcome,
+    document: &DocumentId,
+    child_row: i64,
+    detail: Option<&str>,
+) -> rusqlite::Result<()> {
+    append_audit(
+        conn,
+        &AuditEntry {
+            at: now_ms(),
+            actor_worker_id: Some(identity.worker_id),
+            actor: Some(identity.username.clone()),
+            device_id: Some(identity.device_id.clone()),
+            action: action.into(),
+            outcome,
+            document_id: Some(document.as_bytes().to_vec()),
+            child_id: Some(child_row),
+            detail: detail.map(str::to_owned),
+        },
+    )
+}
+
+fn parse_document_id(text: &str) -> Result<DocumentId, ApiError> {
+    DocumentId::from_str(text).map_err(|_| ApiError::NotFound("no such visit record".into()))
+}
+
+fn review_error(err: ReviewError) -> ApiError {
+    match err {
+        ReviewError::NotFound => ApiError::NotFound("no such visit record".into()),
+        ReviewError::Unreadable(_) | ReviewError::Corrupt(_) => {
+            ApiError::Unprocessable(err.to_string())
+        }
+        ReviewError::Sqlite(err) => ApiError::Internal(err.to_string()),
+    }
+}
+
+fn edit_error(err: EditError) -> ApiError {
+    match err {
+        EditError::NotFound => ApiError::NotFound(err.to_string()),
+        EditError::Changed => ApiError::Conflict(
+            "this record changed since you opened it: read it again before deciding".into(),
+        ),
+        EditError::Refused(_) => ApiError::Unprocessable(err.to_string()),
+        EditError::Storage(cause) => ApiError::Internal(cause),
+        EditError::Stopping => ApiError::Unavailable(err.to_string()),
+    }
+}
+
+/// A random id for an oversight entry (UUID v4 text).
+fn new_entry_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}

@@ -1,0 +1,524 @@
+//! The team manager's dashboard: every child of the team with their visit status under
+//! the statutory schedule, overdue counts per worker, actions past their due date, and
+//! visits awaiting sign-off. Read from the projection tables plus the schedule engine
+//! (`shared::schedule`), for "today" as given.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use shared::DocumentId;
+use shared::model::{CalendarDate, StatutoryBasis};
+use shared::schedule::{
+    CareLeaverFacts, ChildVisitStatus, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy,
+    VisitFacts, child_schedule,
+};
+
+/// What a dashboard request asks for (all optional filters).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardFilter {
+    /// Only children with this status (`overdue`, `dueSoon`, `met`, `upcoming`, `noSchedule`).
+    pub status: Option<String>,
+    /// Only children whose next visit is due within this many days of today (or overdue).
+    pub due_within_days: Option<u32>,
+    /// Only children held by this worker (username).
+    pub worker: Option<String>,
+}
+
+/// The dashboard of one team (the JSON of `GET /api/team/dashboard`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dashboard {
+    /// The date the statuses are computed for.
+    pub as_of: String,
+    /// The team's name.
+    pub team: String,
+    /// The team's children (filtered), most urgent first.
+    pub children: Vec<ChildRow>,
+    /// Per worker: children held and how many are overdue (unfiltered).
+    pub workers: Vec<WorkerRow>,
+    /// Open actions past their due date.
+    pub overdue_actions: Vec<ActionRow>,
+    /// Submitted visits waiting for the manager.
+    pub awaiting_sign_off: Vec<AwaitingRow>,
+}
+
+/// One child on the dashboard.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChildRow {
+    /// The council's case reference.
+    pub child_ref: String,
+    /// The name the child is known by.
+    pub child_name: String,
+    /// The allocated social worker's username.
+    pub worker: Option<String>,
+    /// Their name.
+    pub worker_name: Option<String>,
+    /// When the current placement started.
+    pub placement_start: Option<String>,
+    /// The last visit that counts under the rules.
+    pub last_qualifying_visit: Option<String>,
+    /// When the next visit is due.
+    pub next_due: Option<String>,
+    /// The rule that sets it (`V1`...`V16`).
+    pub rule_id: Option<String>,
+    /// Why it is due then, in plain words.
+    pub reason: String,
+    /// `overdue`, `dueSoon`, `met`, `upcoming` or `noSchedule`.
+    pub status: &'static str,
+}
+
+/// One worker's figures.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkerRow {
+    /// Username.
+    pub worker: String,
+    /// Name.
+    pub worker_name: String,
+    /// Children allocated.
+    pub children: usize,
+    /// Of those, overdue a visit.
+    pub overdue: usize,
+}
+
+/// An open action past its due date.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionRow {
+    /// The child's case reference.
+    pub child_ref: String,
+    /// The child's name.
+    pub child_name: String,
+    /// The visit that agreed it.
+    pub visit_document_id: String,
+    /// What was to be done.
+    pub description: String,
+    /// Who owns it.
+    pub owner_name: String,
+    /// When it was due.
+    pub due_date: String,
+}
+
+/// A visit waiting for sign-off.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AwaitingRow {
+    /// The visit document.
+    pub visit_document_id: String,
+    /// The child's case reference.
+    pub child_ref: String,
+    /// The child's name.
+    pub child_name: String,
+    /// The visiting worker's username.
+    pub worker: String,
+    /// Their name.
+    pub worker_name: String,
+    /// The visit date as recorded.
+    pub visit_date: Option<String>,
+    /// When it was submitted (device time, ms).
+    pub submitted_at: Option<i64>,
+    /// `submitted`, `amendedAfterSignOff` or `resubmitted`.
+    pub review_state: String,
+    /// Written up more than the allowed working days after the visit.
+    pub late: bool,
+}
+
+/// Builds the dashboard of `team_id` for `today`.
+///
+/// # Errors
+/// The SQLite error.
+pub fn team_dashboard(
+    conn: &Connection,
+    team_id: i64,
+    today: CalendarDate,
+    policy: &SchedulePolicy,
+    filter: &DashboardFilter,
+) -> rusqlite::Result<Dashboard> {
+    let team: String = conn.query_row(
+        "SELECT name FROM teams WHERE team_id = ?1",
+        [team_id],
+        |row| row.get(0),
+    )?;
+    let mut children = team_children(conn, team_id)?;
+    add_placements(conn, team_id, &mut children)?;
+    add_reviews(conn, team_id, &mut children)?;
+    add_visits(conn, team_id, &mut children)?;
+
+    let mut rows = Vec::with_capacity(children.len());
+    let mut workers: HashMap<String, WorkerRow> = HashMap::new();
+    for child in children.into_values() {
+        let schedule = child_schedule(&child.input, policy, today);
+        let status = schedule.status.as_str();
+        if let Some(worker) = &child.worker {
+            let figures = workers.entry(worker.clone()).or_insert_with(|| WorkerRow {
+                worker: worker.clone(),
+                worker_name: child.worker_name.clone().unwrap_or_default(),
+                children: 0,
+                overdue: 0,
+            });
+            figures.children += 1;
+            if schedule.status == ChildVisitStatus::Overdue {
+                figures.overdue += 1;
+            }
+        }
+        let next = schedule.next_due.as_ref();
+        rows.push(ChildRow {
+            child_name: child.name.clone(),
+            child_ref: child.child_ref,
+            worker: child.worker,
+            worker_name: child.worker_name,
+            placement_start: child.placement_start,
+            last_qualifying_visit: schedule.last_qualifying_visit.map(|date| date.to_string()),
+            next_due: next.map(|requirement| requirement.due.to_string()),
+            rule_id: next.map(|requirement| requirement.rule.to_string()),
+            reason: next
+                .map(|requirement| requirement.reason.clone())
+                .or_else(|| schedule.no_schedule_reason.clone())
+                .unwrap_or_else(|| "No visit schedule: no current placement recorded".into()),
+            status,
+        });
+    }
+    rows.retain(|row| keep(row, filter, today));
+    rows.sort_by(|a, b| {
+        urgency(a.status)
+            .cmp(&urgency(b.status))
+            .then_with(|| a.next_due.cmp(&b.next_due))
+            .then_with(|| a.child_ref.cmp(&b.child_ref))
+    });
+    let mut workers: Vec<WorkerRow> = workers.into_values().collect();
+    workers.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.worker.cmp(&b.worker)));
+
+    Ok(Dashboard {
+        as_of: today.to_string(),
+        team,
+        children: rows,
+        workers,
+        overdue_actions: overdue_actions(conn, team_id, today)?,
+        awaiting_sign_off: awaiting_sign_off(conn, team_id)?,
+    })
+}
+
+/// The dashboard's children table as CSV (RFC 4180, a header row first).
+pub fn children_csv(dashboard: &Dashboard) -> String {
+    let mut out = String::from(
+        "Case reference,Child,Worker,Placement start,Last qualifying visit,Next visit due,Rule,Status,Reason\r\n",
+    );
+    for row in &dashboard.children {
+        let fields = [
+            row.child_ref.as_str(),
+            row.child_name.as_str(),
+            row.worker_name.as_deref().unwrap_or(""),
+            row.placement_start.as_deref().unwrap_or(""),
+            row.last_qualifying_visit.as_deref().unwrap_or(""),
+            row.next_due.as_deref().unwrap_or(""),
+            row.rule_id.as_deref().unwrap_or(""),
+            row.status,
+            row.reason.as_str(),
+        ];
+        let line: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+        out.push_str(&line.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so
+/// a spreadsheet never runs it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\r', '\n']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn urgency(status: &str) -> u8 {
+    match status {
+        "overdue" => 0,
+        "dueSoon" => 1,
+        "upcoming" => 2,
+        "met" => 3,
+        _ => 4,
+    }
+}
+
+fn keep(row: &ChildRow, filter: &DashboardFilter, today: CalendarDate) -> bool {
+    if let Some(status) = &filter.status
+        && row.status != status
+    {
+        return false;
+    }
+    if let Some(worker) = &filter.worker
+        && row.worker.as_deref() != Some(worker.as_str())
+    {
+        return false;
+    }
+    if let Some(days) = filter.due_within_days {
+        let Some(due) = row.next_due.as_deref().and_then(CalendarDate::parse) else {
+            return false;
+        };
+        if due.days_since_epoch() > today.days_since_epoch() + i64::from(days) {
+            return false;
+        }
+    }
+    true
+}
+
+/// A child with what the schedule needs, while the dashboard is assembled.
+struct TeamChild {
+    child_ref: String,
+    name: String,
+    worker: Option<String>,
+    worker_name: Option<String>,
+    placement_start: Option<String>,
+    input: ScheduleInput,
+}
+
+fn team_children(conn: &Connection, team_id: i64) -> rusqlite::Result<HashMap<String, TeamChild>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.child_ref, pc.preferred_name, pc.legal_name, pc.became_looked_after,
+                pc.care_leaver_from, pc.pathway_reviews,
+                (SELECT w.username FROM allocations a JOIN workers w ON w.worker_id = a.worker_id
+                  WHERE a.child_id = c.child_id AND a.ended_at IS NULL AND w.role = 'social-worker'
+                  ORDER BY a.started_at DESC LIMIT 1) AS worker
+         FROM children c LEFT JOIN proj_children pc ON pc.document_id = c.document_id
+         WHERE c.team_id = ?1",
+    )?;
+    let mut names = conn.prepare_cached("SELECT display_name FROM workers WHERE username = ?1")?;
+    let rows = stmt
+        .query_map([team_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, String>(5).unwrap_or_default(),
+                row.get::<_, Option<String>>(6)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut children = HashMap::with_capacity(rows.len());
+    for (child_ref, preferred, legal, became, leaver_from, pathway, worker) in rows {
+        let worker_name = match &worker {
+            Some(username) => names.query_row([username], |row| row.get(0)).ok(),
+            None => None,
+        };
+        let care_leaver = leaver_from
+            .as_deref()
+            .and_then(CalendarDate::parse)
+            .map(|from| CareLeaverFacts {
+                accommodation_from: from,
+                pathway_reviews: pathway.split(',').filter_map(CalendarDate::parse).collect(),
+            });
+        let input = ScheduleInput {
+            became_looked_after: became.as_deref().and_then(CalendarDate::parse),
+            care_leaver,
+            ..ScheduleInput::default()
+        };
+        children.insert(
+            child_ref.clone(),
+            TeamChild {
+                name: preferred.or(legal).unwrap_or_else(|| child_ref.clone()),
+                child_ref,
+                worker,
+                worker_name,
+                placement_start: None,
+                input,
+            },
+        );
+    }
+    Ok(children)
+}
+
+fn add_placements(
+    conn: &Connection,
+    team_id: i64,
+    children: &mut HashMap<String, TeamChild>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.child_ref, p.placement_id, p.start_date, p.end_date, p.placement_type,
+                p.statutory_basis, p.intended_until_18, p.ltf_designated, p.child_agreement_date,
+                p.care_order_date, p.short_breaks_interval_days, p.local_interval_days
+         FROM proj_placements p JOIN children c ON c.child_ref = p.child_ref
+         WHERE c.team_id = ?1",
+    )?;
+    let mut rows = stmt.query([team_id])?;
+    while let Some(row) = rows.next()? {
+        let child_ref: String = row.get(0)?;
+        let Some(child) = children.get_mut(&child_ref) else {
+            continue;
+        };
+        let start_text: Option<String> = row.get(2)?;
+        let Some(start) = start_text.as_deref().and_then(CalendarDate::parse) else {
+            continue;
+        };
+        let date = |index: usize| -> rusqlite::Result<Option<CalendarDate>> {
+            Ok(row
+                .get::<_, Option<String>>(index)?
+                .as_deref()
+                .and_then(CalendarDate::parse))
+        };
+        let basis: Option<String> = row.get(5)?;
+        child.placement_start = start_text.clone();
+        child.input.placements.push(PlacementFacts {
+            placement_id: row.get(1)?,
+            start,
+            end: date(3)?,
+            placement_type: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
+            basis: basis
+                .as_deref()
+                .and_then(<StatutoryBasis as shared::model::Coded>::from_code)
+                .unwrap_or(StatutoryBasis::Standard),
+            intended_until_18: row.get::<_, Option<bool>>(6)?.unwrap_or(false),
+            ltf_designated: row.get::<_, Option<bool>>(7)?.unwrap_or(false),
+            child_agreement: date(8)?,
+            care_order_date: date(9)?,
+            short_breaks_interval_days: row.get(10)?,
+            other_arrangements_interval_days: None,
+            local_interval_days: row.get(11)?,
+        });
+    }
+    Ok(())
+}
+
+fn add_reviews(
+    conn: &Connection,
+    team_id: i64,
+    children: &mut HashMap<String, TeamChild>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.child_ref, r.due_date, r.held_date
+         FROM proj_reviews r JOIN children c ON c.child_ref = r.child_ref WHERE c.team_id = ?1",
+    )?;
+    let mut rows = stmt.query([team_id])?;
+    while let Some(row) = rows.next()? {
+        let child_ref: String = row.get(0)?;
+        if let Some(child) = children.get_mut(&child_ref) {
+            let date = |index: usize| -> rusqlite::Result<Option<CalendarDate>> {
+                Ok(row
+                    .get::<_, Option<String>>(index)?
+                    .as_deref()
+                    .and_then(CalendarDate::parse))
+            };
+            child.input.reviews.push(ReviewFacts {
+                due: date(1)?,
+                held: date(2)?,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn add_visits(
+    conn: &Connection,
+    team_id: i64,
+    children: &mut HashMap<String, TeamChild>,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.child_ref, v.visit_id, v.visit_date, v.child_seen, v.location, v.visit_kind,
+                v.status
+         FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref WHERE c.team_id = ?1",
+    )?;
+    let mut rows = stmt.query([team_id])?;
+    while let Some(row) = rows.next()? {
+        let child_ref: String = row.get(0)?;
+        let Some(child) = children.get_mut(&child_ref) else {
+            continue;
+        };
+        let Some(date) = row
+            .get::<_, Option<String>>(2)?
+            .as_deref()
+            .and_then(CalendarDate::parse)
+        else {
+            continue;
+        };
+        let location: Option<String> = row.get(4)?;
+        let status: Option<String> = row.get(6)?;
+        child.input.visits.push(VisitFacts {
+            visit_id: row.get(1)?,
+            date,
+            child_seen: row.get::<_, Option<bool>>(3)?.unwrap_or(false),
+            location_virtual: location.as_deref() == Some("virtual"),
+            kind_review_meeting: false,
+            submitted: status.as_deref() == Some("submitted"),
+        });
+    }
+    Ok(())
+}
+
+fn overdue_actions(
+    conn: &Connection,
+    team_id: i64,
+    today: CalendarDate,
+) -> rusqlite::Result<Vec<ActionRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.child_ref, COALESCE(pc.preferred_name, pc.legal_name, a.child_ref), a.document_id,
+                a.description, a.owner_name, a.due_date
+         FROM proj_actions a
+         JOIN children c ON c.child_ref = a.child_ref
+         LEFT JOIN proj_children pc ON pc.document_id = c.document_id
+         WHERE c.team_id = ?1 AND (a.status IS NULL OR a.status = 'open')
+           AND a.due_date IS NOT NULL AND a.due_date < ?2
+         ORDER BY a.due_date, a.child_ref",
+    )?;
+    let rows = stmt
+        .query_map(params![team_id, today.to_string()], |row| {
+            Ok(ActionRow {
+                child_ref: row.get(0)?,
+                child_name: row.get(1)?,
+                visit_document_id: document_id_text(&row.get::<_, Vec<u8>>(2)?),
+                description: row.get(3)?,
+                owner_name: row.get(4)?,
+                due_date: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    // Dates compare as text only when they are real dates.
+    Ok(rows
+        .into_iter()
+        .filter(|row| CalendarDate::parse(&row.due_date).is_some())
+        .collect())
+}
+
+fn awaiting_sign_off(conn: &Connection, team_id: i64) -> rusqlite::Result<Vec<AwaitingRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.document_id, v.child_ref, COALESCE(pc.preferred_name, pc.legal_name, v.child_ref),
+                v.worker_ref, COALESCE(w.display_name, v.worker_ref), v.visit_date, v.submitted_at,
+                v.review_state, v.late
+         FROM proj_visits v
+         JOIN children c ON c.child_ref = v.child_ref
+         LEFT JOIN proj_children pc ON pc.document_id = c.document_id
+         LEFT JOIN workers w ON w.username = v.worker_ref
+         WHERE c.team_id = ?1 AND v.review_state IN ('submitted', 'amendedAfterSignOff', 'resubmitted')
+         ORDER BY v.submitted_at, v.visit_date",
+    )?;
+    stmt.query_map([team_id], |row| {
+        Ok(AwaitingRow {
+            visit_document_id: document_id_text(&row.get::<_, Vec<u8>>(0)?),
+            child_ref: row.get(1)?,
+            child_name: row.get(2)?,
+            worker: row.get(3)?,
+            worker_name: row.get(4)?,
+            visit_date: row.get(5)?,
+            submitted_at: row.get(6)?,
+            review_state: row.get(7)?,
+            late: row.get(8)?,
+        })
+    })?
+    .collect()
+}
+
+/// A document id as text (bs58check), or empty if the stored bytes are not an id.
+pub fn document_id_text(bytes: &[u8]) -> String {
+    <[u8; 16]>::try_from(bytes)
+        .map(|array| DocumentId::from_bytes(array).to_string())
+        .unwrap_or_default()
+}

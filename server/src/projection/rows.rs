@@ -1,0 +1,341 @@
+//! [`DocumentRows`]: what one document contributes to the projection tables, read from
+//! the document alone (pure; no SQL here).
+//!
+//! The live projection (written with each accepted change) and the rebuild (from stored
+//! documents) both go through [`DocumentRows::of`], so they cannot drift apart by
+//! construction; `tests/tests/projection.rs` checks it on real data all the same.
+
+use automerge::{Automerge, ReadDoc};
+use shared::model::{
+    self, CalendarDate, Child, ReviewState, Visit, VisitLocation, VisitStatus, oversight_entries,
+};
+use shared::schedule::{SchedulePolicy, is_late_write_up};
+use shared::sync::Timestamp;
+
+/// The rows of one document.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DocumentRows {
+    /// A child document.
+    Child(Box<ChildRows>),
+    /// A visit document.
+    Visit(Box<VisitRows>),
+    /// Neither (an empty or unknown document): it has no rows.
+    Other,
+}
+
+/// A child document's rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildRows {
+    /// The council's case reference (`childId`).
+    pub child_ref: String,
+    /// Legal name.
+    pub legal_name: Option<String>,
+    /// Preferred name.
+    pub preferred_name: Option<String>,
+    /// Date of birth as stored.
+    pub date_of_birth: Option<String>,
+    /// When the child became looked after.
+    pub became_looked_after: Option<String>,
+    /// When care-leaver accommodation was first provided.
+    pub care_leaver_from: Option<String>,
+    /// Pathway-plan review dates, comma separated.
+    pub pathway_reviews: String,
+    /// The current placement.
+    pub placement: Option<PlacementRow>,
+    /// Reviews of the child's case.
+    pub reviews: Vec<ReviewRow>,
+}
+
+/// A placement row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlacementRow {
+    /// The placement's id.
+    pub placement_id: String,
+    /// Start date as stored.
+    pub start_date: Option<String>,
+    /// End date as stored.
+    pub end_date: Option<String>,
+    /// SSDA903 placement type.
+    pub placement_type: Option<String>,
+    /// Statutory basis code.
+    pub statutory_basis: Option<String>,
+    /// Intended to last until 18.
+    pub intended_until_18: Option<bool>,
+    /// Designated long-term foster placement.
+    pub ltf_designated: Option<bool>,
+    /// When the child agreed to less frequent visits.
+    pub child_agreement_date: Option<String>,
+    /// When a care order was made (placed with parent).
+    pub care_order_date: Option<String>,
+    /// Agreed short-breaks visit interval.
+    pub short_breaks_interval_days: Option<u32>,
+    /// Local, shorter interval for this placement.
+    pub local_interval_days: Option<u32>,
+}
+
+/// A review row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewRow {
+    /// The review's id.
+    pub review_id: String,
+    /// When it is due.
+    pub due_date: Option<String>,
+    /// When it was held.
+    pub held_date: Option<String>,
+}
+
+/// A visit document's rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitRows {
+    /// The visit's id.
+    pub visit_id: String,
+    /// The child's case reference.
+    pub child_ref: String,
+    /// The visiting worker's username.
+    pub worker_ref: String,
+    /// Visit date as stored.
+    pub visit_date: Option<String>,
+    /// Visit kind code.
+    pub visit_kind: Option<String>,
+    /// Location code.
+    pub location: Option<String>,
+    /// Child seen.
+    pub child_seen: Option<bool>,
+    /// Child seen alone.
+    pub seen_alone: Option<bool>,
+    /// `draft` or `submitted`.
+    pub status: Option<String>,
+    /// Where the record stands with its manager.
+    pub review_state: &'static str,
+    /// Device time the record was created, ms.
+    pub created_at: Option<i64>,
+    /// Device time it was last submitted, ms.
+    pub submitted_at: Option<i64>,
+    /// Written up later than the allowed working days after the visit.
+    pub late: bool,
+    /// The heads projected, hex, comma separated.
+    pub heads: String,
+    /// Actions agreed.
+    pub actions: Vec<ActionRow>,
+    /// Sign-offs and returns.
+    pub sign_offs: Vec<SignOffRow>,
+    /// Amendments after sign-off.
+    pub amendments: Vec<AmendmentRow>,
+}
+
+/// An action row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRow {
+    /// The action's id.
+    pub action_id: String,
+    /// What will be done.
+    pub description: String,
+    /// Owner type code.
+    pub owner_type: Option<String>,
+    /// Who owns it.
+    pub owner_name: String,
+    /// Due date as stored.
+    pub due_date: Option<String>,
+    /// Status code.
+    pub status: Option<String>,
+}
+
+/// A sign-off (or return) row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignOffRow {
+    /// The entry's id.
+    pub entry_id: String,
+    /// `signedOff` or `returned`.
+    pub decision: String,
+    /// The manager's comment or reason.
+    pub comment: String,
+    /// The manager's username.
+    pub manager_ref: String,
+    /// The version decided on, hex, comma separated.
+    pub heads: String,
+    /// Server time, ms.
+    pub at: i64,
+}
+
+/// An amendment row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentRow {
+    /// The entry's id.
+    pub entry_id: String,
+    /// Why the worker changed a signed-off record.
+    pub reason: String,
+    /// The worker's username.
+    pub worker_ref: String,
+    /// Device time, ms.
+    pub at: i64,
+}
+
+impl DocumentRows {
+    /// Reads the rows of `doc`. A document that is neither a readable child nor a readable
+    /// visit has none (drafts are partial, so unreadable parts are left out, not refused).
+    pub fn of(doc: &Automerge, policy: &SchedulePolicy) -> DocumentRows {
+        match document_type(doc).as_deref() {
+            Some(model::CHILD_DOCUMENT_TYPE) => match Child::read(doc) {
+                Ok(child) => DocumentRows::Child(Box::new(child_rows(&child))),
+                Err(_) => DocumentRows::Other,
+            },
+            Some(model::VISIT_DOCUMENT_TYPE) => match Visit::read(doc) {
+                Ok(visit) => DocumentRows::Visit(Box::new(visit_rows(doc, &visit, policy))),
+                Err(_) => DocumentRows::Other,
+            },
+            _ => DocumentRows::Other,
+        }
+    }
+}
+
+fn document_type(doc: &Automerge) -> Option<String> {
+    match doc.get(automerge::ROOT, "type").ok()?? {
+        (automerge::Value::Scalar(scalar), _) => match scalar.as_ref() {
+            automerge::ScalarValue::Str(text) => Some(text.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn child_rows(child: &Child) -> ChildRows {
+    ChildRows {
+        child_ref: child.child_id.clone(),
+        legal_name: child.legal_name.clone(),
+        preferred_name: child.preferred_name.clone(),
+        date_of_birth: child.date_of_birth.clone(),
+        became_looked_after: child.became_looked_after.clone(),
+        care_leaver_from: child
+            .care_leaver
+            .as_ref()
+            .and_then(|leaver| leaver.accommodation_from.clone()),
+        pathway_reviews: child
+            .care_leaver
+            .as_ref()
+            .map(|leaver| leaver.pathway_reviews.join(","))
+            .unwrap_or_default(),
+        placement: child.placement.as_ref().map(|placement| PlacementRow {
+            placement_id: placement.placement_id.clone(),
+            start_date: placement.start_date.clone(),
+            end_date: placement.end_date.clone(),
+            placement_type: placement.placement_type.clone(),
+            statutory_basis: placement
+                .statutory_basis
+                .map(|basis| model::Coded::code(basis).to_owned()),
+            intended_until_18: placement.intended_until_18,
+            ltf_designated: placement.ltf_designated,
+            child_agreement_date: placement.child_agreement_date.clone(),
+            care_order_date: placement.care_order_date.clone(),
+            short_breaks_interval_days: placement.short_breaks_interval_days,
+            local_interval_days: placement.local_interval_days,
+        }),
+        reviews: child
+            .reviews
+            .iter()
+            .map(|review| ReviewRow {
+                review_id: review.review_id.clone(),
+                due_date: review.due_date.clone(),
+                held_date: review.held_date.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn visit_rows(doc: &Automerge, visit: &Visit, policy: &SchedulePolicy) -> VisitRows {
+    let entries = oversight_entries(doc).unwrap_or_default();
+    // Comparing versions costs a fork of the document: only visits a manager has decided
+    // on need it; the others' state follows from their status.
+    let review_state = if entries.is_empty() {
+        match visit.status {
+            Some(VisitStatus::Submitted) => ReviewState::Submitted,
+            _ => ReviewState::Draft,
+        }
+    } else {
+        model::review(doc)
+            .map(|review| review.state)
+            .unwrap_or(ReviewState::Submitted)
+    };
+    let late = match (
+        visit.visit_date.as_deref().and_then(CalendarDate::parse),
+        visit.submitted_at,
+    ) {
+        (Some(date), Some(submitted)) => is_late_write_up(date, date_of(submitted), policy),
+        _ => false,
+    };
+    let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
+    VisitRows {
+        visit_id: visit.visit_id.clone(),
+        child_ref: visit.child_id.clone(),
+        worker_ref: visit.worker_id.clone(),
+        visit_date: visit.visit_date.clone(),
+        visit_kind: visit
+            .visit_kind
+            .map(|kind| model::Coded::code(kind).to_owned()),
+        location: visit
+            .location
+            .map(|location: VisitLocation| model::Coded::code(location).to_owned()),
+        child_seen: visit.child_seen,
+        seen_alone: visit.seen_alone,
+        status: visit
+            .status
+            .map(|status| model::Coded::code(status).to_owned()),
+        review_state: review_state.as_str(),
+        created_at: visit.created_at.map(|time| time.as_millis() as i64),
+        submitted_at: visit.submitted_at.map(|time| time.as_millis() as i64),
+        late,
+        heads: heads.join(","),
+        actions: visit
+            .actions
+            .iter()
+            .map(|action| ActionRow {
+                action_id: action.action_id.clone(),
+                description: action.description.clone(),
+                owner_type: action
+                    .owner_type
+                    .map(|owner| model::Coded::code(owner).to_owned()),
+                owner_name: action.owner_name.clone(),
+                due_date: action.due_date.clone(),
+                status: action
+                    .status
+                    .map(|status| model::Coded::code(status).to_owned()),
+            })
+            .collect(),
+        sign_offs: entries
+            .iter()
+            .map(|entry| SignOffRow {
+                entry_id: entry.entry_id.clone(),
+                decision: model::Coded::code(entry.decision).to_owned(),
+                comment: entry.comment.clone(),
+                manager_ref: entry.manager_id.clone(),
+                heads: join_heads(&entry.heads),
+                at: entry.at.as_millis() as i64,
+            })
+            .collect(),
+        amendments: model::amendments(doc)
+            .unwrap_or_default()
+            .iter()
+            .map(|amendment| AmendmentRow {
+                entry_id: amendment.entry_id.clone(),
+                reason: amendment.reason.clone(),
+                worker_ref: amendment.worker_id.clone(),
+                at: amendment.at.as_millis() as i64,
+            })
+            .collect(),
+    }
+}
+
+/// Change hashes as the projection stores them: hex, comma separated.
+pub fn join_heads(heads: &[automerge::ChangeHash]) -> String {
+    heads
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The UTC calendar date of a device timestamp.
+pub fn date_of(time: Timestamp) -> CalendarDate {
+    let days = (time.as_millis() / 86_400_000) as i64;
+    CalendarDate::from_days_since_epoch(days)
+        .unwrap_or_else(|| CalendarDate::new(1970, 1, 1).expect("1 January 1970 is a date"))
+}

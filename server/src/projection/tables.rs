@@ -1,0 +1,408 @@
+//! Writing the projection tables: one document's rows, change receipts, the rebuild from
+//! stored documents, and a canonical dump used to compare a live projection with a rebuild.
+
+use std::fmt::Write as _;
+
+use automerge::Automerge;
+use rusqlite::{Connection, params};
+use shared::DocumentId;
+use shared::schedule::SchedulePolicy;
+use tracing::{info, warn};
+
+use super::rows::{ChildRows, DocumentRows, VisitRows};
+use crate::directory::audit::{AuditEntry, Outcome, append_audit};
+
+/// A change the server has just made durable, for `change_receipts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeReceipt {
+    /// The change's hash.
+    pub hash: automerge::ChangeHash,
+    /// Its author's actor id.
+    pub actor: Vec<u8>,
+    /// The change's own timestamp (device time, seconds).
+    pub device_time: i64,
+}
+
+/// What one accepted change does to the projection: the document's rows afresh and the
+/// receipts of the changes it brought.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionUpdate {
+    /// The document's rows after the change.
+    pub rows: DocumentRows,
+    /// The new changes.
+    pub receipts: Vec<ChangeReceipt>,
+    /// The username of who sent them (`None` when unknown).
+    pub worker_ref: Option<String>,
+    /// Server time of receipt, ms.
+    pub received_at: i64,
+}
+
+/// Applies an update inside the caller's transaction (the one storing the change).
+///
+/// A new amendment (a signed-off visit changed, with the worker's reason) is also written
+/// to the audit log in the same transaction.
+///
+/// # Errors
+/// The SQLite error; the caller rolls the change back with it.
+pub fn apply_update(
+    conn: &Connection,
+    document: &DocumentId,
+    update: &ProjectionUpdate,
+) -> rusqlite::Result<()> {
+    let id = document.as_bytes().as_slice();
+    let mut receipt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO change_receipts
+             (document_id, change_hash, actor, device_time, received_at, worker_ref)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for change in &update.receipts {
+        receipt.execute(params![
+            id,
+            change.hash.0.as_slice(),
+            change.actor,
+            change.device_time,
+            update.received_at,
+            update.worker_ref
+        ])?;
+    }
+    if let DocumentRows::Visit(visit) = &update.rows {
+        audit_new_amendments(conn, document, visit, update.received_at)?;
+    }
+    write_rows(conn, document, &update.rows)
+}
+
+/// Replaces every projection row of one document with `rows`.
+///
+/// # Errors
+/// The SQLite error.
+pub fn write_rows(
+    conn: &Connection,
+    document: &DocumentId,
+    rows: &DocumentRows,
+) -> rusqlite::Result<()> {
+    let id = document.as_bytes().as_slice();
+    match rows {
+        DocumentRows::Child(child) => write_child(conn, id, child),
+        DocumentRows::Visit(visit) => write_visit(conn, id, visit),
+        DocumentRows::Other => Ok(()),
+    }
+}
+
+fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_children (document_id, child_ref, legal_name, preferred_name,
+             date_of_birth, became_looked_after, care_leaver_from, pathway_reviews)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        id,
+        child.child_ref,
+        child.legal_name,
+        child.preferred_name,
+        child.date_of_birth,
+        child.became_looked_after,
+        child.care_leaver_from,
+        child.pathway_reviews
+    ])?;
+    conn.prepare_cached("DELETE FROM proj_placements WHERE document_id = ?1")?
+        .execute([id])?;
+    if let Some(placement) = &child.placement {
+        conn.prepare_cached(
+            "INSERT INTO proj_placements (document_id, placement_id, child_ref, start_date, end_date,
+                 placement_type, statutory_basis, intended_until_18, ltf_designated,
+                 child_agreement_date, care_order_date, short_breaks_interval_days, local_interval_days)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?
+        .execute(params![
+            id,
+            placement.placement_id,
+            child.child_ref,
+            placement.start_date,
+            placement.end_date,
+            placement.placement_type,
+            placement.statutory_basis,
+            placement.intended_until_18,
+            placement.ltf_designated,
+            placement.child_agreement_date,
+            placement.care_order_date,
+            placement.short_breaks_interval_days,
+            placement.local_interval_days
+        ])?;
+    }
+    conn.prepare_cached("DELETE FROM proj_reviews WHERE document_id = ?1")?
+        .execute([id])?;
+    let mut review = conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_reviews (document_id, review_id, child_ref, due_date, held_date)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for row in &child.reviews {
+        review.execute(params![
+            id,
+            row.review_id,
+            child.child_ref,
+            row.due_date,
+            row.held_date
+        ])?;
+    }
+    Ok(())
+}
+
+fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_visits (document_id, visit_id, child_ref, worker_ref, visit_date,
+             visit_kind, location, child_seen, seen_alone, status, review_state, created_at,
+             submitted_at, late, heads)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        id,
+        visit.visit_id,
+        visit.child_ref,
+        visit.worker_ref,
+        visit.visit_date,
+        visit.visit_kind,
+        visit.location,
+        visit.child_seen,
+        visit.seen_alone,
+        visit.status,
+        visit.review_state,
+        visit.created_at,
+        visit.submitted_at,
+        visit.late,
+        visit.heads
+    ])?;
+    conn.prepare_cached("DELETE FROM proj_actions WHERE document_id = ?1")?
+        .execute([id])?;
+    let mut action = conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_actions (document_id, action_id, child_ref, description,
+             owner_type, owner_name, due_date, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for row in &visit.actions {
+        action.execute(params![
+            id,
+            row.action_id,
+            visit.child_ref,
+            row.description,
+            row.owner_type,
+            row.owner_name,
+            row.due_date,
+            row.status
+        ])?;
+    }
+    // Decisions and amendments are never removed from a document, so these rows only grow.
+    let mut sign_off = conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_sign_offs (document_id, entry_id, decision, comment,
+             manager_ref, heads, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for row in &visit.sign_offs {
+        sign_off.execute(params![
+            id,
+            row.entry_id,
+            row.decision,
+            row.comment,
+            row.manager_ref,
+            row.heads,
+            row.at
+        ])?;
+    }
+    let mut amendment = conn.prepare_cached(
+        "INSERT OR REPLACE INTO proj_amendments (document_id, entry_id, reason, worker_ref, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for row in &visit.amendments {
+        amendment.execute(params![
+            id,
+            row.entry_id,
+            row.reason,
+            row.worker_ref,
+            row.at
+        ])?;
+    }
+    Ok(())
+}
+
+/// Audits amendments the projection has not seen before (`amend`, with the reason).
+fn audit_new_amendments(
+    conn: &Connection,
+    document: &DocumentId,
+    visit: &VisitRows,
+    at: i64,
+) -> rusqlite::Result<()> {
+    if visit.amendments.is_empty() {
+        return Ok(());
+    }
+    let id = document.as_bytes().as_slice();
+    let mut known = conn
+        .prepare_cached("SELECT 1 FROM proj_amendments WHERE document_id = ?1 AND entry_id = ?2")?;
+    for amendment in &visit.amendments {
+        if known.exists(params![id, amendment.entry_id])? {
+            continue;
+        }
+        let (worker_id, child_id) = conn
+            .prepare_cached(
+                "SELECT (SELECT worker_id FROM workers WHERE username = ?1),
+                        (SELECT child_id FROM children WHERE child_ref = ?2)",
+            )?
+            .query_row(params![amendment.worker_ref, visit.child_ref], |row| {
+                Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+            })?;
+        append_audit(
+            conn,
+            &AuditEntry {
+                at,
+                actor_worker_id: worker_id,
+                actor: Some(amendment.worker_ref.clone()),
+                device_id: None,
+                action: "amend".into(),
+                outcome: Outcome::Allowed,
+                document_id: Some(id.to_vec()),
+                child_id,
+                detail: Some(format!("reason: {}", amendment.reason)),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Recreates every projection table from the stored documents alone, in one transaction.
+/// Returns how many documents were read.
+///
+/// # Errors
+/// The SQLite error (nothing is changed then). A document that cannot be loaded is
+/// skipped with a warning: it has no rows, as in the live projection.
+pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<usize> {
+    let tx = conn.transaction()?;
+    let read = rebuild_in(&tx, policy)?;
+    tx.commit()?;
+    info!(documents = read, "projection rebuilt");
+    Ok(read)
+}
+
+/// Compares the live projection with a rebuild from the documents, changing nothing.
+/// Returns `None` when they are equal, else the first lines that differ.
+///
+/// # Errors
+/// The SQLite error.
+pub fn check(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<Option<String>> {
+    let tx = conn.transaction()?;
+    let live = dump(&tx)?;
+    rebuild_in(&tx, policy)?;
+    let rebuilt = dump(&tx)?;
+    tx.rollback()?;
+    if live == rebuilt {
+        return Ok(None);
+    }
+    let mut report = String::new();
+    for (line, (a, b)) in live.lines().zip(rebuilt.lines()).enumerate() {
+        if a != b {
+            let _ = writeln!(report, "line {}:\n  live:    {a}\n  rebuilt: {b}", line + 1);
+            if report.len() > 4000 {
+                break;
+            }
+        }
+    }
+    let (live_lines, rebuilt_lines) = (live.lines().count(), rebuilt.lines().count());
+    if live_lines != rebuilt_lines {
+        let _ = writeln!(
+            report,
+            "live has {live_lines} lines, rebuilt {rebuilt_lines}"
+        );
+    }
+    Ok(Some(report))
+}
+
+fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> rusqlite::Result<usize> {
+    for table in PROJECTION_TABLES {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    let ids: Vec<Vec<u8>> = tx
+        .prepare("SELECT DISTINCT document_id FROM document_chunks ORDER BY document_id")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut read = 0;
+    for bytes in &ids {
+        let Ok(array) = <[u8; 16]>::try_from(bytes.as_slice()) else {
+            continue;
+        };
+        let document = DocumentId::from_bytes(array);
+        let chunks: Vec<Vec<u8>> = tx
+            .prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?
+            .query_map([bytes], |row| row.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        match Automerge::load(&chunks.concat()) {
+            Ok(doc) => {
+                write_rows(tx, &document, &DocumentRows::of(&doc, policy))?;
+                read += 1;
+            }
+            Err(err) => warn!(%document, cause = %err, "document not loadable; no projection rows"),
+        }
+    }
+    Ok(read)
+}
+
+/// Rebuilds the projection if it has never been built (a database from before
+/// migration 0003) while documents exist.
+///
+/// # Errors
+/// The SQLite error.
+pub fn rebuild_if_empty(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<()> {
+    let built: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM proj_children) OR EXISTS (SELECT 1 FROM proj_visits)",
+        [],
+        |row| row.get(0),
+    )?;
+    let documents: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM document_chunks)", [], |row| {
+            row.get(0)
+        })?;
+    if !built && documents {
+        rebuild(conn, policy)?;
+    }
+    Ok(())
+}
+
+/// The projection tables, in dump order.
+const PROJECTION_TABLES: [&str; 7] = [
+    "proj_children",
+    "proj_placements",
+    "proj_reviews",
+    "proj_visits",
+    "proj_actions",
+    "proj_sign_offs",
+    "proj_amendments",
+];
+
+/// Every projection row as text, tables and rows in a fixed order: two projections are
+/// equal exactly when their dumps are.
+///
+/// # Errors
+/// The SQLite error.
+pub fn dump(conn: &Connection) -> rusqlite::Result<String> {
+    let mut out = String::new();
+    for table in PROJECTION_TABLES {
+        let _ = writeln!(out, "[{table}]");
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2"))?;
+        let columns = stmt.column_count();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let mut line = Vec::with_capacity(columns);
+            for column in 0..columns {
+                line.push(match row.get_ref(column)? {
+                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
+                    rusqlite::types::ValueRef::Integer(value) => value.to_string(),
+                    rusqlite::types::ValueRef::Real(value) => value.to_string(),
+                    rusqlite::types::ValueRef::Text(text) => {
+                        format!("{:?}", String::from_utf8_lossy(text))
+                    }
+                    rusqlite::types::ValueRef::Blob(blob) => {
+                        blob.iter().map(|byte| format!("{byte:02x}")).collect()
+                    }
+                });
+            }
+            let _ = writeln!(out, "{}", line.join("|"));
+        }
+    }
+    Ok(out)
+}
