@@ -16,7 +16,7 @@ use rand::Rng;
 use rusqlite::Connection;
 use shared::model::{
     self, BedroomSeen, CalendarDate, NewCaseReview, NewChild, NewPlacement, NewVisit,
-    PlacementProvider, StatutoryBasis, TextField, VisitKind, VisitLocation, VisitStatus,
+    PlacementProvider, StatutoryBasis, TextField, VisitKind, VisitLocation,
 };
 use shared::schedule::{
     Jurisdiction, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy, VisitFacts,
@@ -160,8 +160,14 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
             insert_child(&tx, team, &child)?;
             insert_allocation(&tx, &child.child_id, worker)?;
             children += 1;
-            for date in visit_dates {
-                let doc = demo_visit(&child.child_id, worker, date, visits, &mut rng)?;
+            let latest = visit_dates.len().saturating_sub(1);
+            for (index, date) in visit_dates.into_iter().enumerate() {
+                let mut doc = demo_visit(&child.child_id, worker, date, visits, &mut rng)?;
+                // Older visits were signed off by the team manager two days later; the
+                // latest of each child awaits sign-off, so the dashboard has a queue.
+                if index < latest {
+                    sign_off_demo_visit(&mut doc, team, date)?;
+                }
                 let row = child_row(&tx, &child.child_id)?;
                 store_document(&tx, new_document_id(), row, "visit", &doc)?;
                 visits += 1;
@@ -524,9 +530,37 @@ fn demo_visit(
         "Settled and well cared for; wishes about family time to go to the review.",
     )?;
     model::set_welfare_safeguarded(&mut tx, true)?;
-    model::set_status(&mut tx, VisitStatus::Submitted)?;
+    model::submit_visit(&mut tx, created_at)?;
     tx.commit();
     Ok(doc)
+}
+
+/// Records the team manager's sign-off of a demo visit, two days after it.
+fn sign_off_demo_visit(
+    doc: &mut Automerge,
+    team: &str,
+    date: CalendarDate,
+) -> Result<(), AdminError> {
+    let at_days = u64::try_from(date.days_since_epoch() + 2).unwrap_or(0);
+    let at = Timestamp::from_millis(at_days * 86_400_000 + 10 * 3_600_000);
+    let manager = format!("mgr-{}", team.to_lowercase());
+    let entry = model::OversightEntry {
+        entry_id: format!(
+            "signoff-{}",
+            doc.get_heads()
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default()
+        ),
+        decision: model::OversightDecision::SignedOff,
+        comment: "Good record; the child's words are clear.".into(),
+        manager_name: display_name(&manager),
+        manager_id: manager,
+        heads: doc.get_heads(),
+        at,
+    };
+    model::record_oversight(doc, &entry, (at.as_millis() / 1000) as i64)?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -141,10 +141,13 @@ pub fn team_dashboard(
         [team_id],
         |row| row.get(0),
     )?;
+    let started = std::time::Instant::now();
     let mut children = team_children(conn, team_id)?;
+    let read_children = started.elapsed();
     add_placements(conn, team_id, &mut children)?;
     add_reviews(conn, team_id, &mut children)?;
     add_visits(conn, team_id, &mut children)?;
+    let read_facts = started.elapsed();
 
     let mut rows = Vec::with_capacity(children.len());
     let mut workers: HashMap<String, WorkerRow> = HashMap::new();
@@ -189,14 +192,26 @@ pub fn team_dashboard(
     });
     let mut workers: Vec<WorkerRow> = workers.into_values().collect();
     workers.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.worker.cmp(&b.worker)));
-
+    let scheduled = started.elapsed();
+    let overdue_actions = overdue_actions(conn, team_id, today)?;
+    let read_actions = started.elapsed();
+    let awaiting_sign_off = awaiting_sign_off(conn, team_id)?;
+    tracing::debug!(
+        team_id,
+        children_ms = read_children.as_secs_f64() * 1e3,
+        facts_ms = read_facts.as_secs_f64() * 1e3,
+        schedule_ms = scheduled.as_secs_f64() * 1e3,
+        actions_ms = read_actions.as_secs_f64() * 1e3,
+        total_ms = started.elapsed().as_secs_f64() * 1e3,
+        "dashboard built (cumulative times)"
+    );
     Ok(Dashboard {
         as_of: today.to_string(),
         team,
         children: rows,
         workers,
-        overdue_actions: overdue_actions(conn, team_id, today)?,
-        awaiting_sign_off: awaiting_sign_off(conn, team_id)?,
+        overdue_actions,
+        awaiting_sign_off,
     })
 }
 
