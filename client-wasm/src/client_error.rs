@@ -38,6 +38,10 @@ pub enum ClientError {
     /// A record could not be read or changed.
     #[error("{0}")]
     Record(String),
+    /// The record changed at the server since the screen read it (a manager's decision
+    /// names the version read). The JavaScript error's `name` is `"ChangedError"`.
+    #[error("This record changed since you opened it")]
+    Changed,
     /// The caller passed something the core does not understand.
     #[error("{0}")]
     BadArgument(String),
@@ -57,7 +61,11 @@ impl From<shared::sync::SyncError> for ClientError {
 
 impl From<ClientError> for JsValue {
     fn from(err: ClientError) -> Self {
-        js_sys::Error::new(&err.to_string()).into()
+        let error = js_sys::Error::new(&err.to_string());
+        if matches!(err, ClientError::Changed) {
+            error.set_name("ChangedError");
+        }
+        error.into()
     }
 }
 

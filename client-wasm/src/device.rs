@@ -26,7 +26,6 @@ use std::rc::Rc;
 use automerge::Automerge;
 use automerge::transaction::CommitOptions;
 use js_sys::{Function, Promise, Uint8Array};
-use serde_json::{Value, json};
 use shared::model::{self, CalendarDate, NewVisit};
 use shared::protocol;
 use shared::sync::{
@@ -40,9 +39,10 @@ use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::idb::{CHUNKS_STORE, Idb, RECORDS_STORE, VAULT_STORE, bytes_value, value_bytes};
+use crate::js::{self, Obj, array};
 use crate::server_api::{self, ApiFailure, Caseload, Session};
 use crate::vault::{KdfParams, NONCE_BYTES, Vault, VaultSeed, WrappedKey};
-use crate::visit_form::{FormEdit, apply_edit};
+use crate::visit_form::{EditFields, FormEdit, apply_edit};
 use crate::{ClientError, views};
 
 const DATABASE: &str = "doorstep";
@@ -50,7 +50,10 @@ const WRAPPED_KEY: &str = "wrappedKey";
 const SESSION_RECORD: &str = "session";
 const CASELOAD_RECORD: &str = "caseload";
 const UNSENT_RECORD: &str = "unsent";
-const SUMMARIES_RECORD: &str = "summaries";
+/// Renamed when the summaries gain fields, so older ones are recomputed.
+const SUMMARIES_RECORD: &str = "summaries-2";
+/// The team dashboard as last fetched (team managers), for reading it offline.
+const DASHBOARD_RECORD: &str = "dashboard";
 /// Documents loaded per turn of the event loop when unlocking in the background.
 const LOAD_BATCH: usize = 25;
 /// Longest wait between reconnection attempts.
@@ -79,6 +82,9 @@ struct State {
     next_seq: HashMap<DocumentId, u64>,
     pending_writes: HashMap<DocumentId, usize>,
     caseload: Caseload,
+    /// The team dashboard as last fetched, as JSON text `{"fetchedAt": ms, "dashboard": …}`
+    /// (the server's answer is kept as it came; the browser parses it for the screen).
+    dashboard: Option<String>,
     /// Every document this device holds or was told about.
     documents: BTreeSet<DocumentId>,
     /// Documents changed here that the server has not confirmed yet (kept sealed in
@@ -110,19 +116,38 @@ struct Preloaded {
     next_seq: u64,
 }
 
-#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Clone)]
 struct CachedSummary {
     /// The heads it was computed at (hex).
     heads: Vec<String>,
     /// For a visit: the child it is about.
     child: Option<String>,
-    /// For a visit: its line in the history.
-    summary: Option<Value>,
-    /// For a child document: the profile.
-    profile: Option<Value>,
+    /// For a visit: its line in the history (an object, or `null`).
+    summary: JsValue,
+    /// For a child document: the profile (an object, or `null`).
+    profile: JsValue,
 }
 
 impl CachedSummary {
+    /// As stored: `{heads, child, summary, profile}`.
+    fn to_js(&self) -> JsValue {
+        Obj::new()
+            .set("heads", array(&self.heads))
+            .set("child", self.child.as_ref())
+            .set("summary", self.summary.clone())
+            .set("profile", self.profile.clone())
+            .done()
+    }
+
+    fn from_js(value: &JsValue) -> CachedSummary {
+        CachedSummary {
+            heads: js::texts(value, "heads"),
+            child: js::text(value, "child"),
+            summary: js::get(value, "summary"),
+            profile: js::get(value, "profile"),
+        }
+    }
+
     /// The summary of `doc`, recomputed if its heads moved since `cached`.
     fn refresh(
         cached: Option<&CachedSummary>,
@@ -136,8 +161,8 @@ impl CachedSummary {
         Some(CachedSummary {
             heads,
             child: views::visit_child(doc),
-            summary: views::visit_summary(doc, &id.to_string()),
-            profile: views::child_view(doc),
+            summary: views::visit_summary(doc, &id.to_string()).map_or(JsValue::NULL, Obj::done),
+            profile: views::child_view(doc).map_or(JsValue::NULL, Obj::done),
         })
     }
 }
@@ -206,16 +231,39 @@ fn chunk_key(document: &DocumentId, seq: u64) -> String {
     format!("{document}/{seq:012}")
 }
 
-/// A value as a plain JavaScript object (maps as objects, `None` as `null`).
-fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+/// The wrapped data key as stored (its layout is [`WrappedKey`]'s).
+fn wrapped_to_js(wrapped: &WrappedKey) -> JsValue {
+    let bytes = |b: &[u8]| JsValue::from(js_sys::Array::from(&Uint8Array::from(b)));
+    Obj::new()
+        .set("version", wrapped.version as usize)
+        .set(
+            "kdf",
+            Obj::new()
+                .set("memory_kib", wrapped.kdf.memory_kib as usize)
+                .set("iterations", wrapped.kdf.iterations as usize),
+        )
+        .set("salt", bytes(&wrapped.salt))
+        .set("nonce", bytes(&wrapped.nonce))
+        .set("sealed_key", bytes(&wrapped.sealed_key))
+        .done()
 }
 
-/// A promise's outcome: the value as an object, or the error as a JS `Error`.
-fn settle(result: Result<Value, ClientError>) -> Result<JsValue, JsValue> {
-    result.map(|value| to_js(&value)).map_err(Into::into)
+fn wrapped_from_js(value: &JsValue) -> Option<WrappedKey> {
+    let bytes = |key| {
+        let array = js::get(value, key);
+        js_sys::Array::is_array(&array).then(|| Uint8Array::new(&array).to_vec())
+    };
+    let kdf = js::get(value, "kdf");
+    Some(WrappedKey {
+        version: js::number(value, "version")? as u32,
+        kdf: KdfParams {
+            memory_kib: js::number(&kdf, "memory_kib")? as u32,
+            iterations: js::number(&kdf, "iterations")? as u32,
+        },
+        salt: bytes("salt")?,
+        nonce: bytes("nonce")?,
+        sealed_key: bytes("sealed_key")?,
+    })
 }
 
 #[wasm_bindgen]
@@ -260,13 +308,13 @@ impl Device {
     #[wasm_bindgen(js_name = signIn)]
     pub fn sign_in(&self, username: String, password: String, pin: String) -> Promise {
         let shared = self.shared.clone();
-        future_to_promise(async move { settle(sign_in(&shared, &username, &password, &pin).await) })
+        future_to_promise(async move { Ok(sign_in(&shared, &username, &password, &pin).await?) })
     }
 
     /// Unlocks the device with its PIN (works offline) and starts syncing.
     pub fn unlock(&self, pin: String) -> Promise {
         let shared = self.shared.clone();
-        future_to_promise(async move { settle(unlock(&shared, &pin).await) })
+        future_to_promise(async move { Ok(unlock(&shared, &pin).await?) })
     }
 
     /// Locks the device: waits for pending writes, then forgets the key and every record
@@ -293,7 +341,8 @@ impl Device {
             if let Some(token) = token {
                 let _ = server_api::sign_out(&token).await;
             }
-            settle(wipe(&shared).await.map(|()| Value::Null))
+            wipe(&shared).await?;
+            Ok(JsValue::NULL)
         })
     }
 
@@ -303,7 +352,7 @@ impl Device {
         state
             .session
             .as_ref()
-            .map_or(JsValue::NULL, |s| to_js(&s.worker))
+            .map_or(JsValue::NULL, |s| s.worker.to_js())
     }
 
     /// The sync state: `online`, `connected`, `offlineSince` (ms), `unsent`
@@ -311,28 +360,102 @@ impl Device {
     #[wasm_bindgen(js_name = syncState)]
     pub fn sync_state(&self) -> JsValue {
         let state = self.shared.state.borrow();
-        let unsent = state.unsent.len();
-        let value = json!({
-            "online": is_online(),
-            "connected": state.link.as_ref().is_some_and(|l| l.ready),
-            "offlineSince": state.offline_since,
-            "unsent": unsent,
-            "saving": state.pending_writes.values().sum::<usize>(),
-            "problem": state.problem,
-        });
-        to_js(&value)
+        Obj::new()
+            .set("online", is_online())
+            .set("connected", state.link.as_ref().is_some_and(|l| l.ready))
+            .set("offlineSince", state.offline_since)
+            .set("unsent", state.unsent.len())
+            .set("saving", state.pending_writes.values().sum::<usize>())
+            .set("problem", state.problem.as_ref())
+            .done()
     }
 
     /// The caseload: each child with name, placement, last visit and its visits.
     pub fn caseload(&self) -> JsValue {
         let state = self.shared.state.borrow();
-        let children: Vec<Value> = state
+        let children =
+            state.caseload.children.iter().map(|child| {
+                child_entry(&state, &child.child_ref, child.child_document_id.as_deref())
+            });
+        Obj::new().set("children", array(children)).done()
+    }
+
+    /// The team dashboard as last fetched, `{fetchedAt, dashboard}` (the server's JSON),
+    /// or `null` if it never was (or the worker is not a team manager).
+    pub fn dashboard(&self) -> JsValue {
+        let state = self.shared.state.borrow();
+        state
+            .dashboard
+            .as_deref()
+            .and_then(|text| js_sys::JSON::parse(text).ok())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// Fetches the team dashboard again and keeps it sealed on the device (team managers,
+    /// online). Rejects with the reason if it could not (the stored one stays).
+    #[wasm_bindgen(js_name = refreshDashboard)]
+    pub fn refresh_dashboard(&self) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            refresh_dashboard(&shared).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// A manager's review of a visit from the server (online only): each section with its
+    /// author and times, the review state, the signed version and what changed since.
+    pub fn review(&self, document_id: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move { Ok(review(&shared, &document_id, None).await?) })
+    }
+
+    /// Records a manager's decision (`signOff` or `return`, with a comment, required to
+    /// return) on the version of the record read (`heads`, from [`Device::review`]).
+    /// Resolves to the review after it; rejects with a `ChangedError` if the record
+    /// changed since it was read.
+    pub fn decide(
+        &self,
+        document_id: String,
+        decision: String,
+        comment: String,
+        heads: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            if decision == "return" && comment.trim().is_empty() {
+                return Err(ClientError::BadArgument(
+                    "Say what needs to change before returning the record".into(),
+                )
+                .into());
+            }
+            let body = js_sys::Object::new();
+            for (key, value) in [
+                ("decision", JsValue::from(decision)),
+                ("comment", JsValue::from(comment)),
+                ("heads", heads),
+            ] {
+                let _ = js_sys::Reflect::set(&body, &JsValue::from(key), &value);
+            }
+            Ok(review(&shared, &document_id, Some(body.into())).await?)
+        })
+    }
+
+    /// The handover summary of a child on the caseload, from the documents on this device
+    /// (works offline): profile and placement, the visits oldest first, the child's words
+    /// over time, and the open actions (`overdue` against `today`, `YYYY-MM-DD`). `null`
+    /// if the child is not on the caseload.
+    pub fn handover(&self, child_ref: String, today: String) -> JsValue {
+        let state = self.shared.state.borrow();
+        let Some(child) = state
             .caseload
             .children
             .iter()
-            .map(|child| child_entry(&state, &child.child_ref, child.child_document_id.as_deref()))
-            .collect();
-        to_js(&json!({ "children": children }))
+            .find(|c| c.child_ref == child_ref)
+        else {
+            return JsValue::NULL;
+        };
+        let entry = child_entry(&state, &child.child_ref, child.child_document_id.as_deref());
+        views::handover(&entry, &today)
     }
 
     /// A visit record, with its sync state; with `today` (`YYYY-MM-DD`) it also
@@ -344,9 +467,9 @@ impl Device {
         let doc = core.document(&id).ok_or_else(|| {
             ClientError::Record("This record is still loading. Try again in a moment.".into())
         })?;
-        let mut view = views::visit_view(doc, &document_id, today.as_deref());
-        view["sync"] = Value::from(document_sync(&state, &id));
-        Ok(to_js(&view))
+        Ok(views::visit_view(doc, &document_id, today.as_deref())
+            .set("sync", document_sync(&state, &id))
+            .done())
     }
 
     /// Starts a visit record for a child on the caseload; returns its document id.
@@ -362,11 +485,31 @@ impl Device {
     #[wasm_bindgen(js_name = editVisit)]
     pub fn edit_visit(&self, document_id: String, edit: JsValue) -> Result<JsValue, JsValue> {
         let id = parse_id(&document_id)?;
-        let edit: FormEdit = serde_wasm_bindgen::from_value(edit)
-            .map_err(|err| ClientError::BadArgument(format!("bad edit: {err}")))?;
+        let edit = FormEdit::read(&JsFields(edit))?;
         let result = edit_visit(&self.shared, id, &edit);
         notify(&self.shared);
         Ok(result?.map_or(JsValue::UNDEFINED, |index| JsValue::from(index as u32)))
+    }
+}
+
+/// A form edit object from the screens, read field by field.
+struct JsFields(JsValue);
+
+impl JsFields {
+    fn get(&self, key: &str) -> JsValue {
+        js_sys::Reflect::get(&self.0, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+}
+
+impl EditFields for JsFields {
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key).as_string()
+    }
+    fn number(&self, key: &str) -> Option<f64> {
+        self.get(key).as_f64()
+    }
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key).as_bool()
     }
 }
 
@@ -394,7 +537,7 @@ fn document_sync(state: &State, id: &DocumentId) -> &'static str {
     }
 }
 
-fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> Value {
+fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> JsValue {
     let core = state.core.as_ref();
     let mut cache = state.summaries.borrow_mut();
     // Bring the cache up to date with every document in memory; documents still loading
@@ -410,29 +553,33 @@ fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> 
     let profile = child_document
         .and_then(|id| DocumentId::parse_url_or_id(id).ok())
         .and_then(|id| cache.get(&id))
-        .and_then(|c| c.profile.clone());
-    let mut visits: Vec<Value> = state
+        .map_or(JsValue::NULL, |c| c.profile.clone());
+    // Each visit's summary (a copy, with its sync state), newest first.
+    let mut visits: Vec<(Option<String>, JsValue)> = state
         .documents
         .iter()
         .filter_map(|id| {
             let cached = cache.get(id)?;
-            (cached.child.as_deref() == Some(child_ref)).then_some(())?;
-            let mut summary = cached.summary.clone()?;
-            summary["sync"] = Value::from(document_sync(state, id));
-            Some(summary)
+            (cached.child.as_deref() == Some(child_ref) && cached.summary.is_object())
+                .then_some(())?;
+            let summary = Obj::copy(&cached.summary)
+                .set("sync", document_sync(state, id))
+                .done();
+            Some((js::text(&summary, "visitDate"), summary))
         })
         .collect();
-    visits.sort_by(|a, b| b["visitDate"].as_str().cmp(&a["visitDate"].as_str()));
-    let last_visit = visits
-        .iter()
-        .filter(|v| v["status"] == "submitted" && v["childSeen"] == true)
-        .find_map(|v| v["visitDate"].as_str().map(str::to_owned));
-    json!({
-        "childRef": child_ref,
-        "profile": profile,
-        "lastVisit": last_visit,
-        "visits": visits,
-    })
+    visits.sort_by(|a, b| b.0.cmp(&a.0));
+    let last_visit = visits.iter().find_map(|(date, v)| {
+        let qualifies = js::text(v, "status").as_deref() == Some("submitted")
+            && js::get(v, "childSeen").as_bool() == Some(true);
+        qualifies.then(|| date.clone()).flatten()
+    });
+    Obj::new()
+        .set("childRef", child_ref)
+        .set("profile", profile)
+        .set("lastVisit", last_visit)
+        .set("visits", array(visits.into_iter().map(|(_, v)| v)))
+        .done()
 }
 
 async fn sign_in(
@@ -440,7 +587,7 @@ async fn sign_in(
     username: &str,
     password: &str,
     pin: &str,
-) -> Result<Value, ClientError> {
+) -> Result<JsValue, ClientError> {
     crate::vault::check_pin(pin)?;
     if shared.state.borrow().set_up {
         return Err(ClientError::BadArgument(
@@ -454,8 +601,8 @@ async fn sign_in(
         nonce: random_bytes()?,
     };
     let (vault, wrapped) = Vault::create(pin, &seed, KdfParams::default())?;
-    let wrapped_bytes = record_bytes(&wrapped)?;
-    let sealed_session = seal_record(&vault, SESSION_RECORD, &session)?;
+    let wrapped_bytes = record_bytes(&wrapped_to_js(&wrapped))?;
+    let sealed_session = seal_record(&vault, SESSION_RECORD, &session.to_js())?;
     shared
         .idb
         .write(
@@ -472,7 +619,7 @@ async fn sign_in(
             vec![(SESSION_RECORD.into(), sealed_session)],
         )?
         .await?;
-    let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
+    let worker = session.worker.to_js();
     {
         let mut state = shared.state.borrow_mut();
         state.set_up = true;
@@ -483,9 +630,9 @@ async fn sign_in(
     Ok(worker)
 }
 
-async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
+async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, ClientError> {
     if shared.state.borrow().vault.is_some() {
-        return Ok(Value::Null);
+        return Ok(JsValue::NULL);
     }
     let wrapped = shared
         .idb
@@ -493,33 +640,52 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<Value, ClientError> {
         .await?
         .and_then(|v| value_bytes(&v))
         .ok_or(ClientError::NotSignedIn)?;
-    let wrapped: WrappedKey = record_from_bytes(&wrapped, WRAPPED_KEY)?;
+    let wrapped = wrapped_from_js(&record_value(&wrapped, WRAPPED_KEY)?)
+        .ok_or_else(|| unreadable(WRAPPED_KEY))?;
     let vault = Vault::unlock(pin, &wrapped)?;
-    let session: Session = open_record(shared, &vault, SESSION_RECORD)
+    let session = open_record(shared, &vault, SESSION_RECORD)
         .await?
+        .and_then(|value| Session::from_js(&value))
         .ok_or(ClientError::NotSignedIn)?;
-    let caseload: Caseload = open_record(shared, &vault, CASELOAD_RECORD)
+    let caseload = open_record(shared, &vault, CASELOAD_RECORD)
         .await?
+        .and_then(|value| Caseload::from_js(&value))
         .unwrap_or_default();
     let unsent: Vec<String> = open_record(shared, &vault, UNSENT_RECORD)
         .await?
+        .map(|ids| {
+            js::list(&ids)
+                .iter()
+                .filter_map(JsValue::as_string)
+                .collect()
+        })
         .unwrap_or_default();
-    let summaries: HashMap<String, CachedSummary> = open_record(shared, &vault, SUMMARIES_RECORD)
+    let summaries = open_record(shared, &vault, SUMMARIES_RECORD)
         .await?
+        .map(|value| js_sys::Object::entries(&js_sys::Object::from(value)).to_vec())
         .unwrap_or_default();
-    let worker = serde_json::to_value(&session.worker).unwrap_or(Value::Null);
+    let dashboard = open_bytes(shared, &vault, DASHBOARD_RECORD)
+        .await?
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let worker = session.worker.to_js();
     {
         let mut state = shared.state.borrow_mut();
         state.vault = Some(vault);
         state.session = Some(session);
         state.caseload = caseload;
+        state.dashboard = dashboard;
         state.unsent = unsent
             .iter()
             .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
             .collect();
+        // Each entry is `[documentId, summary]`.
         *state.summaries.borrow_mut() = summaries
-            .into_iter()
-            .filter_map(|(id, summary)| Some((DocumentId::parse_url_or_id(&id).ok()?, summary)))
+            .iter()
+            .filter_map(|entry| {
+                let entry = js_sys::Array::from(entry);
+                let id = DocumentId::parse_url_or_id(&entry.get(0).as_string()?).ok()?;
+                Some((id, CachedSummary::from_js(&entry.get(1))))
+            })
             .collect();
     }
     start(shared).await?;
@@ -616,10 +782,7 @@ async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
     hook_window(shared);
     if is_online() {
         connect(shared);
-        let again = shared.clone();
-        spawn_local(async move {
-            let _ = refresh_caseload(&again).await;
-        });
+        refresh_in_background(shared);
     }
     notify(shared);
     Ok(())
@@ -649,13 +812,11 @@ fn persist_summaries(shared: &Rc<Shared>) {
         if !state.summaries_dirty.replace(false) {
             return;
         }
-        let summaries: HashMap<String, CachedSummary> = state
-            .summaries
-            .borrow()
-            .iter()
-            .map(|(id, summary)| (id.to_string(), summary.clone()))
-            .collect();
-        seal_record(vault, SUMMARIES_RECORD, &summaries)
+        let mut summaries = Obj::new();
+        for (id, summary) in state.summaries.borrow().iter() {
+            summaries = summaries.set(&id.to_string(), summary.to_js());
+        }
+        seal_record(vault, SUMMARIES_RECORD, &summaries.done())
     };
     if let Ok(sealed) = sealed
         && let Ok(write) =
@@ -701,6 +862,7 @@ fn forget_everything(state: &mut State) {
     state.vault = None;
     state.session = None;
     state.caseload = Caseload::default();
+    state.dashboard = None;
     state.documents.clear();
     state.unsent.clear();
     state.preloaded.clear();
@@ -730,49 +892,60 @@ async fn sleep_ms(ms: i32) {
 }
 
 /// A record's bytes: JSON, printed and parsed by the browser (no JSON code in the wasm).
-fn record_bytes<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, ClientError> {
-    js_sys::JSON::stringify(&to_js(value))
+fn record_bytes(value: &JsValue) -> Result<Vec<u8>, ClientError> {
+    js_sys::JSON::stringify(value)
         .ok()
         .and_then(|text| text.as_string())
         .map(String::into_bytes)
         .ok_or_else(|| ClientError::Storage("encoding a record failed".into()))
 }
 
-fn record_from_bytes<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    key: &str,
-) -> Result<T, ClientError> {
-    let unreadable = || ClientError::Storage(format!("{key} is unreadable"));
-    let text = std::str::from_utf8(bytes).map_err(|_| unreadable())?;
-    let value = js_sys::JSON::parse(text).map_err(|_| unreadable())?;
-    serde_wasm_bindgen::from_value(value).map_err(|_| unreadable())
+/// A record's value from its bytes (JSON).
+fn record_value(bytes: &[u8], key: &str) -> Result<JsValue, ClientError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| unreadable(key))?;
+    js_sys::JSON::parse(text).map_err(|_| unreadable(key))
 }
 
-fn seal_record<T: serde::Serialize>(
-    vault: &Vault,
-    key: &str,
-    value: &T,
-) -> Result<JsValue, ClientError> {
-    let plain = record_bytes(value)?;
+fn unreadable(key: &str) -> ClientError {
+    ClientError::Storage(format!("{key} is unreadable"))
+}
+
+fn seal_record(vault: &Vault, key: &str, value: &JsValue) -> Result<JsValue, ClientError> {
+    seal_bytes(vault, key, &record_bytes(value)?)
+}
+
+/// Seals `plain` as record `key` (the one non-generic sealing path for records).
+fn seal_bytes(vault: &Vault, key: &str, plain: &[u8]) -> Result<JsValue, ClientError> {
     Ok(bytes_value(&vault.seal(
         key,
-        &plain,
+        plain,
         random_bytes::<NONCE_BYTES>()?,
     )?))
 }
 
-async fn open_record<T: serde::de::DeserializeOwned>(
+async fn open_record(
     shared: &Rc<Shared>,
     vault: &Vault,
     key: &str,
-) -> Result<Option<T>, ClientError> {
+) -> Result<Option<JsValue>, ClientError> {
+    match open_bytes(shared, vault, key).await? {
+        Some(plain) => record_value(&plain, key).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The opened bytes of record `key`, if it is stored.
+async fn open_bytes(
+    shared: &Rc<Shared>,
+    vault: &Vault,
+    key: &str,
+) -> Result<Option<Vec<u8>>, ClientError> {
     let Some(value) = shared.idb.get(RECORDS_STORE, key)?.await? else {
         return Ok(None);
     };
     let sealed =
         value_bytes(&value).ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
-    let plain = vault.open(key, &sealed)?;
-    record_from_bytes(&plain, key).map(Some)
+    vault.open(key, &sealed).map(Some)
 }
 
 /// Stores a new session (after a refresh) sealed.
@@ -780,7 +953,7 @@ fn store_session(shared: &Rc<Shared>, session: Session) -> Result<(), ClientErro
     let sealed = {
         let state = shared.state.borrow();
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
-        seal_record(vault, SESSION_RECORD, &session)?
+        seal_record(vault, SESSION_RECORD, &session.to_js())?
     };
     let write = shared
         .idb
@@ -825,14 +998,92 @@ async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
     notify(shared);
 }
 
-async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
-    let token = match access_token(shared).await {
-        Ok(token) => token,
-        Err(failure) => {
-            on_api_failure(shared, &failure).await;
-            return Err(failure.into());
-        }
+/// Fetches the caseload, then (team managers) the team dashboard, without waiting.
+fn refresh_in_background(shared: &Rc<Shared>) {
+    let shared = shared.clone();
+    spawn_local(async move {
+        let _ = refresh_caseload(&shared).await;
+        let _ = refresh_dashboard(&shared).await;
+    });
+}
+
+/// A valid access token; a failure is first acted on (revoked device, ended session).
+async fn token_or_fail(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
+    let token = access_token(shared).await;
+    if let Err(failure) = &token {
+        on_api_failure(shared, failure).await;
+    }
+    token
+}
+
+/// An API failure of something that needs the server (`needs`: what, for the worker).
+fn online_failure(failure: ApiFailure, needs: &str) -> ClientError {
+    match failure {
+        ApiFailure::Unreachable(_) => ClientError::Offline(needs.into()),
+        ApiFailure::Refused(409, _) => ClientError::Changed,
+        other => other.into(),
+    }
+}
+
+/// Fetches the team dashboard (team managers only) and stores it sealed with the time
+/// it was fetched, so it opens offline as of then.
+async fn refresh_dashboard(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    const NEEDS: &str = "Updating the dashboard needs a connection to the server.";
+    let manager = shared
+        .state
+        .borrow()
+        .session
+        .as_ref()
+        .is_some_and(|s| s.worker.role == "team-manager");
+    if !manager {
+        return Ok(());
+    }
+    let fetched = match token_or_fail(shared).await {
+        Ok(token) => server_api::team_dashboard(&token).await,
+        Err(failure) => Err(failure),
     };
+    let text = fetched.map_err(|failure| online_failure(failure, NEEDS))?;
+    let record = format!("{{\"fetchedAt\":{},\"dashboard\":{text}}}", now_ms() as u64);
+    let sealed = {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        seal_bytes(vault, DASHBOARD_RECORD, record.as_bytes())?
+    };
+    shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(DASHBOARD_RECORD.into(), sealed)])?
+        .await?;
+    shared.state.borrow_mut().dashboard = Some(record);
+    notify(shared);
+    Ok(())
+}
+
+/// Reads a visit's review from the server, or (with `decision`) posts a manager's decision
+/// and reads the review after it. Online only.
+async fn review(
+    shared: &Rc<Shared>,
+    document_id: &str,
+    decision: Option<JsValue>,
+) -> Result<JsValue, ClientError> {
+    const NEEDS: &str = "Reviewing a record needs a connection to the server.";
+    let id = parse_id(document_id)?.to_string();
+    if !is_online() {
+        return Err(ClientError::Offline(NEEDS.into()));
+    }
+    let token = token_or_fail(shared)
+        .await
+        .map_err(|failure| online_failure(failure, NEEDS))?;
+    let answer = match decision {
+        None => server_api::visit_review(&token, &id).await,
+        Some(body) => server_api::decide(&token, &id, body).await,
+    };
+    let text = answer.map_err(|failure| online_failure(failure, NEEDS))?;
+    js_sys::JSON::parse(&text)
+        .map_err(|_| ClientError::Server("unexpected answer from the server".into()))
+}
+
+async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    let token = token_or_fail(shared).await?;
     let caseload = match server_api::caseload(&token).await {
         Ok(caseload) => caseload,
         Err(failure) => {
@@ -843,7 +1094,7 @@ async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
     let (sealed, effects) = {
         let mut state = shared.state.borrow_mut();
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
-        let sealed = seal_record(vault, CASELOAD_RECORD, &caseload)?;
+        let sealed = seal_record(vault, CASELOAD_RECORD, &caseload.to_js())?;
         let mut effects = Vec::new();
         for id in caseload_documents(&caseload) {
             if state.documents.insert(id)
@@ -924,9 +1175,11 @@ fn edit_visit(
 ) -> Result<Option<usize>, ClientError> {
     let (result, fx) = {
         let mut state = shared.state.borrow_mut();
+        let state = &mut *state;
+        let worker = state.session.as_ref().ok_or(ClientError::Locked)?;
         let core = state.core.as_mut().ok_or(ClientError::Locked)?;
         core.change_document(id, |doc| {
-            apply_edit(doc, edit, new_uuid, (now_ms() / 1000.0) as i64)
+            apply_edit(doc, edit, new_uuid, now(), &worker.worker.username)
         })?
     };
     if result.is_ok() && shared.state.borrow_mut().unsent.insert(id) {
@@ -943,7 +1196,7 @@ fn save_unsent(shared: &Rc<Shared>) {
         let Some(vault) = state.vault.as_ref() else {
             return;
         };
-        let ids: Vec<String> = state.unsent.iter().map(ToString::to_string).collect();
+        let ids = array(state.unsent.iter().map(ToString::to_string));
         seal_record(vault, UNSENT_RECORD, &ids)
     };
     let Ok(sealed) = sealed else {
@@ -1341,10 +1594,7 @@ fn hook_window(shared: &Rc<Shared>) {
         Closure::<dyn FnMut()>::new(move || {
             shared.state.borrow_mut().reconnect_attempt = 0;
             connect(&shared);
-            let again = shared.clone();
-            spawn_local(async move {
-                let _ = refresh_caseload(&again).await;
-            });
+            refresh_in_background(&shared);
             notify(&shared);
         })
     };

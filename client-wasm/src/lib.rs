@@ -11,7 +11,8 @@
 //! - [`idb`]: IndexedDB operations as futures.
 //! - [`server_api`]: sign-in, refresh, sync tickets, caseload (HTTP).
 //! - [`visit_form`]: form edits as JSON → typed model edits.
-//! - [`views`]: records → the JSON the screens render.
+//! - [`views`]: records → the plain objects the screens render.
+//! - [`js`]: building and reading those objects.
 //! - [`client_error`]: [`ClientError`], this layer's one error type.
 //!
 //! The web app shell (HTML, CSS, the view script, the service worker, the manifest) lives
@@ -20,6 +21,7 @@
 pub mod client_error;
 pub mod device;
 pub mod idb;
+pub mod js;
 pub mod server_api;
 pub mod vault;
 pub mod views;

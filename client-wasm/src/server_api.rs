@@ -1,21 +1,22 @@
-//! Calls to Doorstep's HTTP API (same origin): sign in, refresh, sign out, sync tickets
-//! and the caseload listing.
+//! Calls to Doorstep's HTTP API (same origin): sign in, refresh, sign out, sync tickets,
+//! the caseload listing, the team dashboard, and a manager's review and decision.
+//!
+//! Answers the device only passes on to the screens (dashboard, review) stay JSON text:
+//! the browser parses them, so no Rust type (and no serde code) exists for them.
 //!
 //! Tokens are sent as `Authorization: Bearer` and kept only in the sealed session record;
 //! nothing here logs them. A `403` carrying `"wipe": true` means the device was revoked.
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
 use crate::ClientError;
 use crate::client_error::describe_js;
+use crate::js::{self, Obj};
 
 /// What `POST /api/session` and `/api/session/refresh` answer.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// Access token (hours).
     pub token: String,
@@ -32,8 +33,7 @@ pub struct Session {
 }
 
 /// The signed-in worker.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Worker {
     /// Username (visits record it as `workerId`).
     pub username: String,
@@ -44,16 +44,14 @@ pub struct Worker {
 }
 
 /// `GET /api/caseload`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Caseload {
     /// The children, by case reference.
     pub children: Vec<CaseloadChild>,
 }
 
 /// One child of [`Caseload`].
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseloadChild {
     /// Case reference.
     pub child_ref: String,
@@ -65,16 +63,83 @@ pub struct CaseloadChild {
     pub worker: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: String,
-    #[serde(default)]
-    wipe: bool,
+// The JSON layouts (camelCase, as the server writes them and as the device stores them)
+// are read and written by hand: serde's generated code costs more wasm than these.
+
+impl Session {
+    /// As a plain object (`token`, `tokenExpiresAt`, … `worker`).
+    pub fn to_js(&self) -> JsValue {
+        Obj::new()
+            .set("token", &self.token)
+            .set("tokenExpiresAt", self.token_expires_at)
+            .set("refreshToken", &self.refresh_token)
+            .set("refreshExpiresAt", self.refresh_expires_at)
+            .set("deviceId", &self.device_id)
+            .set("worker", self.worker.to_js())
+            .done()
+    }
+
+    /// From a plain object; `None` if a field is missing or of the wrong type.
+    pub fn from_js(value: &JsValue) -> Option<Session> {
+        Some(Session {
+            token: js::text(value, "token")?,
+            token_expires_at: js::number(value, "tokenExpiresAt")? as i64,
+            refresh_token: js::text(value, "refreshToken")?,
+            refresh_expires_at: js::number(value, "refreshExpiresAt")? as i64,
+            device_id: js::text(value, "deviceId")?,
+            worker: Worker::from_js(&js::get(value, "worker"))?,
+        })
+    }
 }
 
-#[derive(Deserialize)]
-struct TicketBody {
-    ticket: String,
+impl Worker {
+    /// As a plain object (`username`, `displayName`, `role`).
+    pub fn to_js(&self) -> JsValue {
+        Obj::new()
+            .set("username", &self.username)
+            .set("displayName", &self.display_name)
+            .set("role", &self.role)
+            .done()
+    }
+
+    fn from_js(value: &JsValue) -> Option<Worker> {
+        Some(Worker {
+            username: js::text(value, "username")?,
+            display_name: js::text(value, "displayName")?,
+            role: js::text(value, "role")?,
+        })
+    }
+}
+
+impl Caseload {
+    /// As a plain object (`children`: `childRef`, `childDocumentId`, `visitDocumentIds`,
+    /// `worker`).
+    pub fn to_js(&self) -> JsValue {
+        let children = self.children.iter().map(|child| {
+            Obj::new()
+                .set("childRef", &child.child_ref)
+                .set("childDocumentId", child.child_document_id.as_ref())
+                .set("visitDocumentIds", js::array(&child.visit_document_ids))
+                .set("worker", child.worker.as_ref())
+        });
+        Obj::new().set("children", js::array(children)).done()
+    }
+
+    /// From a plain object; `None` if a child lacks its reference.
+    pub fn from_js(value: &JsValue) -> Option<Caseload> {
+        let children = js::items(value, "children")
+            .iter()
+            .map(|child| {
+                Some(CaseloadChild {
+                    child_ref: js::text(child, "childRef")?,
+                    child_document_id: js::text(child, "childDocumentId"),
+                    visit_document_ids: js::texts(child, "visitDocumentIds"),
+                    worker: js::text(child, "worker"),
+                })
+            })
+            .collect::<Option<_>>()?;
+        Some(Caseload { children })
+    }
 }
 
 /// How an API call failed.
@@ -103,35 +168,22 @@ impl From<ApiFailure> for ClientError {
     }
 }
 
-/// A value as a plain JavaScript object.
-fn to_js<T: Serialize>(value: &T) -> JsValue {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
-}
-
-/// Parses JSON text with the browser's parser into `T`.
-fn parse<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let value = js_sys::JSON::parse(text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
-}
-
-async fn call<T: DeserializeOwned>(
+/// Sends one request and answers the response's text (JSON, as the server wrote it).
+/// Not generic, so the request code exists once in the wasm.
+async fn call_text(
     method: &str,
     path: &str,
     token: Option<&str>,
-    body: Option<serde_json::Value>,
-) -> Result<T, ApiFailure> {
+    body: Option<JsValue>,
+) -> Result<String, ApiFailure> {
+    let unreachable = |err: JsValue| ApiFailure::Unreachable(describe_js(&err));
     let init = RequestInit::new();
     init.set_method(method);
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     if let Some(body) = &body {
-        let text = js_sys::JSON::stringify(&to_js(body))
-            .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?;
-        init.set_body(&text);
+        init.set_body(&js_sys::JSON::stringify(body).map_err(unreachable)?.into());
     }
-    let request = Request::new_with_str_and_init(path, &init)
-        .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?;
+    let request = Request::new_with_str_and_init(path, &init).map_err(unreachable)?;
     let headers = request.headers();
     let _ = headers.set("Accept", "application/json");
     if body.is_some() {
@@ -143,9 +195,9 @@ async fn call<T: DeserializeOwned>(
     let window = web_sys::window().ok_or_else(|| ApiFailure::Unreachable("no window".into()))?;
     let response = JsFuture::from(window.fetch_with_request(&request))
         .await
-        .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?
+        .map_err(unreachable)?
         .dyn_into::<Response>()
-        .map_err(|err| ApiFailure::Unreachable(describe_js(&err)))?;
+        .map_err(unreachable)?;
     let status = response.status();
     let text = match response.text() {
         Ok(promise) => JsFuture::from(promise)
@@ -156,23 +208,33 @@ async fn call<T: DeserializeOwned>(
         Err(_) => String::new(),
     };
     if response.ok() {
-        let text = if text.is_empty() { "null" } else { &text };
-        return parse(text).ok_or_else(|| {
-            ApiFailure::Refused(status, "unexpected answer from the server".into())
-        });
+        return Ok(if text.is_empty() { "null".into() } else { text });
     }
-    let error: Option<ErrorBody> = parse(&text);
-    let message = error
-        .as_ref()
-        .map(|e| e.error.clone())
-        .unwrap_or_else(|| format!("HTTP {status}"));
+    // The body of an error is `{"error": message}`, with `"wipe": true` for a revoked device.
+    let error = js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL);
+    let message = js::text(&error, "error").unwrap_or_else(|| format!("HTTP {status}"));
     match status {
         401 => Err(ApiFailure::Unauthorized(message)),
-        403 if error.is_some_and(|e| e.wipe) => Err(ApiFailure::Revoked),
+        403 if js::get(&error, "wipe").as_bool() == Some(true) => Err(ApiFailure::Revoked),
         // A proxy or a stopped server answering for it: treat as not reachable.
         502..=504 => Err(ApiFailure::Unreachable(message)),
         _ => Err(ApiFailure::Refused(status, message)),
     }
+}
+
+/// Sends one request and answers the parsed JSON, read by `read`.
+async fn call<T>(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<JsValue>,
+    read: fn(&JsValue) -> Option<T>,
+) -> Result<T, ApiFailure> {
+    let text = call_text(method, path, token, body).await?;
+    js_sys::JSON::parse(&text)
+        .ok()
+        .and_then(|value| read(&value))
+        .ok_or_else(|| ApiFailure::Refused(200, "unexpected answer from the server".into()))
 }
 
 /// `POST /api/session`.
@@ -184,13 +246,13 @@ pub async fn sign_in(
     password: &str,
     device_id: Option<&str>,
 ) -> Result<Session, ApiFailure> {
-    let body = serde_json::json!({
-        "username": username,
-        "password": password,
-        "deviceId": device_id,
-        "deviceLabel": "Doorstep web app",
-    });
-    call("POST", "/api/session", None, Some(body)).await
+    let body = Obj::new()
+        .set("username", username)
+        .set("password", password)
+        .set("deviceId", device_id)
+        .set("deviceLabel", "Doorstep web app")
+        .done();
+    call("POST", "/api/session", None, Some(body), Session::from_js).await
 }
 
 /// `POST /api/session/refresh`.
@@ -198,8 +260,15 @@ pub async fn sign_in(
 /// # Errors
 /// [`ApiFailure`].
 pub async fn refresh(refresh_token: &str) -> Result<Session, ApiFailure> {
-    let body = serde_json::json!({ "refreshToken": refresh_token });
-    call("POST", "/api/session/refresh", None, Some(body)).await
+    let body = Obj::new().set("refreshToken", refresh_token).done();
+    call(
+        "POST",
+        "/api/session/refresh",
+        None,
+        Some(body),
+        Session::from_js,
+    )
+    .await
 }
 
 /// `DELETE /api/session`.
@@ -207,7 +276,7 @@ pub async fn refresh(refresh_token: &str) -> Result<Session, ApiFailure> {
 /// # Errors
 /// [`ApiFailure`].
 pub async fn sign_out(token: &str) -> Result<(), ApiFailure> {
-    call::<serde_json::Value>("DELETE", "/api/session", Some(token), None)
+    call_text("DELETE", "/api/session", Some(token), None)
         .await
         .map(|_| ())
 }
@@ -217,9 +286,10 @@ pub async fn sign_out(token: &str) -> Result<(), ApiFailure> {
 /// # Errors
 /// [`ApiFailure`].
 pub async fn sync_ticket(token: &str) -> Result<String, ApiFailure> {
-    call::<TicketBody>("POST", "/api/sync-ticket", Some(token), None)
-        .await
-        .map(|body| body.ticket)
+    call("POST", "/api/sync-ticket", Some(token), None, |body| {
+        js::text(body, "ticket")
+    })
+    .await
 }
 
 /// `GET /api/caseload`.
@@ -227,5 +297,33 @@ pub async fn sync_ticket(token: &str) -> Result<String, ApiFailure> {
 /// # Errors
 /// [`ApiFailure`].
 pub async fn caseload(token: &str) -> Result<Caseload, ApiFailure> {
-    call("GET", "/api/caseload", Some(token), None).await
+    call("GET", "/api/caseload", Some(token), None, Caseload::from_js).await
+}
+
+/// `GET /api/team/dashboard` (team managers only), as the server's JSON text: the device
+/// keeps it sealed as it came and the browser parses it for the screen.
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn team_dashboard(token: &str) -> Result<String, ApiFailure> {
+    call_text("GET", "/api/team/dashboard", Some(token), None).await
+}
+
+/// `GET /api/visits/{id}/review`, as JSON text.
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn visit_review(token: &str, document_id: &str) -> Result<String, ApiFailure> {
+    let path = format!("/api/visits/{document_id}/review");
+    call_text("GET", &path, Some(token), None).await
+}
+
+/// `POST /api/visits/{id}/oversight` with `body` (`decision`, `comment`, `heads`); answers
+/// the record's review as JSON text.
+///
+/// # Errors
+/// [`ApiFailure`]; `Refused(409, ..)` when the record changed since those heads.
+pub async fn decide(token: &str, document_id: &str, body: JsValue) -> Result<String, ApiFailure> {
+    let path = format!("/api/visits/{document_id}/oversight");
+    call_text("POST", &path, Some(token), Some(body)).await
 }

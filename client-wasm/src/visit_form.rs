@@ -4,21 +4,23 @@
 //! (`{"op":"text","field":"observations","value":"…"}`); this module turns it into typed
 //! model edits. Text fields are written as the difference from what the document holds,
 //! so two people typing into the same record offline both keep their words.
+//!
+//! [`FormEdit::read`] reads the object by hand through [`EditFields`] rather than with a
+//! serde derive: an internally tagged enum costs tens of kilobytes of wasm.
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{Automerge, ROOT, ScalarValue};
-use serde::Deserialize;
 use shared::model::{
     self, ActionOwnerType, BedroomSeen, CalendarDate, Coded, ItemTextField, NewAction,
-    NotAloneReason, TextField, Visit, VisitKind, VisitLocation, VisitScalarField, VisitStatus,
-    VoiceTopic,
+    NotAloneReason, TextField, Visit, VisitKind, VisitLocation, VisitScalarField, VoiceTopic,
 };
+
+use shared::sync::Timestamp;
 
 use crate::ClientError;
 
 /// One edit from the visit form.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FormEdit {
     /// A root narrative text: `purpose`, `observations`, `analysis`, `notAloneDetail`,
     /// `bedroomDetail`.
@@ -103,27 +105,126 @@ pub enum FormEdit {
         /// The index of the chosen candidate in the view's list.
         choice: usize,
     },
-    /// Submits the record (only if nothing stops it).
+    /// Submits the record (only if nothing stops it), noting when (`submittedAt`).
     Submit {
         /// Today, `YYYY-MM-DD`, for the "not in the future" check.
         today: String,
     },
+    /// Starts changing a signed-off record: records why (an amendment naming the version
+    /// signed off). Every other edit of a signed-off record is refused until then.
+    Amend {
+        /// Why the record is being changed.
+        reason: String,
+    },
 }
 
-/// Applies `edit` to a visit document as one change made at `time` (seconds since the
-/// epoch, the device's clock). Returns the index of a new entry for
+/// The fields of an edit object as the screens send it (a `JsValue` in the browser).
+pub trait EditFields {
+    /// The string at `key`, if it is one.
+    fn text(&self, key: &str) -> Option<String>;
+    /// The number at `key`, if it is one.
+    fn number(&self, key: &str) -> Option<f64>;
+    /// The boolean at `key`, if it is one.
+    fn flag(&self, key: &str) -> Option<bool>;
+}
+
+impl FormEdit {
+    /// Reads an edit: `op` names the variant (camelCase), its fields are camelCase keys.
+    /// A missing text is empty and a missing index names no entry (the edit then fails
+    /// in the model, in words); only an unknown `op` is refused here.
+    ///
+    /// # Errors
+    /// [`ClientError::BadArgument`] naming an unknown `op`.
+    pub fn read(fields: &dyn EditFields) -> Result<FormEdit, ClientError> {
+        let text = |key: &str| fields.text(key).unwrap_or_default();
+        let index = |key: &str| {
+            fields
+                .number(key)
+                .filter(|n| *n >= 0.0)
+                .map_or(usize::MAX, |n| n as usize)
+        };
+        let flag = |key: &str| fields.flag(key).unwrap_or(false);
+        let op = text("op");
+        Ok(match op.as_str() {
+            "text" => FormEdit::Text {
+                field: text("field"),
+                value: text("value"),
+            },
+            "visitDate" => FormEdit::VisitDate {
+                value: text("value"),
+            },
+            "choice" => FormEdit::Choice {
+                field: text("field"),
+                value: text("value"),
+            },
+            "addPerson" => FormEdit::AddPerson {
+                name: text("name"),
+                role: text("role"),
+            },
+            "addVoice" => FormEdit::AddVoice,
+            "itemText" => FormEdit::ItemText {
+                list: text("list"),
+                index: index("index"),
+                field: text("field"),
+                value: text("value"),
+            },
+            "voiceTopic" => FormEdit::VoiceTopic {
+                index: index("index"),
+                topic: text("topic"),
+                on: flag("on"),
+            },
+            "voiceScale" => FormEdit::VoiceScale {
+                index: index("index"),
+                value: fields
+                    .number("value")
+                    .map(|n| u8::try_from(n as usize).unwrap_or(u8::MAX)),
+            },
+            "voiceReadBack" => FormEdit::VoiceReadBack {
+                index: index("index"),
+                value: flag("value"),
+            },
+            "addAction" => FormEdit::AddAction {
+                description: text("description"),
+                owner_type: text("ownerType"),
+                owner_name: text("ownerName"),
+                due_date: text("dueDate"),
+            },
+            "resolve" => FormEdit::Resolve {
+                field: text("field"),
+                choice: index("choice"),
+            },
+            "submit" => FormEdit::Submit {
+                today: text("today"),
+            },
+            "amend" => FormEdit::Amend {
+                reason: text("reason"),
+            },
+            _ => return Err(unknown("edit", &op)),
+        })
+    }
+}
+
+/// Applies `edit` by `worker` to a visit document as one change made at `now` (the
+/// device's clock). Returns the index of a new entry for
 /// `AddPerson`/`AddVoice`/`AddAction`, `None` otherwise. A refused edit changes nothing.
 ///
 /// # Errors
 /// [`ClientError::BadArgument`] for an unknown field or code, [`ClientError::Record`] if
-/// the document refuses the edit or a submission has problems (their messages joined).
+/// the document refuses the edit, a submission has problems (their messages joined), or
+/// the record was signed off and no reason for changing it was given ([`FormEdit::Amend`]).
 pub fn apply_edit(
     doc: &mut Automerge,
     edit: &FormEdit,
     new_id: impl FnOnce() -> String,
-    time: i64,
+    now: Timestamp,
+    worker: &str,
 ) -> Result<Option<usize>, ClientError> {
     // What needs the whole record is read before the change starts.
+    if !matches!(edit, FormEdit::Amend { .. }) && model::amendment_required(doc)? {
+        return Err(ClientError::Record(
+            "This record has been signed off. Say why you are changing it first.".into(),
+        ));
+    }
     let chosen = match edit {
         FormEdit::Submit { today } => {
             let problems = Visit::read(&*doc)?.problems_for_submission(today);
@@ -153,9 +254,10 @@ pub fn apply_edit(
         _ => None,
     };
     let mut tx = doc.transaction();
-    match apply_in(&mut tx, edit, new_id, chosen) {
+    match apply_in(&mut tx, edit, new_id, chosen, now, worker) {
         Ok(index) => {
-            tx.commit_with(CommitOptions::default().with_time(time));
+            let seconds = i64::try_from(now.as_millis() / 1000).unwrap_or(i64::MAX);
+            tx.commit_with(CommitOptions::default().with_time(seconds));
             Ok(index)
         }
         Err(err) => {
@@ -170,6 +272,8 @@ fn apply_in(
     edit: &FormEdit,
     new_id: impl FnOnce() -> String,
     chosen: Option<(VisitScalarField, ScalarValue)>,
+    now: Timestamp,
+    worker: &str,
 ) -> Result<Option<usize>, ClientError> {
     match edit {
         FormEdit::Text { field, value } => {
@@ -239,7 +343,8 @@ fn apply_in(
                 model::resolve_conflict(tx, field, &value)?;
             }
         }
-        FormEdit::Submit { .. } => model::set_status(tx, VisitStatus::Submitted)?,
+        FormEdit::Submit { .. } => model::submit_visit(tx, now)?,
+        FormEdit::Amend { reason } => model::add_amendment(tx, reason, worker, &new_id(), now)?,
     }
     Ok(None)
 }
@@ -298,7 +403,7 @@ pub fn candidate_text(value: &ScalarValue) -> String {
 
 #[cfg(test)]
 mod tests {
-    use shared::model::{NewVisit, Visit};
+    use shared::model::{NewVisit, Visit, VisitStatus};
     use shared::sync::Timestamp;
 
     use super::*;
@@ -318,9 +423,28 @@ mod tests {
         doc
     }
 
+    impl EditFields for serde_json::Value {
+        fn text(&self, key: &str) -> Option<String> {
+            self[key].as_str().map(str::to_owned)
+        }
+        fn number(&self, key: &str) -> Option<f64> {
+            self[key].as_f64()
+        }
+        fn flag(&self, key: &str) -> Option<bool> {
+            self[key].as_bool()
+        }
+    }
+
     fn edit(doc: &mut Automerge, json: &str) -> Result<Option<usize>, ClientError> {
-        let edit: FormEdit = serde_json::from_str(json).expect("valid edit json");
-        apply_edit(doc, &edit, || "id-1".into(), 0)
+        let value: serde_json::Value = serde_json::from_str(json).expect("valid json");
+        let edit = FormEdit::read(&value)?;
+        apply_edit(
+            doc,
+            &edit,
+            || "id-1".into(),
+            Timestamp::from_millis(0),
+            "sw",
+        )
     }
 
     #[test]
