@@ -570,6 +570,8 @@ impl SyncCore {
         let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) else {
             return;
         };
+        // Replies wait until every change is durable (see `flush`).
+        let reply_waits = !loaded.is_durable();
         let Some(state) = loaded.peers.get_mut(&connection) else {
             return;
         };
@@ -600,7 +602,17 @@ impl SyncCore {
                 .copied()
                 .collect::<Vec<u8>>()
         });
+        // A message without changes announcing exactly our heads makes automerge record
+        // those heads as sent to the peer (`last_sent_heads`): it assumes we answered the
+        // peer's earlier messages at once. If our answer is still waiting for an append, the
+        // peer has not been told we hold its changes; keep what we really sent, so the
+        // answer still goes out once the append commits.
+        let echoes_our_heads = message.changes.is_empty() && message.heads == before;
+        let last_sent = state.last_sent_heads.clone();
         let outcome = loaded.doc.receive_sync_message(state, message);
+        if echoes_our_heads && reply_waits {
+            state.last_sent_heads = last_sent;
+        }
         let after = loaded.doc.get_heads();
         if after != before {
             loaded.first_chunk = raw_changes.map(|bytes| (after.clone(), bytes));

@@ -409,6 +409,57 @@ fn the_server_reports_no_heads_until_they_are_durable() {
     assert!(net.nodes[1].core.is_acknowledged(&id));
 }
 
+/// A change made right after reconnecting, before the handshake's first exchange: the
+/// client's messages cross the server's, so its change arrives first and a change-less
+/// message with the same heads arrives while the server's reply waits for the append.
+/// That second message must not cancel the reply the client is waiting for.
+#[test]
+fn a_reply_deferred_until_durable_is_still_sent_after_a_second_message() {
+    let mut net = Network::new(1);
+    net.connect(1);
+    let id = net.create(1, doc_with_text(1, "hello"));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+
+    net.disconnect_client(1);
+    net.connect(1);
+    while net.nodes[1].core.stats().ready_connections == 0 {
+        net.step();
+    }
+    net.change(1, id, |doc| append(doc, " world"));
+    let heads = net.doc(1, &id).get_heads();
+    net.nodes[SERVER].pause_storage = true;
+    net.run_until_quiescent();
+    assert_eq!(
+        net.doc(SERVER, &id).get_heads(),
+        heads,
+        "the change arrived"
+    );
+    assert!(!net.nodes[SERVER].held.is_empty(), "its append is waiting");
+    assert!(!net.nodes[1].core.is_acknowledged(&id));
+    // The crossing happened: after the message carrying the change, one without changes
+    // announcing the same heads (the answer to the server's `need`).
+    let client_sent: Vec<automerge::sync::Message> = net
+        .sent
+        .iter()
+        .filter_map(|(node, m)| match m {
+            Message::Sync { data, .. } if *node == 1 => automerge::sync::Message::decode(data).ok(),
+            _ => None,
+        })
+        .filter(|m| m.heads == heads)
+        .collect();
+    assert!(client_sent.iter().any(|m| !m.changes.is_empty()));
+    assert!(client_sent.last().is_some_and(|m| m.changes.is_empty()));
+
+    net.nodes[SERVER].pause_storage = false;
+    net.run_until_quiescent();
+    assert!(
+        net.nodes[1].core.is_acknowledged(&id),
+        "the client never heard that the server stored its change"
+    );
+    assert_eq!(net.nodes[1].core.peer_heads(&id), vec![heads]);
+}
+
 #[test]
 fn a_failed_append_closes_the_connection_and_drops_the_unsaved_copy() {
     let mut net = Network::new(1);
