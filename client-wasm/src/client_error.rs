@@ -23,7 +23,8 @@ pub enum ClientError {
     /// The server said this device was revoked; its data has been wiped.
     #[error("This device has been revoked. Its records have been wiped from it.")]
     DeviceRevoked,
-    /// No network, and the action needs it.
+    /// No network, and the action needs it. The JavaScript error's `name` is
+    /// `"OfflineError"`.
     #[error("You are offline. {0}")]
     Offline(String),
     /// The server answered with an error.
@@ -62,8 +63,10 @@ impl From<shared::sync::SyncError> for ClientError {
 impl From<ClientError> for JsValue {
     fn from(err: ClientError) -> Self {
         let error = js_sys::Error::new(&err.to_string());
-        if matches!(err, ClientError::Changed) {
-            error.set_name("ChangedError");
+        match err {
+            ClientError::Changed => error.set_name("ChangedError"),
+            ClientError::Offline(_) => error.set_name("OfflineError"),
+            _ => {}
         }
         error.into()
     }

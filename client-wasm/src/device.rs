@@ -998,12 +998,12 @@ async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
     notify(shared);
 }
 
-/// Fetches the caseload, then (team managers) the team dashboard, without waiting.
+/// Fetches the caseload without waiting. (The team dashboard is fetched when its screen
+/// opens: [`Device::refresh_dashboard`].)
 fn refresh_in_background(shared: &Rc<Shared>) {
     let shared = shared.clone();
     spawn_local(async move {
         let _ = refresh_caseload(&shared).await;
-        let _ = refresh_dashboard(&shared).await;
     });
 }
 

@@ -190,12 +190,17 @@ function refreshFormValues(id) {
 function parseRoute() {
   const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
   switch (parts[0]) {
-    case "child": return { page: "child", ref: parts[1] };
+    case "child": return parts[2] === "handover" ? { page: "handover", ref: parts[1] } : { page: "child", ref: parts[1] };
     case "new-visit": return { page: "new-visit", ref: parts[1] };
-    case "visit": return { page: "visit", id: parts[1], section: parts[2] ?? null };
-    default: return { page: "caseload" };
+    case "visit": return { page: "visit", id: parts[1], section: parts[2] ?? null, next: parts[3] ?? null };
+    case "team": return { page: "team" };
+    case "review": return { page: "review", id: parts[1] };
+    case "caseload": return { page: "caseload" };
+    default: return { page: isManager() ? "team" : "caseload" };
   }
 }
+
+const isManager = () => device?.worker()?.role === "team-manager";
 
 function render() {
   const status = device.status();
@@ -206,11 +211,15 @@ function render() {
   const route = parseRoute();
   try {
     if (route.page === "child") return childPage(route.ref);
+    if (route.page === "handover") return handoverPage(route.ref);
     if (route.page === "new-visit") return newVisitPage(route.ref);
+    if (route.page === "team") return dashboardPage();
+    if (route.page === "review") return reviewPage(route.id);
     if (route.page === "visit") {
       if (!route.section) return visitTasksPage(route.id);
       if (route.section === "check") return checkAnswersPage(route.id);
       if (route.section === "done") return donePage(route.id);
+      if (route.section === "amend") return amendPage(route.id, route.next);
       return visitSectionPage(route.id, route.section);
     }
     return caseloadPage();
@@ -256,7 +265,7 @@ async function submitSignIn(form) {
   form.querySelector("button").disabled = true;
   try {
     await device.signIn(values.username, values.password, values.pin);
-    location.hash = "#/caseload";
+    location.hash = "#/";
     render();
   } catch (error) {
     signInPage([{ href: "#username", message: error.message ?? String(error) }], values);
@@ -304,14 +313,16 @@ function caseloadPage() {
       <td>${waiting ? `<strong class="tag tag--orange">${waiting} not on the server</strong>` : `<strong class="tag tag--green">Up to date</strong>`}</td>
     </tr>`;
   }).join("");
+  const manager = isManager();
   show(`
-    <h1>My caseload</h1>
+    ${manager ? `<a class="back-link" href="#/team">Back to the team dashboard</a>` : ""}
+    <h1>${manager ? "Your team's children" : "My caseload"}</h1>
     ${children.length === 0
       ? `<p class="body">No children on this device yet. They appear here once Doorstep has fetched your caseload while online.</p>`
       : `<table class="table"><caption class="caption">${children.length} children</caption>
           <thead><tr><th scope="col">Child</th><th scope="col">Placement</th><th scope="col">Last visit</th><th scope="col">Next visit due</th><th scope="col">Records</th></tr></thead>
           <tbody>${rows}</tbody></table>`}
-    <p class="hint">Visit timescales (when the next visit is due) are not calculated yet.</p>`, "My caseload");
+    <p class="hint">${manager ? "When each child's next visit is due is on the team dashboard." : "Visit timescales (when the next visit is due) are not calculated yet."}</p>`, manager ? "Your team's children" : "My caseload");
 }
 
 function childPage(ref) {
@@ -322,14 +333,15 @@ function childPage(ref) {
   const row = (k, v) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v ?? "Not recorded")}</dd><dd></dd></div>`;
   const visits = child.visits.map((v) => `<tr>
       <td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(v.visitDate ?? "No date")}</a></td>
-      <td>${esc(v.status === "submitted" ? "Submitted" : "Draft")}${v.conflicts ? ` <strong class="tag tag--red">${v.conflicts} to resolve</strong>` : ""}</td>
+      <td>${reviewTag(v.reviewState ?? (v.status === "submitted" ? "submitted" : "draft"))}${v.conflicts ? ` <strong class="tag tag--red">${v.conflicts} to resolve</strong>` : ""}</td>
       <td>${syncTag(v.sync)}</td></tr>`).join("");
   const words = child.visits.flatMap((v) => v.childWords.map((w) => ({ date: v.visitDate, words: w }))).slice(0, 3);
   show(`
-    <a class="back-link" href="#/caseload">Back to my caseload</a>
+    <a class="back-link" href="#/caseload">Back to ${isManager() ? "the team's children" : "my caseload"}</a>
     <span class="caption">${esc(child.childRef)}</span>
     <h1>${esc(p?.name ?? child.childRef)}</h1>
-    <a class="button" href="#/new-visit/${encodeURIComponent(ref)}" role="button" draggable="false">Record a visit</a>
+    ${isManager() ? "" : `<a class="button" href="#/new-visit/${encodeURIComponent(ref)}" role="button" draggable="false">Record a visit</a>`}
+    <a class="button button--secondary" href="#/child/${encodeURIComponent(ref)}/handover" role="button" draggable="false">Handover summary</a>
     <h2>What a new worker needs to know</h2>
     <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
     ${words.length ? `<h3>In ${esc(p?.name ?? "the child")}'s words</h3>${words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(w.date)}</p></div>`).join("")}` : ""}
@@ -423,11 +435,13 @@ function visitHeader(visit, back) {
 function visitTasksPage(id) {
   const visit = loadVisit(id);
   if (visit.unreadable) return show(`<h1>This record cannot be read</h1><p class="body">${esc(visit.unreadable)}</p>`, "Problem");
-  const submitted = visit.status === "submitted";
+  const mustAmend = visit.review?.amendmentRequired;
   show(`
     ${visitHeader(visit, `#/child/${encodeURIComponent(visit.childId)}`)}
     <h1>Visit record</h1>
-    ${submitted ? `<div class="inset">This record has been submitted.</div>` : ""}
+    ${reviewBanner(visit)}
+    ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
+    ${mustAmend && !isManager() ? `<a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}/amend" role="button" draggable="false">Change this record</a>` : ""}
     ${conflictBlock(visit)}
     <ol class="task-list">
       ${SECTIONS.map(([key, title]) => `<li><a href="#/visit/${encodeURIComponent(id)}/${key}">${esc(title)}</a>
@@ -438,6 +452,8 @@ function visitTasksPage(id) {
 
 function visitSectionPage(id, section) {
   const visit = loadVisit(id);
+  // A signed-off record changes only once the worker has said why.
+  if (visit.review?.amendmentRequired) return amendPage(id, section);
   const title = SECTIONS.find(([key]) => key === section)?.[1] ?? "Visit";
   const next = SECTIONS[SECTIONS.findIndex(([key]) => key === section) + 1]?.[0];
   const nextHref = next ? `#/visit/${encodeURIComponent(id)}/${next}` : `#/visit/${encodeURIComponent(id)}/check`;
@@ -538,14 +554,18 @@ const label = (field, code) => CHOICES[field]?.find(([c]) => c === code)?.[1] ??
 
 function checkAnswersPage(id, errors = []) {
   const visit = loadVisit(id);
+  const mustAmend = visit.review?.amendmentRequired;
+  const change = (section) => (mustAmend ? `#/visit/${encodeURIComponent(id)}/amend/${section}` : `#/visit/${encodeURIComponent(id)}/${section}`);
   const row = (k, v, section) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v)}</dd>
-    <dd><a href="#/visit/${encodeURIComponent(id)}/${section}">Change<span class="visually-hidden"> ${esc(k.toLowerCase())}</span></a></dd></div>`;
-  const submitted = visit.status === "submitted";
+    <dd><a href="${change(section)}">Change<span class="visually-hidden"> ${esc(k.toLowerCase())}</span></a></dd></div>`;
+  const needsSubmit = visit.review ? visit.review.needsSubmit : visit.status !== "submitted";
+  const amended = visit.review?.state === "amendedAfterSignOff";
   show(`
     ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
     ${errorSummary(errors)}
     ${conflictBlock(visit)}
     <h1>Check your answers</h1>
+    ${needsSubmit ? reviewBanner(visit) : ""}
     <dl class="summary-list">
       ${row("Date of the visit", answer(visit.visitDate), "details")}
       ${row("Kind of visit", label("visitKind", visit.visitKind), "details")}
@@ -562,10 +582,10 @@ function checkAnswersPage(id, errors = []) {
       ${row("Actions", visit.actions.map((a) => `${a.description} (${a.ownerName || "no owner"}, due ${a.dueDate ?? "no date"})`).join("\n") || "None", "actions")}
       ${row("Welfare safeguarded", answer(visit.welfareSafeguarded), "welfare")}
     </dl>
-    ${submitted ? `<div class="inset">This record has been submitted.</div>` : `
-      <h2>Submit the record</h2>
-      <p class="body">Submitting tells your manager the record is complete. It is sent when there is signal.</p>
-      <button type="button" class="button" data-action="submit-visit">Submit the record</button>`}`, "Check your answers");
+    ${!needsSubmit ? reviewBanner(visit) || `<div class="inset">This record has been submitted.</div>` : `
+      <h2>${amended ? "Submit the amended record" : "Submit the record"}</h2>
+      <p class="body">Submitting tells your manager the record is ready for sign-off. It is sent when there is signal.</p>
+      <button type="button" class="button" data-action="submit-visit">${amended ? "Submit the amended record" : "Submit the record"}</button>`}`, "Check your answers");
 }
 
 function donePage(id) {
@@ -576,17 +596,322 @@ function donePage(id) {
     <p><a href="#/child/${encodeURIComponent(visit.childId)}">Back to the child's page</a></p>`, "Record submitted");
 }
 
+// ---------- team manager: dashboard ----------
+// Filters are applied here, on the rows the server computed (statuses, due dates); the
+// dashboard itself comes from the device, sealed, as last fetched.
+const dashboardFilters = { overdue: false, week: false, worker: "" };
+let dashboardFetch = { requested: false, loading: false, error: null, offline: false };
+const STATUS_TAGS = {
+  overdue: ["Overdue", "red"],
+  dueSoon: ["Due soon", "yellow"],
+  met: ["Met", "green"],
+  upcoming: ["Upcoming", "grey"],
+  noSchedule: ["No schedule", "grey"],
+};
+const statusTag = (status) => {
+  const [text, colour] = STATUS_TAGS[status] ?? [status, "grey"];
+  return `<strong class="tag tag--${colour}">${esc(text)}</strong>`;
+};
+const REVIEW_STATES = {
+  draft: ["Draft", "grey"],
+  submitted: ["Awaiting sign-off", "blue"],
+  signedOff: ["Signed off", "green"],
+  returned: ["Returned for amendment", "orange"],
+  amendedAfterSignOff: ["Amended after sign-off", "orange"],
+  resubmitted: ["Submitted again", "blue"],
+};
+const reviewTag = (state) => {
+  const [text, colour] = REVIEW_STATES[state] ?? REVIEW_STATES.draft;
+  return `<strong class="tag tag--${colour}" data-review-state="${esc(state)}">${esc(text)}</strong>`;
+};
+const dateTime = (ms) => (ms ? new Date(ms).toLocaleString("en-GB", { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "not known");
+const dateOnly = (ms) => new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
+const addDays = (iso, days) => {
+  const d = new Date(`${iso}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+};
+
+function refreshDashboard() {
+  dashboardFetch = { requested: true, loading: navigator.onLine, error: null, offline: !navigator.onLine };
+  if (!navigator.onLine) return;
+  device.refreshDashboard()
+    .then(() => { dashboardFetch.loading = false; })
+    .catch((error) => {
+      dashboardFetch.loading = false;
+      // The browser may think it is online with no signal: then the server is unreachable.
+      if (error.name === "OfflineError") dashboardFetch.offline = true;
+      else dashboardFetch.error = error.message ?? String(error);
+    })
+    .finally(() => { if (parseRoute().page === "team") render(); });
+}
+
+function filteredChildren(dashboard) {
+  const weekEnd = addDays(dashboard.asOf, 7);
+  return dashboard.children.filter((c) => {
+    if (dashboardFilters.worker && (c.worker ?? "") !== dashboardFilters.worker) return false;
+    if (!dashboardFilters.overdue && !dashboardFilters.week) return true;
+    return (dashboardFilters.overdue && c.status === "overdue")
+      || (dashboardFilters.week && c.status !== "overdue" && c.nextDue !== null && c.nextDue <= weekEnd);
+  });
+}
+
+function dashboardResults(dashboard) {
+  const rows = filteredChildren(dashboard);
+  return `<p class="body" id="dashboard-count" role="status">Showing ${rows.length} of ${dashboard.children.length} children</p>
+    ${rows.length === 0 ? `<p class="body">No children match these filters.</p>` : `
+    <table class="table" id="dashboard-children"><caption class="visually-hidden">Children, their last qualifying visit and when the next is due</caption>
+      <thead><tr><th scope="col">Child</th><th scope="col">Worker</th><th scope="col">Last qualifying visit</th><th scope="col">Next visit due</th><th scope="col">Status</th></tr></thead>
+      <tbody>${rows.map((c) => `<tr data-child="${esc(c.childRef)}">
+        <td><a href="#/child/${encodeURIComponent(c.childRef)}">${esc(c.childName)}</a><br><span class="hint">${esc(c.childRef)}</span></td>
+        <td>${esc(c.workerName ?? "Not allocated")}</td>
+        <td>${esc(c.lastQualifyingVisit ?? "None recorded")}</td>
+        <td>${esc(c.nextDue ?? "Not scheduled")}${c.ruleId ? `<br><span class="hint">${esc(c.ruleId)}</span>` : ""}</td>
+        <td data-status="${esc(c.status)}">${statusTag(c.status)}<br><span class="hint">${esc(c.reason)}</span></td></tr>`).join("")}</tbody>
+    </table>`}`;
+}
+
+function dashboardPage() {
+  if (!isManager()) return show(`<h1>Team dashboard</h1><p class="body">Only a team manager can see the team dashboard.</p><p><a href="#/caseload">Go to my caseload</a></p>`, "Team dashboard");
+  if (!dashboardFetch.requested) refreshDashboard();
+  const stored = device.dashboard();
+  const online = navigator.onLine && !dashboardFetch.offline;
+  const asOf = stored ? `as of ${dateTime(stored.fetchedAt)}` : "";
+  let state;
+  if (dashboardFetch.loading) state = `<p class="body" data-dashboard-state="loading">Updating the dashboard…${stored ? ` Showing it ${esc(asOf)} meanwhile.` : ""}</p>`;
+  else if (!online) state = `<div class="inset" data-dashboard-state="offline"><p class="body">You are offline. ${stored ? `This is the dashboard ${esc(asOf)}, saved on this device.` : "The dashboard has not been saved on this device yet: open it once with signal."}</p></div>`;
+  else if (dashboardFetch.error) state = `<div class="warning" data-dashboard-state="failed"><p class="body">The dashboard could not be updated: ${esc(dashboardFetch.error)}${stored ? ` Showing it ${esc(asOf)}.` : ""}</p></div>`;
+  else state = `<p class="body" data-dashboard-state="fresh">Up to date, ${esc(asOf)}.</p>`;
+  const header = `<span class="caption">${esc(stored?.dashboard.team ?? "Your team")}</span><h1>Team dashboard</h1>${state}`;
+  if (!stored) return show(`${header}<p><a href="#/caseload">See the team's children</a></p>`, "Team dashboard");
+  const d = stored.dashboard;
+  const workers = d.workers.map((w) => `<option value="${esc(w.worker)}" ${dashboardFilters.worker === w.worker ? "selected" : ""}>${esc(w.workerName)}</option>`).join("");
+  show(`${header}
+    <p class="body">Visit timescales are calculated for ${esc(d.asOf)}.</p>
+    ${online ? `<button type="button" class="button button--secondary" data-action="refresh-dashboard">Update now</button>` : ""}
+    <h2>Children</h2>
+    <form id="dashboard-filters" novalidate>
+      ${fieldset("Show only", `<div class="checkboxes">
+        <div class="checkboxes__item"><input type="checkbox" id="filter-overdue" name="overdue" ${dashboardFilters.overdue ? "checked" : ""}><label for="filter-overdue">Overdue visits</label></div>
+        <div class="checkboxes__item"><input type="checkbox" id="filter-week" name="week" ${dashboardFilters.week ? "checked" : ""}><label for="filter-week">Visits due in the next 7 days</label></div></div>`, "Select all that apply")}
+      <div class="form-group"><label class="label" for="filter-worker">Worker</label>
+        <select class="select input--width-20" id="filter-worker" name="worker"><option value="">All workers</option>${workers}</select></div>
+    </form>
+    <div id="dashboard-results">${dashboardResults(d)}</div>
+    <button type="button" class="button button--secondary" data-action="download-csv">Download CSV of these children</button>
+    <h2>Overdue visits by worker</h2>
+    <table class="table" id="dashboard-workers"><thead><tr><th scope="col">Worker</th><th scope="col">Children</th><th scope="col">Overdue</th></tr></thead>
+      <tbody>${d.workers.map((w) => `<tr><td>${esc(w.workerName)}</td><td>${w.children}</td><td>${w.overdue ? `<strong class="tag tag--red">${w.overdue} overdue</strong>` : "None"}</td></tr>`).join("")}</tbody></table>
+    <h2>Actions past their due date</h2>
+    ${d.overdueActions.length === 0 ? `<p class="body">No actions are past their due date.</p>` : `<table class="table" id="dashboard-actions"><thead><tr><th scope="col">Child</th><th scope="col">Action</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead>
+      <tbody>${d.overdueActions.map((a) => `<tr><td><a href="#/child/${encodeURIComponent(a.childRef)}">${esc(a.childName)}</a></td><td>${esc(a.description)}</td><td>${esc(a.ownerName || "Not set")}</td><td>${esc(a.dueDate)} <strong class="tag tag--red">Overdue</strong></td></tr>`).join("")}</tbody></table>`}
+    <h2>Records awaiting sign-off</h2>
+    ${d.awaitingSignOff.length === 0 ? `<p class="body">No records are waiting for you.</p>` : `<table class="table" id="dashboard-awaiting"><thead><tr><th scope="col">Child</th><th scope="col">Worker</th><th scope="col">Visit</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Review</span></th></tr></thead>
+      <tbody>${d.awaitingSignOff.map((a) => `<tr data-visit="${esc(a.visitDocumentId)}"><td>${esc(a.childName)}</td><td>${esc(a.workerName)}</td>
+        <td>${esc(a.visitDate ?? "No date")}${a.submittedAt ? `<br><span class="hint">Submitted ${esc(dateTime(a.submittedAt))}</span>` : ""}</td>
+        <td>${reviewTag(a.reviewState)}${a.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</td>
+        <td><a href="#/review/${encodeURIComponent(a.visitDocumentId)}">Review<span class="visually-hidden"> the visit to ${esc(a.childName)} on ${esc(a.visitDate ?? "")}</span></a></td></tr>`).join("")}</tbody></table>`}
+    <p><a href="#/caseload">See all the team's children and their records</a></p>`, "Team dashboard");
+}
+
+// CSV of the children shown, made on the device from the stored dashboard (works offline).
+function downloadCsv() {
+  const stored = device.dashboard();
+  if (!stored) return;
+  const d = stored.dashboard;
+  // Quote every cell; a leading = + - @ is neutralised so a spreadsheet does not run it.
+  const cell = (value) => {
+    const text = String(value ?? "");
+    return `"${(/^[=+\-@\t\r]/.test(text) ? `'${text}` : text).replace(/"/g, '""')}"`;
+  };
+  const header = ["child_ref", "child_name", "worker", "worker_name", "placement_start", "last_qualifying_visit", "next_due", "rule", "status", "reason"];
+  const lines = [header.map(cell).join(","), ...filteredChildren(d).map((c) => [c.childRef, c.childName, c.worker, c.workerName, c.placementStart, c.lastQualifyingVisit, c.nextDue, c.ruleId, c.status, c.reason].map(cell).join(","))];
+  const url = URL.createObjectURL(new Blob([`${lines.join("\r\n")}\r\n`], { type: "text/csv;charset=utf-8" }));
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = `visits-${d.asOf}.csv`;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+// ---------- team manager: review a record ----------
+// Read from the server each time the page opens (a manager decides on the latest version).
+let review = { id: null, data: null, error: null, loading: false, errors: [], notice: null, values: {} };
+
+function loadReview(id, keep = {}) {
+  review = { id, data: null, error: null, loading: true, errors: [], notice: null, values: {}, ...keep };
+  device.review(id)
+    .then((data) => { if (review.id === id) review.data = data; })
+    .catch((error) => { if (review.id === id) review.error = error.message ?? String(error); })
+    .finally(() => { if (review.id === id) { review.loading = false; if (parseRoute().page === "review") render(); } });
+}
+
+const sectionRows = (sections, withMeta) => sections.map((s) => `<div class="summary-list__row" data-field="${esc(s.field)}"><dt>${esc(s.label)}</dt><dd>${esc(s.value || "Not answered")}</dd>
+  <dd>${withMeta ? `<span class="hint">${s.author ? `By ${esc(s.author)}` : "Author not known"}<br>On the device: ${esc(dateTime(s.deviceTime))}<br>Received: ${esc(dateTime(s.receivedAt))}</span>` : ""}</dd></div>`).join("");
+
+function reviewPage(id) {
+  if (review.id !== id) loadReview(id);
+  const back = `<a class="back-link" href="#/team">Back to the team dashboard</a>`;
+  if (review.loading) return show(`${back}<h1>Review the visit record</h1><p class="body">Getting the latest version from the server…</p>`, "Review");
+  if (review.error) {
+    return show(`${back}<h1>Review the visit record</h1>
+      <div class="warning"><p class="body" data-review-error>${esc(review.error)}</p></div>
+      <p class="body">Records are reviewed on the server's latest version, so reviewing needs signal.</p>`, "Review");
+  }
+  const r = review.data;
+  const decidable = ["submitted", "amendedAfterSignOff", "resubmitted"].includes(r.reviewState);
+  const signed = r.signedVersion;
+  const v = review.values;
+  const error = (field) => review.errors.find((e) => e.href === `#${field}`);
+  const commentError = error("decision-comment");
+  show(`${back}
+    ${errorSummary(review.errors)}
+    ${review.notice ? `<div class="notification notification--success" role="status"><h2>${esc(review.notice)}</h2></div>` : ""}
+    <span class="caption">${esc(r.childName)} · visit on ${esc(r.visitDate ?? "no date")} · by ${esc(r.workerName)}</span>
+    <h1>Review the visit record</h1>
+    <p class="body">${reviewTag(r.reviewState)}${r.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</p>
+    ${signed ? `<div class="inset" id="signed-version">
+      <h2>${r.reviewState === "amendedAfterSignOff" ? "Amended after sign-off" : "Signed off"}</h2>
+      <p class="body">Signed off by ${esc(signed.signedBy)} on ${esc(dateTime(signed.signedAt))}${signed.comment ? `: “${esc(signed.comment)}”` : ""}</p>
+      ${r.differences.length ? `<h3>What changed since it was signed off</h3>
+        <dl class="summary-list" id="differences">${r.differences.map((d) => `<div class="summary-list__row" data-field="${esc(d.field)}"><dt>${esc(d.label)}</dt>
+          <dd><span class="hint">When signed off:</span>\n${esc(d.signed || "Not answered")}</dd><dd><span class="hint">Now:</span>\n${esc(d.current || "Not answered")}</dd></div>`).join("")}</dl>` : ""}
+      <details class="details"><summary>The version that was signed off</summary>
+        <dl class="summary-list">${sectionRows(signed.sections, false)}</dl></details>
+    </div>` : ""}
+    <h2>The record now</h2>
+    <dl class="summary-list" id="review-sections">${sectionRows(r.sections, true)}</dl>
+    ${r.history.length ? `<h2>History</h2><ul class="list" id="review-history">${r.history.map((h) => `<li>${esc({ signedOff: "Signed off", returned: "Returned for amendment", amendment: "Amended" }[h.kind] ?? h.kind)} by ${esc(h.by)} on ${esc(dateTime(h.at))}${h.text ? `: “${esc(h.text)}”` : ""}</li>`).join("")}</ul>` : ""}
+    ${decidable ? `<h2>Your decision</h2>
+      <form id="decision-form" novalidate>
+        ${fieldsetWithError("Do you sign off this record?", `<div class="radios">
+          <div class="radios__item"><input type="radio" id="decision-signOff" name="decision" value="signOff" ${v.decision === "signOff" ? "checked" : ""}><label for="decision-signOff">Sign off</label></div>
+          <div class="radios__item"><input type="radio" id="decision-return" name="decision" value="return" ${v.decision === "return" ? "checked" : ""}><label for="decision-return">Return for amendment</label></div></div>`, error("decision-signOff"))}
+        <div class="form-group ${commentError ? "form-group--error" : ""}">
+          <label class="label" for="decision-comment">Comment</label>
+          <div class="hint" id="decision-comment-hint">Required if you return the record: say what needs to change.</div>
+          ${commentError ? `<p class="error-message" id="decision-comment-error"><span class="visually-hidden">Error:</span> ${esc(commentError.message)}</p>` : ""}
+          <textarea class="textarea ${commentError ? "textarea--error" : ""}" id="decision-comment" name="comment" aria-describedby="decision-comment-hint${commentError ? " decision-comment-error" : ""}">${esc(v.comment ?? "")}</textarea>
+        </div>
+        <button type="submit" class="button">Save your decision</button>
+      </form>` : `<p class="body" id="no-decision">${r.reviewState === "signedOff" ? "This record is signed off." : "This record has not been submitted for sign-off."}</p>`}`, "Review");
+}
+
+function fieldsetWithError(legend, body, error) {
+  return `<div class="form-group ${error ? "form-group--error" : ""}"><fieldset ${error ? `aria-describedby="decision-error"` : ""}>
+    <legend>${esc(legend)}</legend>
+    ${error ? `<p class="error-message" id="decision-error"><span class="visually-hidden">Error:</span> ${esc(error.message)}</p>` : ""}
+    ${body}</fieldset></div>`;
+}
+
+async function submitDecision(form) {
+  const data = new FormData(form);
+  const values = { decision: data.get("decision"), comment: (data.get("comment") ?? "").trim() };
+  const errors = [];
+  if (!values.decision) errors.push({ href: "#decision-signOff", message: "Select sign off or return for amendment" });
+  if (values.decision === "return" && !values.comment) errors.push({ href: "#decision-comment", message: "Say what needs to change before returning the record" });
+  review.values = values;
+  review.errors = errors;
+  review.notice = null;
+  if (errors.length) return render();
+  form.querySelector("button[type=submit]").disabled = true;
+  try {
+    review.data = await device.decide(review.id, values.decision, values.comment, review.data.heads);
+    review.values = {};
+    review.notice = values.decision === "signOff" ? "Record signed off" : "Record returned for amendment";
+  } catch (error) {
+    if (error.name === "ChangedError") {
+      // Someone changed the record since it was shown: show the latest version instead.
+      return loadReview(review.id, { errors: [{ href: "#review-sections", message: "This record changed since you opened it. Check it again before you decide." }], values });
+    }
+    review.errors = [{ href: "#decision-signOff", message: error.message ?? String(error) }];
+  }
+  render();
+}
+
+// ---------- handover summary ----------
+function handoverPage(ref) {
+  const h = device.handover(ref, today());
+  if (!h) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on this device.</p><p><a href="#/">Back</a></p>`, "Not found");
+  const p = h.profile;
+  const name = p?.name ?? ref;
+  const placement = p?.placement;
+  const row = (k, v) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v ?? "Not recorded")}</dd><dd></dd></div>`;
+  const yesNo = (v) => (v === true ? "Yes" : v === false ? "No" : "Not recorded");
+  show(`
+    <a class="back-link" href="#/child/${encodeURIComponent(ref)}">Back to ${esc(name)}'s page</a>
+    <span class="caption">${esc(ref)}</span>
+    <h1>Handover summary: ${esc(name)}</h1>
+    <p class="body">Made on this device from the records it holds (${h.visits.length} visit${h.visits.length === 1 ? "" : "s"}).</p>
+    <h2>What a new worker needs to know</h2>
+    <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
+    <h2>Current placement</h2>
+    <dl class="summary-list" id="handover-placement">
+      ${row("Carer or home", placement?.carerName)}${row("Placement type", placement?.placementType)}${row("Since", placement?.startDate)}${row("Postcode", placement?.postcode)}
+    </dl>
+    <h2>Visits</h2>
+    ${h.visits.length === 0 ? `<p class="body">No visits recorded.</p>` : `<table class="table" id="handover-visits"><caption class="visually-hidden">Visits, oldest first</caption>
+      <thead><tr><th scope="col">Date</th><th scope="col">Worker</th><th scope="col">Seen</th><th scope="col">Seen alone</th><th scope="col">Purpose</th></tr></thead>
+      <tbody>${h.visits.map((v) => `<tr><td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(v.visitDate ?? "No date")}</a><br>${reviewTag(v.reviewState ?? "draft")}</td>
+        <td>${esc(v.workerId)}</td><td>${yesNo(v.childSeen)}</td><td>${yesNo(v.seenAlone)}</td><td>${esc(v.purpose || "Not recorded")}</td></tr>`).join("")}</tbody></table>`}
+    <h2>In ${esc(name)}'s words</h2>
+    ${h.words.length === 0 ? `<p class="body">No words recorded yet.</p>` : `<div id="handover-words">${h.words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(w.date ?? "No date")}, recorded by ${esc(w.workerId)}</p></div>`).join("")}</div>`}
+    <h2>Open actions</h2>
+    ${h.openActions.length === 0 ? `<p class="body">No open actions.</p>` : `<table class="table" id="handover-actions"><thead><tr><th scope="col">Action</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead>
+      <tbody>${h.openActions.map((a) => `<tr><td>${esc(a.description)}<br><span class="hint">From the visit on ${esc(a.visitDate ?? "no date")}</span></td><td>${esc(a.ownerName || "Not set")}</td>
+        <td>${esc(a.dueDate ?? "No date")}${a.overdue ? ` <strong class="tag tag--red">Overdue</strong>` : ""}</td></tr>`).join("")}</tbody></table>`}`,
+  `Handover: ${name}`);
+}
+
+// ---------- worker: where a record stands with the manager; amending a signed-off record ----------
+function reviewBanner(visit) {
+  const r = visit.review;
+  if (!r || r.state === "draft") return "";
+  const d = r.decision;
+  let text;
+  switch (r.state) {
+    case "signedOff": text = `Signed off by ${d.by} on ${dateOnly(d.at)}${d.comment ? `: ${d.comment}` : ""}`; break;
+    case "returned": text = `Returned for amendment by ${d.by} on ${dateOnly(d.at)}: ${d.comment}`; break;
+    case "amendedAfterSignOff": text = `Amended after sign-off, awaiting sign-off${r.amendment ? `. Reason: ${r.amendment.reason}` : ""}`; break;
+    case "resubmitted": text = "Changed and submitted again, awaiting sign-off"; break;
+    default: text = "Submitted, awaiting sign-off";
+  }
+  return `<div class="inset" id="review-banner" data-review-state="${esc(r.state)}"><p class="body">${esc(text)}</p></div>`;
+}
+
+function amendPage(id, next, errors = []) {
+  const visit = loadVisit(id);
+  const error = errors[0];
+  show(`
+    ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
+    ${errorSummary(errors)}
+    <form id="amend-form" data-visit="${esc(id)}" data-next="${esc(next ?? "")}" novalidate>
+      <div class="form-group ${error ? "form-group--error" : ""}">
+        <h1><label class="label label--heading" for="amend-reason">Why are you changing this signed-off record?</label></h1>
+        <div class="hint" id="amend-reason-hint">Your manager sees this reason with what you change, and the signed-off version is kept.</div>
+        ${error ? `<p class="error-message" id="amend-reason-error"><span class="visually-hidden">Error:</span> ${esc(error.message)}</p>` : ""}
+        <textarea class="textarea ${error ? "textarea--error" : ""}" id="amend-reason" name="reason" aria-describedby="amend-reason-hint${error ? " amend-reason-error" : ""}"></textarea>
+      </div>
+      <button type="submit" class="button">Continue</button>
+    </form>`, "Why are you changing this record?");
+}
+
 // ---------- input from the screens ----------
+// Applies an edit; `null` if it was refused (the worker is told why).
 function edit(id, op) {
   try {
     return device.editVisit(id, op);
   } catch (error) {
     alert(error.message ?? String(error));
-    return undefined;
+    return null;
   }
 }
 
 main.addEventListener("input", (event) => {
+  // What a manager has typed or chosen survives a re-render of the review.
+  if (event.target.closest("#decision-form")) review.values[event.target.name] = event.target.value;
   const form = event.target.closest("#visit-form");
   if (!form) return;
   const id = form.dataset.visit;
@@ -601,6 +926,17 @@ main.addEventListener("input", (event) => {
 });
 
 main.addEventListener("change", (event) => {
+  if (event.target.closest("#decision-form")) review.values[event.target.name] = event.target.value;
+  const filters = event.target.closest("#dashboard-filters");
+  if (filters) {
+    dashboardFilters.overdue = filters.querySelector("#filter-overdue").checked;
+    dashboardFilters.week = filters.querySelector("#filter-week").checked;
+    dashboardFilters.worker = filters.querySelector("#filter-worker").value;
+    // Only the results change, so focus stays on the filter just used.
+    const stored = device.dashboard();
+    if (stored) document.getElementById("dashboard-results").innerHTML = dashboardResults(stored.dashboard);
+    return;
+  }
   const form = event.target.closest("#visit-form");
   if (!form) return;
   const id = form.dataset.visit;
@@ -628,6 +964,19 @@ main.addEventListener("submit", async (event) => {
   const form = event.target;
   const route = parseRoute();
   if (form.id === "sign-in-form") return submitSignIn(form);
+  if (form.id === "decision-form") return submitDecision(form);
+  if (form.id === "dashboard-filters") return;
+  if (form.id === "amend-form") {
+    const reason = (new FormData(form).get("reason") ?? "").trim();
+    const next = form.dataset.next;
+    if (!reason) return amendPage(form.dataset.visit, next, [{ href: "#amend-reason", message: "Enter why you are changing this signed-off record" }]);
+    if (edit(form.dataset.visit, { op: "amend", reason }) === null) return;
+    // On to the section (or the record); the question may have been shown at that address.
+    const target = `#/visit/${encodeURIComponent(form.dataset.visit)}${next ? `/${next}` : ""}`;
+    if (location.hash === target) render();
+    else location.hash = target;
+    return;
+  }
   if (form.id === "unlock-form") return submitUnlock(form);
   if (form.id === "new-visit-form") {
     const date = readDate("visit-date");
@@ -694,6 +1043,13 @@ document.addEventListener("click", async (event) => {
       location.hash = `#/visit/${encodeURIComponent(route.id)}/done`;
       break;
     }
+    case "refresh-dashboard":
+      refreshDashboard();
+      render();
+      break;
+    case "download-csv":
+      downloadCsv();
+      break;
     case "reload-update":
       navigator.serviceWorker.getRegistration().then((reg) => reg?.waiting?.postMessage("skip-waiting"));
       break;
@@ -744,8 +1100,20 @@ async function boot() {
   device = await Device.open();
   window.__doorstep = device; // for the end-to-end tests and the console
   device.subscribe(scheduleRefresh);
-  window.addEventListener("hashchange", render);
-  window.addEventListener("online", renderStatus);
+  window.addEventListener("hashchange", () => {
+    // Opening the dashboard or a review again fetches it again.
+    dashboardFetch.requested = false;
+    review.id = null;
+    render();
+  });
+  window.addEventListener("online", () => {
+    renderStatus();
+    // Back online on the dashboard: fetch it again.
+    if (device.status() === "unlocked" && parseRoute().page === "team") {
+      refreshDashboard();
+      render();
+    }
+  });
   window.addEventListener("offline", renderStatus);
   setInterval(renderStatus, 30_000);
   registerServiceWorker();

@@ -6,7 +6,8 @@
 //   DOORSTEP_PROFILE    a scratch directory for browser profiles
 //   CHROMIUM            the browser (default /usr/bin/chromium)
 //   DOORSTEP_ADMIN, DOORSTEP_DATA_DIR   (revoked) the doorstep-server binary and data dir
-// Usage: node pwa.mjs offline-visit | conflict | revoked
+//   DOORSTEP_MANAGER    (oversight, dashboard-offline) the child's team manager
+// Usage: node pwa.mjs offline-visit | conflict | revoked | oversight | handover | dashboard-offline
 // Prints one JSON line with what it measured; exits non-zero with the failed check.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -17,6 +18,7 @@ const url = process.env.DOORSTEP_URL;
 const user = process.env.DOORSTEP_USER;
 const password = process.env.DOORSTEP_PASSWORD;
 const childRef = process.env.DOORSTEP_CHILD;
+const manager = process.env.DOORSTEP_MANAGER;
 const profileRoot = process.env.DOORSTEP_PROFILE;
 const PIN = "246810";
 const ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -35,13 +37,16 @@ async function launch(profile, { offline = false } = {}) {
     headless: true,
     args: ARGS,
     offline,
+    acceptDownloads: true,
     viewport: { width: 1024, height: 900 },
   });
 }
 
 let lastPage = null;
+const openPages = [];
 async function open(context) {
   const page = context.pages()[0] ?? (await context.newPage());
+  openPages.push(page);
   page.on("pageerror", (error) => { result.pageErrors = [...(result.pageErrors ?? []), String(error)]; });
   page.on("dialog", (dialog) => { result.dialogs = [...(result.dialogs ?? []), dialog.message()]; dialog.dismiss(); });
   page.on("console", (message) => { if (message.type() === "error" || message.type() === "warning") result.console = [...(result.console ?? []), message.text()]; });
@@ -77,12 +82,13 @@ async function axeCheck(page, screen) {
   result.axeScreens = [...(result.axeScreens ?? []), screen];
 }
 
-// Signs in using only the keyboard (Tab, typing, Enter).
-async function signInByKeyboard(page) {
+// Signs in using only the keyboard (Tab, typing, Enter); a team manager lands on the
+// team dashboard, a social worker on their caseload.
+async function signInByKeyboard(page, who = user, landing = "My caseload") {
   await page.waitForSelector("#sign-in-form");
   await axeCheck(page, "sign in");
   await page.focus("#username");
-  await page.keyboard.type(user);
+  await page.keyboard.type(who);
   await page.keyboard.press("Tab");
   await page.keyboard.type(password);
   await page.keyboard.press("Tab");
@@ -92,7 +98,7 @@ async function signInByKeyboard(page) {
   await page.keyboard.press("Tab");
   check(await page.evaluate(() => document.activeElement?.textContent === "Sign in"), "Tab reaches the Sign in button");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("h1:text('My caseload')", { timeout: 30_000 });
+  await page.waitForSelector(`h1:text('${landing}')`, { timeout: 30_000 });
 }
 
 async function waitForChild(page) {
@@ -391,6 +397,243 @@ async function revoked() {
   await context.close();
 }
 
+// ---------- management oversight, the team dashboard, the handover ----------
+
+async function waitForStatus(page, ref, status) {
+  await page.waitForFunction(({ ref, status }) => document.querySelector(`#dashboard-children tr[data-child='${ref}'] td[data-status]`)?.dataset.status === status,
+    { ref, status }, { timeout: 30_000 });
+}
+
+async function waitSynced(page) {
+  await page.waitForFunction(() => document.getElementById("sync-status")?.dataset.unsent === "0"
+    && document.getElementById("sync-status")?.dataset.connected === "true", null, { timeout: 30_000 });
+}
+
+// Clicks "Download CSV" and answers the file's text.
+async function downloadCsv(page) {
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-action=download-csv]")]);
+  return readFileSync(await download.path(), "utf8");
+}
+
+const rowCount = (page) => page.locator("#dashboard-children tbody tr").count();
+
+// A worker records and submits a visit offline; back online, the manager's dashboard moves
+// the child from overdue to met; the manager signs it off; the worker amends it with a
+// reason; the manager sees it amended after sign-off, with the difference and the signed
+// version; a decision on a version that has changed since is refused and the page reloads.
+async function oversight() {
+  const words = "I like my new school and my teacher Mrs Patel";
+  const managerContext = await launch("manager");
+  const workerContext = await launch("worker");
+  const mgr = await open(managerContext);
+  const sw = await open(workerContext);
+
+  await signInByKeyboard(mgr, manager, "Team dashboard");
+  await waitForStatus(mgr, childRef, "overdue");
+  await mgr.waitForSelector("[data-dashboard-state=fresh]");
+  await axeCheck(mgr, "team dashboard");
+  const workerRow = await mgr.textContent("#dashboard-workers");
+  check(workerRow.includes(user), "the dashboard counts overdue visits per worker");
+  const all = await rowCount(mgr);
+  // A filter by keyboard: the results change and focus stays on the checkbox.
+  await mgr.focus("#filter-overdue");
+  await mgr.keyboard.press("Space");
+  await mgr.waitForFunction(() => document.getElementById("filter-overdue").checked);
+  check(await mgr.evaluate(() => document.activeElement?.id === "filter-overdue"), "filtering keeps focus on the filter");
+  check(await mgr.evaluate(() => [...document.querySelectorAll("#dashboard-children td[data-status]")].every((td) => td.dataset.status === "overdue")), "the overdue filter shows only overdue children");
+  await mgr.selectOption("#filter-worker", user);
+  const shown = await rowCount(mgr);
+  check(shown >= 1 && shown <= all, `the worker filter shows ${shown} of ${all}`);
+  check(await mgr.evaluate((name) => [...document.querySelectorAll("#dashboard-children tbody tr td:nth-child(2)")].every((td) => td.textContent === name), user), "the worker filter shows only that worker's children");
+  await axeCheck(mgr, "team dashboard, filtered");
+  const csv = await downloadCsv(mgr);
+  const lines = csv.trim().split("\r\n");
+  check(lines[0].startsWith('"child_ref","child_name"'), `the CSV has a header: ${lines[0]}`);
+  check(lines.length === shown + 1 && csv.includes(`"${childRef}"`), "the CSV holds the filtered children");
+  await mgr.uncheck("#filter-overdue");
+  await mgr.selectOption("#filter-worker", "");
+  check((await rowCount(mgr)) === all, "clearing the filters shows every child");
+  pass("team dashboard: child overdue, counts per worker, filters, CSV", { children: all, csvLines: lines.length });
+
+  await signInByKeyboard(sw);
+  await waitForChild(sw);
+  await workerContext.setOffline(true);
+  await sw.waitForFunction(() => !navigator.onLine);
+  const id = await recordVisit(sw, words);
+  pass("the worker recorded and submitted a visit offline", { id });
+  await workerContext.setOffline(false);
+  await waitSynced(sw);
+
+  await mgr.click("[data-action=refresh-dashboard]");
+  await waitForStatus(mgr, childRef, "met");
+  await mgr.waitForSelector(`#dashboard-awaiting tr[data-visit='${id}'] [data-review-state=submitted]`);
+  pass("back online: on the manager's dashboard the child moved from overdue to met, the record awaits sign-off");
+
+  await mgr.click(`#dashboard-awaiting tr[data-visit='${id}'] a`);
+  await mgr.waitForSelector("#decision-form");
+  const sections = await mgr.textContent("#review-sections");
+  check(sections.includes(words), "the review shows the child's words");
+  check(sections.includes(`By ${user}`) && sections.includes("Received:"), "each section shows its author and when it was received");
+  await axeCheck(mgr, "review");
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForSelector("#error-summary");
+  check(await mgr.evaluate(() => document.activeElement?.id === "error-summary"), "the error summary takes focus");
+  await axeCheck(mgr, "review, nothing chosen");
+  await mgr.check("#decision-return");
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForSelector("#decision-comment-error");
+  check((await mgr.textContent("#error-summary")).includes("Say what needs to change"), "returning needs a comment");
+  await axeCheck(mgr, "review, return without a comment");
+  await mgr.check("#decision-signOff");
+  await mgr.fill("#decision-comment", "A clear record; the child's views are well captured.");
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForSelector("text=Record signed off");
+  await mgr.waitForSelector("[data-review-state=signedOff]");
+  pass("the manager signed it off, after the error summary for a missing choice and comment");
+
+  // The sign-off reaches the worker's device inside the document itself.
+  await sw.waitForFunction((id) => { try { return window.__doorstep.visit(id).review?.state === "signedOff"; } catch { return false; } }, id, { timeout: 30_000 });
+  await go(sw, `#/visit/${id}`);
+  await sw.waitForSelector("#review-banner[data-review-state=signedOff]");
+  const banner = await sw.textContent("#review-banner");
+  check(banner.includes(`Signed off by ${manager}`) && banner.includes("well captured"), `the worker sees the sign-off: ${banner}`);
+  await axeCheck(sw, "visit, signed off");
+  await go(sw, `#/visit/${id}/observations`);
+  await sw.waitForSelector("#amend-form");
+  await axeCheck(sw, "why change a signed-off record");
+  await sw.click("#amend-form button[type=submit]");
+  await sw.waitForSelector("#error-summary");
+  await axeCheck(sw, "why change a signed-off record, no reason");
+  const reason = "The carer told me later that the bike was a birthday present.";
+  await sw.fill("#amend-reason", reason);
+  await sw.click("#amend-form button[type=submit]");
+  await sw.waitForSelector("#observations");
+  await sw.fill("#observations", "Relaxed with the carers; showed me the bike he got for his birthday.");
+  await go(sw, `#/visit/${id}/check`);
+  await sw.waitForSelector("[data-action=submit-visit]");
+  check((await sw.textContent("main")).includes("Submit the amended record"), "the amended record is submitted again");
+  await axeCheck(sw, "check your answers, amended");
+  await sw.click("[data-action=submit-visit]");
+  await sw.waitForSelector("h1:text('Record submitted')");
+  await waitSynced(sw);
+  check((await sw.evaluate((id) => window.__doorstep.visit(id).review, id)).needsSubmit === false, "submitted again");
+  pass("the worker gave a reason, amended and submitted again");
+
+  await go(mgr, "#/team");
+  await mgr.waitForSelector(`#dashboard-awaiting tr[data-visit='${id}'] [data-review-state=amendedAfterSignOff]`, { timeout: 30_000 });
+  await mgr.click(`#dashboard-awaiting tr[data-visit='${id}'] a`);
+  await mgr.waitForSelector("#signed-version");
+  check((await mgr.textContent("#signed-version h2")) === "Amended after sign-off", "the review says amended after sign-off");
+  const differences = await mgr.textContent("#differences");
+  check(differences.includes("showed me the new bike") && differences.includes("got for his birthday"), `the difference, before and after: ${differences}`);
+  check((await mgr.textContent("#signed-version details")).includes("showed me the new bike"), "the signed version is kept");
+  check((await mgr.textContent("#review-history")).includes(reason), "the amendment's reason is in the history");
+  await axeCheck(mgr, "review, amended after sign-off");
+  pass("the manager sees the record amended after sign-off, the difference and the signed version");
+
+  // The worker changes the record while the manager reads it: the decision is refused.
+  await go(sw, `#/visit/${id}/analysis`);
+  await sw.waitForSelector("#analysis");
+  await sw.fill("#analysis", "Placement is stable and meeting needs. His birthday was celebrated well.");
+  await waitSynced(sw);
+  await mgr.check("#decision-signOff");
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForFunction(() => document.getElementById("error-summary")?.textContent.includes("This record changed since you opened it"), null, { timeout: 30_000 });
+  check((await mgr.textContent("#review-sections")).includes("birthday was celebrated"), "the review reloaded with the latest version");
+  await axeCheck(mgr, "review, changed since opened");
+  await mgr.check("#decision-signOff");
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForSelector("text=Record signed off");
+  pass("a decision on a version that changed is refused; the page reloads; the latest version is signed off");
+  await managerContext.close();
+  await workerContext.close();
+  result.visitId = id;
+  result.words = words;
+  result.reason = reason;
+}
+
+// A worker newly allocated to a child opens the handover summary: the previous worker's
+// visits and the child's words, synced to this device, also offline.
+async function handover() {
+  const words = process.env.DOORSTEP_WORDS;
+  const previous = process.env.DOORSTEP_PREVIOUS;
+  const context = await launch("new-worker");
+  let page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  await page.waitForFunction(({ ref, words }) => {
+    const today = new Date().toISOString().slice(0, 10);
+    return window.__doorstep.handover(ref, today)?.words.some((w) => w.words === words);
+  }, { ref: childRef, words }, { timeout: 30_000 });
+  await page.click(`a[href='#/child/${childRef}']`);
+  await page.click("text=Handover summary");
+  await page.waitForSelector("#handover-visits");
+  const read = async () => ({
+    visits: await page.textContent("#handover-visits"),
+    words: await page.textContent("#handover-words"),
+    actions: await page.textContent("#handover-actions"),
+    placement: await page.textContent("#handover-placement"),
+  });
+  let text = await read();
+  check(text.visits.includes(previous), "the chronology names the previous worker");
+  check(text.words.includes(words), "the child's words are there, verbatim");
+  check(text.actions.includes("Overdue"), "an open action past its due date is marked overdue");
+  check(text.placement.includes("Test Carer"), "the current placement is shown");
+  await axeCheck(page, "handover summary");
+  pass("the new worker sees the previous worker's visits and the child's words");
+
+  await context.setOffline(true);
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+  await page.waitForSelector("#handover-words");
+  text = await read();
+  check(text.words.includes(words), "offline, the handover summary is there from the device");
+  pass("the handover summary opens offline");
+  await context.close();
+}
+
+// The dashboard opens offline, after a reload and a browser restart, from its last synced
+// state, sealed on the device.
+async function dashboardOffline() {
+  let context = await launch("manager-offline");
+  let page = await open(context);
+  await signInByKeyboard(page, manager, "Team dashboard");
+  await page.waitForSelector(`#dashboard-children tr[data-child='${childRef}']`, { timeout: 30_000 });
+  await page.waitForSelector("[data-dashboard-state=fresh]");
+  const rows = await rowCount(page);
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10_000 });
+  const name = await page.textContent(`#dashboard-children tr[data-child='${childRef}'] a`);
+  // Give the sealed write a moment, then look for the dashboard's contents in IndexedDB.
+  await page.waitForFunction(() => window.__doorstep.dashboard() !== null);
+  const plaintext = await idbPlaintext(page, [name, "lastQualifyingVisit", "awaitingSignOff"]);
+  check(plaintext.found.length === 0, `IndexedDB holds the dashboard in plaintext: ${plaintext.found.join(", ")}`);
+  pass("dashboard fetched online and sealed on the device", { rows });
+
+  await context.setOffline(true);
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+  await page.waitForSelector("[data-dashboard-state=offline]", { timeout: 20_000 });
+  check((await rowCount(page)) === rows, "offline, the dashboard shows every child");
+  check((await page.textContent("main")).includes("as of"), "offline, the dashboard says when it is from");
+  check(!(await page.textContent("#sync-status")).startsWith("Online"), "the sync state does not say online");
+  await axeCheck(page, "team dashboard, offline");
+  const csv = await downloadCsv(page);
+  check(csv.includes(`"${childRef}"`), "the CSV downloads offline");
+  pass("offline reload: the dashboard as last synced, with its time; CSV offline");
+
+  await context.close();
+  context = await launch("manager-offline", { offline: true });
+  page = await open(context);
+  await unlock(page);
+  await page.waitForSelector("[data-dashboard-state=offline]", { timeout: 20_000 });
+  check((await rowCount(page)) === rows, "after a browser restart offline, the dashboard is there");
+  pass("browser restarted offline: the dashboard opens");
+  await context.close();
+}
+
 async function idbCount(page) {
   return page.evaluate(async () => {
     const db = await new Promise((resolve, reject) => {
@@ -480,7 +723,7 @@ async function benchOpen() {
 }
 
 const scenario = process.argv[2];
-const scenarios = { "offline-visit": offlineVisit, conflict, revoked, "bench-open": benchOpen };
+const scenarios = { "offline-visit": offlineVisit, conflict, revoked, oversight, handover, "dashboard-offline": dashboardOffline, "bench-open": benchOpen };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);
   await scenarios[scenario]();
@@ -488,6 +731,9 @@ try {
   console.log(JSON.stringify(result));
 } catch (error) {
   console.error(error.stack ?? String(error));
+  if (openPages.length > 1) {
+    result.otherPages = await Promise.all(openPages.filter((p) => p !== lastPage).map((p) => p.textContent("main").catch(() => null)));
+  }
   if (lastPage) {
     result.mainText = await lastPage.textContent("main").catch(() => null);
     result.status = await lastPage.textContent("#sync-status").catch(() => null);

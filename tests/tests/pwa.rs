@@ -1,14 +1,22 @@
 //! The social worker's PWA in real headless Chromium (Debian's, driven by playwright-core)
 //! against the real server serving the built web app: offline recording, reload and
-//! restart offline, encryption at rest, installability, accessibility, and two devices
-//! editing the same visit offline. What reaches the server is checked by a second client
-//! (the team manager's native client), not by the browser.
+//! restart offline, encryption at rest, installability, accessibility, two devices
+//! editing the same visit offline, a revoked device; the team manager's dashboard (also
+//! offline), sign-off, amendment after sign-off and the handover summary. What reaches the
+//! server is checked by a second client (the team manager's native client) and the audit
+//! export, not by the browser.
 
+use std::path::Path;
 use std::time::Duration;
 
+use automerge::Automerge;
 use server::ServerConfig;
 use shared::DocumentId;
-use shared::model::{BedroomSeen, Visit, VisitStatus, VoiceTopic};
+use shared::model::{
+    self, ActionOwnerType, BedroomSeen, CalendarDate, NewAction, NewVisit, OversightDecision,
+    ReviewState, TextField, Visit, VisitStatus, VoiceTopic,
+};
+use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
 use tests::{NativeClient, TestServer, js_client};
 
@@ -51,6 +59,11 @@ fn visit_id(result: &serde_json::Value) -> DocumentId {
 
 /// The visit as the server holds it, fetched by the team manager.
 async fn visit_on_server(server: &TestServer, id: DocumentId) -> Visit {
+    Visit::read(&document_on_server(server, id).await).expect("a readable visit")
+}
+
+/// The visit document as the server holds it, fetched by the team manager.
+async fn document_on_server(server: &TestServer, id: DocumentId) -> Automerge {
     let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
         .await
         .expect("manager signs in");
@@ -59,12 +72,28 @@ async fn visit_on_server(server: &TestServer, id: DocumentId) -> Visit {
         .connect(&manager.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let doc = client
+    client
         .find(id, Duration::from_secs(20))
         .await
         .expect("find")
-        .expect("the server has the visit");
-    Visit::read(&doc).expect("a readable visit")
+        .expect("the server has the visit")
+}
+
+/// Runs `doorstep-server admin ARGS` on the test council's data directory.
+fn admin(dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server-under-test"))
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run admin");
+    assert!(
+        output.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,6 +180,181 @@ async fn a_revoked_device_wipes_its_records_on_its_next_connection() {
             ("DOORSTEP_ADMIN", env!("CARGO_BIN_EXE_server-under-test")),
             ("DOORSTEP_DATA_DIR", &data_dir),
         ],
+    )
+    .await;
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visit_recorded_offline_moves_the_child_to_met_is_signed_off_amended_and_every_step_is_audited()
+ {
+    let (dir, server) = start().await;
+    let result = scenario(&server, "oversight", &[("DOORSTEP_MANAGER", "mgr-north")]).await;
+    let id = visit_id(&result);
+
+    // The server's copy: signed off twice (before and after the amendment), one amendment
+    // with the worker's reason, and the amended text.
+    let doc = document_on_server(&server, id).await;
+    let review = model::review(&doc).expect("review");
+    assert_eq!(review.state, ReviewState::SignedOff);
+    let decisions = model::oversight_entries(&doc).expect("oversight");
+    assert_eq!(decisions.len(), 2, "{decisions:?}");
+    assert!(
+        decisions
+            .iter()
+            .all(|d| d.decision == OversightDecision::SignedOff && d.manager_id == "mgr-north")
+    );
+    let amendments = model::amendments(&doc).expect("amendments");
+    assert_eq!(amendments.len(), 1);
+    assert_eq!(amendments[0].worker_id, "sw-north-1");
+    assert_eq!(
+        amendments[0].reason,
+        result["reason"].as_str().expect("reason")
+    );
+    let visit = Visit::read(&doc).expect("visit");
+    assert!(
+        visit.observations.contains("got for his birthday"),
+        "{}",
+        visit.observations
+    );
+    assert!(
+        visit.submitted_at.is_some(),
+        "submitting records submittedAt"
+    );
+
+    // The per-child audit export holds every step, in order.
+    let export = admin(
+        dir.path(),
+        &["audit", "export", "--child", "C-N1", "--format", "json"],
+    );
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&export).expect("export json");
+    let document = id.to_string();
+    let position = |actor: &str, action: &str, of_visit: bool| {
+        rows.iter()
+            .filter(|r| {
+                r["actor"] == actor
+                    && r["action"] == action
+                    && r["outcome"] == "allowed"
+                    && (!of_visit || r["document_id"] == document.as_str())
+            })
+            .map(|r| r["audit_id"].as_i64().expect("audit id"))
+            .collect::<Vec<_>>()
+    };
+    let created = position("sw-north-1", "create", true);
+    let writes = position("sw-north-1", "write", true);
+    let dashboard = position("mgr-north", "dashboard", false);
+    let reviews = position("mgr-north", "review-read", true);
+    let sign_offs = position("mgr-north", "sign-off", true);
+    assert_eq!(created.len(), 1, "the visit's creation: {export}");
+    assert!(!writes.is_empty(), "the visit's writes: {export}");
+    assert!(
+        !dashboard.is_empty(),
+        "the manager's dashboard reads: {export}"
+    );
+    assert!(reviews.len() >= 3, "the reviews read: {export}");
+    assert_eq!(sign_offs.len(), 2, "the sign-offs: {export}");
+    let first_sign_off = sign_offs[0];
+    assert!(
+        reviews[0] < first_sign_off,
+        "the record was read before it was signed off"
+    );
+    let amendment_write = writes
+        .iter()
+        .copied()
+        .find(|w| *w > first_sign_off)
+        .expect("the amendment's write is audited after the sign-off");
+    assert!(
+        reviews.iter().any(|r| *r > amendment_write),
+        "the second review is audited after the amendment"
+    );
+    server.stop().await.expect("stop");
+}
+
+/// A submitted visit to `C-N1` by `sw-north-1` with the child's `words` and an action
+/// whose due date has passed.
+fn previous_workers_visit(words: &str) -> Automerge {
+    let date = |text| CalendarDate::parse(text).expect("date");
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    model::create_visit(
+        &mut tx,
+        &NewVisit {
+            visit_id: "visit-before-handover".into(),
+            child_id: "C-N1".into(),
+            worker_id: "sw-north-1".into(),
+            visit_date: date("2026-01-05"),
+            created_at: Timestamp::from_millis(1_767_600_000_000),
+        },
+    )
+    .expect("create");
+    model::append_text(
+        &mut tx,
+        TextField::Purpose,
+        "First visit in the new placement",
+    )
+    .expect("purpose");
+    model::set_child_seen(&mut tx, true).expect("seen");
+    model::set_seen_alone(&mut tx, true).expect("alone");
+    let entry = model::add_voice_entry(&mut tx, "voice-1").expect("voice");
+    model::append_child_words(&mut tx, entry, words).expect("words");
+    model::add_action(
+        &mut tx,
+        &NewAction {
+            action_id: "action-1".into(),
+            description: "Find a football club near the new placement".into(),
+            owner_type: Some(ActionOwnerType::Carer),
+            owner_name: "Test Carer".into(),
+            due_date: Some(date("2026-02-01")),
+        },
+    )
+    .expect("action");
+    model::submit_visit(&mut tx, Timestamp::from_millis(1_767_610_000_000)).expect("submit");
+    tx.commit();
+    doc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newly_allocated_worker_sees_the_previous_workers_visits_and_the_childs_words() {
+    let (dir, server) = start().await;
+    let words = "I want to keep going to football on Saturdays";
+    let previous = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("previous worker signs in");
+    let client = NativeClient::new("previous-worker");
+    client
+        .connect(&previous.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let id = client.create(previous_workers_visit(words));
+    client
+        .wait_acknowledged(id, Duration::from_secs(20))
+        .await
+        .expect("the server stored the previous worker's visit");
+    client.disconnect().await;
+
+    // The child moves to another worker.
+    admin(dir.path(), &["deallocate", "C-N1", "sw-north-1"]);
+    admin(dir.path(), &["allocate", "C-N1", "sw-north-2"]);
+    scenario(
+        &server,
+        "handover",
+        &[
+            ("DOORSTEP_USER", "sw-north-2"),
+            ("DOORSTEP_WORDS", words),
+            ("DOORSTEP_PREVIOUS", "sw-north-1"),
+        ],
+    )
+    .await;
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_dashboard_opens_offline_from_its_last_synced_state() {
+    let (_dir, server) = start().await;
+    scenario(
+        &server,
+        "dashboard-offline",
+        &[("DOORSTEP_MANAGER", "mgr-north")],
     )
     .await;
     server.stop().await.expect("stop");
