@@ -633,6 +633,11 @@ const addDays = (iso, days) => {
 };
 
 function refreshDashboard() {
+  // One fetch at a time: opening the screen twice while one is on its way waits for it.
+  if (dashboardFetch.loading) {
+    dashboardFetch.requested = true;
+    return;
+  }
   dashboardFetch = { requested: true, loading: navigator.onLine, error: null, offline: !navigator.onLine };
   if (!navigator.onLine) return;
   device.refreshDashboard()

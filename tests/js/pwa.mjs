@@ -484,15 +484,48 @@ async function oversight() {
   await mgr.waitForSelector("#decision-comment-error");
   check((await mgr.textContent("#error-summary")).includes("Say what needs to change"), "returning needs a comment");
   await axeCheck(mgr, "review, return without a comment");
+  const returnComment = "Please add what he said about his friends at school.";
+  await mgr.fill("#decision-comment", returnComment);
+  await mgr.click("#decision-form button[type=submit]");
+  await mgr.waitForSelector("text=Record returned for amendment");
+  pass("the manager returned it, after the error summary for a missing choice and comment");
+
+  // The return reaches the worker's device inside the document: changed without a reason
+  // and submitted again.
+  const waitForState = (state) => sw.waitForFunction(({ id, state }) => { try { return window.__doorstep.visit(id).review?.state === state; } catch { return false; } }, { id, state }, { timeout: 30_000 });
+  await waitForState("returned");
+  await go(sw, `#/visit/${id}`);
+  await sw.waitForSelector("#review-banner[data-review-state=returned]");
+  check((await sw.textContent("#review-banner")).includes(returnComment), "the worker reads why it was returned");
+  await axeCheck(sw, "visit, returned");
+  await go(sw, `#/visit/${id}/voice`);
+  await sw.waitForSelector("#voice-0-words");
+  await sw.focus("#voice-0-words");
+  await sw.keyboard.press("End");
+  await sw.keyboard.type(". I play football with Sam and Ali at lunch");
+  await go(sw, `#/visit/${id}/check`);
+  await sw.waitForSelector("[data-action=submit-visit]");
+  await sw.click("[data-action=submit-visit]");
+  await sw.waitForSelector("h1:text('Record submitted')");
+  await waitSynced(sw);
+  pass("the worker changed the returned record, no reason asked, and submitted it again");
+
+  await go(mgr, "#/team");
+  await mgr.waitForSelector(`#dashboard-awaiting tr[data-visit='${id}'] [data-review-state=resubmitted]`, { timeout: 30_000 });
+  await mgr.click(`#dashboard-awaiting tr[data-visit='${id}'] a`);
+  await mgr.waitForSelector("#decision-form");
+  check((await mgr.textContent("#review-sections")).includes("Sam and Ali"), "the manager reads the record as submitted again");
   await mgr.check("#decision-signOff");
   await mgr.fill("#decision-comment", "A clear record; the child's views are well captured.");
   await mgr.click("#decision-form button[type=submit]");
   await mgr.waitForSelector("text=Record signed off");
   await mgr.waitForSelector("[data-review-state=signedOff]");
-  pass("the manager signed it off, after the error summary for a missing choice and comment");
+  pass("the manager signed off the record submitted again");
 
-  // The sign-off reaches the worker's device inside the document itself.
-  await sw.waitForFunction((id) => { try { return window.__doorstep.visit(id).review?.state === "signedOff"; } catch { return false; } }, id, { timeout: 30_000 });
+  // The sign-off reaches the worker's device too; the amendment is made offline.
+  await waitForState("signedOff");
+  await workerContext.setOffline(true);
+  await sw.waitForFunction(() => !navigator.onLine);
   await go(sw, `#/visit/${id}`);
   await sw.waitForSelector("#review-banner[data-review-state=signedOff]");
   const banner = await sw.textContent("#review-banner");
@@ -515,9 +548,10 @@ async function oversight() {
   await axeCheck(sw, "check your answers, amended");
   await sw.click("[data-action=submit-visit]");
   await sw.waitForSelector("h1:text('Record submitted')");
-  await waitSynced(sw);
   check((await sw.evaluate((id) => window.__doorstep.visit(id).review, id)).needsSubmit === false, "submitted again");
-  pass("the worker gave a reason, amended and submitted again");
+  pass("offline, the worker gave a reason, amended and submitted again");
+  await workerContext.setOffline(false);
+  await waitSynced(sw);
 
   await go(mgr, "#/team");
   await mgr.waitForSelector(`#dashboard-awaiting tr[data-visit='${id}'] [data-review-state=amendedAfterSignOff]`, { timeout: 30_000 });

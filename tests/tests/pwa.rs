@@ -186,23 +186,30 @@ async fn a_revoked_device_wipes_its_records_on_its_next_connection() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_visit_recorded_offline_moves_the_child_to_met_is_signed_off_amended_and_every_step_is_audited()
+async fn a_visit_recorded_offline_moves_the_child_to_met_then_is_returned_signed_off_amended_and_audited()
  {
     let (dir, server) = start().await;
     let result = scenario(&server, "oversight", &[("DOORSTEP_MANAGER", "mgr-north")]).await;
     let id = visit_id(&result);
 
-    // The server's copy: signed off twice (before and after the amendment), one amendment
-    // with the worker's reason, and the amended text.
+    // The server's copy: returned once, then signed off twice (before and after the
+    // amendment), one amendment with the worker's reason, and the amended text.
     let doc = document_on_server(&server, id).await;
     let review = model::review(&doc).expect("review");
     assert_eq!(review.state, ReviewState::SignedOff);
-    let decisions = model::oversight_entries(&doc).expect("oversight");
-    assert_eq!(decisions.len(), 2, "{decisions:?}");
-    assert!(
-        decisions
-            .iter()
-            .all(|d| d.decision == OversightDecision::SignedOff && d.manager_id == "mgr-north")
+    let decisions: Vec<OversightDecision> = model::oversight_entries(&doc)
+        .expect("oversight")
+        .iter()
+        .inspect(|d| assert_eq!(d.manager_id, "mgr-north"))
+        .map(|d| d.decision)
+        .collect();
+    assert_eq!(
+        decisions,
+        [
+            OversightDecision::Returned,
+            OversightDecision::SignedOff,
+            OversightDecision::SignedOff
+        ]
     );
     let amendments = model::amendments(&doc).expect("amendments");
     assert_eq!(amendments.len(), 1);
@@ -244,6 +251,7 @@ async fn a_visit_recorded_offline_moves_the_child_to_met_is_signed_off_amended_a
     let writes = position("sw-north-1", "write", true);
     let dashboard = position("mgr-north", "dashboard", false);
     let reviews = position("mgr-north", "review-read", true);
+    let returns = position("mgr-north", "return", true);
     let sign_offs = position("mgr-north", "sign-off", true);
     assert_eq!(created.len(), 1, "the visit's creation: {export}");
     assert!(!writes.is_empty(), "the visit's writes: {export}");
@@ -251,7 +259,8 @@ async fn a_visit_recorded_offline_moves_the_child_to_met_is_signed_off_amended_a
         !dashboard.is_empty(),
         "the manager's dashboard reads: {export}"
     );
-    assert!(reviews.len() >= 3, "the reviews read: {export}");
+    assert!(reviews.len() >= 4, "the reviews read: {export}");
+    assert_eq!(returns.len(), 1, "the return: {export}");
     assert_eq!(sign_offs.len(), 2, "the sign-offs: {export}");
     let first_sign_off = sign_offs[0];
     assert!(
