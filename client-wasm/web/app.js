@@ -625,6 +625,12 @@ const reviewTag = (state) => {
   return `<strong class="tag tag--${colour}" data-review-state="${esc(state)}">${esc(text)}</strong>`;
 };
 const dateTime = (ms) => (ms ? new Date(ms).toLocaleString("en-GB", { day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "not known");
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+// A YYYY-MM-DD date as people read it ("3 March 2026"); anything else as it is.
+const longDate = (iso) => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso ?? "");
+  return m ? `${Number(m[3])} ${MONTHS[Number(m[2]) - 1]} ${m[1]}` : iso;
+};
 const dateOnly = (ms) => new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric" });
 const addDays = (iso, days) => {
   const d = new Date(`${iso}T00:00:00Z`);
@@ -670,8 +676,8 @@ function dashboardResults(dashboard) {
       <tbody>${rows.map((c) => `<tr data-child="${esc(c.childRef)}">
         <td><a href="#/child/${encodeURIComponent(c.childRef)}">${esc(c.childName)}</a><br><span class="hint">${esc(c.childRef)}</span></td>
         <td>${esc(c.workerName ?? "Not allocated")}</td>
-        <td>${esc(c.lastQualifyingVisit ?? "None recorded")}</td>
-        <td>${esc(c.nextDue ?? "Not scheduled")}${c.ruleId ? `<br><span class="hint">${esc(c.ruleId)}</span>` : ""}</td>
+        <td>${esc(longDate(c.lastQualifyingVisit) ?? "None recorded")}</td>
+        <td>${esc(longDate(c.nextDue) ?? "Not scheduled")}${c.ruleId ? `<br><span class="hint">${esc(c.ruleId)}</span>` : ""}</td>
         <td data-status="${esc(c.status)}">${statusTag(c.status)}<br><span class="hint">${esc(c.reason)}</span></td></tr>`).join("")}</tbody>
     </table>`}`;
 }
@@ -692,7 +698,7 @@ function dashboardPage() {
   const d = stored.dashboard;
   const workers = d.workers.map((w) => `<option value="${esc(w.worker)}" ${dashboardFilters.worker === w.worker ? "selected" : ""}>${esc(w.workerName)}</option>`).join("");
   show(`${header}
-    <p class="body">Visit timescales are calculated for ${esc(d.asOf)}.</p>
+    <p class="body">Visit timescales are calculated for ${esc(longDate(d.asOf))}.</p>
     ${online ? `<button type="button" class="button button--secondary" data-action="refresh-dashboard">Update now</button>` : ""}
     <h2>Children</h2>
     <form id="dashboard-filters" novalidate>
@@ -709,13 +715,13 @@ function dashboardPage() {
       <tbody>${d.workers.map((w) => `<tr><td>${esc(w.workerName)}</td><td>${w.children}</td><td>${w.overdue ? `<strong class="tag tag--red">${w.overdue} overdue</strong>` : "None"}</td></tr>`).join("")}</tbody></table>
     <h2>Actions past their due date</h2>
     ${d.overdueActions.length === 0 ? `<p class="body">No actions are past their due date.</p>` : `<table class="table" id="dashboard-actions"><thead><tr><th scope="col">Child</th><th scope="col">Action</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead>
-      <tbody>${d.overdueActions.map((a) => `<tr><td><a href="#/child/${encodeURIComponent(a.childRef)}">${esc(a.childName)}</a></td><td>${esc(a.description)}</td><td>${esc(a.ownerName || "Not set")}</td><td>${esc(a.dueDate)} <strong class="tag tag--red">Overdue</strong></td></tr>`).join("")}</tbody></table>`}
+      <tbody>${d.overdueActions.map((a) => `<tr><td><a href="#/child/${encodeURIComponent(a.childRef)}">${esc(a.childName)}</a></td><td>${esc(a.description)}</td><td>${esc(a.ownerName || "Not set")}</td><td>${esc(longDate(a.dueDate))} <strong class="tag tag--red">Overdue</strong></td></tr>`).join("")}</tbody></table>`}
     <h2>Records awaiting sign-off</h2>
     ${d.awaitingSignOff.length === 0 ? `<p class="body">No records are waiting for you.</p>` : `<table class="table" id="dashboard-awaiting"><thead><tr><th scope="col">Child</th><th scope="col">Worker</th><th scope="col">Visit</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Review</span></th></tr></thead>
       <tbody>${d.awaitingSignOff.map((a) => `<tr data-visit="${esc(a.visitDocumentId)}"><td>${esc(a.childName)}</td><td>${esc(a.workerName)}</td>
-        <td>${esc(a.visitDate ?? "No date")}${a.submittedAt ? `<br><span class="hint">Submitted ${esc(dateTime(a.submittedAt))}</span>` : ""}</td>
+        <td>${esc(longDate(a.visitDate) ?? "No date")}${a.submittedAt ? `<br><span class="hint">Submitted ${esc(dateTime(a.submittedAt))}</span>` : ""}</td>
         <td>${reviewTag(a.reviewState)}${a.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</td>
-        <td><a href="#/review/${encodeURIComponent(a.visitDocumentId)}">Review<span class="visually-hidden"> the visit to ${esc(a.childName)} on ${esc(a.visitDate ?? "")}</span></a></td></tr>`).join("")}</tbody></table>`}
+        <td><a href="#/review/${encodeURIComponent(a.visitDocumentId)}">Review<span class="visually-hidden"> the visit to ${esc(a.childName)} on ${esc(longDate(a.visitDate) ?? "")}</span></a></td></tr>`).join("")}</tbody></table>`}
     <p><a href="#/caseload">See all the team's children and their records</a></p>`, "Team dashboard");
 }
 
@@ -753,8 +759,12 @@ function loadReview(id, keep = {}) {
     .finally(() => { if (review.id === id) { review.loading = false; if (parseRoute().page === "review") render(); } });
 }
 
+// Who wrote each section, when on their device, and when the server received it.
+const provenance = (s) => (!s.author && !s.deviceTime && !s.receivedAt
+  ? "Who wrote this and when is not known"
+  : `${s.author ? `By ${esc(s.author)}` : "Author not known"}<br>On the device: ${esc(dateTime(s.deviceTime))}<br>Received: ${esc(dateTime(s.receivedAt))}`);
 const sectionRows = (sections, withMeta) => sections.map((s) => `<div class="summary-list__row" data-field="${esc(s.field)}"><dt>${esc(s.label)}</dt><dd>${esc(s.value || "Not answered")}</dd>
-  <dd>${withMeta ? `<span class="hint">${s.author ? `By ${esc(s.author)}` : "Author not known"}<br>On the device: ${esc(dateTime(s.deviceTime))}<br>Received: ${esc(dateTime(s.receivedAt))}</span>` : ""}</dd></div>`).join("");
+  <dd>${withMeta ? `<span class="hint">${provenance(s)}</span>` : ""}</dd></div>`).join("");
 
 function reviewPage(id) {
   if (review.id !== id) loadReview(id);
@@ -774,7 +784,7 @@ function reviewPage(id) {
   show(`${back}
     ${errorSummary(review.errors)}
     ${review.notice ? `<div class="notification notification--success" role="status"><h2>${esc(review.notice)}</h2></div>` : ""}
-    <span class="caption">${esc(r.childName)} · visit on ${esc(r.visitDate ?? "no date")} · by ${esc(r.workerName)}</span>
+    <span class="caption">${esc(r.childName)} · visit on ${esc(longDate(r.visitDate) ?? "no date")} · by ${esc(r.workerName)}</span>
     <h1>Review the visit record</h1>
     <p class="body">${reviewTag(r.reviewState)}${r.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</p>
     ${signed ? `<div class="inset" id="signed-version">
@@ -854,19 +864,19 @@ function handoverPage(ref) {
     <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
     <h2>Current placement</h2>
     <dl class="summary-list" id="handover-placement">
-      ${row("Carer or home", placement?.carerName)}${row("Placement type", placement?.placementType)}${row("Since", placement?.startDate)}${row("Postcode", placement?.postcode)}
+      ${row("Carer or home", placement?.carerName)}${row("Placement type", placement?.placementType)}${row("Since", longDate(placement?.startDate))}${row("Postcode", placement?.postcode)}
     </dl>
     <h2>Visits</h2>
     ${h.visits.length === 0 ? `<p class="body">No visits recorded.</p>` : `<table class="table" id="handover-visits"><caption class="visually-hidden">Visits, oldest first</caption>
       <thead><tr><th scope="col">Date</th><th scope="col">Worker</th><th scope="col">Seen</th><th scope="col">Seen alone</th><th scope="col">Purpose</th></tr></thead>
-      <tbody>${h.visits.map((v) => `<tr><td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(v.visitDate ?? "No date")}</a><br>${reviewTag(v.reviewState ?? "draft")}</td>
+      <tbody>${h.visits.map((v) => `<tr><td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(longDate(v.visitDate) ?? "No date")}</a><br>${reviewTag(v.reviewState ?? "draft")}</td>
         <td>${esc(v.workerId)}</td><td>${yesNo(v.childSeen)}</td><td>${yesNo(v.seenAlone)}</td><td>${esc(v.purpose || "Not recorded")}</td></tr>`).join("")}</tbody></table>`}
     <h2>In ${esc(name)}'s words</h2>
-    ${h.words.length === 0 ? `<p class="body">No words recorded yet.</p>` : `<div id="handover-words">${h.words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(w.date ?? "No date")}, recorded by ${esc(w.workerId)}</p></div>`).join("")}</div>`}
+    ${h.words.length === 0 ? `<p class="body">No words recorded yet.</p>` : `<div id="handover-words">${h.words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(longDate(w.date) ?? "No date")}, recorded by ${esc(w.workerId)}</p></div>`).join("")}</div>`}
     <h2>Open actions</h2>
     ${h.openActions.length === 0 ? `<p class="body">No open actions.</p>` : `<table class="table" id="handover-actions"><thead><tr><th scope="col">Action</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead>
-      <tbody>${h.openActions.map((a) => `<tr><td>${esc(a.description)}<br><span class="hint">From the visit on ${esc(a.visitDate ?? "no date")}</span></td><td>${esc(a.ownerName || "Not set")}</td>
-        <td>${esc(a.dueDate ?? "No date")}${a.overdue ? ` <strong class="tag tag--red">Overdue</strong>` : ""}</td></tr>`).join("")}</tbody></table>`}`,
+      <tbody>${h.openActions.map((a) => `<tr><td>${esc(a.description)}<br><span class="hint">From the visit on ${esc(longDate(a.visitDate) ?? "no date")}</span></td><td>${esc(a.ownerName || "Not set")}</td>
+        <td>${esc(longDate(a.dueDate) ?? "No date")}${a.overdue ? ` <strong class="tag tag--red">Overdue</strong>` : ""}</td></tr>`).join("")}</tbody></table>`}`,
   `Handover: ${name}`);
 }
 
