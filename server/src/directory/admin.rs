@@ -92,7 +92,7 @@ fn audit_admin(
 /// # Errors
 /// [`AdminError::AlreadyExists`] if the name is taken.
 pub fn add_team(conn: &mut Connection, name: &str) -> Result<i64, AdminError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let exists: Option<i64> = tx
         .query_row("SELECT team_id FROM teams WHERE name = ?1", [name], |r| {
             r.get(0)
@@ -142,7 +142,7 @@ pub fn add_user(conn: &mut Connection, user: &NewUser<'_>) -> Result<i64, AdminE
     if user.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::WeakPassword);
     }
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let team = user.team.map(|name| team_id(&tx, name)).transpose()?;
     let taken: Option<i64> = tx
         .query_row(
@@ -194,7 +194,7 @@ pub fn set_password(
         return Err(AdminError::WeakPassword);
     }
     let hash = hash_password(password).map_err(|e| AdminError::Hash(e.to_string()))?;
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let (worker, _) = worker_row(&tx, username)?;
     tx.execute(
         "UPDATE workers SET password_hash = ?2 WHERE worker_id = ?1",
@@ -234,7 +234,7 @@ pub fn add_child(
     team: &str,
     child: &NewChild,
 ) -> Result<DocumentId, AdminError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let document = insert_child(&tx, team, child)?;
     tx.commit()?;
     Ok(document)
@@ -344,7 +344,7 @@ fn worker_row(conn: &Connection, username: &str) -> Result<(i64, Role), AdminErr
 /// # Errors
 /// Unknown child or user, not a social worker, or already allocated.
 pub fn allocate(conn: &mut Connection, child_ref: &str, username: &str) -> Result<(), AdminError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     insert_allocation(&tx, child_ref, username)?;
     tx.commit()?;
     Ok(())
@@ -391,7 +391,7 @@ pub fn deallocate(
     child_ref: &str,
     username: &str,
 ) -> Result<(), AdminError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let child = child_row(&tx, child_ref)?;
     let (worker, _) = worker_row(&tx, username)?;
     let ended = tx.execute(
@@ -414,7 +414,7 @@ pub fn deallocate(
 /// # Errors
 /// [`AdminError::NoSuchDevice`].
 pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), AdminError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let now = now_ms();
     let revoked = tx.execute(
         "UPDATE devices SET revoked_at = ?2, wipe_requested = 1 WHERE device_id = ?1 AND revoked_at IS NULL",

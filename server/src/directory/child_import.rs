@@ -329,7 +329,7 @@ fn coded<C: Coded>(
 /// [`ImportError::BadRows`] naming the line whose child, team or worker the directory
 /// refuses (then nothing is imported), or the SQLite error.
 pub fn import(conn: &mut Connection, rows: &[ChildRow]) -> Result<usize, ImportError> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut problems = Vec::new();
     for row in rows {
         let added = insert_child(&tx, &row.team, &row.child).and_then(|_| match &row.worker {

@@ -147,7 +147,7 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
     }
     account(conn, "admin".into(), Role::Admin, None)?;
 
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut children = 0;
     let mut visits = 0;
     for (worker_index, (team, worker)) in workers.iter().enumerate() {

@@ -203,7 +203,7 @@ pub fn login(
         }
     };
 
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute(
         "DELETE FROM login_failures WHERE username = ?1 COLLATE NOCASE",
         [username],
@@ -418,7 +418,7 @@ pub fn refresh(
         now,
         "refresh_expires_at",
     )?;
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE session_id = ?1",
         params![identity.session_id, now],

@@ -119,7 +119,7 @@ async fn build(
             let dashboard = team_dashboard(conn, team, today, &policy, &filter)?;
             // Each child shown is a view of that child's record: one audit row per child,
             // so the child's audit export shows who saw them on a dashboard.
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let rows: Vec<(i64, String)> = tx
                 .prepare_cached("SELECT child_id, child_ref FROM children WHERE team_id = ?1")?
                 .query_map([team], |row| Ok((row.get(0)?, row.get(1)?)))?

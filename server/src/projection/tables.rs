@@ -273,7 +273,7 @@ fn audit_new_amendments(
 /// The SQLite error (nothing is changed then). A document that cannot be loaded is
 /// skipped with a warning: it has no rows, as in the live projection.
 pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<usize> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let read = rebuild_in(&tx, policy)?;
     tx.commit()?;
     info!(documents = read, "projection rebuilt");
@@ -286,7 +286,7 @@ pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Resu
 /// # Errors
 /// The SQLite error.
 pub fn check(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<Option<String>> {
-    let tx = conn.transaction()?;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let live = dump(&tx)?;
     rebuild_in(&tx, policy)?;
     let rebuilt = dump(&tx)?;

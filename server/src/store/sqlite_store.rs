@@ -74,7 +74,12 @@ impl SqliteStore {
         tasks: Vec<(StorageTask, Option<ProjectionUpdate>)>,
         audit: &[AuditEntry],
     ) -> Vec<IoResult> {
-        let mut started = match self.conn.transaction() {
+        // IMMEDIATE: take the write lock at the start, so a batch that reads before it
+        // writes never fails to upgrade when another connection wrote in between.
+        let mut started = match self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        {
             Ok(tx) => tx,
             Err(err) => return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string()),
         };
