@@ -37,7 +37,11 @@ impl StorageHandle {
     /// Queues a task (with the projection update it brings, written in the same
     /// transaction); its result arrives through the callback given at spawn.
     pub fn submit(&self, task: StorageTask, projection: Option<ProjectionUpdate>) {
-        if self.commands.send(Command::Run(Box::new((task, projection)))).is_err() {
+        if self
+            .commands
+            .send(Command::Run(Box::new((task, projection))))
+            .is_err()
+        {
             error!("storage thread has stopped; task dropped");
         }
     }
