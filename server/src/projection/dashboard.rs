@@ -444,8 +444,8 @@ fn add_visits(
     )?;
     let mut rows = stmt.query([team_id])?;
     while let Some(row) = rows.next()? {
-        let child_ref: String = row.get(0)?;
-        let Some(child) = children.get_mut(&child_ref) else {
+        // Borrowed, not copied: this runs once per visit of the team.
+        let Some(child) = children.get_mut(row.get_ref(0)?.as_str()?) else {
             continue;
         };
         let Some(date) = row

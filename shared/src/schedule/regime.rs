@@ -9,6 +9,7 @@
 //! that deadline's own date ("the rule in force on the due date", the domain
 //! handbook's proposal).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::{
@@ -35,8 +36,31 @@ pub(super) struct Deadline {
     pub(super) rule: RuleId,
     /// The last day for the visit.
     pub(super) due: CalendarDate,
-    /// Why, in plain words.
-    pub(super) reason: String,
+    /// Why, in plain words (formatted only for the deadline kept: most candidate
+    /// deadlines are discarded, and formatting is the engine's main cost).
+    pub(super) reason: Reason,
+}
+
+/// Why a deadline falls when it does; displays as "Within 6 weeks of the last visit on
+/// 1 March 2026 (first year of the placement)".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Reason {
+    interval: Interval,
+    from: Anchor,
+    context: Cow<'static, str>,
+    local: bool,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Within {} of {}", self.interval, self.from)?;
+        match (self.context.is_empty(), self.local) {
+            (true, false) => Ok(()),
+            (true, true) => f.write_str(" (local timescale)"),
+            (false, false) => write!(f, " ({})", self.context),
+            (false, true) => write!(f, " ({}; local timescale)", self.context),
+        }
+    }
 }
 
 /// The rule families, each with what it needs to know.
@@ -67,7 +91,7 @@ enum Kind {
 }
 
 /// What a deadline counts from.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Anchor {
     PlacementStart(CalendarDate),
     CareOrder(CalendarDate),
@@ -215,7 +239,7 @@ impl<'a> Regime<'a> {
                 first,
                 context,
                 ..
-            } => self.deadline(*rule, from, *first, context),
+            } => self.deadline(*rule, from, *first, *context),
             Kind::CareLeaver => self.deadline(RuleId::V15, from, Interval::Days(7), ""),
         }
     }
@@ -275,7 +299,7 @@ impl<'a> Regime<'a> {
                 let mut options = vec![(weekly, weekly_in_force)];
                 if let Some(review) = *first_review {
                     let context = format!("after the first review on {}", review.long_form());
-                    let later = self.deadline(*rule, from, *then, &context);
+                    let later = self.deadline(*rule, from, *then, context);
                     let in_force = later.due >= review;
                     options.push((later, in_force));
                 }
@@ -286,7 +310,7 @@ impl<'a> Regime<'a> {
                 then,
                 context,
                 ..
-            } => self.deadline(*rule, from, *then, context),
+            } => self.deadline(*rule, from, *then, *context),
             Kind::CareLeaver => {
                 self.deadline(RuleId::V15, from, Interval::Months(2), "about 8 weeks")
             }
@@ -295,7 +319,13 @@ impl<'a> Regime<'a> {
 
     /// The deadline `statutory` after `from`, or sooner where the council's
     /// interval for `rule` or the placement's own interval ends sooner.
-    fn deadline(&self, rule: RuleId, from: Anchor, statutory: Interval, context: &str) -> Deadline {
+    fn deadline(
+        &self,
+        rule: RuleId,
+        from: Anchor,
+        statutory: Interval,
+        context: impl Into<Cow<'static, str>>,
+    ) -> Deadline {
         let date = from.date();
         let mut due = statutory.after(date);
         let mut interval = statutory;
@@ -307,14 +337,11 @@ impl<'a> Regime<'a> {
                 (due, interval, local) = (capped, cap, true);
             }
         }
-        let notes: Vec<&str> = [context, if local { "local timescale" } else { "" }]
-            .into_iter()
-            .filter(|note| !note.is_empty())
-            .collect();
-        let reason = if notes.is_empty() {
-            format!("Within {interval} of {from}")
-        } else {
-            format!("Within {interval} of {from} ({})", notes.join("; "))
+        let reason = Reason {
+            interval,
+            from,
+            context: context.into(),
+            local,
         };
         Deadline { rule, due, reason }
     }
