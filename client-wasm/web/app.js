@@ -322,7 +322,7 @@ function caseloadPage() {
       : `<table class="table"><caption class="caption">${children.length} children</caption>
           <thead><tr><th scope="col">Child</th><th scope="col">Placement</th><th scope="col">Last visit</th><th scope="col">Next visit due</th><th scope="col">Records</th></tr></thead>
           <tbody>${rows}</tbody></table>`}
-    <p class="hint">${manager ? "When each child's next visit is due is on the team dashboard." : "Visit timescales (when the next visit is due) are not calculated yet."}</p>`, manager ? "Your team's children" : "My caseload");
+    <p class="hint">${manager ? "When each child's next visit is due is on the team dashboard." : "When each child's next statutory visit is due is worked out by the server and shown to your team manager on the team dashboard."}</p>`, manager ? "Your team's children" : "My caseload");
 }
 
 function childPage(ref) {
