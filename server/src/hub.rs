@@ -633,13 +633,15 @@ impl Hub {
                 last_append.insert(task.document, index);
             }
         }
+        let mut tasks = Vec::with_capacity(effects.storage.len());
         for (index, task) in effects.storage.into_iter().enumerate() {
             let projection = (last_append.get(&task.document) == Some(&index))
                 .then(|| self.projection_update(task.document, writers.get(&task.document)))
                 .flatten();
-            if let Some(storage) = &self.storage {
-                storage.submit(task, projection);
-            }
+            tasks.push((task, projection));
+        }
+        if let Some(storage) = &self.storage {
+            storage.submit(tasks);
         }
         for (connection, reason) in effects.close {
             debug!(%connection, ?reason, "closing connection");

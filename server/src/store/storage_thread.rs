@@ -1,8 +1,9 @@
 //! The storage thread: runs storage tasks off the async reactor, in group commits.
 //!
-//! Tasks arrive over a channel in the order the hub issued them. The thread takes
-//! everything queued (up to [`MAX_BATCH`]) and runs it as one SQLite transaction,
-//! so one fsync covers many writes under load while a lone write still commits at once.
+//! Tasks arrive over a channel in the order the hub issued them, one hub step at a time.
+//! The thread takes everything queued (up to [`MAX_BATCH`] tasks, never splitting a step)
+//! and runs it as one SQLite transaction, so one fsync covers many writes under load while
+//! a lone write still commits at once.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -19,8 +20,11 @@ use super::SqliteStore;
 const MAX_BATCH: usize = 512;
 
 enum Command {
-    /// A storage task, and the projection rows to write in the same transaction.
-    Run(Box<(StorageTask, Option<ProjectionUpdate>)>),
+    /// The storage tasks of one hub step, each with the projection rows to write in the
+    /// same transaction. They always go into one batch, so a step's projection (computed
+    /// with its last append of a document) never commits apart from that step's earlier
+    /// appends of the same document.
+    Run(Vec<(StorageTask, Option<ProjectionUpdate>)>),
     /// Append audit rows (in the same group commit as the writes queued before them).
     Audit(Vec<AuditEntry>),
     /// Finish every queued task, checkpoint, and stop.
@@ -34,15 +38,15 @@ pub struct StorageHandle {
 }
 
 impl StorageHandle {
-    /// Queues a task (with the projection update it brings, written in the same
-    /// transaction); its result arrives through the callback given at spawn.
-    pub fn submit(&self, task: StorageTask, projection: Option<ProjectionUpdate>) {
-        if self
-            .commands
-            .send(Command::Run(Box::new((task, projection))))
-            .is_err()
-        {
-            error!("storage thread has stopped; task dropped");
+    /// Queues one hub step's tasks (each with the projection update it brings, written in
+    /// the same transaction) to run in one batch; results arrive through the callback given
+    /// at spawn, in order.
+    pub fn submit(&self, tasks: Vec<(StorageTask, Option<ProjectionUpdate>)>) {
+        if tasks.is_empty() {
+            return;
+        }
+        if self.commands.send(Command::Run(tasks)).is_err() {
+            error!("storage thread has stopped; tasks dropped");
         }
     }
 
@@ -98,7 +102,7 @@ pub fn spawn_storage_thread(
                 let mut next = Some(first);
                 while let Some(command) = next.take() {
                     match command {
-                        Command::Run(work) => batch.push(*work),
+                        Command::Run(tasks) => batch.extend(tasks),
                         Command::Audit(entries) => audit.extend(entries),
                         Command::Shutdown => stopping = true,
                     }
