@@ -261,3 +261,24 @@ async fn wait_healthy(addr: SocketAddr) -> anyhow::Result<()> {
     }
     bail!("server at {addr} never became healthy")
 }
+
+/// Runs `doorstep-server admin --data-dir DIR ARGS` with `binary` (a test's
+/// `env!("CARGO_BIN_EXE_server-under-test")`) and returns its standard output.
+///
+/// # Panics
+/// If the command cannot run or fails; its standard error is in the message.
+pub fn run_admin(binary: &Path, data_dir: &Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(binary)
+        .arg("admin")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run admin");
+    assert!(
+        output.status.success(),
+        "admin {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -11,7 +11,7 @@ use serde_json::Value;
 use shared::DocumentId;
 use shared::model::{self, Visit};
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::http_request;
+use tests::test_server::{http_request, run_admin};
 use tests::{NativeClient, ServerProcess, js_client, visit_fixture};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -357,7 +357,11 @@ async fn every_role_gets_exactly_its_rights_and_every_denial_is_audited_and_leak
         .await
         .expect("login");
     let early_ticket = tablet.sync_url().await.expect("ticket");
-    run_admin(dir.path(), &["device", "revoke", &tablet.device_id]);
+    run_admin(
+        server_binary(),
+        dir.path(),
+        &["device", "revoke", &tablet.device_id],
+    );
     let revoked = NativeClient::new("revoked")
         .connect(&early_ticket)
         .await
@@ -391,6 +395,7 @@ async fn every_role_gets_exactly_its_rights_and_every_denial_is_audited_and_leak
 
     // The per-child export lists the reads, writes and denials made above.
     let export = run_admin(
+        server_binary(),
         dir.path(),
         &["audit", "export", "--child", "C-N1", "--format", "json"],
     );
@@ -448,7 +453,11 @@ async fn de_allocation_and_revocation_stop_a_live_connection_without_reconnectin
     assert!(client.wait_settled(other, TIMEOUT).await.expect("settled"));
 
     // The child leaves this worker's caseload while the tablet is connected.
-    run_admin(dir.path(), &["deallocate", "C-N2", "sw-north-1"]);
+    run_admin(
+        server_binary(),
+        dir.path(),
+        &["deallocate", "C-N2", "sw-north-1"],
+    );
     tokio::time::timeout(TIMEOUT, async {
         while !client.is_refused(visit) {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -488,7 +497,11 @@ async fn de_allocation_and_revocation_stop_a_live_connection_without_reconnectin
     assert!(audit_rows(dir.path(), "sw-north-1", visit, "denied", 1).await >= 1);
 
     // Revoking the device ends the live connection with an instruction to wipe.
-    run_admin(dir.path(), &["device", "revoke", &worker.device_id]);
+    run_admin(
+        server_binary(),
+        dir.path(),
+        &["device", "revoke", &worker.device_id],
+    );
     tokio::time::timeout(TIMEOUT, async {
         while client.is_connected() {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -501,21 +514,4 @@ async fn de_allocation_and_revocation_stop_a_live_connection_without_reconnectin
         "told to wipe: {:?}",
         client.errors()
     );
-}
-
-/// Runs `doorstep-server admin ARGS --data-dir DIR` and returns its standard output.
-fn run_admin(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new(server_binary())
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run admin");
-    assert!(
-        output.status.success(),
-        "admin {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }

@@ -4,7 +4,6 @@
 //! from the stored documents alone, and the `admin projection` commands say so.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use automerge::transaction::CommitOptions;
@@ -15,7 +14,7 @@ use shared::DocumentId;
 use shared::model::{self, ActionStatus, CalendarDate, NewAction, TextField};
 use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::http_request;
+use tests::test_server::{http_request, run_admin};
 use tests::{NativeClient, TestServer, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -234,18 +233,9 @@ async fn the_live_projection_equals_a_rebuild_after_a_randomised_sync_run() {
     drop(conn);
 
     // The operator's commands: check says they match; rebuild recreates the same rows.
-    let data_dir = dir.path().to_str().expect("utf-8 path");
-    let check = Command::new(server_binary())
-        .args(["admin", "--data-dir", data_dir, "projection", "check"])
-        .output()
-        .expect("run check");
-    assert!(check.status.success(), "{check:?}");
-    assert!(String::from_utf8_lossy(&check.stdout).contains("matches"));
-    let rebuild = Command::new(server_binary())
-        .args(["admin", "--data-dir", data_dir, "projection", "rebuild"])
-        .output()
-        .expect("run rebuild");
-    assert!(rebuild.status.success(), "{rebuild:?}");
+    let check = run_admin(server_binary(), dir.path(), &["projection", "check"]);
+    assert!(check.contains("matches"), "{check}");
+    run_admin(server_binary(), dir.path(), &["projection", "rebuild"]);
     let conn = server::directory::open_connection(dir.path()).expect("directory");
     assert_eq!(server::projection::dump(&conn).expect("dump"), live);
 }

@@ -18,6 +18,7 @@ use shared::model::{
 };
 use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
+use tests::test_server::run_admin;
 use tests::{NativeClient, TestServer, js_client};
 
 async fn start() -> (tempfile::TempDir, TestServer) {
@@ -79,21 +80,8 @@ async fn document_on_server(server: &TestServer, id: DocumentId) -> Automerge {
         .expect("the server has the visit")
 }
 
-/// Runs `doorstep-server admin ARGS` on the test council's data directory.
-fn admin(dir: &Path, args: &[&str]) -> String {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_server-under-test"))
-        .arg("admin")
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run admin");
-    assert!(
-        output.status.success(),
-        "admin {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+fn server_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -230,7 +218,8 @@ async fn a_visit_recorded_offline_moves_the_child_to_met_then_is_returned_signed
     );
 
     // The per-child audit export holds every step, in order.
-    let export = admin(
+    let export = run_admin(
+        server_binary(),
         dir.path(),
         &["audit", "export", "--child", "C-N1", "--format", "json"],
     );
@@ -342,8 +331,16 @@ async fn a_newly_allocated_worker_sees_the_previous_workers_visits_and_the_child
     client.disconnect().await;
 
     // The child moves to another worker.
-    admin(dir.path(), &["deallocate", "C-N1", "sw-north-1"]);
-    admin(dir.path(), &["allocate", "C-N1", "sw-north-2"]);
+    run_admin(
+        server_binary(),
+        dir.path(),
+        &["deallocate", "C-N1", "sw-north-1"],
+    );
+    run_admin(
+        server_binary(),
+        dir.path(),
+        &["allocate", "C-N1", "sw-north-2"],
+    );
     scenario(
         &server,
         "handover",

@@ -322,30 +322,7 @@ fn voice(visit: &Visit) -> String {
 /// A stored `"YYYY-MM-DD"` as "23 November 2026"; text that is not a real
 /// date is shown as stored.
 fn date(stored: &str) -> String {
-    CalendarDate::parse(stored).map_or_else(|| stored.to_owned(), long_date)
-}
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
-fn long_date(date: CalendarDate) -> String {
-    let month = MONTHS
-        .get(usize::from(date.month()).saturating_sub(1))
-        .copied()
-        .unwrap_or_default();
-    format!("{} {month} {}", date.day(), date.year())
+    CalendarDate::parse(stored).map_or_else(|| stored.to_owned(), CalendarDate::long_form)
 }
 
 /// A device time as "23 November 2026 at 14:05 UTC".
@@ -357,7 +334,7 @@ fn date_time(time: Timestamp) -> String {
     match CalendarDate::from_days_since_epoch(day) {
         Some(date) => format!(
             "{} at {:02}:{:02} UTC",
-            long_date(date),
+            date.long_form(),
             minutes / 60,
             minutes % 60
         ),
