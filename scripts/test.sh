@@ -33,7 +33,8 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   cargo test --locked --no-fail-fast
 fi
-cargo test --doc --locked -p shared
+# The whole workspace, so that features unify as in the run above and nothing is rebuilt.
+cargo test --doc --locked --workspace
 
 step "benchmark smoke run (small sync storm against Doorstep)"
 # The binary the test run just built (cargo builds a package's binaries with its integration
