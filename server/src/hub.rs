@@ -24,7 +24,7 @@ use tracing::{debug, error};
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::sessions::{self, Identity, SessionError};
 use crate::directory::{Role, grants};
-use crate::projection::{ChangeReceipt, DocumentRows, ProjectionUpdate};
+use crate::projection::{DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
 /// How many inputs may wait for the hub before senders wait.
@@ -84,7 +84,7 @@ pub struct ServerEdit {
     pub document: DocumentId,
     /// The heads the person saw; any other version is refused with [`EditError::Changed`].
     pub expected_heads: Vec<ChangeHash>,
-    /// Who the change is made for (recorded as the sender of its change receipts).
+    /// Who the change is made for (recorded as the sender of its change batch).
     pub author: String,
     /// The change itself; an `Err` refuses it with that message and changes nothing.
     pub edit: DocumentEdit,
@@ -184,7 +184,6 @@ pub fn spawn_hub(
                 storage: Some(storage),
                 stopping: None,
                 policy,
-                receipted_heads: HashMap::new(),
                 edits_loading: HashMap::new(),
                 edits_storing: Vec::new(),
                 edit_author: None,
@@ -224,8 +223,6 @@ struct Hub {
     stopping: Option<oneshot::Sender<()>>,
     /// The visit-schedule policy (for the projection's late flag).
     policy: SchedulePolicy,
-    /// Per document, the heads up to which change receipts were handed to storage.
-    receipted_heads: HashMap<DocumentId, Vec<ChangeHash>>,
     /// Server edits waiting for their document to load.
     edits_loading: HashMap<DocumentId, Vec<ServerEdit>>,
     /// Server edits made, waiting to be durable: document, heads after, reply.
@@ -289,9 +286,6 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
-                let core = &self.core;
-                self.receipted_heads
-                    .retain(|document, _| core.document(document).is_some());
             }
             HubInput::Stats(reply) => {
                 let _ = reply.send(self.core.stats());
@@ -667,32 +661,17 @@ impl Hub {
         writers
     }
 
-    /// The projection rows of a document as it is in memory, with receipts for the changes
-    /// not yet receipted.
+    /// The projection rows of a document as it is in memory, and its heads for the
+    /// `change_batches` row.
     fn projection_update(
-        &mut self,
+        &self,
         document: DocumentId,
         writer: Option<&String>,
     ) -> Option<ProjectionUpdate> {
         let doc = self.core.document(&document)?;
-        let since = self
-            .receipted_heads
-            .get(&document)
-            .cloned()
-            .unwrap_or_default();
-        let receipts = doc
-            .get_changes(&since)
-            .into_iter()
-            .map(|change| ChangeReceipt {
-                hash: change.hash(),
-                actor: change.actor_id().to_bytes().to_vec(),
-                device_time: change.timestamp(),
-            })
-            .collect();
-        self.receipted_heads.insert(document, doc.get_heads());
         Some(ProjectionUpdate {
             rows: DocumentRows::of(doc, &self.policy),
-            receipts,
+            heads: doc.get_heads(),
             worker_ref: self.edit_author.clone().or_else(|| writer.cloned()),
             received_at: now().as_millis() as i64,
         })

@@ -6,7 +6,7 @@
 //! - `rows`: [`DocumentRows`], a document's rows read from the document alone (pure).
 //! - `tables`: writing them ([`apply_update`] inside the transaction storing a change;
 //!   [`rebuild`] from every stored document; [`dump`] to compare two projections) and
-//!   the `change_receipts` log (server receipt time and sender of every change).
+//!   the `change_batches` log (server receipt time and sender of every batch of changes).
 //! - `dashboard`: the team manager's dashboard read from the projection and the
 //!   schedule engine (`shared::schedule`).
 //! - `review`: one visit as its manager reviews it (sections with author, device time
@@ -22,6 +22,5 @@ mod tables;
 
 pub use rows::{DocumentRows, date_of, join_heads};
 pub use tables::{
-    ChangeReceipt, ProjectionUpdate, apply_update, check, dump, rebuild, rebuild_if_empty,
-    write_rows,
+    ProjectionUpdate, apply_update, check, dump, rebuild, rebuild_if_empty, write_rows,
 };

@@ -3,7 +3,7 @@
 //! (awaiting sign-off, signed off, returned, amended after sign-off); the signed version
 //! and how the record now differs from it; the history of decisions and amendments.
 //!
-//! Read from the stored document itself (what is durable), plus `change_receipts` for
+//! Read from the stored document itself (what is durable), plus `change_batches` for
 //! receipt times and senders.
 
 use std::collections::HashMap;
@@ -173,7 +173,7 @@ pub fn visit_review(
         .optional()?
         .unwrap_or(false);
     let mut names = Names::new(conn);
-    let receipts = receipts(conn, document)?;
+    let receipts = receipts(conn, document, doc)?;
     let provenance: HashMap<&'static str, model::SectionProvenance> =
         model::section_provenance(doc)
             .into_iter()
@@ -271,29 +271,39 @@ pub fn visit_review(
     })
 }
 
-/// Receipt time and sender of every change of a document.
+/// Receipt time and sender of every change of a document, from its `change_batches`.
 fn receipts(
     conn: &Connection,
     document: &DocumentId,
+    doc: &Automerge,
 ) -> rusqlite::Result<HashMap<ChangeHash, (i64, Option<String>)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT change_hash, received_at, worker_ref FROM change_receipts WHERE document_id = ?1",
+        "SELECT received_at, worker_ref, heads FROM change_batches
+         WHERE document_id = ?1 ORDER BY batch_id",
     )?;
     let rows = stmt.query_map(params![document.as_bytes().as_slice()], |row| {
         Ok((
-            row.get::<_, Vec<u8>>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, Option<String>>(2)?,
+            row.get::<_, i64>(0)?,
+            row.get::<_, Option<String>>(1)?,
+            row.get::<_, Vec<u8>>(2)?,
         ))
     })?;
-    let mut receipts = HashMap::new();
+    let mut batches = Vec::new();
+    let mut batch_heads = Vec::new();
     for row in rows {
-        let (hash, at, worker) = row?;
-        if let Ok(hash) = ChangeHash::try_from(hash.as_slice()) {
-            receipts.insert(hash, (at, worker));
-        }
+        let (at, worker, heads) = row?;
+        batch_heads.push(
+            heads
+                .chunks_exact(32)
+                .filter_map(|hash| ChangeHash::try_from(hash).ok())
+                .collect(),
+        );
+        batches.push((at, worker));
     }
-    Ok(receipts)
+    Ok(model::batch_of_each_change(doc, &batch_heads)
+        .into_iter()
+        .map(|(change, batch)| (change, batches[batch].clone()))
+        .collect())
 }
 
 /// Workers' display names by username, looked up once each.

@@ -1,4 +1,4 @@
-//! Writing the projection tables: one document's rows, change receipts, the rebuild from
+//! Writing the projection tables: one document's rows, change batches, the rebuild from
 //! stored documents, and a canonical dump used to compare a live projection with a rebuild.
 
 use std::fmt::Write as _;
@@ -12,25 +12,14 @@ use tracing::{info, warn};
 use super::rows::{ChildRows, DocumentRows, VisitRows};
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
 
-/// A change the server has just made durable, for `change_receipts`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChangeReceipt {
-    /// The change's hash.
-    pub hash: automerge::ChangeHash,
-    /// Its author's actor id.
-    pub actor: Vec<u8>,
-    /// The change's own timestamp (device time, seconds).
-    pub device_time: i64,
-}
-
-/// What one accepted change does to the projection: the document's rows afresh and the
-/// receipts of the changes it brought.
+/// What one accepted batch of changes does to the projection: the document's rows afresh
+/// and a `change_batches` row recording when and from whom the batch came.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectionUpdate {
     /// The document's rows after the change.
     pub rows: DocumentRows,
-    /// The new changes.
-    pub receipts: Vec<ChangeReceipt>,
+    /// The document's heads after the batch.
+    pub heads: Vec<automerge::ChangeHash>,
     /// The username of who sent them (`None` when unknown).
     pub worker_ref: Option<String>,
     /// Server time of receipt, ms.
@@ -50,21 +39,12 @@ pub fn apply_update(
     update: &ProjectionUpdate,
 ) -> rusqlite::Result<()> {
     let id = document.as_bytes().as_slice();
-    let mut receipt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO change_receipts
-             (document_id, change_hash, actor, device_time, received_at, worker_ref)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    for change in &update.receipts {
-        receipt.execute(params![
-            id,
-            change.hash.0.as_slice(),
-            change.actor,
-            change.device_time,
-            update.received_at,
-            update.worker_ref
-        ])?;
-    }
+    let heads: Vec<u8> = update.heads.iter().flat_map(|head| head.0).collect();
+    conn.prepare_cached(
+        "INSERT INTO change_batches (document_id, received_at, worker_ref, heads)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![id, update.received_at, update.worker_ref, heads])?;
     if let DocumentRows::Visit(visit) = &update.rows {
         audit_new_amendments(conn, document, visit, update.received_at)?;
     }

@@ -87,7 +87,7 @@ pub use oversight::{
 };
 pub use ownership::visit_child_id;
 pub use problem::Problem;
-pub use provenance::{SectionProvenance, change_summaries, section_provenance};
+pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance};
 pub use visit::{
     Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
     VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,

@@ -561,33 +561,40 @@ fn provenance_names_the_last_actor_and_time_of_each_section() -> Result<(), Mode
 }
 
 #[test]
-fn change_summaries_list_changes_after_heads() -> Result<(), ModelError> {
+fn each_change_belongs_to_the_first_batch_whose_heads_reach_it() -> Result<(), ModelError> {
     let mut doc = Automerge::new().with_actor(ActorId::from(b"worker-phone"));
     edit_at(&mut doc, 1_000, |tx| {
         create_visit(tx, &super::tests::new_visit())
     })?;
-    let seen = doc.get_heads();
+    edit_at(&mut doc, 1_050, |tx| set_seen_alone(tx, true))?;
+    let first = doc.get_heads();
+    let first_changes: Vec<ChangeHash> = doc
+        .get_changes(&[])
+        .iter()
+        .map(|change| change.hash())
+        .collect();
+    // A second device edits concurrently; the server receives both, then their merge.
+    let mut tablet = doc.fork().with_actor(ActorId::from(b"worker-tablet"));
     edit_at(&mut doc, 1_100, |tx| complete(tx))?;
-    edit_at(&mut doc, 1_200, |tx| set_seen_alone(tx, false))?;
-    let summaries = change_summaries(&doc, &seen);
-    assert_eq!(
-        summaries
-            .iter()
-            .map(|(_, actor, time)| (actor.clone(), *time))
-            .collect::<Vec<_>>(),
-        vec![
-            (ActorId::from(b"worker-phone"), 1_100),
-            (ActorId::from(b"worker-phone"), 1_200)
-        ]
-    );
-    assert_eq!(
-        summaries.last().map(|(hash, _, _)| *hash),
-        doc.get_heads().first().copied()
-    );
-    assert!(change_summaries(&doc, &doc.get_heads()).is_empty());
-    assert_eq!(change_summaries(&doc, &[]).len(), 3);
-    let stranger = ChangeHash([7; 32]);
-    assert_eq!(change_summaries(&doc, &[stranger]).len(), 3);
+    let second = doc.get_heads();
+    edit_at(&mut tablet, 1_150, |tx| set_seen_alone(tx, false))?;
+    let tablet_change = tablet.get_heads()[0];
+    doc.merge(&mut tablet).map_err(ModelError::from)?;
+    let third = doc.get_heads();
+    let stranger = vec![ChangeHash([7; 32])];
+    let batches = [stranger, first, second.clone(), third];
+    let batch_of = batch_of_each_change(&doc, &batches);
+    assert_eq!(batch_of.len(), 4);
+    for change in &first_changes {
+        assert_eq!(batch_of.get(change), Some(&1));
+    }
+    assert_eq!(batch_of.get(&second[0]), Some(&2));
+    assert_eq!(batch_of.get(&tablet_change), Some(&3));
+    // Without batches nothing is known; with only the last, everything is in it.
+    assert!(batch_of_each_change(&doc, &[]).is_empty());
+    let all = batch_of_each_change(&doc, &[doc.get_heads()]);
+    assert_eq!(all.len(), 4);
+    assert!(all.values().all(|batch| *batch == 0));
     Ok(())
 }
 
@@ -632,7 +639,7 @@ fn a_long_history_is_read_whole() -> Result<(), ModelError> {
         .map(|provenance| provenance.device_time_s);
     assert_eq!(analysis, Some(10_399));
     assert_eq!(
-        change_summaries(&doc, &[]).len(),
+        batch_of_each_change(&doc, &[doc.get_heads()]).len(),
         doc.get_changes(&[]).len()
     );
     Ok(())
@@ -738,7 +745,7 @@ proptest! {
         let _ = review(&doc);
         let _ = amendment_required(&doc);
         let _ = section_provenance(&doc);
-        let _ = change_summaries(&doc, &doc.get_heads());
+        let _ = batch_of_each_change(&doc, &[doc.get_heads()]);
         if let Ok(visit) = Visit::read(&doc) {
             let _ = visit_sections(&visit);
         }

@@ -9,8 +9,8 @@
 //! to is learnt from the operation that created it, which always comes
 //! earlier in causal order than any operation inside the object.
 //!
-//! [`change_summaries`] lists changes newer than some heads, for the server
-//! to record when each one reached it.
+//! [`batch_of_each_change`] tells which batch of changes received by the
+//! server brought each change, for the server's receipt times.
 
 use std::collections::HashMap;
 
@@ -84,17 +84,35 @@ pub fn section_provenance(doc: &Automerge) -> Vec<SectionProvenance> {
     latest.into_iter().flatten().collect()
 }
 
-/// Every change the document holds that is not among `since` or their
-/// ancestors, in causal order, as (hash, actor, device time in seconds).
-/// Hashes in `since` that the document does not hold are ignored.
-pub fn change_summaries(doc: &Automerge, since: &[ChangeHash]) -> Vec<(ChangeHash, ActorId, i64)> {
-    let known: Vec<ChangeHash> = since
-        .iter()
-        .copied()
-        .filter(|head| doc.get_change_meta_by_hash(head).is_some())
-        .collect();
-    doc.get_changes_meta(&known)
+/// Which batch brought each change, given the document's heads after each batch of
+/// changes a server received, oldest first: a change belongs to the first batch whose
+/// heads have it as an ancestor (or are it). The server records one row per batch (time,
+/// sender, heads) instead of one per change. Changes no batch reaches (received before
+/// batches were recorded) are left out; heads the document does not hold are ignored.
+pub fn batch_of_each_change(
+    doc: &Automerge,
+    batch_heads: &[Vec<ChangeHash>],
+) -> HashMap<ChangeHash, usize> {
+    let deps: HashMap<ChangeHash, Vec<ChangeHash>> = doc
+        .get_changes_meta(&[])
         .into_iter()
-        .map(|meta| (meta.hash, meta.actor.into_owned(), meta.timestamp))
-        .collect()
+        .map(|meta| (meta.hash, meta.deps))
+        .collect();
+    let mut batch_of = HashMap::with_capacity(deps.len());
+    for (batch, heads) in batch_heads.iter().enumerate() {
+        let mut stack = heads.clone();
+        while let Some(hash) = stack.pop() {
+            // A change already placed has all its ancestors placed too (at that batch or
+            // earlier), so the walk stops there.
+            if batch_of.contains_key(&hash) {
+                continue;
+            }
+            let Some(parents) = deps.get(&hash) else {
+                continue;
+            };
+            batch_of.insert(hash, batch);
+            stack.extend(parents.iter().copied());
+        }
+    }
+    batch_of
 }

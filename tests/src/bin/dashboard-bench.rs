@@ -303,7 +303,7 @@ async fn run() -> anyhow::Result<()> {
                     };
                     let projection = with_projection.then(|| ProjectionUpdate {
                         rows: rows[index].clone(),
-                        receipts: Vec::new(),
+                        heads: doc.get_heads(),
                         worker_ref: Some("sw-0".into()),
                         received_at: 0,
                     });

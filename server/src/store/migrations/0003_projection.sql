@@ -1,4 +1,4 @@
--- 0003: the projection (what the dashboard and sign-off queue read) and change receipts.
+-- 0003: the projection (what the dashboard and sign-off queue read) and change batches.
 -- Never edit a migration once released: add a new numbered file instead.
 --
 -- The proj_* tables hold nothing that is not in the documents: every accepted change
@@ -105,14 +105,16 @@ CREATE TABLE proj_amendments (
     PRIMARY KEY (document_id, entry_id)
 );
 
--- When the server first durably received each change, and from whom. A log of facts
--- the documents cannot hold (server receipt time), so it is not part of the rebuild.
-CREATE TABLE change_receipts (
+-- Each batch of changes the server made durable for a document: when, from whom, and the
+-- document's heads right after it (concatenated 32-byte change hashes). A change was
+-- received in the first batch whose heads reach it (batch ids are in commit order), so
+-- one row per batch records the receipt of every change in it. A log of facts the
+-- documents cannot hold (server receipt time, sender), so it is not part of the rebuild.
+CREATE TABLE change_batches (
+    batch_id    INTEGER PRIMARY KEY,
     document_id BLOB    NOT NULL,
-    change_hash BLOB    NOT NULL,
-    actor       BLOB    NOT NULL,
-    device_time INTEGER NOT NULL, -- the change's own timestamp, seconds
     received_at INTEGER NOT NULL, -- server time, ms
     worker_ref  TEXT,             -- the username of the connection it came from
-    PRIMARY KEY (document_id, change_hash)
-) WITHOUT ROWID;
+    heads       BLOB    NOT NULL
+);
+CREATE INDEX change_batches_by_document ON change_batches (document_id, batch_id);
