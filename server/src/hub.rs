@@ -15,7 +15,7 @@ use shared::DocumentId;
 use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
-    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
+    Access, AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
     DocumentStatus, Effects, Event, StorageTaskKind, SyncCore, Timestamp,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -516,34 +516,45 @@ impl Hub {
     /// workers, the team's managers) may sync it at once, without waiting for the next
     /// directory check.
     fn share_new_document(&mut self, document: DocumentId, child_ref: &str) {
-        let team = match grants::team_of_child(&self.directory, child_ref) {
-            Ok(team) => team,
-            Err(err) => {
-                error!(cause = %err, "cannot read the child's team");
-                return;
+        // The child's team matters only to managers; most of the time none is connected.
+        let managers_connected = self
+            .identities
+            .values()
+            .any(|identity| identity.role == Role::TeamManager);
+        let team = if managers_connected {
+            match grants::team_of_child(&self.directory, child_ref) {
+                Ok(team) => team,
+                Err(err) => {
+                    error!(cause = %err, "cannot read the child's team");
+                    return;
+                }
             }
+        } else {
+            None
         };
-        let mut updates = Vec::new();
+        let mut added = Vec::new();
         for (connection, grant) in &mut self.grants {
             let Some(identity) = self.identities.get(connection) else {
                 continue;
             };
-            let added = if grant.may_create_for.contains(child_ref) {
-                grant.read_write.insert(document)
+            if grant.may_create_for.contains(child_ref) {
+                if grant.read_write.insert(document) {
+                    added.push((*connection, Access::ReadWrite));
+                }
             } else if identity.role == Role::TeamManager
                 && team.is_some()
                 && identity.team_id == team
+                && grant.read_only.insert(document)
             {
-                grant.read_only.insert(document)
-            } else {
-                false
-            };
-            if added {
-                updates.push((*connection, grant.clone()));
+                added.push((*connection, Access::ReadOnly));
             }
         }
-        for (connection, grant) in updates {
-            self.set_grant(connection, grant);
+        for (connection, access) in added {
+            self.handle(Event::AccessAdded {
+                connection,
+                document,
+                access,
+            });
         }
     }
 

@@ -104,6 +104,11 @@ impl SyncCore {
             Event::AccessChanged { connection, grant } => {
                 self.on_access_changed(now, connection, grant, &mut fx)
             }
+            Event::AccessAdded {
+                connection,
+                document,
+                access,
+            } => self.on_access_added(connection, document, access),
         }
         fx
     }
@@ -751,6 +756,29 @@ impl SyncCore {
         }
     }
 
+    fn on_access_added(&mut self, connection: ConnectionId, id: DocumentId, access: Access) {
+        let Some(conn) = self.connections.get_mut(&connection) else {
+            return;
+        };
+        match access {
+            Access::ReadWrite => {
+                conn.grant.read_only.remove(&id);
+                conn.grant.read_write.insert(id);
+            }
+            Access::ReadOnly => {
+                if !conn.grant.read_write.contains(&id) {
+                    conn.grant.read_only.insert(id);
+                }
+            }
+        }
+        let read_only = conn.grant.access(&id) == Some(Access::ReadOnly);
+        if let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id)
+            && let Some(state) = loaded.peers.get_mut(&connection)
+        {
+            state.set_read_only(read_only);
+        }
+    }
+
     /// Stops syncing one document with one connection.
     fn unsubscribe(&mut self, now: Timestamp, connection: ConnectionId, id: DocumentId) {
         if let Some(conn) = self.connections.get_mut(&connection) {
@@ -841,6 +869,9 @@ impl SyncCore {
         let changes = match loaded.first_chunk.take() {
             // Exactly what one message brought into the empty document: store it as it came.
             Some((filled, bytes)) if filled == heads && loaded.persisted_heads.is_empty() => bytes,
+            // Nothing stored yet: one compact document chunk. `save_after(&[])` would encode
+            // every change on its own, about 20 times the work for a visit typed in bursts.
+            _ if loaded.persisted_heads.is_empty() => loaded.doc.save(),
             _ => loaded.doc.save_after(&loaded.persisted_heads),
         };
         let index = loaded.index_on_save.take();

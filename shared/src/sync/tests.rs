@@ -900,6 +900,52 @@ fn a_read_only_peer_reads_but_its_changes_are_refused() {
 }
 
 #[test]
+fn adding_one_document_to_a_grant_lets_the_peer_read_then_write_it() {
+    let mut net = Network::with_access_control(2, true);
+    net.connect(1);
+    net.connect(2);
+    net.run_until_quiescent();
+    net.grant(1, may_create_for("child-a"));
+    net.grant(2, AccessGrant::default());
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    let connection = net.server_conn(2);
+    let add = |access| Event::AccessAdded {
+        connection,
+        document: id,
+        access,
+    };
+    net.event(SERVER, add(Access::ReadOnly));
+    net.find(2, id);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[2].core.document_status(&id),
+        DocumentStatus::Ready
+    );
+    let server_heads = net.doc(SERVER, &id).get_heads();
+    let seen_alone = |net: &mut Network, value: bool| {
+        net.change(2, id, |doc| {
+            let mut tx = doc.transaction();
+            tx.put(ROOT, "seenAlone", value).expect("put");
+            tx.commit();
+        });
+        net.run_until_quiescent();
+    };
+    seen_alone(&mut net, false);
+    assert_eq!(net.doc(SERVER, &id).get_heads(), server_heads, "read only");
+
+    // Read-write replaces read-only on the live connection; the next change is applied.
+    net.event(SERVER, add(Access::ReadWrite));
+    net.event(SERVER, add(Access::ReadOnly));
+    seen_alone(&mut net, true);
+    assert_eq!(
+        net.doc(SERVER, &id).get_heads(),
+        net.doc(2, &id).get_heads()
+    );
+    assert!(net.nodes[2].core.is_acknowledged(&id));
+}
+
+#[test]
 fn withdrawing_access_stops_sync_on_the_live_connection() {
     let mut net = Network::with_access_control(2, true);
     net.connect(1);
