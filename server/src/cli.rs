@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! doorstep-server serve [--addr 127.0.0.1:8080] [--data-dir ./data] [--max-frame-bytes N]
-//!                       [--idle-unload-secs N] [--tls-cert PEM --tls-key PEM] [--behind-tls-proxy]
+//!                       [--idle-unload-secs N] [--live-documents N] [--tls-cert PEM --tls-key PEM] [--behind-tls-proxy]
 //!                       [--web-dir DIR]
 //! doorstep-server seed-demo [--data-dir ./data] [--if-empty]
 //! doorstep-server admin [--data-dir ./data] team add NAME
@@ -262,6 +262,10 @@ pub struct ServeArgs {
     /// Seconds a document nobody is syncing stays in memory.
     #[arg(long, env = "DOORSTEP_IDLE_UNLOAD_SECS", default_value_t = 30)]
     pub idle_unload_secs: u64,
+    /// Documents held in automerge's working form (about 50 KB each); beyond it, documents
+    /// in sync with every peer are held as their saved bytes until needed.
+    #[arg(long, env = "DOORSTEP_LIVE_DOCUMENTS", default_value_t = 256)]
+    pub live_documents: usize,
     /// Serve HTTPS with this certificate chain (PEM); needs `--tls-key`.
     #[arg(long, env = "DOORSTEP_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -286,6 +290,7 @@ impl ServeArgs {
         let mut config = ServerConfig::new(self.data_dir.clone());
         config.max_frame_bytes = self.max_frame_bytes;
         config.idle_unload_after = Duration::from_secs(self.idle_unload_secs);
+        config.live_documents = self.live_documents;
         config.tls = self
             .tls_cert
             .clone()

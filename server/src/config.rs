@@ -14,6 +14,9 @@ pub struct ServerConfig {
     pub max_frame_bytes: usize,
     /// How long a document nobody syncs stays in memory.
     pub idle_unload_after: Duration,
+    /// How many documents the hub holds in automerge's working form (see
+    /// [`shared::sync::CoreConfig::live_documents`]).
+    pub live_documents: usize,
     /// How often the hub is ticked (idle unloading, directory changes).
     pub tick_every: Duration,
     /// Serve HTTPS with this certificate and key; `None` serves plain HTTP (behind a proxy).
@@ -37,13 +40,15 @@ pub struct TlsFiles {
 }
 
 impl ServerConfig {
-    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 1 s ticks, plain HTTP,
+    /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
+    /// 1 s ticks, plain HTTP,
     /// no web app, England's statutory visit schedule.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
             max_frame_bytes: 8 * 1024 * 1024,
             idle_unload_after: Duration::from_secs(30),
+            live_documents: 256,
             tick_every: Duration::from_secs(1),
             tls: None,
             behind_tls_proxy: false,

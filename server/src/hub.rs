@@ -16,9 +16,9 @@ use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
     Access, AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
-    DocumentStatus, Effects, Event, StorageTaskKind, SyncCore, Timestamp,
+    DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
 };
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
 
 use crate::directory::audit::{AuditEntry, Outcome};
@@ -51,12 +51,12 @@ pub enum HubInput {
         /// Where to put messages for it.
         outbox: mpsc::UnboundedSender<Outbound>,
     },
-    /// A binary frame arrived.
+    /// A binary frame arrived (decoded by [`HubHandle::prepare`]).
     Frame {
         /// From where.
         connection: ConnectionId,
         /// The frame.
-        bytes: Vec<u8>,
+        incoming: Incoming,
     },
     /// A WebSocket closed.
     Disconnected {
@@ -129,6 +129,8 @@ pub enum EditError {
 pub struct HubHandle {
     inbox: mpsc::Sender<HubInput>,
     next_connection: Arc<AtomicU64>,
+    /// One permit per core for loading frames' changes ahead of the hub.
+    preloads: Arc<Semaphore>,
 }
 
 impl HubHandle {
@@ -140,6 +142,31 @@ impl HubHandle {
     /// Sends an input, waiting if the hub is busy. Returns false if the hub has stopped.
     pub async fn send(&self, input: HubInput) -> bool {
         self.inbox.send(input).await.is_ok()
+    }
+
+    /// Decodes a peer's frame and, when it carries changes, loads them on a blocking thread
+    /// (at most one per core at once) so that the hub thread only applies them: loading a
+    /// new visit is most of the CPU a sync storm costs, and it needs nothing but the bytes.
+    ///
+    /// # Errors
+    /// A message for the peer if automerge panicked on its changes.
+    pub async fn prepare(&self, bytes: &[u8]) -> Result<Incoming, String> {
+        let mut incoming = Incoming::decode(bytes);
+        if !incoming.has_changes() {
+            return Ok(incoming);
+        }
+        let Ok(_permit) = self.preloads.acquire().await else {
+            return Ok(incoming);
+        };
+        tokio::task::spawn_blocking(move || {
+            incoming.preload();
+            incoming
+        })
+        .await
+        .map_err(|err| {
+            error!(cause = %err, "loading a peer's changes failed");
+            "the sync message's changes could not be read".to_owned()
+        })
     }
 
     /// The core's counters, or `None` if the hub has stopped.
@@ -198,6 +225,9 @@ pub fn spawn_hub(
         HubHandle {
             inbox,
             next_connection: Arc::new(AtomicU64::new(1)),
+            preloads: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            )),
         },
         thread,
     ))
@@ -266,9 +296,13 @@ impl Hub {
                 });
                 self.refresh_grant(connection);
             }
-            HubInput::Frame { connection, bytes } => {
-                self.handle(Event::Received { connection, bytes })
-            }
+            HubInput::Frame {
+                connection,
+                incoming,
+            } => self.handle(Event::ReceivedDecoded {
+                connection,
+                incoming,
+            }),
             HubInput::Disconnected { connection } => {
                 self.outboxes.remove(&connection);
                 self.identities.remove(&connection);
@@ -393,7 +427,7 @@ impl Hub {
         } = edit;
         let mut current = self
             .core
-            .document(&document)
+            .open_document(&document)
             .map(Automerge::get_heads)
             .unwrap_or_default();
         let mut expected = expected_heads;
@@ -410,7 +444,7 @@ impl Hub {
                 self.edit_author = None;
                 let heads = self
                     .core
-                    .document(&document)
+                    .open_document(&document)
                     .map(Automerge::get_heads)
                     .unwrap_or_default();
                 self.edits_storing.push((document, heads, reply));
@@ -429,16 +463,16 @@ impl Hub {
     fn answer_durable_edits(&mut self) {
         let mut waiting = Vec::new();
         for (document, heads, reply) in std::mem::take(&mut self.edits_storing) {
-            match self.core.document(&document) {
-                None => {
+            match self.core.document_status(&document) {
+                DocumentStatus::Unknown | DocumentStatus::Loading => {
                     let _ = reply.send(Err(EditError::Storage(
                         "the record was unloaded before it was stored".into(),
                     )));
                 }
-                Some(_) if self.core.is_durable(&document) => {
+                _ if self.core.is_durable(&document) => {
                     let _ = reply.send(Ok(heads));
                 }
-                Some(_) => waiting.push((document, heads, reply)),
+                _ => waiting.push((document, heads, reply)),
             }
         }
         self.edits_storing = waiting;
@@ -679,6 +713,7 @@ impl Hub {
         document: DocumentId,
         writer: Option<&String>,
     ) -> Option<ProjectionUpdate> {
+        // A document with an append in flight is never packed.
         let doc = self.core.document(&document)?;
         Some(ProjectionUpdate {
             rows: DocumentRows::of(doc, &self.policy),

@@ -58,6 +58,7 @@ pub async fn run(
         storage_id,
     );
     core_config.idle_unload_after = config.idle_unload_after;
+    core_config.live_documents = config.live_documents;
     let mut directory =
         directory::open_connection(&config.data_dir).context("opening the directory")?;
     projection::rebuild_if_empty(&mut directory, &config.schedule_policy)

@@ -1,7 +1,7 @@
 //! `GET /sync`: one authenticated WebSocket per peer, relaying frames between it and the hub.
 //!
-//! The loop has no sync logic: it forwards binary frames to the hub and writes what the
-//! hub sends back. It is generic over the socket so tests can drive it with channels.
+//! The loop has no sync logic: it forwards binary frames to the hub (decoded, their changes
+//! loaded off the hub by [`HubHandle::prepare`]) and writes what the hub sends back. It is generic over the socket so tests can drive it with channels.
 
 use axum::Router;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, WebSocket, WebSocketUpgrade};
@@ -108,8 +108,14 @@ pub async fn relay<S>(
         tokio::select! {
             incoming = socket.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    let input = HubInput::Frame { connection, bytes: bytes.to_vec() };
-                    if !hub.send(input).await {
+                    let incoming = match hub.prepare(&bytes).await {
+                        Ok(incoming) => incoming,
+                        Err(reason) => {
+                            refuse(&mut socket, &reason).await;
+                            break;
+                        }
+                    };
+                    if !hub.send(HubInput::Frame { connection, incoming }).await {
                         break;
                     }
                 }

@@ -22,10 +22,16 @@ pub struct CoreConfig {
     /// Whether every sync message is checked against the connection's [`super::AccessGrant`].
     /// The server sets this; a client trusts the server it dialled.
     pub enforce_access: bool,
+    /// How many documents may be held in automerge's working form (about 50 KB for a
+    /// visit typed in bursts, fifty times its saved size). Beyond it, a document that is
+    /// durable and in sync with every peer is held as its saved bytes until a peer sends
+    /// or asks for something, so memory follows what is being synced, not what was.
+    pub live_documents: usize,
 }
 
 impl CoreConfig {
-    /// Settings for a server: announce nothing, enforce access, unload after 30 s idle.
+    /// Settings for a server: announce nothing, enforce access, unload after 30 s idle,
+    /// at most 256 documents in working form.
     pub fn server(local_peer: PeerId, storage_id: String) -> Self {
         Self {
             local_peer,
@@ -34,6 +40,7 @@ impl CoreConfig {
             idle_unload_after: Duration::from_secs(30),
             compact_after_chunks: 32,
             enforce_access: true,
+            live_documents: 256,
         }
     }
 
@@ -46,6 +53,7 @@ impl CoreConfig {
             idle_unload_after: Duration::MAX,
             compact_after_chunks: 32,
             enforce_access: false,
+            live_documents: usize::MAX,
         }
     }
 }

@@ -9,8 +9,8 @@ use super::connection::{Connection, Phase};
 use super::document::{InFlightSave, Loaded, Slot, Waiting};
 use super::{
     Access, AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig,
-    DenialReason, Direction, DocumentIndex, Effects, Event, IoResult, StorageOutcome, StorageTask,
-    StorageTaskKind, SyncError, TaskId, Timestamp,
+    DenialReason, Direction, DocumentIndex, Effects, Event, Incoming, IoResult, StorageOutcome,
+    StorageTask, StorageTaskKind, SyncError, TaskId, Timestamp,
 };
 use crate::protocol::{Message, PROTOCOL_VERSION, PeerMetadata};
 use crate::{DocumentId, PeerId};
@@ -41,6 +41,14 @@ pub struct CoreStats {
     pub loaded_documents: usize,
     /// Documents being read from storage.
     pub loading_documents: usize,
+    /// Loaded documents held packed (counted in `loaded_documents`).
+    pub packed_documents: usize,
+}
+
+/// What [`Incoming`] decoded beyond the protocol message.
+struct Decoded {
+    sync: Option<Result<sync::Message, String>>,
+    preloaded: Option<Box<Automerge>>,
 }
 
 /// What the core tracks about a storage task in flight.
@@ -66,6 +74,9 @@ pub struct SyncCore {
     wanted: usize,
     /// Documents that became idle, oldest first; entries are re-checked when popped.
     idle: VecDeque<(Timestamp, DocumentId)>,
+    /// How many loaded documents are packed (recounted on every tick, as documents
+    /// leave memory in several places).
+    packed: usize,
 }
 
 impl SyncCore {
@@ -79,6 +90,7 @@ impl SyncCore {
             next_task: 0,
             wanted: 0,
             idle: VecDeque::new(),
+            packed: 0,
         }
     }
 
@@ -96,8 +108,12 @@ impl SyncCore {
                 direction,
             } => self.on_connected(connection, direction, &mut fx),
             Event::Received { connection, bytes } => {
-                self.on_received(now, connection, &bytes, &mut fx)
+                self.on_received(now, connection, Incoming::decode(&bytes), &mut fx)
             }
+            Event::ReceivedDecoded {
+                connection,
+                incoming,
+            } => self.on_received(now, connection, incoming, &mut fx),
             Event::Disconnected { connection } => self.on_disconnected(now, connection),
             Event::IoComplete(result) => self.on_io_complete(now, result, &mut fx),
             Event::Tick => self.on_tick(now, &mut fx),
@@ -125,15 +141,30 @@ impl SyncCore {
             ready_connections: self.ready_connections().len(),
             loaded_documents: self.documents.len() - loading,
             loading_documents: loading,
+            packed_documents: self
+                .documents
+                .values()
+                .filter(|slot| matches!(slot, Slot::Loaded(loaded) if loaded.packed.is_some()))
+                .count(),
         }
     }
 
-    /// The document, if it is in memory.
+    /// The document, if it is in memory in working form (not packed: see
+    /// [`SyncCore::open_document`]).
     pub fn document(&self, id: &DocumentId) -> Option<&Automerge> {
         match self.documents.get(id) {
-            Some(Slot::Loaded(loaded)) => Some(&loaded.doc),
+            Some(Slot::Loaded(loaded)) if loaded.packed.is_none() => Some(&loaded.doc),
             _ => None,
         }
+    }
+
+    /// The document in working form, unpacking it first if it was packed (see
+    /// [`CoreConfig::live_documents`]); `None` if it is not in memory.
+    pub fn open_document(&mut self, id: &DocumentId) -> Option<&Automerge> {
+        if !self.unpack(*id) {
+            return None;
+        }
+        self.document(id)
     }
 
     /// Where a document stands, for a local caller waiting on it.
@@ -155,7 +186,7 @@ impl SyncCore {
             Some(Slot::Loaded(loaded)) => loaded
                 .peers
                 .values()
-                .any(|state| loaded.doc.has_our_changes(state)),
+                .any(|state| loaded.packed.is_some() || loaded.doc.has_our_changes(state)),
             _ => false,
         }
     }
@@ -227,6 +258,9 @@ impl SyncCore {
         id: DocumentId,
         edit: impl FnOnce(&mut Automerge) -> R,
     ) -> Result<(R, Effects), SyncError> {
+        if !self.unpack(id) {
+            return Err(SyncError::NotLoaded(id));
+        }
         let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) else {
             return Err(SyncError::NotLoaded(id));
         };
@@ -298,13 +332,18 @@ impl SyncCore {
         &mut self,
         now: Timestamp,
         connection: ConnectionId,
-        bytes: &[u8],
+        incoming: Incoming,
         fx: &mut Effects,
     ) {
         let Some(phase) = self.connections.get(&connection).map(|c| c.phase.clone()) else {
             return;
         };
-        let message = match crate::protocol::decode(bytes) {
+        let Incoming {
+            message,
+            sync,
+            preloaded,
+        } = incoming;
+        let message = match message {
             Ok(message) => message,
             Err(err) => return self.fail(now, connection, format!("{err}"), fx),
         };
@@ -341,7 +380,8 @@ impl SyncCore {
                 self.on_handshake_done(connection, sender_id, fx);
             }
             (Phase::Ready(remote), message) => {
-                self.on_peer_message(now, connection, &remote, message, fx)
+                let decoded = Decoded { sync, preloaded };
+                self.on_peer_message(now, connection, &remote, message, decoded, fx)
             }
             (_, Message::Error { message }) => {
                 self.on_peer_error(now, connection, &message, fx);
@@ -387,6 +427,7 @@ impl SyncCore {
         connection: ConnectionId,
         remote: &PeerId,
         message: Message,
+        decoded: Decoded,
         fx: &mut Effects,
     ) {
         let (is_request, sender_id, document_id, data) = match message {
@@ -424,7 +465,10 @@ impl SyncCore {
             let reason = format!("senderId {sender_id} does not match the handshake's {remote}");
             return self.fail(now, connection, reason, fx);
         }
-        let message = match sync::Message::decode(&data) {
+        let sync_message = decoded
+            .sync
+            .unwrap_or_else(|| sync::Message::decode(&data).map_err(|err| err.to_string()));
+        let message = match sync_message {
             Ok(message) => message,
             Err(err) => {
                 let reason = format!("sync message for {document_id} rejected: {err}");
@@ -438,6 +482,7 @@ impl SyncCore {
             connection,
             is_request,
             message,
+            preloaded: decoded.preloaded,
         };
         if let Some(conn) = self.connections.get_mut(&connection) {
             conn.documents.insert(document_id);
@@ -539,6 +584,7 @@ impl SyncCore {
             connection,
             is_request,
             message,
+            preloaded,
         } = waiting;
         if !self.connections.contains_key(&connection) {
             return;
@@ -571,6 +617,9 @@ impl SyncCore {
             Some(Slot::Loaded(loaded)) if loaded.pending_owner.is_some());
         if let Some(read) = self.subscribe(connection, id).filter(|_| !is_pending) {
             fx.access.push(read);
+        }
+        if !self.unpack(id) {
+            return;
         }
         let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) else {
             return;
@@ -614,10 +663,37 @@ impl SyncCore {
         // answer still goes out once the append commits.
         let echoes_our_heads = message.changes.is_empty() && message.heads == before;
         let last_sent = state.last_sent_heads.clone();
-        let outcome = loaded.doc.receive_sync_message(state, message);
-        if echoes_our_heads && reply_waits {
-            state.last_sent_heads = last_sent;
-        }
+        // The driver may have loaded the changes already (`Incoming::preload`): use that
+        // document where automerge would load the same bytes into an empty one, then let
+        // automerge take the rest of the message without them.
+        let preloaded = preloaded.filter(|doc| {
+            fills_empty_document
+                && !state.read_only
+                && message
+                    .heads
+                    .iter()
+                    .all(|head| doc.get_change_meta_by_hash(head).is_some())
+        });
+        let outcome = match preloaded {
+            Some(doc) => {
+                let actor = loaded.doc.get_actor().clone();
+                loaded.doc = doc.with_actor(actor);
+                let mut message = message;
+                message.changes = Vec::<Vec<u8>>::new().into();
+                let outcome = loaded.doc.receive_sync_message(state, message);
+                // Without changes, a message naming our heads reads to automerge as an
+                // echo of heads we sent; we have not.
+                state.last_sent_heads = last_sent;
+                outcome
+            }
+            None => {
+                let outcome = loaded.doc.receive_sync_message(state, message);
+                if echoes_our_heads && reply_waits {
+                    state.last_sent_heads = last_sent;
+                }
+                outcome
+            }
+        };
         let after = loaded.doc.get_heads();
         if after != before {
             loaded.first_chunk = raw_changes.map(|bytes| (after.clone(), bytes));
@@ -673,6 +749,7 @@ impl SyncCore {
         if loaded.pending_owner != Some(connection) || loaded.is_empty() {
             return true;
         }
+        // A pending document is never packed (see `Loaded::is_settled`).
         let child_id = crate::model::visit_child_id(&loaded.doc);
         let allowed = child_id.as_ref().is_some_and(|child| {
             self.connections
@@ -861,6 +938,7 @@ impl SyncCore {
         if !loaded.dirty || loaded.saving.is_some() || loaded.pending_owner.is_some() {
             return;
         }
+        // A dirty document is never packed (see `Loaded::is_settled`).
         let task = self.new_task(PendingTask::Append(id));
         let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) else {
             return;
@@ -891,6 +969,11 @@ impl SyncCore {
             return;
         };
         if !loaded.is_durable() {
+            return;
+        }
+        if loaded.packed.is_some() {
+            // Packed only while every peer held our heads, and a peer's state changes only
+            // by a message, which unpacks it: nothing to send.
             return;
         }
         let requesting = loaded.wanted && loaded.is_empty();
@@ -926,6 +1009,35 @@ impl SyncCore {
             };
             fx.outbound.push((connection, message));
         }
+        self.pack_if_over(id);
+    }
+
+    /// Packs a settled document while more than `live_documents` are in working form.
+    fn pack_if_over(&mut self, id: DocumentId) {
+        if self.documents.len().saturating_sub(self.packed) <= self.config.live_documents {
+            return;
+        }
+        if let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id)
+            && loaded.is_settled()
+        {
+            loaded.pack();
+            self.packed += 1;
+        }
+    }
+
+    /// Brings a packed document back into working form; false if it is not in memory or
+    /// cannot be (then it stays packed and untouched).
+    fn unpack(&mut self, id: DocumentId) -> bool {
+        let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) else {
+            return false;
+        };
+        if loaded.unpack() {
+            if loaded.packed.is_some() {
+                return false;
+            }
+            self.packed = self.packed.saturating_sub(1);
+        }
+        true
     }
 
     fn on_io_complete(&mut self, now: Timestamp, result: IoResult, fx: &mut Effects) {
@@ -1047,7 +1159,7 @@ impl SyncCore {
             id: task,
             document: id,
             kind: StorageTaskKind::Compact {
-                snapshot: loaded.doc.save(),
+                snapshot: loaded.snapshot(),
             },
         });
     }
@@ -1077,6 +1189,11 @@ impl SyncCore {
     }
 
     fn on_tick(&mut self, now: Timestamp, fx: &mut Effects) {
+        self.packed = self
+            .documents
+            .values()
+            .filter(|slot| matches!(slot, Slot::Loaded(loaded) if loaded.packed.is_some()))
+            .count();
         while let Some(&(since, id)) = self.idle.front() {
             if since.plus(self.config.idle_unload_after) > now {
                 break;

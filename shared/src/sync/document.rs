@@ -2,7 +2,8 @@
 
 use std::collections::HashMap;
 
-use automerge::{Automerge, ChangeHash, sync};
+use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, sync};
+use tracing::error;
 
 use super::{ConnectionId, DocumentIndex, TaskId, Timestamp};
 
@@ -13,6 +14,8 @@ pub(crate) struct Waiting {
     /// Whether the peer sent it as `request` (it lacks the document).
     pub(crate) is_request: bool,
     pub(crate) message: sync::Message,
+    /// Its changes loaded ahead by the driver ([`super::Incoming::preload`]), if they were.
+    pub(crate) preloaded: Option<Box<Automerge>>,
 }
 
 /// A document slot: loading from storage, or in memory.
@@ -37,10 +40,23 @@ pub(crate) struct InFlightSave {
     pub(crate) heads: Vec<ChangeHash>,
 }
 
+/// A document held as its saved bytes instead of in automerge's working form, which
+/// takes about fifty times the memory (see [`super::CoreConfig::live_documents`]).
+#[derive(Debug)]
+pub(crate) struct Packed {
+    bytes: Vec<u8>,
+    heads: Vec<ChangeHash>,
+    actor: ActorId,
+}
+
 /// A document in memory.
 #[derive(Debug)]
 pub(crate) struct Loaded {
+    /// The document; an empty placeholder while `packed` (call [`Loaded::unpack`] before
+    /// touching it).
     pub(crate) doc: Automerge,
+    /// The document's saved bytes while it is packed.
+    pub(crate) packed: Option<Packed>,
     /// Sync state per connection that syncs this document.
     pub(crate) peers: HashMap<ConnectionId, sync::State>,
     /// Heads whose changes have committed to storage.
@@ -78,6 +94,7 @@ impl Loaded {
         let heads = doc.get_heads();
         Self {
             doc,
+            packed: None,
             peers: HashMap::new(),
             persisted_heads: heads,
             saving: None,
@@ -100,6 +117,75 @@ impl Loaded {
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.doc.get_heads().is_empty()
+        self.heads().is_empty()
+    }
+
+    /// The document's heads, packed or not.
+    pub(crate) fn heads(&self) -> Vec<ChangeHash> {
+        match &self.packed {
+            Some(packed) => packed.heads.clone(),
+            None => self.doc.get_heads(),
+        }
+    }
+
+    /// Whether it may be packed: everything durable and every syncing peer holding
+    /// exactly our heads, so that only a new message from a peer needs it again.
+    pub(crate) fn is_settled(&self) -> bool {
+        if self.packed.is_some()
+            || !self.is_durable()
+            || self.pending_owner.is_some()
+            || self.index_on_save.is_some()
+            || self.first_chunk.is_some()
+        {
+            return false;
+        }
+        let heads = self.doc.get_heads();
+        let holds_our_heads = |state: &sync::State| {
+            state.their_heads.as_ref().is_some_and(|theirs| {
+                let mut theirs = theirs.clone();
+                theirs.sort();
+                theirs == heads
+            })
+        };
+        !heads.is_empty()
+            && self.doc.get_missing_deps(&[]).is_empty()
+            && self.peers.values().all(holds_our_heads)
+    }
+
+    /// Holds the document as its saved bytes.
+    pub(crate) fn pack(&mut self) {
+        if self.packed.is_some() {
+            return;
+        }
+        let doc = std::mem::take(&mut self.doc);
+        self.packed = Some(Packed {
+            bytes: doc.save(),
+            heads: doc.get_heads(),
+            actor: doc.get_actor().clone(),
+        });
+    }
+
+    /// Brings a packed document back into its working form; returns whether it was packed.
+    pub(crate) fn unpack(&mut self) -> bool {
+        let Some(packed) = self.packed.take() else {
+            return false;
+        };
+        match Automerge::load(&packed.bytes) {
+            Ok(doc) => self.doc = doc.with_actor(packed.actor),
+            // Bytes automerge itself saved a moment ago; keep them rather than lose them.
+            Err(err) => {
+                error!(cause = %err, "a packed document does not load; keeping it packed");
+                self.packed = Some(packed);
+            }
+        }
+        true
+    }
+
+    /// The saved bytes of the whole document (its snapshot).
+    pub(crate) fn snapshot(&self) -> Vec<u8> {
+        match &self.packed {
+            Some(packed) => packed.bytes.clone(),
+            None => self.doc.save(),
+        }
     }
 }

@@ -19,6 +19,13 @@ pub enum Event {
         /// The undecoded frame.
         bytes: Vec<u8>,
     },
+    /// One frame arrived, decoded (and perhaps its changes loaded) ahead by the driver.
+    ReceivedDecoded {
+        /// Where it came from.
+        connection: ConnectionId,
+        /// The frame.
+        incoming: super::Incoming,
+    },
     /// A connection closed (either side).
     Disconnected {
         /// Which one.

@@ -26,6 +26,7 @@ mod core;
 mod document;
 mod effects;
 mod event;
+mod incoming;
 mod storage_task;
 mod sync_error;
 mod timestamp;
@@ -36,6 +37,7 @@ pub use connection::{ConnectionId, Direction};
 pub use core::{CoreStats, DocumentStatus, SyncCore};
 pub use effects::{CloseReason, Effects};
 pub use event::Event;
+pub use incoming::Incoming;
 pub use storage_task::{
     DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, TaskId,
 };

@@ -46,6 +46,8 @@ struct Network {
     closed: Vec<(usize, ConnectionId, CloseReason)>,
     /// Access events the server reported.
     access: Vec<AccessEvent>,
+    /// Deliver frames to the server decoded and preloaded, as the tokio server does.
+    preload: bool,
 }
 
 const SERVER: usize = 0;
@@ -57,8 +59,14 @@ impl Network {
     }
 
     fn with_access_control(clients: usize, enforce_access: bool) -> Self {
+        Self::with_server(clients, enforce_access, 256)
+    }
+
+    /// A network whose server holds at most `live_documents` documents unpacked.
+    fn with_server(clients: usize, enforce_access: bool, live_documents: usize) -> Self {
         let mut server = CoreConfig::server(PeerId::new("server"), "server-storage".into());
         server.enforce_access = enforce_access;
+        server.live_documents = live_documents;
         let mut nodes = vec![Node::new(server)];
         for i in 0..clients {
             nodes.push(Node::new(CoreConfig::client(PeerId::new(format!(
@@ -73,6 +81,7 @@ impl Network {
             sent: Vec::new(),
             closed: Vec::new(),
             access: Vec::new(),
+            preload: false,
         }
     }
 
@@ -215,7 +224,21 @@ impl Network {
             if let Some(bytes) = self.links[link].to_b.pop_front() {
                 moved = true;
                 let (b, connection) = (self.links[link].b, self.links[link].b_conn);
-                self.event(b, Event::Received { connection, bytes });
+                if self.preload && b == SERVER {
+                    let mut incoming = Incoming::decode(&bytes);
+                    if incoming.has_changes() {
+                        incoming.preload();
+                    }
+                    self.event(
+                        b,
+                        Event::ReceivedDecoded {
+                            connection,
+                            incoming,
+                        },
+                    );
+                } else {
+                    self.event(b, Event::Received { connection, bytes });
+                }
             }
             if let Some(bytes) = self.links[link].to_a.pop_front() {
                 moved = true;
@@ -259,6 +282,14 @@ impl Network {
 
     fn doc(&self, node: usize, id: &DocumentId) -> &Automerge {
         self.nodes[node].core.document(id).expect("document loaded")
+    }
+
+    /// A node's copy, unpacked if the node had packed it.
+    fn open_doc(&mut self, node: usize, id: &DocumentId) -> &Automerge {
+        self.nodes[node]
+            .core
+            .open_document(id)
+            .expect("document loaded")
     }
 }
 
@@ -669,9 +700,12 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
     #[test]
     fn random_edit_and_sync_interleavings_converge(
-        steps in proptest::collection::vec(step_strategy(3), 1..40)
+        steps in proptest::collection::vec(step_strategy(3), 1..40),
+        preload in any::<bool>(),
+        pack in any::<bool>(),
     ) {
-        let mut net = Network::new(3);
+        let mut net = Network::with_server(3, false, if pack { 0 } else { 256 });
+        net.preload = preload;
         for client in 1..=3 {
             net.connect(client);
         }
@@ -707,7 +741,7 @@ proptest! {
         }
         net.run_until_quiescent();
 
-        let reference = text_of(net.doc(SERVER, &id));
+        let reference = text_of(net.open_doc(SERVER, &id));
         for node in 1..=3 {
             prop_assert_eq!(net.doc(node, &id).get_heads(), net.doc(SERVER, &id).get_heads());
             prop_assert_eq!(&text_of(net.doc(node, &id)), &reference);
@@ -897,6 +931,100 @@ fn a_read_only_peer_reads_but_its_changes_are_refused() {
         !net.nodes[2].core.is_acknowledged(&id),
         "the manager's copy is not confirmed"
     );
+}
+
+#[test]
+fn a_preloaded_new_visit_is_stored_and_answered_exactly_as_one_loaded_by_the_core() {
+    let run = |preload: bool| {
+        let mut net = Network::with_access_control(2, true);
+        net.preload = preload;
+        net.connect(1);
+        net.run_until_quiescent();
+        net.grant(1, may_create_for("child-a"));
+        let mut visit = visit_for("child-a", 1);
+        let observe = |doc: &mut Automerge, text: &str| {
+            let mut tx = doc.transaction();
+            crate::model::append_text(&mut tx, crate::model::TextField::Observations, text)
+                .expect("text");
+            tx.commit();
+        };
+        for burst in 0..40 {
+            observe(&mut visit, &format!(" burst {burst}"));
+        }
+        let id = net.create(1, visit);
+        net.run_until_quiescent();
+        assert!(net.nodes[1].core.is_acknowledged(&id), "acknowledged");
+        // A later edit arrives as a change on a document the server holds.
+        net.change(1, id, |doc| observe(doc, " and later"));
+        net.run_until_quiescent();
+        assert!(net.nodes[1].core.is_acknowledged(&id), "edit acknowledged");
+        let replies: Vec<Message> = net
+            .sent
+            .iter()
+            .filter(|(node, _)| *node == SERVER)
+            .map(|(_, message)| message.clone())
+            .collect();
+        let stored = net.nodes[SERVER].stored.get(&id).cloned();
+        (
+            net.doc(SERVER, &id).save(),
+            replies,
+            stored,
+            net.access_events(),
+        )
+    };
+    let (doc, replies, stored, access) = run(false);
+    let (preloaded_doc, preloaded_replies, preloaded_stored, preloaded_access) = run(true);
+    assert_eq!(preloaded_doc, doc);
+    assert_eq!(preloaded_replies, replies);
+    assert_eq!(preloaded_stored, stored);
+    assert_eq!(preloaded_access, access);
+}
+
+#[test]
+fn settled_documents_beyond_the_live_limit_are_packed_and_unpacked_on_demand() {
+    let mut net = Network::with_server(2, false, 0);
+    net.connect(1);
+    let id = net.create(1, doc_with_text(1, "I like my room"));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    let stats = net.nodes[SERVER].core.stats();
+    assert_eq!((stats.loaded_documents, stats.packed_documents), (1, 1));
+    assert!(net.nodes[SERVER].core.document(&id).is_none(), "packed");
+    assert_eq!(
+        net.nodes[SERVER].core.document_status(&id),
+        DocumentStatus::Ready
+    );
+
+    // A second device asks for it: the server unpacks it to answer, then packs it again.
+    net.connect(2);
+    net.find(2, id);
+    net.run_until_quiescent();
+    assert_eq!(text_of(net.doc(2, &id)), "I like my room");
+    // The first device types more: applied, stored, acknowledged, passed on.
+    net.change(1, id, |doc| append(doc, " and the garden"));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    assert_eq!(text_of(net.doc(2, &id)), "I like my room and the garden");
+    assert_eq!(net.nodes[SERVER].core.stats().packed_documents, 1);
+    let server_text = {
+        let core = &mut net.nodes[SERVER].core;
+        let (text, _) = core
+            .change_document(id, |doc| text_of(doc))
+            .expect("unpacks for a local edit");
+        text
+    };
+    assert_eq!(server_text, "I like my room and the garden");
+
+    // Once idle, it is unloaded with a snapshot taken from its packed bytes.
+    net.disconnect_client(1);
+    net.disconnect_client(2);
+    net.run_until_quiescent();
+    net.tick(Duration::from_secs(31));
+    net.run_until_quiescent();
+    assert_eq!(net.nodes[SERVER].core.stats().loaded_documents, 0);
+    let stored: Vec<u8> = net.nodes[SERVER].stored[&id].concat();
+    let reloaded = Automerge::load(&stored).expect("stored chunks load");
+    assert_eq!(text_of(&reloaded), "I like my room and the garden");
 }
 
 #[test]
