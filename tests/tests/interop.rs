@@ -44,7 +44,7 @@ async fn js_documents_survive_a_restart_and_reach_native_and_js_clients() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
     council::create(dir.path()).expect("council");
-    let server = TestServer::start(dir.path()).await.expect("server");
+    let server = start_packing(dir.path()).await;
     let worker = worker_session(&server).await;
     let url = server.url();
     let args = [
@@ -65,7 +65,7 @@ async fn js_documents_survive_a_restart_and_reach_native_and_js_clients() {
     assert_eq!(docs.len(), 5);
     server.stop().await.expect("graceful stop");
 
-    let server = TestServer::start(dir.path()).await.expect("restart");
+    let server = start_packing(dir.path()).await;
     let worker = worker_session(&server).await;
     let ids: Vec<String> = docs
         .iter()
@@ -115,7 +115,7 @@ async fn native_documents_survive_a_restart_and_sync_both_ways_with_js() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
     council::create(dir.path()).expect("council");
-    let server = TestServer::start(dir.path()).await.expect("server");
+    let server = start_packing(dir.path()).await;
     let session = worker_session(&server).await;
     let writer = NativeClient::new("native-writer");
     writer
@@ -134,7 +134,7 @@ async fn native_documents_survive_a_restart_and_sync_both_ways_with_js() {
     writer.disconnect().await;
     server.stop().await.expect("stop");
 
-    let server = TestServer::start(dir.path()).await.expect("restart");
+    let server = start_packing(dir.path()).await;
     let session = worker_session(&server).await;
     let reader = NativeClient::new("native-reader");
     reader
@@ -200,7 +200,7 @@ async fn unknown_documents_are_unavailable_to_both_clients() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
     council::create(dir.path()).expect("council");
-    let server = TestServer::start(dir.path()).await.expect("server");
+    let server = start_packing(dir.path()).await;
     let session = worker_session(&server).await;
     let missing = DocumentId::from_bytes([42; 16]);
     let native = NativeClient::new("native");
@@ -228,4 +228,12 @@ async fn unknown_documents_are_unavailable_to_both_clients() {
         json!({"documentId": missing_text, "unavailable": true})
     );
     server.stop().await.expect("stop");
+}
+
+/// A server that packs every settled document (`--live-documents 0`), so that the clients'
+/// later messages each unpack one.
+async fn start_packing(dir: &std::path::Path) -> TestServer {
+    let mut config = server::ServerConfig::new(dir.to_owned());
+    config.live_documents = 0;
+    TestServer::start_with(config).await.expect("server")
 }
