@@ -480,11 +480,17 @@ pub fn issue_ticket(
 /// [`SessionError::Invalid`] for an unknown, used or expired ticket, or a dead session.
 pub fn redeem_ticket(conn: &Connection, ticket: &str, now: i64) -> Result<Identity, SessionError> {
     let hash = token_hash(ticket);
+    // Using a ticket need not survive a power cut: it expires within 30 seconds and using it
+    // again needs the ticket itself. Without the fsync, tablets reconnecting together do
+    // not queue behind each other's disk flushes (and SQLite's sleeping busy handler).
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     let used = conn.execute(
         "UPDATE sync_tickets SET used_at = ?2
          WHERE ticket_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
         params![hash, now],
-    )?;
+    );
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    let used = used?;
     if used != 1 {
         return Err(SessionError::Invalid);
     }
