@@ -1,5 +1,6 @@
 //! Memory follows active documents: documents nobody syncs are unloaded after the idle
-//! interval, as `/healthz`'s `loadedDocuments` shows, and load again on demand.
+//! interval, as `/healthz`'s `loadedDocuments` shows, and load again on demand; beyond
+//! `--live-documents`, documents in sync are held packed (`packedDocuments`).
 
 use std::time::Duration;
 
@@ -12,6 +13,12 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 async fn loaded_documents(server: &TestServer) -> u64 {
     health(server.addr).await.expect("health")["loadedDocuments"]
+        .as_u64()
+        .expect("count")
+}
+
+async fn packed_documents(server: &TestServer) -> u64 {
+    health(server.addr).await.expect("health")["packedDocuments"]
         .as_u64()
         .expect("count")
 }
@@ -75,5 +82,67 @@ async fn loaded_document_count_falls_back_after_clients_leave() {
         client.document(ids[3]).expect("copy").get_heads()
     );
     assert_eq!(loaded_documents(&server).await, 1);
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_beyond_the_live_limit_are_packed_and_still_sync_both_ways() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let mut config = ServerConfig::new(dir.path().to_owned());
+    config.live_documents = 4;
+    let server = TestServer::start_with(config).await.expect("server");
+    let session = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("login");
+    let writer = NativeClient::new("device");
+    writer
+        .connect(&session.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let ids: Vec<_> = (0..12)
+        .map(|seed| writer.create(visit_fixture::visit_for_child(seed, "C-N1", 400)))
+        .collect();
+    for id in &ids {
+        writer
+            .wait_acknowledged(*id, TIMEOUT)
+            .await
+            .expect("stored");
+    }
+    assert_eq!(loaded_documents(&server).await, 12);
+    let packed = packed_documents(&server).await;
+    assert!((8..=12).contains(&packed), "{packed} of 12 packed");
+
+    // A packed document takes a further edit (unpacked, applied, stored, acknowledged)...
+    writer
+        .change(ids[0], |doc| {
+            let mut tx = doc.transaction();
+            shared::model::append_text(&mut tx, shared::model::TextField::Observations, " More.")
+                .expect("edit");
+            tx.commit();
+        })
+        .expect("change");
+    writer
+        .wait_acknowledged(ids[0], TIMEOUT)
+        .await
+        .expect("edit stored");
+    // ...and a second device gets every document, the edited one included, intact.
+    let reader = NativeClient::new("reader");
+    reader
+        .connect(&session.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    for id in &ids {
+        let doc = reader
+            .find(*id, TIMEOUT)
+            .await
+            .expect("find")
+            .expect("available");
+        assert_eq!(
+            doc.get_heads(),
+            writer.document(*id).expect("copy").get_heads()
+        );
+    }
     server.stop().await.expect("stop");
 }

@@ -16,6 +16,8 @@ struct Health {
     connections: usize,
     loaded_documents: usize,
     loading_documents: usize,
+    /// Of the loaded documents, how many are held packed (see `--live-documents`).
+    packed_documents: usize,
 }
 
 pub(super) fn router() -> Router<AppState> {
@@ -33,5 +35,6 @@ async fn health(State(state): State<AppState>) -> Result<Json<Health>, StatusCod
         connections: stats.connections,
         loaded_documents: stats.loaded_documents,
         loading_documents: stats.loading_documents,
+        packed_documents: stats.packed_documents,
     }))
 }
