@@ -144,15 +144,16 @@ impl HubHandle {
         self.inbox.send(input).await.is_ok()
     }
 
-    /// Decodes a peer's frame and, when it carries changes, loads them on a blocking thread
-    /// (at most one per core at once) so that the hub thread only applies them: loading a
-    /// new visit is most of the CPU a sync storm costs, and it needs nothing but the bytes.
+    /// Decodes a peer's frame and, when it carries changes from a peer that may write,
+    /// loads them on a blocking thread (at most one per core at once) so that the hub thread
+    /// only applies them: loading a new visit is most of the CPU a sync storm costs, and it
+    /// needs nothing but the bytes. A read-only peer's changes are refused unloaded.
     ///
     /// # Errors
     /// A message for the peer if automerge panicked on its changes.
-    pub async fn prepare(&self, bytes: &[u8]) -> Result<Incoming, String> {
+    pub async fn prepare(&self, bytes: &[u8], may_write: bool) -> Result<Incoming, String> {
         let mut incoming = Incoming::decode(bytes);
-        if !incoming.has_changes() {
+        if !may_write || !incoming.has_changes() {
             return Ok(incoming);
         }
         let Ok(_permit) = self.preloads.acquire().await else {

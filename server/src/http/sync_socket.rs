@@ -19,8 +19,8 @@ use tracing::{Instrument, debug, info_span, warn};
 use serde::Deserialize;
 
 use super::{ApiError, AppState, session_api};
-use crate::directory::audit;
 use crate::directory::sessions::{self, Identity, SessionError};
+use crate::directory::{Role, audit};
 use crate::hub::{HubHandle, HubInput, Outbound};
 
 /// WebSocket close code for a policy violation (RFC 6455).
@@ -95,6 +95,8 @@ pub async fn relay<S>(
     S: Stream<Item = Result<WsMessage, axum::Error>> + Sink<WsMessage> + Unpin,
 {
     let (outbox, mut from_hub) = mpsc::unbounded_channel();
+    // Only social workers write through sync; managers decide through the HTTP API.
+    let may_write = identity.role == Role::SocialWorker;
     let connected = HubInput::Connected {
         connection,
         identity,
@@ -108,7 +110,7 @@ pub async fn relay<S>(
         tokio::select! {
             incoming = socket.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    let incoming = match hub.prepare(&bytes).await {
+                    let incoming = match hub.prepare(&bytes, may_write).await {
                         Ok(incoming) => incoming,
                         Err(reason) => {
                             refuse(&mut socket, &reason).await;
