@@ -141,11 +141,7 @@ impl SyncCore {
             ready_connections: self.ready_connections().len(),
             loaded_documents: self.documents.len() - loading,
             loading_documents: loading,
-            packed_documents: self
-                .documents
-                .values()
-                .filter(|slot| matches!(slot, Slot::Loaded(loaded) if loaded.packed.is_some()))
-                .count(),
+            packed_documents: self.count_packed(),
         }
     }
 
@@ -1012,6 +1008,14 @@ impl SyncCore {
         self.pack_if_over(id);
     }
 
+    /// How many loaded documents are packed, counted afresh.
+    fn count_packed(&self) -> usize {
+        self.documents
+            .values()
+            .filter(|slot| matches!(slot, Slot::Loaded(loaded) if loaded.packed.is_some()))
+            .count()
+    }
+
     /// Packs a settled document while more than `live_documents` are in working form.
     fn pack_if_over(&mut self, id: DocumentId) {
         if self.documents.len().saturating_sub(self.packed) <= self.config.live_documents {
@@ -1189,11 +1193,7 @@ impl SyncCore {
     }
 
     fn on_tick(&mut self, now: Timestamp, fx: &mut Effects) {
-        self.packed = self
-            .documents
-            .values()
-            .filter(|slot| matches!(slot, Slot::Loaded(loaded) if loaded.packed.is_some()))
-            .count();
+        self.packed = self.count_packed();
         while let Some(&(since, id)) = self.idle.front() {
             if since.plus(self.config.idle_unload_after) > now {
                 break;
