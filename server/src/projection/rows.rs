@@ -7,7 +7,8 @@
 
 use automerge::{Automerge, ReadDoc};
 use shared::model::{
-    self, CalendarDate, Child, ReviewState, Visit, VisitLocation, VisitStatus, oversight_entries,
+    self, CalendarDate, Child, ReviewState, VisitLocation, VisitStatus, VisitSummary,
+    oversight_entries,
 };
 use shared::schedule::{SchedulePolicy, is_late_write_up};
 use shared::sync::Timestamp;
@@ -179,7 +180,7 @@ impl DocumentRows {
                 Ok(child) => DocumentRows::Child(Box::new(child_rows(&child))),
                 Err(_) => DocumentRows::Other,
             },
-            Some(model::VISIT_DOCUMENT_TYPE) => match Visit::read(doc) {
+            Some(model::VISIT_DOCUMENT_TYPE) => match VisitSummary::read(doc) {
                 Ok(visit) => DocumentRows::Visit(Box::new(visit_rows(doc, &visit, policy))),
                 Err(_) => DocumentRows::Other,
             },
@@ -241,7 +242,7 @@ fn child_rows(child: &Child) -> ChildRows {
     }
 }
 
-fn visit_rows(doc: &Automerge, visit: &Visit, policy: &SchedulePolicy) -> VisitRows {
+fn visit_rows(doc: &Automerge, visit: &VisitSummary, policy: &SchedulePolicy) -> VisitRows {
     let entries = oversight_entries(doc).unwrap_or_default();
     // Comparing versions costs a fork of the document: only visits a manager has decided
     // on need it; the others' state follows from their status.

@@ -91,7 +91,7 @@ pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance
 pub use visit::{
     Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
     VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,
-    VoiceEntry, VoiceTopic,
+    VisitSummary, VoiceEntry, VoiceTopic,
 };
 pub use visit_edit::{
     ItemTextField, NewAction, NewVisit, TextField, add_action, add_person_present, add_voice_entry,

@@ -139,6 +139,41 @@ fn visit_round_trips_through_a_document() -> Result<(), ModelError> {
 }
 
 #[test]
+fn a_visit_summary_agrees_with_the_visit_and_skips_the_narrative() -> Result<(), ModelError> {
+    let mut doc = draft_doc();
+    edit(&mut doc, |tx| complete(tx))?;
+    let visit = Visit::read(&doc)?;
+    let summary = VisitSummary::read(&doc)?;
+    assert_eq!(
+        summary,
+        VisitSummary {
+            visit_id: visit.visit_id,
+            child_id: visit.child_id,
+            worker_id: visit.worker_id,
+            visit_date: visit.visit_date,
+            visit_kind: visit.visit_kind,
+            location: visit.location,
+            child_seen: visit.child_seen,
+            seen_alone: visit.seen_alone,
+            actions: visit.actions,
+            status: visit.status,
+            created_at: visit.created_at,
+            submitted_at: visit.submitted_at,
+        }
+    );
+    // A listing still shows a visit whose child's words it cannot read; the record itself
+    // reports the problem.
+    let mut broken = js_visit();
+    broken.put(ROOT, "voice", "none").expect("put");
+    assert!(Visit::read(&broken).is_err());
+    assert_eq!(
+        VisitSummary::read(&broken)?.visit_id,
+        Visit::read(&js_visit())?.visit_id
+    );
+    Ok(())
+}
+
+#[test]
 fn new_draft_reads_as_unanswered() -> Result<(), ModelError> {
     let visit = Visit::read(&draft_doc())?;
     assert_eq!(visit.visit_date.as_deref(), Some("2024-03-01"));

@@ -267,15 +267,15 @@ impl Visit {
     /// [`ModelError::WrongValueType`] or [`ModelError::UnknownCode`] naming the
     /// field when a value cannot be understood.
     pub fn read(doc: &impl ReadDoc) -> Result<Visit, ModelError> {
+        let summary = VisitSummary::read(doc)?;
         let root = MapReader::root(doc);
-        check_header(&root, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION)?;
         Ok(Visit {
-            visit_id: root.required_string("visitId")?,
-            child_id: root.required_string("childId")?,
-            worker_id: root.required_string("workerId")?,
-            visit_date: root.string("visitDate")?,
-            visit_kind: root.code("visitKind")?,
-            location: root.code("location")?,
+            visit_id: summary.visit_id,
+            child_id: summary.child_id,
+            worker_id: summary.worker_id,
+            visit_date: summary.visit_date,
+            visit_kind: summary.visit_kind,
+            location: summary.location,
             announced: root.bool("announced")?,
             purpose: root.text("purpose")?,
             persons_present: root
@@ -288,8 +288,8 @@ impl Visit {
                     })
                 })
                 .collect::<Result<_, ModelError>>()?,
-            child_seen: root.bool("childSeen")?,
-            seen_alone: root.bool("seenAlone")?,
+            child_seen: summary.child_seen,
+            seen_alone: summary.seen_alone,
             not_alone_reason: root.code("notAloneReason")?,
             not_alone_detail: root.text("notAloneDetail")?,
             bedroom_seen: root.code("bedroomSeen")?,
@@ -301,12 +301,69 @@ impl Visit {
                 .map(read_voice_entry)
                 .collect::<Result<_, _>>()?,
             analysis: root.text("analysis")?,
+            actions: summary.actions,
+            welfare_safeguarded: root.bool("welfareSafeguarded")?,
+            status: summary.status,
+            created_at: summary.created_at,
+            submitted_at: summary.submitted_at,
+        })
+    }
+}
+
+/// What a listing needs of a visit: who, when, where, whether the child was seen (alone),
+/// its actions and its state; none of the narrative (purpose, observations, the child's words,
+/// analysis), which is most of a visit's bytes and most of the cost of reading it.
+/// [`Visit::read`] starts from this, so the two agree on every field they share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisitSummary {
+    /// This visit's id (UUID text).
+    pub visit_id: String,
+    /// The child visited (UUID text).
+    pub child_id: String,
+    /// The worker who visited (UUID text).
+    pub worker_id: String,
+    /// The date of the visit as stored; may not be a real date in a draft.
+    pub visit_date: Option<String>,
+    /// Why the visit happened.
+    pub visit_kind: Option<VisitKind>,
+    /// Where the child was seen.
+    pub location: Option<VisitLocation>,
+    /// Whether the worker saw the child.
+    pub child_seen: Option<bool>,
+    /// Whether the worker spoke to the child in private (CPPCR reg 29).
+    pub seen_alone: Option<bool>,
+    /// What was agreed to happen next.
+    pub actions: Vec<Action>,
+    /// Where the record is in its life.
+    pub status: Option<VisitStatus>,
+    /// When the visit record was created, by the device's clock.
+    pub created_at: Option<Timestamp>,
+    /// When the record was last submitted, by the device's clock.
+    pub submitted_at: Option<Timestamp>,
+}
+
+impl VisitSummary {
+    /// Reads the summary of a visit document.
+    ///
+    /// # Errors
+    /// As [`Visit::read`], for the fields a summary holds.
+    pub fn read(doc: &impl ReadDoc) -> Result<VisitSummary, ModelError> {
+        let root = MapReader::root(doc);
+        check_header(&root, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION)?;
+        Ok(VisitSummary {
+            visit_id: root.required_string("visitId")?,
+            child_id: root.required_string("childId")?,
+            worker_id: root.required_string("workerId")?,
+            visit_date: root.string("visitDate")?,
+            visit_kind: root.code("visitKind")?,
+            location: root.code("location")?,
+            child_seen: root.bool("childSeen")?,
+            seen_alone: root.bool("seenAlone")?,
             actions: root
                 .maps("actions")?
                 .iter()
                 .map(read_action)
                 .collect::<Result<_, _>>()?,
-            welfare_safeguarded: root.bool("welfareSafeguarded")?,
             status: root.code("status")?,
             created_at: root.timestamp("createdAt")?,
             submitted_at: root.timestamp("submittedAt")?,
