@@ -948,6 +948,10 @@ impl SyncCore {
             _ if loaded.persisted_heads.is_empty() => loaded.doc.save(),
             _ => loaded.doc.save_after(&loaded.persisted_heads),
         };
+        loaded.first_stored = loaded
+            .persisted_heads
+            .is_empty()
+            .then(|| (heads.clone(), changes.clone()));
         let index = loaded.index_on_save.take();
         loaded.saving = Some(InFlightSave { task, heads });
         loaded.dirty = false;

@@ -87,6 +87,9 @@ pub(crate) struct Loaded {
     /// document, with the heads they produced: stored verbatim as the first chunk instead
     /// of re-encoding the same changes with `save_after`.
     pub(crate) first_chunk: Option<(Vec<ChangeHash>, Vec<u8>)>,
+    /// The whole document's bytes as its first append stored them, with their heads: packing
+    /// at those heads keeps these instead of saving the document again.
+    pub(crate) first_stored: Option<(Vec<ChangeHash>, Vec<u8>)>,
 }
 
 impl Loaded {
@@ -108,6 +111,7 @@ impl Loaded {
             pending_owner: None,
             index_on_save: None,
             first_chunk: None,
+            first_stored: None,
         }
     }
 
@@ -158,9 +162,14 @@ impl Loaded {
             return;
         }
         let doc = std::mem::take(&mut self.doc);
+        let heads = doc.get_heads();
+        let bytes = match self.first_stored.take() {
+            Some((stored_heads, bytes)) if stored_heads == heads => bytes,
+            _ => doc.save(),
+        };
         self.packed = Some(Packed {
-            bytes: doc.save(),
-            heads: doc.get_heads(),
+            bytes,
+            heads,
             actor: doc.get_actor().clone(),
         });
     }
