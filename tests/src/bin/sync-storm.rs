@@ -7,8 +7,8 @@
 //! ```text
 //! cargo build --release -p tests
 //! cargo run --release -p tests --bin sync-storm -- [--clients C] [--docs-per-client M]
-//!     [--words-bytes 2000] [--server doorstep|node|both] [--json] [--timeout-secs 300]
-//!     [--keep-data]
+//!     [--words-bytes 2000] [--server doorstep|node|both] [--rounds 1] [--json]
+//!     [--timeout-secs 300] [--keep-data]
 //! ```
 //!
 //! Per server it:
@@ -28,7 +28,10 @@
 //!    (`VmHWM`), its CPU time per thread, the client's CPU time, and the size on disk.
 //!
 //! With `--server both` it runs Doorstep then Node on the same documents and prints the
-//! ratios. `--json` adds one JSON line with every figure. Every wait is bounded: the storm
+//! ratios. `--rounds R` repeats that R times, alternating which server goes first, and
+//! prints every round's ratios and their medians: on a shared host the same work can take
+//! 40% longer from one minute to the next, so one pair of runs says little. `--json` adds
+//! one JSON line with every figure. Every wait is bounded: the storm
 //! and the cold fetch each get `--timeout-secs`; server starts and stops have their own
 //! limits. The process exits non-zero if any document was lost (not acknowledged, not
 //! fetched back, or fetched with the wrong heads) or was wrongly answered "unavailable".
@@ -61,7 +64,8 @@ use tests::{NativeClient, ServerProcess};
 use tokio::time::Instant;
 
 const USAGE: &str = "usage: sync-storm [--clients C] [--docs-per-client M] [--words-bytes N] \
-                     [--server doorstep|node|both] [--json] [--timeout-secs S] [--keep-data]";
+                     [--server doorstep|node|both] [--rounds R] [--json] [--timeout-secs S] \
+                     [--keep-data]";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -84,6 +88,8 @@ struct Args {
     docs_per_client: usize,
     words_bytes: usize,
     servers: Vec<Kind>,
+    /// Runs of every server; with two servers, each round alternates which goes first.
+    rounds: usize,
     json: bool,
     timeout: Duration,
     keep_data: bool,
@@ -95,6 +101,7 @@ fn parse_args() -> anyhow::Result<Args> {
         docs_per_client: 20,
         words_bytes: 2000,
         servers: vec![Kind::Doorstep],
+        rounds: 1,
         json: false,
         timeout: Duration::from_secs(300),
         keep_data: false,
@@ -130,6 +137,7 @@ fn parse_args() -> anyhow::Result<Args> {
                     other => bail!("unknown --server {other}\n{USAGE}"),
                 }
             }
+            "--rounds" => args.rounds = value()?.parse().context("--rounds")?,
             "--json" => args.json = true,
             "--keep-data" => args.keep_data = true,
             "-h" | "--help" => {
@@ -139,8 +147,8 @@ fn parse_args() -> anyhow::Result<Args> {
             other => bail!("unknown argument {other}\n{USAGE}"),
         }
     }
-    if args.clients == 0 || args.docs_per_client == 0 {
-        bail!("--clients and --docs-per-client must be at least 1");
+    if args.clients == 0 || args.docs_per_client == 0 || args.rounds == 0 {
+        bail!("--clients, --docs-per-client and --rounds must be at least 1");
     }
     Ok(args)
 }
@@ -1133,6 +1141,25 @@ fn ratios(reports: &[Report]) -> Option<Ratios> {
     })
 }
 
+/// The median of each ratio over the rounds (each ratio on its own).
+fn median_ratios(all: &[Ratios]) -> Option<Ratios> {
+    let median = |pick: fn(&Ratios) -> f64| {
+        let mut values: Vec<f64> = all.iter().map(pick).collect();
+        values.sort_by(f64::total_cmp);
+        let mid = values.len() / 2;
+        if values.len() % 2 == 1 {
+            values[mid]
+        } else {
+            f64::midpoint(values[mid - 1], values[mid])
+        }
+    };
+    (!all.is_empty()).then(|| Ratios {
+        throughput: median(|r| r.throughput),
+        peak_rss: median(|r| r.peak_rss),
+        cold_fetch_time: median(|r| r.cold_fetch_time),
+    })
+}
+
 // ---------------------------------------------------------------------------------------
 
 /// Runs the benchmark. The simulated clients run on tokio worker threads at a lower CPU
@@ -1193,25 +1220,64 @@ async fn run() -> anyhow::Result<ExitCode> {
         generated.elapsed().as_secs_f64()
     );
 
-    let mut reports = Vec::new();
-    for &kind in &args.servers {
-        reports.push(
-            run_server(kind, &args, &fixture)
-                .await
-                .with_context(|| format!("{} run", kind.name()))?,
-        );
+    // Each round runs every server once; with two, the order alternates so that a drift in
+    // the machine's speed (a shared host) favours neither. Ratios pair the runs of one round.
+    let mut rounds: Vec<Vec<Report>> = Vec::new();
+    for round in 0..args.rounds {
+        let mut order = args.servers.clone();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        let mut reports = Vec::new();
+        for kind in order {
+            if args.rounds > 1 {
+                eprintln!("[{}] round {} of {}", kind.name(), round + 1, args.rounds);
+            }
+            reports.push(
+                run_server(kind, &args, &fixture)
+                    .await
+                    .with_context(|| format!("{} run", kind.name()))?,
+            );
+        }
+        reports.sort_by_key(|report| report.server != "doorstep");
+        rounds.push(reports);
     }
 
     println!(
         "sync-storm: {} clients x {} docs, {} bytes of words, {changes} changes per doc",
         args.clients, args.docs_per_client, args.words_bytes
     );
-    print_table(&reports);
-    let ratios = ratios(&reports);
-    if let Some(r) = &ratios {
+    let mut all_ratios = Vec::new();
+    for (round, reports) in rounds.iter().enumerate() {
+        if args.rounds > 1 {
+            println!("\nround {} of {}", round + 1, args.rounds);
+        }
+        print_table(reports);
+        if let Some(r) = ratios(reports) {
+            println!(
+                "ratios doorstep/node: throughput {:.2}x (target >= 5), peak RSS {:.3} (target <= 0.333), cold fetch time {:.3}",
+                r.throughput, r.peak_rss, r.cold_fetch_time
+            );
+            all_ratios.push(r);
+        }
+    }
+    let medians = median_ratios(&all_ratios);
+    if let (Some(m), true) = (&medians, all_ratios.len() > 1) {
+        let list = |pick: fn(&Ratios) -> f64, digits: usize| {
+            all_ratios
+                .iter()
+                .map(|r| format!("{:.digits$}", pick(r)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         println!(
-            "ratios doorstep/node: throughput {:.2}x (target >= 5), peak RSS {:.3} (target <= 0.333), cold fetch time {:.3}",
-            r.throughput, r.peak_rss, r.cold_fetch_time
+            "\nover {} rounds: throughput ratio {} (median {:.2}x, target >= 5); peak RSS ratio {} (median {:.3}, target <= 0.333); cold fetch time ratio median {:.3}",
+            all_ratios.len(),
+            list(|r| r.throughput, 2),
+            m.throughput,
+            list(|r| r.peak_rss, 3),
+            m.peak_rss,
+            m.cold_fetch_time
         );
     }
     if args.json {
@@ -1220,13 +1286,17 @@ async fn run() -> anyhow::Result<ExitCode> {
             "docs_per_client": args.docs_per_client,
             "words_bytes": args.words_bytes,
             "changes_per_doc": changes,
-            "reports": reports,
-            "ratios": ratios,
+            "rounds": rounds
+                .iter()
+                .map(|reports| serde_json::json!({ "reports": reports, "ratios": ratios(reports) }))
+                .collect::<Vec<_>>(),
+            "median_ratios": medians,
         });
         println!("{line}");
     }
-    let failed = reports
+    let failed = rounds
         .iter()
+        .flatten()
         .any(|r| r.lost() > 0 || r.wrongly_unavailable > 0);
     if failed {
         eprintln!("FAILED: documents were lost or wrongly unavailable");
