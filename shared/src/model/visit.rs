@@ -316,29 +316,29 @@ impl Visit {
 /// [`Visit::read`] starts from this, so the two agree on every field they share.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VisitSummary {
-    /// This visit's id (UUID text).
+    /// As [`Visit::visit_id`].
     pub visit_id: String,
-    /// The child visited (UUID text).
+    /// As [`Visit::child_id`].
     pub child_id: String,
-    /// The worker who visited (UUID text).
+    /// As [`Visit::worker_id`].
     pub worker_id: String,
-    /// The date of the visit as stored; may not be a real date in a draft.
+    /// As [`Visit::visit_date`].
     pub visit_date: Option<String>,
-    /// Why the visit happened.
+    /// As [`Visit::visit_kind`].
     pub visit_kind: Option<VisitKind>,
-    /// Where the child was seen.
+    /// As [`Visit::location`].
     pub location: Option<VisitLocation>,
-    /// Whether the worker saw the child.
+    /// As [`Visit::child_seen`].
     pub child_seen: Option<bool>,
-    /// Whether the worker spoke to the child in private (CPPCR reg 29).
+    /// As [`Visit::seen_alone`].
     pub seen_alone: Option<bool>,
-    /// What was agreed to happen next.
+    /// As [`Visit::actions`].
     pub actions: Vec<Action>,
-    /// Where the record is in its life.
+    /// As [`Visit::status`].
     pub status: Option<VisitStatus>,
-    /// When the visit record was created, by the device's clock.
+    /// As [`Visit::created_at`].
     pub created_at: Option<Timestamp>,
-    /// When the record was last submitted, by the device's clock.
+    /// As [`Visit::submitted_at`].
     pub submitted_at: Option<Timestamp>,
 }
 
