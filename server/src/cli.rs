@@ -344,10 +344,7 @@ fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let today = shared::model::CalendarDate::from_days_since_epoch(
-        i64::try_from(now_ms() / 86_400_000).unwrap_or(0),
-    )
-    .context("the system clock is outside the years 1 to 9999")?;
+    let today = shared::model::date_in_england(now_ms());
     let council = demo_council::seed(&mut conn, today)?;
     writeln!(
         out,

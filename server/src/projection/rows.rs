@@ -334,9 +334,7 @@ pub fn join_heads(heads: &[automerge::ChangeHash]) -> String {
         .join(",")
 }
 
-/// The UTC calendar date of a device timestamp.
+/// The calendar date in England of a timestamp (statutory timescales run on local dates).
 pub fn date_of(time: Timestamp) -> CalendarDate {
-    let days = (time.as_millis() / 86_400_000) as i64;
-    CalendarDate::from_days_since_epoch(days)
-        .unwrap_or_else(|| CalendarDate::new(1970, 1, 1).expect("1 January 1970 is a date"))
+    model::date_in_england(time.as_millis())
 }

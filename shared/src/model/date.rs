@@ -192,6 +192,58 @@ impl fmt::Display for CalendarDate {
     }
 }
 
+/// The calendar date in England (Europe/London) at `millis` after 1970-01-01 00:00 UTC.
+///
+/// Statutory timescales run on the local calendar: a visit due "today" is overdue from
+/// midnight in England, which in summer is 23:00 UTC the evening before. England keeps
+/// Greenwich Mean Time in winter and British Summer Time (one hour ahead) from 01:00 UTC on
+/// the last Sunday of March to 01:00 UTC on the last Sunday of October.
+pub fn date_in_england(millis: u64) -> CalendarDate {
+    const HOUR: u64 = 3_600_000;
+    const DAY: u64 = 24 * HOUR;
+    let utc_date = date_from_days((millis / DAY) as i64);
+    let year = utc_date.year();
+    let summer_starts = last_sunday(year, 3).days_since_epoch() as u64 * DAY + HOUR;
+    let summer_ends = last_sunday(year, 10).days_since_epoch() as u64 * DAY + HOUR;
+    let local = if (summer_starts..summer_ends).contains(&millis) {
+        millis + HOUR
+    } else {
+        millis
+    };
+    date_from_days((local / DAY) as i64)
+}
+
+/// The last Sunday of a month (used for the clock changes).
+fn last_sunday(year: u16, month: u8) -> CalendarDate {
+    let last = CalendarDate::new(year, month, days_in_month(year, month))
+        .unwrap_or_else(|| date_from_days(0));
+    let back = match last.weekday() {
+        Weekday::Sunday => 0,
+        Weekday::Monday => 1,
+        Weekday::Tuesday => 2,
+        Weekday::Wednesday => 3,
+        Weekday::Thursday => 4,
+        Weekday::Friday => 5,
+        Weekday::Saturday => 6,
+    };
+    last.add_days(-back).unwrap_or(last)
+}
+
+/// The date `days` after 1970-01-01, clamped into the range a [`CalendarDate`] holds.
+fn date_from_days(days: i64) -> CalendarDate {
+    CalendarDate::from_days_since_epoch(days).unwrap_or_else(|| {
+        let bound = if days < 0 { (1, 1, 1) } else { (9999, 12, 31) };
+        CalendarDate::new(bound.0, bound.1, bound.2).unwrap_or(EPOCH)
+    })
+}
+
+/// 1 January 1970.
+const EPOCH: CalendarDate = CalendarDate {
+    year: 1970,
+    month: 1,
+    day: 1,
+};
+
 /// Whether `year` has a 29 February in the Gregorian calendar.
 pub fn is_leap_year(year: u16) -> bool {
     year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
