@@ -344,7 +344,7 @@ fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let today = shared::model::date_in_england(now_ms());
+    let today = shared::model::uk_civil_date(now_ms());
     let council = demo_council::seed(&mut conn, today)?;
     writeln!(
         out,

@@ -334,7 +334,7 @@ pub fn join_heads(heads: &[automerge::ChangeHash]) -> String {
         .join(",")
 }
 
-/// The calendar date in England of a timestamp (statutory timescales run on local dates).
+/// The UK calendar date of a timestamp (statutory timescales run on local dates).
 pub fn date_of(time: Timestamp) -> CalendarDate {
-    model::date_in_england(time.as_millis())
+    model::uk_civil_date(time.as_millis())
 }

@@ -192,13 +192,13 @@ impl fmt::Display for CalendarDate {
     }
 }
 
-/// The calendar date in England (Europe/London) at `millis` after 1970-01-01 00:00 UTC.
+/// The calendar date in the UK (Europe/London) at `millis` after 1970-01-01 00:00 UTC.
 ///
 /// Statutory timescales run on the local calendar: a visit due "today" is overdue from
-/// midnight in England, which in summer is 23:00 UTC the evening before. England keeps
-/// Greenwich Mean Time in winter and British Summer Time (one hour ahead) from 01:00 UTC on
-/// the last Sunday of March to 01:00 UTC on the last Sunday of October.
-pub fn date_in_england(millis: u64) -> CalendarDate {
+/// midnight UK time, which in summer is 23:00 UTC the evening before. The UK keeps Greenwich
+/// Mean Time in winter and British Summer Time (one hour ahead) from 01:00 UTC on the last
+/// Sunday of March to 01:00 UTC on the last Sunday of October.
+pub fn uk_civil_date(millis: u64) -> CalendarDate {
     const HOUR: u64 = 3_600_000;
     const DAY: u64 = 24 * HOUR;
     let utc_date = date_from_days((millis / DAY) as i64);

@@ -78,7 +78,7 @@ pub use coded::Coded;
 pub use conflict::{
     ConflictCandidate, FieldConflict, VisitScalarField, resolve_conflict, single_value_conflicts,
 };
-pub use date::{CalendarDate, date_in_england, is_leap_year};
+pub use date::{CalendarDate, is_leap_year, uk_civil_date};
 pub use error::ModelError;
 pub use oversight::{
     Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,

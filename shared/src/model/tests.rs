@@ -982,26 +982,26 @@ proptest::proptest! {
 }
 
 #[test]
-fn dates_in_england_follow_british_summer_time() {
+fn uk_dates_follow_british_summer_time() {
     let at = |day_text: &str, hour: u64, minute: u64| {
         let day = u64::try_from(date(day_text).days_since_epoch()).expect("after 1970");
         day * 86_400_000 + hour * 3_600_000 + minute * 60_000
     };
-    let england = |millis| date_in_england(millis).to_string();
+    let uk = |millis| uk_civil_date(millis).to_string();
     // Winter: local time is UTC.
-    assert_eq!(england(at("2026-12-31", 23, 30)), "2026-12-31");
-    assert_eq!(england(at("2026-03-28", 23, 30)), "2026-03-28");
+    assert_eq!(uk(at("2026-12-31", 23, 30)), "2026-12-31");
+    assert_eq!(uk(at("2026-03-28", 23, 30)), "2026-03-28");
     // Summer time starts at 01:00 UTC on the last Sunday of March (29 March 2026).
-    assert_eq!(england(at("2026-03-29", 0, 59)), "2026-03-29");
-    assert_eq!(england(at("2026-03-29", 23, 0)), "2026-03-30");
-    assert_eq!(england(at("2026-06-30", 23, 30)), "2026-07-01");
-    assert_eq!(england(at("2026-06-30", 22, 59)), "2026-06-30");
+    assert_eq!(uk(at("2026-03-29", 0, 59)), "2026-03-29");
+    assert_eq!(uk(at("2026-03-29", 23, 0)), "2026-03-30");
+    assert_eq!(uk(at("2026-06-30", 23, 30)), "2026-07-01");
+    assert_eq!(uk(at("2026-06-30", 22, 59)), "2026-06-30");
     // It ends at 01:00 UTC on the last Sunday of October (25 October 2026).
-    assert_eq!(england(at("2026-10-24", 23, 30)), "2026-10-25");
-    assert_eq!(england(at("2026-10-25", 23, 30)), "2026-10-25");
+    assert_eq!(uk(at("2026-10-24", 23, 30)), "2026-10-25");
+    assert_eq!(uk(at("2026-10-25", 23, 30)), "2026-10-25");
     // Another year's last Sundays: 31 March 2024 and 27 October 2024.
-    assert_eq!(england(at("2024-03-30", 23, 30)), "2024-03-30");
-    assert_eq!(england(at("2024-03-31", 23, 30)), "2024-04-01");
-    assert_eq!(england(at("2024-10-26", 23, 30)), "2024-10-27");
-    assert_eq!(england(at("2024-10-27", 23, 30)), "2024-10-27");
+    assert_eq!(uk(at("2024-03-30", 23, 30)), "2024-03-30");
+    assert_eq!(uk(at("2024-03-31", 23, 30)), "2024-04-01");
+    assert_eq!(uk(at("2024-10-26", 23, 30)), "2024-10-27");
+    assert_eq!(uk(at("2024-10-27", 23, 30)), "2024-10-27");
 }
