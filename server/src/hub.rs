@@ -129,7 +129,7 @@ pub enum EditError {
 pub struct HubHandle {
     inbox: mpsc::Sender<HubInput>,
     next_connection: Arc<AtomicU64>,
-    /// One permit per core for loading frames' changes ahead of the hub.
+    /// Permits for loading frames' changes ahead of the hub: one per core, plus one.
     preloads: Arc<Semaphore>,
 }
 
@@ -145,7 +145,7 @@ impl HubHandle {
     }
 
     /// Decodes a peer's frame and, when it carries changes from a peer that may write,
-    /// loads them on a blocking thread (at most one per core at once) so that the hub thread
+    /// loads them on a blocking thread (at most one per core, plus one, at once) so that the hub thread
     /// only applies them: loading a new visit is most of the CPU a sync storm costs, and it
     /// needs nothing but the bytes. A read-only peer's changes are refused unloaded.
     ///
@@ -226,8 +226,12 @@ pub fn spawn_hub(
         HubHandle {
             inbox,
             next_connection: Arc::new(AtomicU64::new(1)),
+            // One more loader than cores: a connection waits for its frame's load before it
+            // reads the next, so with exactly one per core the cores idled in every hand-over
+            // from one load to the next (~20% idle in the sync storm). Measured in the storm,
+            // interleaved: 2 permits 575-730 docs/s, 3 permits 720-873, 4 permits 690-876.
             preloads: Arc::new(Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get) + 1,
             )),
         },
         thread,
