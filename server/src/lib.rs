@@ -29,6 +29,7 @@ mod tls;
 use std::future::Future;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use shared::PeerId;
 use shared::sync::{CoreConfig, SyncCore};
 use tokio::net::TcpListener;
@@ -93,6 +94,13 @@ pub async fn run(
     let served = match &config.tls {
         None => {
             info!(addr = %listener.local_addr()?, "listening");
+            // Sync replies are small frames written back to back: without TCP_NODELAY,
+            // Nagle's algorithm holds each behind the peer's delayed ACK of the one before.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(err) = tcp.set_nodelay(true) {
+                    tracing::debug!(cause = %err, "could not set TCP_NODELAY");
+                }
+            });
             axum::serve(listener, app)
                 .with_graceful_shutdown(token.clone().cancelled_owned())
                 .await

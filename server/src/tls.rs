@@ -40,7 +40,11 @@ pub async fn serve(
         stop.cancelled().await;
         stopper.graceful_shutdown(Some(Duration::from_secs(10)));
     });
-    axum_server::from_tcp_rustls(listener, config)?
+    // TCP_NODELAY, as on the plain listener (see `crate::run`).
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    axum_server::from_tcp(listener)?
+        .acceptor(acceptor)
         .handle(handle)
         .serve(app.into_make_service())
         .await

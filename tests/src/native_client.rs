@@ -83,7 +83,8 @@ impl NativeClient {
     /// # Errors
     /// If the WebSocket cannot be opened or the handshake does not finish in 10 s.
     pub async fn connect(&self, url: &str) -> anyhow::Result<()> {
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        // TCP_NODELAY, as browsers and Node's `ws` set for WebSockets.
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
             .await
             .with_context(|| format!("connecting to {url}"))?;
         let (mut sink, mut stream) = socket.split();
