@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use server::ServerConfig;
+use shared::DocumentId;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::health;
 use tests::{NativeClient, TestServer, visit_fixture};
@@ -23,33 +24,53 @@ async fn packed_documents(server: &TestServer) -> u64 {
         .expect("count")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn loaded_document_count_falls_back_after_clients_leave() {
-    tests::init_logging();
-    let dir = tempfile::tempdir().expect("tempdir");
-    council::create(dir.path()).expect("council");
-    let mut config = ServerConfig::new(dir.path().to_owned());
-    config.idle_unload_after = Duration::from_millis(500);
-    config.tick_every = Duration::from_millis(100);
+/// A council server started with `configure`, and social worker `sw-north-1` connected on a
+/// device that has created `count` visits (each with `words` bytes of the child's words),
+/// every one acknowledged.
+async fn worker_with_visits(
+    dir: &std::path::Path,
+    configure: impl FnOnce(&mut ServerConfig),
+    count: u64,
+    words: usize,
+) -> (TestServer, Session, NativeClient, Vec<DocumentId>) {
+    council::create(dir).expect("council");
+    let mut config = ServerConfig::new(dir.to_owned());
+    configure(&mut config);
     let server = TestServer::start_with(config).await.expect("server");
-
     let session = Session::login(server.addr, "sw-north-1", PASSWORD, None)
         .await
         .expect("login");
-    let client = NativeClient::new("device");
-    client
+    let device = NativeClient::new("device");
+    device
         .connect(&session.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let ids: Vec<_> = (0..10)
-        .map(|seed| client.create(visit_fixture::visit_for_child(seed, "C-N1", 200)))
+    let ids: Vec<_> = (0..count)
+        .map(|seed| device.create(visit_fixture::visit_for_child(seed, "C-N1", words)))
         .collect();
     for id in &ids {
-        client
+        device
             .wait_acknowledged(*id, TIMEOUT)
             .await
             .expect("stored");
     }
+    (server, session, device, ids)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loaded_document_count_falls_back_after_clients_leave() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (server, session, client, ids) = worker_with_visits(
+        dir.path(),
+        |config| {
+            config.idle_unload_after = Duration::from_millis(500);
+            config.tick_every = Duration::from_millis(100);
+        },
+        10,
+        200,
+    )
+    .await;
     assert_eq!(loaded_documents(&server).await, 10);
 
     // While connected the documents stay loaded, however long it is.
@@ -89,27 +110,8 @@ async fn loaded_document_count_falls_back_after_clients_leave() {
 async fn documents_beyond_the_live_limit_are_packed_and_still_sync_both_ways() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
-    council::create(dir.path()).expect("council");
-    let mut config = ServerConfig::new(dir.path().to_owned());
-    config.live_documents = 4;
-    let server = TestServer::start_with(config).await.expect("server");
-    let session = Session::login(server.addr, "sw-north-1", PASSWORD, None)
-        .await
-        .expect("login");
-    let writer = NativeClient::new("device");
-    writer
-        .connect(&session.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
-    let ids: Vec<_> = (0..12)
-        .map(|seed| writer.create(visit_fixture::visit_for_child(seed, "C-N1", 400)))
-        .collect();
-    for id in &ids {
-        writer
-            .wait_acknowledged(*id, TIMEOUT)
-            .await
-            .expect("stored");
-    }
+    let (server, session, writer, ids) =
+        worker_with_visits(dir.path(), |config| config.live_documents = 4, 12, 400).await;
     assert_eq!(loaded_documents(&server).await, 12);
     let packed = packed_documents(&server).await;
     assert!((8..=12).contains(&packed), "{packed} of 12 packed");
