@@ -75,6 +75,8 @@ fn submitted_visit(child_ref: &str, worker: &str) -> Automerge {
     )
     .expect("create");
     model::append_text(&mut tx, TextField::Purpose, "Statutory visit").expect("purpose");
+    // A visit counts once its kind is recorded too (issue 15).
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
     model::set_child_seen(&mut tx, true).expect("seen");
     model::set_seen_alone(&mut tx, true).expect("alone");
     model::append_text(&mut tx, TextField::Observations, "Bedroom warm and tidy.")
@@ -328,4 +330,60 @@ async fn a_manager_signs_off_a_visit_and_then_sees_the_amendment() {
         server::projection::check(&mut conn, &policy).expect("check"),
         None
     );
+}
+
+/// Issue 15: after a return, each section still names who wrote it (the worker, with the
+/// device time), not the manager who returned it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_never_changes_who_wrote_a_section() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("manager signs in");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("worker signs in");
+    let client = NativeClient::new("worker-tablet");
+    client
+        .connect(&worker.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let visit = client.create(submitted_visit("C-N1", "sw-north-1"));
+    client
+        .wait_acknowledged(visit, TIMEOUT)
+        .await
+        .expect("stored");
+    let review_path = format!("/api/visits/{visit}/review");
+    let (_, before, _) = api(&manager, "GET", &review_path, None).await;
+    let returned = json!({ "decision": "return", "comment": "Add the school's view", "heads": before["heads"] });
+    let oversight_path = format!("/api/visits/{visit}/oversight");
+    let (status, after, _) = api(&manager, "POST", &oversight_path, Some(&returned)).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["reviewState"], "returned");
+    let sections = |review: &Value| -> Vec<(String, Value, Value)> {
+        review["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .filter(|s| s["field"] != "status")
+            .map(|s| {
+                (
+                    s["field"].as_str().unwrap_or_default().to_owned(),
+                    s["author"].clone(),
+                    s["deviceTime"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(sections(&after), sections(&before), "{after}");
+    let observations = sections(&after)
+        .into_iter()
+        .find(|(field, _, _)| field == "observations")
+        .expect("observations");
+    assert_eq!(observations.1, "sw-north-1");
+    assert!(observations.2.as_i64().is_some_and(|t| t > 0));
+    server.stop().await.expect("stop");
 }

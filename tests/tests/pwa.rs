@@ -291,6 +291,7 @@ fn previous_workers_visit(words: &str) -> Automerge {
         "First visit in the new placement",
     )
     .expect("purpose");
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
     model::set_child_seen(&mut tx, true).expect("seen");
     model::set_seen_alone(&mut tx, true).expect("alone");
     let entry = model::add_voice_entry(&mut tx, "voice-1").expect("voice");

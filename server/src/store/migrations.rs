@@ -13,6 +13,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_documents.sql"),
     include_str!("migrations/0002_directory.sql"),
     include_str!("migrations/0003_projection.sql"),
+    // 0004 is another branch's; merged, it comes before 0005 here.
+    include_str!("migrations/0005_schedule_facts.sql"),
 ];
 
 /// Brings the database up to the newest schema.

@@ -16,7 +16,10 @@
 //!   earlier versions ([`visit_at`]) and where a record stands ([`review`]).
 //! - [`visit_sections`](mod@visit_sections): a visit as the plain-words
 //!   [`VisitSection`]s a manager reads, and the [`SectionDifference`]s between versions.
-//! - [`provenance`]: who last changed each section, and when.
+//! - [`provenance`]: who last changed each section, and when; who wrote an answer
+//!   ([`ChangeAuthor`], [`change_origin`]).
+//! - [`removal`]: removing list entries (kept in the `removals` log) and discarding a
+//!   draft started in error.
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
@@ -59,6 +62,7 @@ mod ownership;
 pub mod problem;
 pub mod provenance;
 mod read;
+pub mod removal;
 pub mod visit;
 pub mod visit_edit;
 pub mod visit_sections;
@@ -66,6 +70,8 @@ mod write;
 
 #[cfg(test)]
 mod oversight_tests;
+#[cfg(test)]
+mod record_tests;
 #[cfg(test)]
 mod tests;
 
@@ -86,18 +92,23 @@ pub use oversight::{
     visit_at,
 };
 pub use ownership::visit_child_id;
-pub use problem::Problem;
-pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance};
+pub use problem::{Problem, submission_problems};
+pub use provenance::{
+    ChangeAuthor, ChangeOrigin, SectionProvenance, batch_of_each_change, change_origin,
+    section_provenance,
+};
+pub use removal::{Removal, RemovedBy, VisitList, discard_visit, removals, remove_list_entry};
 pub use visit::{
-    Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
-    VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,
-    VisitSummary, VoiceEntry, VoiceTopic,
+    Action, ActionOwnerType, ActionStatus, BedroomSeen, Discard, NotAloneReason, PersonPresent,
+    VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitMaker,
+    VisitStatus, VisitSummary, VoiceEntry, VoiceTopic,
 };
 pub use visit_edit::{
-    ItemTextField, NewAction, NewVisit, TextField, add_action, add_person_present, add_voice_entry,
-    add_voice_topic, append_child_words, append_text, create_visit, remove_voice_topic,
-    set_action_due_date, set_action_status, set_announced, set_bedroom_seen, set_child_seen,
-    set_location, set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
+    ItemTextField, NewAction, NewVisit, TextField, add_action, add_person, add_person_present,
+    add_voice_entry, add_voice_topic, append_child_words, append_text, create_visit,
+    remove_voice_topic, set_action_due_date, set_action_owner_type, set_action_status,
+    set_announced, set_bedroom_seen, set_child_seen, set_location, set_made_by,
+    set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
     splice_child_words, splice_item_text, splice_text, submit_visit, update_item_text, update_text,
 };

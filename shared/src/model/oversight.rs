@@ -446,7 +446,10 @@ fn oversight_with_ids(doc: &impl ReadDoc) -> Result<Vec<(OversightEntry, ObjId)>
 }
 
 /// Appends a new map to the root list `key` (creating the list when missing).
-fn push_entry(tx: &mut impl Transactable, key: &'static str) -> Result<ObjId, ModelError> {
+pub(crate) fn push_entry(
+    tx: &mut impl Transactable,
+    key: &'static str,
+) -> Result<ObjId, ModelError> {
     let list = object_at(tx, &ROOT, key, ObjType::List, || key.to_owned())?;
     let end = tx.length(&list);
     Ok(tx.insert_object(&list, end, ObjType::Map)?)
@@ -467,7 +470,7 @@ fn put_heads(
 
 /// Every map in every list at the root key `key`, with the map's id; a
 /// missing key has none.
-fn entries<'a, D: ReadDoc>(
+pub(crate) fn entries<'a, D: ReadDoc>(
     doc: &'a D,
     key: &'static str,
 ) -> Result<Vec<(Entry<'a, D>, ObjId)>, ModelError> {
@@ -498,7 +501,7 @@ fn entries<'a, D: ReadDoc>(
 /// Reads the keys of one entry of `oversight` or `amendments`, tolerating
 /// strings written as text and numbers written as floats like
 /// [`MapReader`] does.
-struct Entry<'a, D> {
+pub(crate) struct Entry<'a, D> {
     doc: &'a D,
     obj: ObjId,
     /// E.g. `"oversight[2]"`.
@@ -516,14 +519,14 @@ impl<D: ReadDoc> Entry<'_, D> {
         }
     }
 
-    fn string(&self, key: &str) -> Result<Option<String>, ModelError> {
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, ModelError> {
         self.doc
             .get(&self.obj, key)?
             .map(|(value, id)| string_value(self.doc, &value, &id, || self.path_of(key)))
             .transpose()
     }
 
-    fn required_string(&self, key: &str) -> Result<String, ModelError> {
+    pub(crate) fn required_string(&self, key: &str) -> Result<String, ModelError> {
         self.string(key)?.ok_or_else(|| self.missing(key))
     }
 
@@ -538,7 +541,7 @@ impl<D: ReadDoc> Entry<'_, D> {
             .transpose()
     }
 
-    fn required_timestamp(&self, key: &str) -> Result<Timestamp, ModelError> {
+    pub(crate) fn required_timestamp(&self, key: &str) -> Result<Timestamp, ModelError> {
         let (value, id) = self
             .doc
             .get(&self.obj, key)?

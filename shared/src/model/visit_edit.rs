@@ -21,7 +21,7 @@ use super::write::{
 };
 use super::{
     ActionOwnerType, ActionStatus, BedroomSeen, CalendarDate, Coded, ModelError, NotAloneReason,
-    VisitKind, VisitLocation, VisitStatus, VoiceTopic,
+    VisitKind, VisitLocation, VisitMaker, VisitStatus, VoiceTopic,
 };
 use crate::sync::Timestamp;
 
@@ -107,6 +107,8 @@ pub enum ItemTextField {
     ActionDescription,
     /// `actions[i].ownerName`.
     ActionOwnerName,
+    /// `voice[i].scaleQuestion`: what the 0 to 10 scale asked.
+    ScaleQuestion,
 }
 
 impl ItemTextField {
@@ -119,6 +121,7 @@ impl ItemTextField {
             Self::PersonRole => ("personsPresent", "role"),
             Self::ActionDescription => ("actions", "description"),
             Self::ActionOwnerName => ("actions", "ownerName"),
+            Self::ScaleQuestion => ("voice", "scaleQuestion"),
         }
     }
 }
@@ -179,10 +182,8 @@ root_setters! {
     set_location(VisitLocation) => "location", |location| location.code().into();
     /// Sets `announced`.
     set_announced(bool) => "announced", ScalarValue::Boolean;
-    /// Sets `childSeen`.
-    set_child_seen(bool) => "childSeen", ScalarValue::Boolean;
-    /// Sets `seenAlone`.
-    set_seen_alone(bool) => "seenAlone", ScalarValue::Boolean;
+    /// Sets `madeBy`.
+    set_made_by(VisitMaker) => "madeBy", |maker| maker.code().into();
     /// Sets `notAloneReason`.
     set_not_alone_reason(NotAloneReason) => "notAloneReason", |reason| reason.code().into();
     /// Sets `bedroomSeen`.
@@ -192,6 +193,58 @@ root_setters! {
     /// Sets `status`. This does not validate; call
     /// [`Visit::problems_for_submission`](super::Visit::problems_for_submission) first.
     set_status(VisitStatus) => "status", |status| status.code().into();
+}
+
+/// Sets `childSeen`; a child not seen was not seen alone either, so `No` also removes
+/// the answers that depended on seeing them (see [`settle_dependents`]).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_child_seen(tx: &mut impl Transactable, seen: bool) -> Result<(), ModelError> {
+    tx.put(ROOT, "childSeen", seen)?;
+    settle_dependents(tx, "childSeen", seen)
+}
+
+/// Sets `seenAlone`; `Yes` also removes the reason for not being seen alone (see
+/// [`settle_dependents`]).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_seen_alone(tx: &mut impl Transactable, alone: bool) -> Result<(), ModelError> {
+    tx.put(ROOT, "seenAlone", alone)?;
+    settle_dependents(tx, "seenAlone", alone)
+}
+
+/// Removes the answers that stop applying once `key` (`childSeen` or `seenAlone`) reads
+/// `value`: a child not seen has no "seen alone" and no reason for it; a child seen alone
+/// has no reason for not being. The values go (every one, should two devices have
+/// answered differently) and stay in the document's history; the detail text is emptied
+/// in place, so text typed concurrently elsewhere is still merged (and left out by
+/// [`Visit::read`](super::Visit::read) while it does not apply).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub(crate) fn settle_dependents(
+    tx: &mut impl Transactable,
+    key: &str,
+    value: bool,
+) -> Result<(), ModelError> {
+    let gone: &[&str] = match (key, value) {
+        ("childSeen", false) => &["seenAlone", "notAloneReason"],
+        ("seenAlone", true) => &["notAloneReason"],
+        _ => return Ok(()),
+    };
+    for key in gone {
+        if tx.get(ROOT, *key)?.is_some() {
+            tx.delete(ROOT, *key)?;
+        }
+    }
+    if let Some((automerge::Value::Object(ObjType::Text), text)) = tx.get(ROOT, "notAloneDetail")?
+        && tx.length(&text) > 0
+    {
+        tx.update_text(&text, "")?;
+    }
+    Ok(())
 }
 
 /// Submits the record for management oversight: sets `status` to submitted
@@ -344,6 +397,24 @@ pub fn add_person_present(
     Ok(index)
 }
 
+/// Adds a person present with an entry id (so a removal can name them) and returns
+/// their index.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `personsPresent` is not a list.
+pub fn add_person(
+    tx: &mut impl Transactable,
+    person_id: &str,
+    name: &str,
+    role: &str,
+) -> Result<usize, ModelError> {
+    let (person, index) = push_root_list_entry(tx, "personsPresent")?;
+    tx.put(&person, "personId", person_id)?;
+    put_text(tx, &person, "name", name)?;
+    put_text(tx, &person, "role", role)?;
+    Ok(index)
+}
+
 /// Adds an empty voice entry (words, paraphrase and topics, with scale and
 /// read-back not yet answered) and returns its index.
 ///
@@ -458,6 +529,24 @@ pub fn set_action_status(
 ) -> Result<(), ModelError> {
     let entry = root_list_entry(tx, "actions", index)?;
     Ok(tx.put(&entry, "status", status.code())?)
+}
+
+/// Sets who owns action `index` (`None`: not decided).
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_owner_type(
+    tx: &mut impl Transactable,
+    index: usize,
+    owner: Option<ActionOwnerType>,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    match owner {
+        Some(owner) => tx.put(&entry, "ownerType", owner.code())?,
+        None if tx.get(&entry, "ownerType")?.is_some() => tx.delete(&entry, "ownerType")?,
+        None => {}
+    }
+    Ok(())
 }
 
 /// Sets the due date of action `index`.

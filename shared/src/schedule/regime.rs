@@ -24,7 +24,7 @@ pub(super) struct Regime<'a> {
     start: CalendarDate,
     /// What the first deadline counts from, for its reason.
     first_anchor: Anchor,
-    /// The placement's own shorter interval (`local_interval_days`).
+    /// The placement's own shorter interval (`local_interval`).
     placement_cap: Option<Interval>,
     kind: Kind,
 }
@@ -110,9 +110,8 @@ impl<'a> Regime<'a> {
     ) -> Result<Self, String> {
         let start = clock_start(&input.placements, current, policy);
         let placement_cap = current
-            .local_interval_days
-            .filter(|days| *days > 0)
-            .map(Interval::Days);
+            .local_interval
+            .filter(|interval| !interval.is_empty());
         let regime = |start: CalendarDate, first_anchor: Anchor, kind: Kind| Regime {
             policy,
             start,
@@ -141,7 +140,7 @@ impl<'a> Regime<'a> {
             then,
             first_review,
         };
-        let agreed = |days: Option<u32>| days.filter(|days| *days > 0).map(Interval::Days);
+        let agreed = |interval: Option<Interval>| interval.filter(|interval| !interval.is_empty());
         Ok(match current.basis {
             StatutoryBasis::Standard => {
                 let v5_possible =
@@ -178,7 +177,7 @@ impl<'a> Regime<'a> {
                 }
             }
             StatutoryBasis::OtherLivingArrangements => {
-                let interval = agreed(current.other_arrangements_interval_days)
+                let interval = agreed(current.other_arrangements_interval)
                     .or_else(|| policy.local_interval(RuleId::V9))
                     .ok_or_else(|| {
                         "No visit interval is recorded for these living arrangements (V9): \
@@ -194,7 +193,7 @@ impl<'a> Regime<'a> {
                 regime(start, from_start, kind)
             }
             StatutoryBasis::ShortBreaks => {
-                let interval = agreed(current.short_breaks_interval_days).ok_or_else(|| {
+                let interval = agreed(current.short_breaks_interval).ok_or_else(|| {
                     "No visit interval agreed with the IRO and parents is recorded for \
                      these short breaks (V11)"
                         .to_owned()
