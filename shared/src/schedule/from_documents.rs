@@ -4,7 +4,10 @@
 //! dashboard reads) both go through these functions, so the two can only disagree if
 //! their documents do.
 
-use super::{CareLeaverFacts, PlacementFacts, ReviewFacts, ScheduleInput, VisitFacts};
+use super::{
+    CareLeaverFacts, ChildSchedule, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy,
+    VisitFacts, child_schedule,
+};
 use crate::model::{
     CalendarDate, CareLeaver, CaseReview, Child, Placement, StatutoryBasis, Visit, VisitLocation,
     VisitStatus, VisitSummary,
@@ -19,6 +22,18 @@ use crate::model::{
 pub fn schedule_input(child: &Child, visits: &[Visit]) -> ScheduleInput {
     let summaries: Vec<VisitSummary> = visits.iter().map(Visit::summary).collect();
     schedule_input_of_summaries(child, &summaries)
+}
+
+/// The child's schedule on `today` from their documents: what the worker's device shows
+/// on the caseload, and what the team dashboard shows for the same documents (the
+/// dashboard reads the same facts back from its projection).
+pub fn documents_schedule(
+    child: &Child,
+    visits: &[VisitSummary],
+    policy: &SchedulePolicy,
+    today: CalendarDate,
+) -> ChildSchedule {
+    child_schedule(&schedule_input_of_summaries(child, visits), policy, today)
 }
 
 /// As [`schedule_input`], from visit summaries (what listings hold).

@@ -116,8 +116,8 @@ mod tests;
 pub use child_schedule::{ChildSchedule, ChildVisitStatus, child_schedule};
 pub use error::ScheduleError;
 pub use from_documents::{
-    care_leaver_facts, child_facts, placement_facts, review_facts, schedule_input,
-    schedule_input_of_summaries, visit_facts,
+    care_leaver_facts, child_facts, documents_schedule, placement_facts, review_facts,
+    schedule_input, schedule_input_of_summaries, visit_facts,
 };
 pub use input::{
     CareLeaverFacts, PlacementFacts, ReviewFacts, ScheduleInput, VisitFacts, VisitRequestFacts,
