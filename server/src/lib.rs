@@ -37,7 +37,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::info;
 
-pub use config::ServerConfig;
+pub use config::{DevicePolicy, ServerConfig};
 pub use store::{SqliteStore, StoreError};
 
 /// Serves until `shutdown` resolves, then closes sockets and flushes storage.
@@ -84,6 +84,7 @@ pub async fn run(
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
+        device_policy: config.device_policy,
     });
 
     let stop = token.clone();

@@ -445,6 +445,20 @@ pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), Admin
     Ok(())
 }
 
+/// What the device said at its last contact about its records not yet on the server:
+/// how many, and when (server time, ms). `None` if it never said.
+///
+/// # Errors
+/// The SQLite error.
+pub fn unsent_reported(conn: &Connection, device_id: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.query_row(
+        "SELECT unsent, reported_at FROM device_reports WHERE device_id = ?1",
+        [device_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
+}
+
 /// Every device of a user (id, revoked?).
 ///
 /// # Errors

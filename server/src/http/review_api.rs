@@ -161,13 +161,18 @@ async fn decide(
         at: Timestamp::from_millis(now_ms() as u64),
     };
     let (reply, answer) = oneshot::channel();
+    let author = model::ChangeAuthor {
+        worker_id: identity.username.clone(),
+        device: identity.device_id.clone(),
+    };
     let edit = ServerEdit {
         document,
         expected_heads: heads.clone(),
         author: identity.username.clone(),
         edit: Box::new(move |doc| {
             let time_s = entry.at.as_millis() as i64 / 1000;
-            model::record_oversight(doc, &entry, time_s).map_err(|err| err.to_string())
+            model::record_oversight_by(doc, &entry, time_s, Some(&author))
+                .map_err(|err| err.to_string())
         }),
         reply,
     };

@@ -88,8 +88,8 @@ pub use date::{CalendarDate, is_leap_year, uk_civil_date};
 pub use error::ModelError;
 pub use oversight::{
     Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,
-    amendment_required, amendments, oversight_entries, record_amendment, record_oversight, review,
-    visit_at,
+    amendment_required, amendments, oversight_entries, record_amendment, record_oversight,
+    record_oversight_by, review, visit_at,
 };
 pub use ownership::visit_child_id;
 pub use problem::{Problem, submission_problems};

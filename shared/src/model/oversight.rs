@@ -28,7 +28,9 @@ use super::visit::check_header;
 use super::visit_edit::millis_value;
 use super::visit_sections::{SectionDifference, differences};
 use super::write::object_at;
-use super::{Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus};
+use super::{
+    ChangeAuthor, Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus,
+};
 use crate::sync::Timestamp;
 
 const OVERSIGHT: &str = "oversight";
@@ -140,6 +142,20 @@ pub fn record_oversight(
     entry: &OversightEntry,
     time_s: i64,
 ) -> Result<(), ModelError> {
+    record_oversight_by(doc, entry, time_s, None)
+}
+
+/// [`record_oversight`], committing the change with `author`'s message
+/// ([`ChangeAuthor::message`]) when given, so the record says who decided and where.
+///
+/// # Errors
+/// As [`record_oversight`].
+pub fn record_oversight_by(
+    doc: &mut Automerge,
+    entry: &OversightEntry,
+    time_s: i64,
+    author: Option<&ChangeAuthor>,
+) -> Result<(), ModelError> {
     Visit::read(&*doc)?;
     if let Some(existing) = oversight_entries(&*doc)?
         .into_iter()
@@ -161,7 +177,11 @@ pub fn record_oversight(
     let mut tx = doc.transaction();
     match put_oversight(&mut tx, entry) {
         Ok(()) => {
-            tx.commit_with(CommitOptions::default().with_time(time_s));
+            let mut options = CommitOptions::default().with_time(time_s);
+            if let Some(author) = author {
+                options.set_message(author.message());
+            }
+            tx.commit_with(options);
             Ok(())
         }
         Err(err) => {
