@@ -165,6 +165,8 @@ async function recordVisit(page, words) {
   await page.fill("#voice-0-paraphrase", "Happy at home, wants to keep the bike");
   await page.check("#voice-0-topic-home");
   await page.selectOption("#voice-0-scale", "9");
+  // Issue 15: the question a scale answered is recorded with it.
+  await page.fill("#voice-0-scale-question", "How happy are you living here?");
   await page.check("#voice-0-readback");
   await axeCheck(page, "child's voice");
   await go(page, `#/visit/${id}/analysis`);
@@ -391,7 +393,11 @@ async function revoked() {
     if (state === "active") execFileSync(admin, ["admin", "--data-dir", dataDir, "device", "revoke", deviceId]);
   }
   await page.waitForSelector("#sign-in-form", { timeout: 30_000 });
-  check((await idbCount(page)) === 0, "every record is wiped from IndexedDB");
+  // Issue 15: only the plain-text guard record stays (the notice of the wipe, to be read
+  // after a reload), and it holds nothing about a child.
+  check((await idbCount(page, ["guard"])) === 0, "every record is wiped from IndexedDB");
+  const leftover = await idbPlaintext(page, ["Test Child", childRef]);
+  check(leftover.found.length === 0, `the wiped device holds ${leftover.found.join(", ")}`);
   check((await page.textContent("#sync-status")).includes("revoked"), "the worker is told the device was revoked");
   pass("revoked device wiped on its next connection");
   await context.close();
@@ -473,7 +479,8 @@ async function oversight() {
   await mgr.waitForSelector("#decision-form");
   const sections = await mgr.textContent("#review-sections");
   check(sections.includes(words), "the review shows the child's words");
-  check(sections.includes(`By ${user}`) && sections.includes("Received:"), "each section shows its author and when it was received");
+  // Issue 15: provenance is one compact line per section ("sw-north-1 · written … · received …").
+  check(sections.includes(`${user} · written`) && sections.includes("received"), "each section shows its author and when it was received");
   await axeCheck(mgr, "review");
   await mgr.click("#decision-form button[type=submit]");
   await mgr.waitForSelector("#error-summary");
@@ -668,8 +675,9 @@ async function dashboardOffline() {
   await context.close();
 }
 
-async function idbCount(page) {
-  return page.evaluate(async () => {
+// How many records IndexedDB holds, leaving out the keys in `except`.
+async function idbCount(page, except = []) {
+  return page.evaluate(async (except) => {
     const db = await new Promise((resolve, reject) => {
       const request = indexedDB.open("doorstep");
       request.onsuccess = () => resolve(request.result);
@@ -678,13 +686,13 @@ async function idbCount(page) {
     let count = 0;
     for (const name of db.objectStoreNames) {
       count += await new Promise((resolve) => {
-        const request = db.transaction(name).objectStore(name).count();
-        request.onsuccess = () => resolve(request.result);
+        const request = db.transaction(name).objectStore(name).getAllKeys();
+        request.onsuccess = () => resolve(request.result.filter((key) => !except.includes(key)).length);
       });
     }
     db.close();
     return count;
-  });
+  }, except);
 }
 
 // Benchmark (not a test): how long the app takes to open offline, from navigation to a

@@ -115,6 +115,10 @@ async fn a_visit_recorded_offline_survives_reload_and_restart_and_reaches_the_se
     );
     assert_eq!(visit.voice[0].topics, vec![VoiceTopic::Home]);
     assert_eq!(visit.voice[0].scale, Some(9));
+    assert_eq!(
+        visit.voice[0].scale_question,
+        "How happy are you living here?"
+    );
     assert_eq!(visit.voice[0].read_back, Some(true));
     assert_eq!(visit.analysis, "Placement is stable and meeting needs.");
     assert_eq!(visit.actions.len(), 1);

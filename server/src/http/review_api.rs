@@ -141,6 +141,14 @@ async fn decide(
                         ));
                     }
                 }
+                // A record with answers in dispute is not signed off as if it said one thing.
+                if decision == OversightDecision::SignedOff
+                    && !model::single_value_conflicts(&doc).is_empty()
+                {
+                    return Err(ApiError::Unprocessable(
+                        "two devices gave different answers in this record: return it so the worker can choose".into(),
+                    ));
+                }
                 let name: String = conn.query_row(
                     "SELECT display_name FROM workers WHERE worker_id = ?1",
                     [identity.worker_id],

@@ -92,7 +92,7 @@ pub use oversight::{
     record_oversight_by, review, visit_at,
 };
 pub use ownership::visit_child_id;
-pub use problem::{Problem, submission_problems};
+pub use problem::{Problem, new_action_problems, submission_problems};
 pub use provenance::{
     ChangeAuthor, ChangeOrigin, SectionProvenance, batch_of_each_change, change_origin,
     section_provenance,
@@ -106,8 +106,8 @@ pub use visit::{
 pub use visit_edit::{
     ItemTextField, NewAction, NewVisit, TextField, add_action, add_person, add_person_present,
     add_voice_entry, add_voice_topic, append_child_words, append_text, create_visit,
-    remove_voice_topic, set_action_due_date, set_action_owner_type, set_action_status,
-    set_announced, set_bedroom_seen, set_child_seen, set_location, set_made_by,
+    remove_voice_topic, set_action_due_date, set_action_due_text, set_action_owner_type,
+    set_action_status, set_announced, set_bedroom_seen, set_child_seen, set_location, set_made_by,
     set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
     splice_child_words, splice_item_text, splice_text, submit_visit, update_item_text, update_text,

@@ -31,6 +31,7 @@ use super::write::object_at;
 use super::{
     ChangeAuthor, Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus,
 };
+use crate::small_sort::sort_small_by;
 use crate::sync::Timestamp;
 
 const OVERSIGHT: &str = "oversight";
@@ -319,7 +320,9 @@ pub fn amendments(doc: &impl ReadDoc) -> Result<Vec<Amendment>, ModelError> {
             amendments.push(amendment);
         }
     }
-    amendments.sort_by(|a, b| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    sort_small_by(&mut amendments, |a, b| {
+        (a.at, &a.entry_id) < (b.at, &b.entry_id)
+    });
     Ok(amendments)
 }
 
@@ -461,7 +464,9 @@ fn oversight_with_ids(doc: &impl ReadDoc) -> Result<Vec<(OversightEntry, ObjId)>
             decisions.push((decision, obj));
         }
     }
-    decisions.sort_by(|(a, _), (b, _)| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    sort_small_by(&mut decisions, |(a, _), (b, _)| {
+        (a.at, &a.entry_id) < (b.at, &b.entry_id)
+    });
     Ok(decisions)
 }
 

@@ -28,7 +28,7 @@ pub fn submission_problems(doc: &impl ReadDoc, today: &str) -> Result<Vec<Proble
         .into_iter()
         .map(|conflict| {
             let key = conflict.field.key();
-            let label = field_label(key).unwrap_or(key).to_lowercase();
+            let label = field_label(key).unwrap_or(key);
             Problem {
                 field: key.to_owned(),
                 message: format!(
@@ -175,6 +175,26 @@ impl Visit {
         );
         problems.0
     }
+}
+
+/// What stops an action being added, before it is (field names `description`,
+/// `ownerName`, `dueDate`): what will be done, who owns it and a real due date are
+/// needed, so no action is ever added that the record cannot be submitted with.
+pub fn new_action_problems(description: &str, owner_name: &str, due_date: &str) -> Vec<Problem> {
+    let mut problems = Problems::default();
+    problems.text("description", description, "Enter what will be done");
+    problems.text(
+        "ownerName",
+        owner_name,
+        "Enter who is responsible for the action",
+    );
+    problems.date(
+        "dueDate",
+        Some(due_date),
+        "when the action is due",
+        "The due date",
+    );
+    problems.0
 }
 
 impl Child {

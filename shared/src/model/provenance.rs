@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{ActorId, Automerge, ChangeHash, ObjId, ReadDoc};
+use automerge::{ActorId, Automerge, ChangeHash, ObjId};
 
 use super::visit_sections::Section;
 
@@ -44,10 +44,11 @@ impl ChangeAuthor {
     /// The author a change message records, if it is one of [`ChangeAuthor::message`]'s.
     pub fn parse(message: &str) -> Option<ChangeAuthor> {
         let rest = message.strip_prefix(AUTHOR_PREFIX)?;
-        let (worker, device) = rest.split_once(";device=")?;
+        // Split on a character: a string pattern would cost the browser's wasm kilobytes.
+        let (worker, device) = rest.split_once(';')?;
         Some(ChangeAuthor {
             worker_id: worker.to_owned(),
-            device: device.to_owned(),
+            device: device.strip_prefix("device=")?.to_owned(),
         })
     }
 }
@@ -67,11 +68,11 @@ pub struct ChangeOrigin {
 /// its author and device time; `None` for the root or an operation not in `doc`.
 pub fn change_origin(doc: &Automerge, op: &ObjId) -> Option<ChangeOrigin> {
     let change = doc.hash_for_opid(op)?;
-    let found = doc.get_change_by_hash(&change)?;
+    let found = doc.get_change_meta_by_hash(&change)?;
     Some(ChangeOrigin {
         change,
-        author: found.message().and_then(ChangeAuthor::parse),
-        device_time_s: found.timestamp(),
+        author: found.message.as_deref().and_then(ChangeAuthor::parse),
+        device_time_s: found.timestamp,
     })
 }
 

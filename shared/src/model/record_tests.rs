@@ -184,7 +184,7 @@ fn an_open_conflict_stops_submission_and_comes_first() {
     assert!(
         problems[0]
             .message
-            .contains("welfare safeguarded by the placement"),
+            .contains("Welfare safeguarded by the placement"),
         "{}",
         problems[0].message
     );

@@ -23,6 +23,7 @@ use super::visit::check_header;
 use super::visit_edit::millis_value;
 use super::write::root_list_entry;
 use super::{Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, VisitStatus};
+use crate::small_sort::sort_small_by;
 use crate::sync::Timestamp;
 
 const REMOVALS: &str = "removals";
@@ -175,7 +176,7 @@ pub fn removals(doc: &impl ReadDoc) -> Result<Vec<Removal>, ModelError> {
             found.push(removal);
         }
     }
-    found.sort_by(|a, b| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    sort_small_by(&mut found, |a, b| (a.at, &a.entry_id) < (b.at, &b.entry_id));
     Ok(found)
 }
 

@@ -549,6 +549,26 @@ pub fn set_action_owner_type(
     Ok(())
 }
 
+/// Sets the due date of action `index` as typed (a draft may hold a date that is not
+/// real yet, checked on submission); empty text removes it.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_due_text(
+    tx: &mut impl Transactable,
+    index: usize,
+    due: &str,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    if due.trim().is_empty() {
+        if tx.get(&entry, "dueDate")?.is_some() {
+            tx.delete(&entry, "dueDate")?;
+        }
+        return Ok(());
+    }
+    Ok(tx.put(&entry, "dueDate", due)?)
+}
+
 /// Sets the due date of action `index`.
 ///
 /// # Errors

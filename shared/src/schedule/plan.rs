@@ -8,6 +8,7 @@ use super::{
     VisitFacts, VisitRequirement,
 };
 use crate::model::{CalendarDate, VisitMaker};
+use crate::small_sort::sort_small_by;
 
 /// The requirements of the child's current placement and of any care-leaver
 /// visits, as of `today`, in order of due date (a requirement met earlier
@@ -80,7 +81,9 @@ impl Plan {
             walk.run(&Regime::for_care_leaver(leaver, policy), &mut requirements);
             requirements.extend(pathway_review_visits(leaver, &adviser, policy, today));
         }
-        requirements.sort_by_key(|requirement| (requirement.due, requirement.is_open()));
+        sort_small_by(&mut requirements, |a, b| {
+            (a.due, a.is_open()) < (b.due, b.is_open())
+        });
         Plan {
             requirements,
             no_schedule,
@@ -109,7 +112,9 @@ pub(super) fn qualifying_visits<'a>(
                 && (policy.unsubmitted_visits_count || visit.submitted)
         })
         .collect();
-    visits.sort_by(|a, b| (a.date, &a.visit_id).cmp(&(b.date, &b.visit_id)));
+    sort_small_by(&mut visits, |a, b| {
+        (a.date, &a.visit_id) < (b.date, &b.visit_id)
+    });
     visits
 }
 
@@ -208,7 +213,7 @@ fn pathway_review_visits(
         .copied()
         .filter(|review| *review >= leaver.accommodation_from)
         .collect();
-    reviews.sort_unstable();
+    sort_small_by(&mut reviews, |a, b| a < b);
     reviews.dedup();
     let mut previous: Option<CalendarDate> = None;
     let mut requirements = Vec::with_capacity(reviews.len());

@@ -16,6 +16,7 @@ use super::{
     CareLeaverFacts, Interval, Jurisdiction, PlacementFacts, RuleId, ScheduleInput, SchedulePolicy,
 };
 use crate::model::{CalendarDate, StatutoryBasis};
+use crate::small_sort::sort_small_by;
 
 /// The deadlines of one clock (a placement's, or a care leaver's).
 pub(super) struct Regime<'a> {
@@ -392,7 +393,7 @@ fn is_temporary(placement: &PlacementFacts) -> bool {
 /// earliest of all if none is (which the rules above never produce).
 fn earliest_in_force(options: impl IntoIterator<Item = (Deadline, bool)>) -> Deadline {
     let mut options: Vec<(Deadline, bool)> = options.into_iter().collect();
-    options.sort_by_key(|(deadline, _)| deadline.due);
+    sort_small_by(&mut options, |(a, _), (b, _)| a.due < b.due);
     let index = options
         .iter()
         .position(|(_, in_force)| *in_force)
