@@ -262,10 +262,7 @@ pub fn add_amendment(
         VISIT_DOCUMENT_TYPE,
         VISIT_SCHEMA_VERSION,
     )?;
-    if amendments(&*tx)?
-        .iter()
-        .any(|existing| existing.entry_id == entry_id)
-    {
+    if has_entry(&*tx, AMENDMENTS, entry_id)? {
         return Err(ModelError::DuplicateEntry {
             field: AMENDMENTS,
             entry_id: entry_id.to_owned(),
@@ -468,6 +465,26 @@ fn oversight_with_ids(doc: &impl ReadDoc) -> Result<Vec<(OversightEntry, ObjId)>
         (a.at, &a.entry_id) < (b.at, &b.entry_id)
     });
     Ok(decisions)
+}
+
+/// Whether a map in the lists at root key `key` has `entryId` `entry_id`. Only the ids are
+/// read: inside a transaction, a full read of the entries would be a second copy of the
+/// readers in the browser's wasm.
+fn has_entry(doc: &impl ReadDoc, key: &'static str, entry_id: &str) -> Result<bool, ModelError> {
+    for (value, list) in doc.get_all(ROOT, key)? {
+        if !matches!(value, Value::Object(ObjType::List)) {
+            continue;
+        }
+        for index in 0..doc.length(&list) {
+            if let Some((Value::Object(ObjType::Map), entry)) = doc.get(&list, index)?
+                && let Some((value, id)) = doc.get(&entry, "entryId")?
+                && string_value(doc, &value, &id, String::new).is_ok_and(|id| id == entry_id)
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Appends a new map to the root list `key` (creating the list when missing).

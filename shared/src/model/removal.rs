@@ -196,10 +196,18 @@ pub fn discard_visit(
     if reason.trim().is_empty() {
         return Err(ModelError::EmptyDiscardReason);
     }
-    let root = MapReader::root(&*tx);
-    check_header(&root, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION)?;
-    let status: Option<VisitStatus> = root.code("status")?;
-    if status == Some(VisitStatus::Submitted) || root.timestamp("submittedAt")?.is_some() {
+    check_header(
+        &MapReader::root(&*tx),
+        VISIT_DOCUMENT_TYPE,
+        VISIT_SCHEMA_VERSION,
+    )?;
+    // Read directly (not through the typed readers, which a transaction would copy).
+    let submitted = match tx.get(ROOT, "status")? {
+        Some((value, id)) => string_value(&*tx, &value, &id, String::new)
+            .is_ok_and(|code| code == VisitStatus::Submitted.code()),
+        None => false,
+    };
+    if submitted || tx.get(ROOT, "submittedAt")?.is_some() {
         return Err(ModelError::NotADraft);
     }
     let map = tx.put_object(ROOT, "discarded", ObjType::Map)?;
