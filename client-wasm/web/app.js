@@ -284,9 +284,12 @@ const isManager = () => device?.worker()?.role === "team-manager";
 // lock, a reload or a restart so that unlocking returns them there. Only an element id
 // and a scroll offset: nothing about a child.
 const WHERE_KEY = "doorstep-where";
+// The last field focused on the page shown (the Lock button takes the focus when pressed).
+let lastFocusId = null;
+main.addEventListener("focusin", (event) => { if (event.target.id && event.target !== main) lastFocusId = event.target.id; });
+window.addEventListener("hashchange", () => { lastFocusId = null; });
 function rememberWhere() {
-  const el = document.activeElement;
-  const where = { hash: location.hash, focus: el && el.id && main.contains(el) ? el.id : null, scroll: window.scrollY };
+  const where = { hash: location.hash, focus: lastFocusId, scroll: window.scrollY };
   try { sessionStorage.setItem(WHERE_KEY, JSON.stringify(where)); } catch { /* private mode */ }
 }
 function restoreWhere() {
