@@ -1931,6 +1931,7 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                 let bytes = Uint8Array::new(&buffer).to_vec();
+                note_pushed_document(&shared, &bytes);
                 drive(
                     &shared,
                     Event::Received {
@@ -1967,6 +1968,21 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
         _on_close: on_close,
     });
     Ok(())
+}
+
+/// A document the server sends without this device having asked for it (a record made on
+/// the worker's other device, pushed live) joins the documents the screens list, so it
+/// shows at once rather than at the next caseload fetch.
+fn note_pushed_document(shared: &Rc<Shared>, bytes: &[u8]) {
+    let document = match protocol::decode(bytes) {
+        Ok(protocol::Message::Sync { document_id, .. })
+        | Ok(protocol::Message::Request { document_id, .. }) => document_id,
+        _ => return,
+    };
+    let mut state = shared.state.borrow_mut();
+    if !state.documents.contains(&document) {
+        state.documents.insert(document);
+    }
 }
 
 /// The link closed (either side): tell the core, note when we went offline, and try again

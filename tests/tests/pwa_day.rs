@@ -10,11 +10,18 @@ use tests::council::{self, PASSWORD};
 use tests::{TestServer, js_client};
 
 async fn start() -> (tempfile::TempDir, TestServer) {
+    start_configured(|_| {}).await
+}
+
+async fn start_configured(
+    change: impl FnOnce(&mut ServerConfig),
+) -> (tempfile::TempDir, TestServer) {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
     council::create(dir.path()).expect("council");
     let mut config = ServerConfig::new(dir.path().to_owned());
     config.web_dir = Some(js_client::web_dir().expect("web app built"));
+    change(&mut config);
     let server = TestServer::start_with(config).await.expect("server");
     (dir, server)
 }
@@ -111,7 +118,69 @@ async fn the_caseload_shows_timescales_dates_codes_and_ages_as_the_dashboard_doe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_return_authorship_and_the_last_visit_hold_and_write_ups_show_outstanding() {
-    run("after-return").await;
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let stored = store_submitted_visit(dir.path());
+    let mut config = ServerConfig::new(dir.path().to_owned());
+    config.web_dir = Some(js_client::web_dir().expect("web app built"));
+    let server = TestServer::start_with(config).await.expect("server");
+    let stored = stored.to_string();
+    scenario(
+        &dir,
+        &server,
+        "after-return",
+        &[("DOORSTEP_STORED_VISIT", stored.as_str())],
+    )
+    .await;
+    server.stop().await.expect("stop");
+}
+
+/// A submitted visit to `C-N1` by `sw-north-1`, committed as a worker's tablet commits its
+/// changes (author message, time) and stored by an administrator, as the demo council's
+/// visits are: the server never received it from a device.
+fn store_submitted_visit(data_dir: &Path) -> shared::DocumentId {
+    use automerge::transaction::CommitOptions;
+    use shared::model::{self, CalendarDate, NewVisit, TextField, VisitKind};
+    use shared::sync::Timestamp;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    let mut doc = automerge::Automerge::new();
+    let mut tx = doc.transaction();
+    model::create_visit(
+        &mut tx,
+        &NewVisit {
+            visit_id: "stored-visit".into(),
+            child_id: "C-N1".into(),
+            worker_id: "sw-north-1".into(),
+            visit_date: CalendarDate::parse("2026-11-02").expect("date"),
+            created_at: Timestamp::from_millis(now),
+        },
+    )
+    .expect("create");
+    model::set_visit_kind(&mut tx, VisitKind::Statutory).expect("kind");
+    model::append_text(&mut tx, TextField::Purpose, "Statutory visit").expect("purpose");
+    model::set_child_seen(&mut tx, true).expect("seen");
+    model::append_text(&mut tx, TextField::Observations, "Bedroom warm and tidy.")
+        .expect("observations");
+    model::submit_visit(&mut tx, Timestamp::from_millis(now)).expect("submit");
+    tx.commit_with(
+        CommitOptions::default()
+            .with_message("doorstep:author=sw-north-1;device=tablet-1")
+            .with_time((now / 1000) as i64),
+    );
+    let id = shared::DocumentId::from_bytes(*b"issue15-stored!!");
+    let conn = server::directory::open_connection(data_dir).expect("db");
+    let child_row: i64 = conn
+        .query_row(
+            "SELECT child_id FROM children WHERE child_ref = 'C-N1'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("child");
+    server::directory::admin::store_document(&conn, id, child_row, "visit", &doc).expect("store");
+    id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,5 +216,23 @@ async fn a_randomised_day_on_two_devices_keeps_every_invariant_fixed_seed() {
     )
     .await;
     assert_eq!(result["seeds"], 1, "{result}");
+    server.stop().await.expect("stop");
+}
+
+/// The council's PIN policy (here: wait after 2 wrong PINs, wipe after 4) and the days a
+/// device may go without reaching the server (domain requirement D7), told to the worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_wrong_pins_or_days_without_contact_wipe_the_device_and_say_so() {
+    let (dir, server) = start_configured(|config| {
+        config.device_policy = server::DevicePolicy {
+            pin_attempts_before_wait: 2,
+            pin_wait_secs: 1,
+            pin_attempts_before_wipe: 4,
+            offline_wipe_days: 30,
+            offline_warning_days: 7,
+        };
+    })
+    .await;
+    scenario(&dir, &server, "pin-wipe-and-silence", &[]).await;
     server.stop().await.expect("stop");
 }

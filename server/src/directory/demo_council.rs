@@ -536,7 +536,16 @@ fn demo_visit(
     )?;
     model::set_welfare_safeguarded(&mut tx, true)?;
     model::submit_visit(&mut tx, created_at)?;
-    tx.commit();
+    // As a worker's tablet commits it: their name and device, and the time of writing.
+    let author = model::ChangeAuthor {
+        worker_id: worker.into(),
+        device: "demo-seed".into(),
+    };
+    tx.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(author.message())
+            .with_time(i64::try_from(created_at.as_millis() / 1000).unwrap_or(0)),
+    );
     Ok(doc)
 }
 

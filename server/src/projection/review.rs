@@ -251,13 +251,16 @@ pub fn visit_review(
         .map(|section| {
             let change = provenance.get(section.field);
             let receipt = change.and_then(|change| receipts.get(&change.change));
+            let written_by = change
+                .and_then(|change| doc.get_change_by_hash(&change.change))
+                .and_then(|found| found.message().and_then(model::ChangeAuthor::parse));
+            // Who sent it, as the server saw; for changes it did not receive from a device
+            // (stored by an administrator), who the change says wrote it.
             let author = receipt
                 .and_then(|(_, worker)| worker.as_deref())
+                .or(written_by.as_ref().map(|author| author.worker_id.as_str()))
                 .map(|worker| names.name(worker));
-            let device = change
-                .and_then(|change| doc.get_change_by_hash(&change.change))
-                .and_then(|found| found.message().and_then(model::ChangeAuthor::parse))
-                .map(|author| author.device);
+            let device = written_by.map(|author| author.device);
             Section {
                 field: section.field,
                 label: section.label,

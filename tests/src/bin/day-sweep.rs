@@ -75,8 +75,8 @@ async fn run() -> anyhow::Result<bool> {
             Ok(result) => {
                 passed += result["seeds"].as_u64().unwrap_or(0);
                 println!(
-                    "seeds {range}: every invariant kept ({} ms per seed)",
-                    result["msPerSeed"]
+                    "seeds {range}: every invariant kept ({} ms per seed); {}",
+                    result["msPerSeed"], result["stats"]
                 );
             }
             Err(err) => {
