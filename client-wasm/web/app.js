@@ -17,8 +17,9 @@ let renderedStatus = null;
 const triedToSubmit = new Set();
 let lockTimer = null;
 
-// One child of the caseload (profile, placement, visit history), or null.
-const childOf = (ref) => device.caseload(today()).children.find((c) => c.childRef === ref) ?? null;
+// One child of the caseload (profile, placement, visit history, and with `schedule` the
+// timescales, which cost a pass over the child's records), or null.
+const childOf = (ref, schedule = false) => device.caseload(schedule ? today() : null).children.find((c) => c.childRef === ref) ?? null;
 
 // Today by the device's clock, YYYY-MM-DD.
 const today = () => {
@@ -513,7 +514,7 @@ function recordFate(visit, child) {
 }
 
 function childPage(ref) {
-  const child = childOf(ref);
+  const child = childOf(ref, true);
   if (!child) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on your caseload on this device.</p><p><a href="#/caseload">Back to my caseload</a></p>`, "Not found");
   const p = child.profile;
   const placement = p?.placement;

@@ -1544,7 +1544,7 @@ async function day() {
       await daySeed(seed, steps, contexts, pages, offline, log);
     } catch (error) {
       result.failedSeed = seed;
-      result.log = log.slice(-25);
+      result.log = log;
       throw error;
     }
     seeds.push({ seed, ms: Date.now() - started });
@@ -1575,6 +1575,8 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
   const setBy = { A: {}, B: {}, M: {} };
   let serial = 0;
   const token = (d) => `s${seed}${d}${++serial}`;
+  const removedEntries = new Set();
+  const kept = (d) => typed[d].filter((t) => !removedEntries.has(t.entry));
 
   const ensureAmendable = async (d) => {
     const v = await dv(pages[d], id);
@@ -1595,11 +1597,13 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
         const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: voice, field: "words", value: `${entry.words} ${t}` });
         check(r.ok, `typing on ${d}: ${r.error}`);
         typed[d].push({ token: t, entry: entry.entryId });
+        log.push(`   ${t} into the child's words ${entry.entryId.slice(0, 8)}`);
       } else {
         const field = pick(TEXT_FIELDS);
         const r = await devEdit(pages[d], id, { op: "text", field, value: `${v[field]} ${t}` });
         check(r.ok, `typing on ${d}: ${r.error}`);
         typed[d].push({ token: t, field });
+        log.push(`   ${t} into ${field}`);
       }
     }],
     [8, "choose", async (d) => {
@@ -1609,6 +1613,54 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
       const r = await devEdit(pages[d], id, { op: "choice", field, value });
       check(r.ok, `choosing on ${d}: ${r.error}`);
       setBy[d][field] = value;
+    }],
+    [4, "fill in the rest", async (d) => {
+      // Answers whatever a submission still needs, as a worker finishing a record does.
+      await ensureAmendable(d);
+      const v = await dv(pages[d], id);
+      const answers = { visitKind: "statutory", location: "placement", childSeen: "yes", seenAlone: "yes", bedroomSeen: "yes", welfareSafeguarded: "yes" };
+      for (const [field, value] of Object.entries(answers)) {
+        if (v[field] === null || v[field] === undefined) {
+          const r = await devEdit(pages[d], id, { op: "choice", field, value });
+          check(r.ok, `answering ${field} on ${d}: ${r.error}`);
+          setBy[d][field] = value;
+        }
+      }
+      for (const field of TEXT_FIELDS) {
+        if (!v[field].trim()) {
+          const t = token(d);
+          const r = await devEdit(pages[d], id, { op: "text", field, value: t });
+          check(r.ok, `writing ${field} on ${d}: ${r.error}`);
+          typed[d].push({ token: t, field });
+        }
+      }
+      if (!v.voice.some((e) => e.words.trim())) {
+        const added = await devEdit(pages[d], id, { op: "addVoice" });
+        check(added.ok, `adding the child's words on ${d}: ${added.error}`);
+        const entry = (await dv(pages[d], id)).voice[added.value];
+        const t = token(d);
+        const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: added.value, field: "words", value: t });
+        check(r.ok, `the child's words on ${d}: ${r.error}`);
+        typed[d].push({ token: t, entry: entry.entryId });
+      }
+      for (const [index, e] of v.voice.entries()) {
+        if (e.scale !== null && !e.scaleQuestion.trim()) await devEdit(pages[d], id, { op: "itemText", list: "voice", index, field: "scaleQuestion", value: "How are you?" });
+      }
+    }],
+    [4, "answer apart on both devices", async () => {
+      // Both devices offline answer the same question, differently or (sometimes) alike.
+      for (const who of ["A", "B"]) if (!offline[who]) { offline[who] = true; await contexts[who].setOffline(true); }
+      for (const who of ["A", "B"]) await ensureAmendable(who);
+      const field = pick(["welfareSafeguarded", "seenAlone", "bedroomSeen", "location", "announced"]);
+      const values = CHOICE_FIELDS[field];
+      const first = pick(values);
+      const second = random() < 0.3 ? first : pick(values);
+      for (const [who, value] of [["A", first], ["B", second]]) {
+        const r = await devEdit(pages[who], id, { op: "choice", field, value });
+        check(r.ok, `answering ${field} on ${who}: ${r.error}`);
+        setBy[who][field] = value;
+      }
+      result.stats[first === second ? "answered alike apart" : "answered differently apart"] = (result.stats[first === second ? "answered alike apart" : "answered differently apart"] ?? 0) + 1;
     }],
     [3, "add voice", async (d) => {
       await ensureAmendable(d);
@@ -1637,16 +1689,24 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
       const entryId = entry.personId ?? entry.entryId ?? entry.actionId ?? "";
       const r = await devEdit(pages[d], id, { op: "remove", list, index, id: entryId });
       check(r.ok, `removing on ${d}: ${r.error}`);
-      if (list === "voice") for (const who of ["A", "B"]) typed[who] = typed[who].filter((t) => t.entry !== entryId);
+      log.push(`   removed ${list} ${String(entryId).slice(0, 8)}`);
+      // Words typed into this entry, here or (concurrently) on the other device, go with it:
+      // a removal wins over concurrent typing (the words stay in the record's history).
+      if (list === "voice") removedEntries.add(entryId);
     }],
-    [2, "resolve", async (d) => {
-      const v = await dv(pages[d], id);
-      if (!v.conflicts.length) return;
-      const conflict = pick(v.conflicts);
-      const r = await devEdit(pages[d], id, { op: "resolve", field: conflict.field, choice: Math.floor(random() * conflict.candidates.length) });
-      check(r.ok, `resolving on ${d}: ${r.error}`);
+    [4, "resolve", async (d) => {
+      // A person chooses, for every answer in dispute on this device.
+      for (let round = 0; round < 10; round++) {
+        const v = await dv(pages[d], id);
+        if (!v.conflicts.length) return;
+        await ensureAmendable(d);
+        const conflict = v.conflicts[0];
+        const r = await devEdit(pages[d], id, { op: "resolve", field: conflict.field, choice: Math.floor(random() * conflict.candidates.length) });
+        check(r.ok, `resolving on ${d}: ${r.error}`);
+        result.stats["conflicts resolved"] = (result.stats["conflicts resolved"] ?? 0) + 1;
+      }
     }],
-    [3, "submit", async (d) => {
+    [4, "submit", async (d) => {
       await ensureAmendable(d);
       const v = await dv(pages[d], id);
       const r = await devEdit(pages[d], id, { op: "submit", today: todayIso() });
@@ -1689,7 +1749,7 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
       const v = await dv(pages[d], id);
       check(!v.error && !v.loading, `${d} reads the record (${label}): ${v.error}`);
       const text = [v.purpose, v.observations, v.analysis, ...v.voice.map((e) => e.words)].join(" ");
-      const lost = typed[d].filter((t) => !text.includes(t.token));
+      const lost = kept(d).filter((t) => !text.includes(t.token));
       check(lost.length === 0, `nothing ${d} typed is lost (${label}): ${lost.map((t) => t.token).join(",")}`);
       if (v.conflicts.length) result.stats["steps with a conflict open"] = (result.stats["steps with a conflict open"] ?? 0) + 1;
       for (const c of v.conflicts) {
@@ -1718,7 +1778,7 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
     check(sameHeads(review.heads, a.heads), `the server holds what the devices say is saved (${label})`);
     for (const d of ["A", "B"]) {
       const text = [a.purpose, a.observations, a.analysis, ...a.voice.map((e) => e.words)].join(" ");
-      const lost = typed[d].filter((t) => !text.includes(t.token));
+      const lost = kept(d).filter((t) => !text.includes(t.token));
       check(lost.length === 0, `after syncing nothing ${d} typed is lost (${label}): ${lost.map((t) => t.token).join(",")}`);
     }
     // The device's timescales for the child equal the dashboard's.

@@ -12,6 +12,11 @@
 //! List entries are addressed by index, checked against the id the screen read (when the
 //! entry has one): an index that now names another entry is refused
 //! ([`ModelError::EntryMoved`]), never applied to the wrong entry.
+//!
+//! A removal wins over edits made to the same entry concurrently on another device: words
+//! typed into an entry there while it was removed here are not in the record after the
+//! merge, only in its history (the other device's change is kept, and
+//! [`super::visit_at`] reads the version that holds them).
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ReadDoc};
