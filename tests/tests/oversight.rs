@@ -399,3 +399,91 @@ async fn a_return_never_changes_who_wrote_a_section() {
     assert!(analysis.2.as_i64().is_some_and(|t| t > 0), "{after}");
     server.stop().await.expect("stop");
 }
+
+/// Issue 15: a draft started in error is discarded with a reason: kept, audited (with the
+/// reason, in the child's audit export) and never counted on the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discarded_draft_is_kept_audited_and_never_counted() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("manager signs in");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("worker signs in");
+    let client = NativeClient::new("worker-tablet");
+    client
+        .connect(&worker.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    model::create_visit(
+        &mut tx,
+        &NewVisit {
+            visit_id: "visit-in-error".into(),
+            child_id: "C-N1".into(),
+            worker_id: "sw-north-1".into(),
+            visit_date: today(),
+            created_at: Timestamp::from_millis(now_ms()),
+        },
+    )
+    .expect("create");
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
+    model::set_child_seen(&mut tx, true).expect("seen");
+    tx.commit();
+    let visit = client.create(doc);
+    client
+        .wait_acknowledged(visit, TIMEOUT)
+        .await
+        .expect("stored");
+    let (_, dashboard, _) = api(&manager, "GET", "/api/team/dashboard", None).await;
+    assert_eq!(
+        child(&dashboard, "C-N1")["status"],
+        "met",
+        "a recorded visit counts"
+    );
+    client
+        .change(visit, |doc| {
+            let mut tx = doc.transaction();
+            model::discard_visit(
+                &mut tx,
+                "Started for the wrong child",
+                "sw-north-1",
+                Timestamp::from_millis(now_ms()),
+            )
+            .expect("discard");
+            tx.commit();
+        })
+        .expect("change");
+    client
+        .wait_acknowledged(visit, TIMEOUT)
+        .await
+        .expect("stored");
+    let (_, dashboard, _) = api(&manager, "GET", "/api/team/dashboard", None).await;
+    assert_eq!(
+        child(&dashboard, "C-N1")["status"],
+        "overdue",
+        "a discarded draft never counts: {dashboard}"
+    );
+    assert!(
+        dashboard["writeUpsOutstanding"]
+            .as_array()
+            .expect("write-ups")
+            .is_empty(),
+        "nor is its write-up outstanding"
+    );
+    let export = tests::test_server::run_admin(
+        std::path::Path::new(env!("CARGO_BIN_EXE_server-under-test")),
+        dir.path(),
+        &["audit", "export", "--child", "C-N1", "--format", "json"],
+    );
+    assert!(
+        export.contains("\"discard\"") && export.contains("Started for the wrong child"),
+        "{export}"
+    );
+    server.stop().await.expect("stop");
+}

@@ -101,6 +101,8 @@ pub struct VisitRows {
     pub made_by: Option<String>,
     /// Whether its draft was discarded.
     pub discarded: bool,
+    /// Why it was discarded and by whom (`reason`, `workerId`), for the audit log.
+    pub discard: Option<(String, String)>,
     /// The heads projected, hex, comma separated.
     pub heads: String,
     /// Actions agreed.
@@ -258,6 +260,10 @@ fn visit_rows(doc: &Automerge, visit: &VisitSummary, policy: &SchedulePolicy) ->
             .made_by
             .map(|maker| model::Coded::code(maker).to_owned()),
         discarded: visit.discarded,
+        discard: model::discard_of(doc)
+            .ok()
+            .flatten()
+            .map(|discard| (discard.reason, discard.worker_id)),
         heads: heads.join(","),
         actions: visit
             .actions

@@ -50,6 +50,7 @@ pub fn apply_update(
     .execute(params![id, update.received_at, update.worker_ref, heads])?;
     if let DocumentRows::Visit(visit) = &update.rows {
         audit_new_amendments(conn, document, visit, update.received_at)?;
+        audit_new_discard(conn, document, visit, update.received_at)?;
     }
     write_rows(conn, document, &update.rows)
 }
@@ -326,6 +327,48 @@ fn audit_new_amendments(
         )?;
     }
     Ok(())
+}
+
+/// Audits a draft discarded in this change (`discard`, with the reason): the record is
+/// kept and never counts, and the audit log says who took it out and why.
+fn audit_new_discard(
+    conn: &Connection,
+    document: &DocumentId,
+    visit: &VisitRows,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let Some((reason, worker_ref)) = &visit.discard else {
+        return Ok(());
+    };
+    let id = document.as_bytes().as_slice();
+    let known = conn
+        .prepare_cached("SELECT 1 FROM proj_visits WHERE document_id = ?1 AND discarded = 1")?
+        .exists([id])?;
+    if known {
+        return Ok(());
+    }
+    let (worker_id, child_id) = conn
+        .prepare_cached(
+            "SELECT (SELECT worker_id FROM workers WHERE username = ?1),
+                    (SELECT child_id FROM children WHERE child_ref = ?2)",
+        )?
+        .query_row(params![worker_ref, visit.child_ref], |row| {
+            Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+        })?;
+    append_audit(
+        conn,
+        &AuditEntry {
+            at,
+            actor_worker_id: worker_id,
+            actor: Some(worker_ref.clone()),
+            device_id: None,
+            action: "discard".into(),
+            outcome: Outcome::Allowed,
+            document_id: Some(id.to_vec()),
+            child_id,
+            detail: Some(format!("reason: {reason}")),
+        },
+    )
 }
 
 /// Recreates every projection table from the stored documents alone, in one transaction.

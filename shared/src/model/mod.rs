@@ -97,7 +97,9 @@ pub use provenance::{
     ChangeAuthor, ChangeOrigin, SectionProvenance, batch_of_each_change, change_origin,
     section_provenance,
 };
-pub use removal::{Removal, RemovedBy, VisitList, discard_visit, removals, remove_list_entry};
+pub use removal::{
+    Removal, RemovedBy, VisitList, discard_of, discard_visit, removals, remove_list_entry,
+};
 pub use visit::{
     Action, ActionOwnerType, ActionStatus, BedroomSeen, Discard, NotAloneReason, PersonPresent,
     VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitMaker,

@@ -185,6 +185,23 @@ pub fn removals(doc: &impl ReadDoc) -> Result<Vec<Removal>, ModelError> {
     Ok(found)
 }
 
+/// Why, by whom and when the draft was discarded, if it was (the `discarded` map).
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] naming the field when the map cannot be read.
+pub fn discard_of(doc: &impl ReadDoc) -> Result<Option<super::Discard>, ModelError> {
+    MapReader::root(doc)
+        .map("discarded")?
+        .map(|map| {
+            Ok(super::Discard {
+                reason: map.text("reason")?,
+                worker_id: map.text("workerId")?,
+                at: map.timestamp("at")?,
+            })
+        })
+        .transpose()
+}
+
 /// Discards a draft started in error: records why, by whom and when in `discarded`.
 /// The record is kept (and audited by the server) but never counts and cannot be
 /// submitted.
