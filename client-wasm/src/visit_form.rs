@@ -3,7 +3,9 @@
 //! The view sends every keystroke and choice as a small JSON object
 //! (`{"op":"text","field":"observations","value":"…"}`); this module turns it into typed
 //! model edits. Text fields are written as the difference from what the document holds,
-//! so two people typing into the same record offline both keep their words.
+//! so two people typing into the same record offline both keep their words; a keystroke
+//! that names what the field showed before it (`"base"`) also keeps words that arrived from
+//! another device since the field last showed the record.
 //!
 //! [`FormEdit::read`] reads the object by hand through [`EditFields`] rather than with a
 //! serde derive: an internally tagged enum costs tens of kilobytes of wasm.
@@ -35,6 +37,9 @@ pub enum FormEdit {
         field: String,
         /// The whole new text.
         value: String,
+        /// What the field showed before this keystroke, when the screen sends it: words
+        /// another device added since are kept (`model::merge_typing`).
+        base: Option<String>,
     },
     /// The visit date as typed (`YYYY-MM-DD`, possibly not a real date in a draft).
     VisitDate {
@@ -105,6 +110,9 @@ pub enum FormEdit {
         field: String,
         /// The whole new text.
         value: String,
+        /// What the field showed before this keystroke, when the screen sends it: words
+        /// another device added since are kept (`model::merge_typing`).
+        base: Option<String>,
     },
     /// Ticks or unticks a topic of a voice entry.
     VoiceTopic {
@@ -191,6 +199,7 @@ impl FormEdit {
             "text" => FormEdit::Text {
                 field: text("field"),
                 value: text("value"),
+                base: fields.text("base"),
             },
             "visitDate" => FormEdit::VisitDate {
                 value: text("value"),
@@ -229,6 +238,7 @@ impl FormEdit {
                 index: index("index"),
                 field: text("field"),
                 value: text("value"),
+                base: fields.text("base"),
             },
             "voiceTopic" => FormEdit::VoiceTopic {
                 index: index("index"),
@@ -344,12 +354,15 @@ fn apply_in(
     worker: &str,
 ) -> Result<Option<usize>, ClientError> {
     match edit {
-        FormEdit::Text { field, value } => {
+        FormEdit::Text { field, value, base } => {
             let field = TextField::ALL
                 .into_iter()
                 .find(|f| f.key() == field)
                 .ok_or_else(|| unknown("text field", field))?;
-            model::visit_edit::update_text(tx, field, value)?;
+            match base {
+                Some(base) => model::type_text(tx, field, base, value)?,
+                None => model::update_text(tx, field, value)?,
+            }
         }
         FormEdit::VisitDate { value } => {
             tx.put(ROOT, "visitDate", value.as_str())
@@ -389,9 +402,13 @@ fn apply_in(
             index,
             field,
             value,
+            base,
         } => {
             let item = item_field(list, field)?;
-            model::visit_edit::update_item_text(tx, item, *index, value)?;
+            match base {
+                Some(base) => model::type_item_text(tx, item, *index, base, value)?,
+                None => model::update_item_text(tx, item, *index, value)?,
+            }
         }
         FormEdit::VoiceTopic { index, topic, on } => {
             let topic = code::<VoiceTopic>(topic, "topic")?;

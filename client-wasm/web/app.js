@@ -234,17 +234,40 @@ function scheduleRefresh() {
   });
 }
 
+// What each text field last showed of the record. A keystroke sends it as `base`, so words
+// another device added since are kept rather than overwritten by the field's value.
+const shownText = new WeakMap();
+const shownBase = (el) => (shownText.has(el) ? shownText.get(el) : el.defaultValue);
+let composing = false;
+document.addEventListener("compositionstart", () => { composing = true; });
+document.addEventListener("compositionend", () => { composing = false; });
+
+// Shows the record's text in a field; in the field being typed in, the caret stays with
+// the words around it. Typing the record does not hold (a word being composed, an edit
+// refused) is left as it is.
+function showText(el, text) {
+  const focused = el === document.activeElement;
+  if (focused && (composing || shownBase(el) !== el.value)) return;
+  shownText.set(el, text);
+  if (el.value === text) return;
+  if (!focused) { el.value = text; return; }
+  const old = el.value;
+  const caret = el.selectionStart ?? old.length;
+  let prefix = 0;
+  while (prefix < old.length && prefix < text.length && old[prefix] === text[prefix]) prefix++;
+  el.value = text;
+  const at = caret <= prefix ? caret : Math.max(prefix, text.length - (old.length - caret));
+  try { el.setSelectionRange(at, at); } catch { /* not a text input */ }
+}
+
 function refreshFormValues(id) {
   let visit;
   try { visit = device.visit(id); } catch { return; }
   if (visit.loading) return;
-  for (const el of main.querySelectorAll("[data-text]")) {
-    if (el !== document.activeElement) el.value = visit[el.dataset.text] ?? "";
-  }
+  for (const el of main.querySelectorAll("[data-text]")) showText(el, visit[el.dataset.text] ?? "");
   for (const el of main.querySelectorAll("[data-item]")) {
-    if (el === document.activeElement) continue;
     const [list, index, field] = el.dataset.item.split(":");
-    el.value = visit[list]?.[Number(index)]?.[field] ?? "";
+    showText(el, visit[list]?.[Number(index)]?.[field] ?? "");
   }
   for (const el of main.querySelectorAll("[data-sync-tag]")) el.outerHTML = syncTag(visit.sync);
   // A conflict that arrives while the section is open is shown at once.
@@ -1283,10 +1306,11 @@ main.addEventListener("input", (event) => {
   if (!form) return;
   const id = form.dataset.visit;
   const el = event.target;
-  if (el.dataset.text) edit(id, { op: "text", field: el.dataset.text, value: el.value });
-  else if (el.dataset.item) {
+  if (el.dataset.text) {
+    if (edit(id, { op: "text", field: el.dataset.text, base: shownBase(el), value: el.value }) !== null) shownText.set(el, el.value);
+  } else if (el.dataset.item) {
     const [list, index, field] = el.dataset.item.split(":");
-    edit(id, { op: "itemText", list, index: Number(index), field, value: el.value });
+    if (edit(id, { op: "itemText", list, index: Number(index), field, base: shownBase(el), value: el.value }) !== null) shownText.set(el, el.value);
   } else if (el.closest("[data-date='visit-date']")) {
     edit(id, { op: "visitDate", value: readDate("visit-date") });
   } else if (el.closest("[data-action-due]")) {

@@ -1516,7 +1516,8 @@ async function pinWipeAndSilence() {
 // lost; every conflict is between different answers that both devices gave; the sync
 // state tells the truth; at each sync point both devices hold the server's version, and
 // the device's timescales equal the dashboard's. Submission is refused exactly when a
-// conflict or a problem is open.
+// conflict or a problem is open. Typing sends what the field showed (`base`), as the
+// screens do, so words that reach a device between reading a field and writing it are kept.
 
 function prng(seed) {
   let a = seed >>> 0;
@@ -1606,13 +1607,13 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
       const t = token(d);
       if (voice !== null) {
         const entry = v.voice[voice];
-        const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: voice, field: "words", value: `${entry.words} ${t}` });
+        const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: voice, field: "words", base: entry.words, value: `${entry.words} ${t}` });
         check(r.ok, `typing on ${d}: ${r.error}`);
         typed[d].push({ token: t, entry: entry.entryId });
         log.push(`   ${t} into the child's words ${entry.entryId.slice(0, 8)}`);
       } else {
         const field = pick(TEXT_FIELDS);
-        const r = await devEdit(pages[d], id, { op: "text", field, value: `${v[field]} ${t}` });
+        const r = await devEdit(pages[d], id, { op: "text", field, base: v[field], value: `${v[field]} ${t}` });
         check(r.ok, `typing on ${d}: ${r.error}`);
         typed[d].push({ token: t, field });
         log.push(`   ${t} into ${field}`);
@@ -1641,7 +1642,7 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
       for (const field of TEXT_FIELDS) {
         if (!v[field].trim()) {
           const t = token(d);
-          const r = await devEdit(pages[d], id, { op: "text", field, value: t });
+          const r = await devEdit(pages[d], id, { op: "text", field, base: v[field], value: t });
           check(r.ok, `writing ${field} on ${d}: ${r.error}`);
           typed[d].push({ token: t, field });
         }
@@ -1651,12 +1652,12 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
         check(added.ok, `adding the child's words on ${d}: ${added.error}`);
         const entry = (await dv(pages[d], id)).voice[added.value];
         const t = token(d);
-        const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: added.value, field: "words", value: t });
+        const r = await devEdit(pages[d], id, { op: "itemText", list: "voice", index: added.value, field: "words", base: entry.words, value: t });
         check(r.ok, `the child's words on ${d}: ${r.error}`);
         typed[d].push({ token: t, entry: entry.entryId });
       }
       for (const [index, e] of v.voice.entries()) {
-        if (e.scale !== null && !e.scaleQuestion.trim()) await devEdit(pages[d], id, { op: "itemText", list: "voice", index, field: "scaleQuestion", value: "How are you?" });
+        if (e.scale !== null && !e.scaleQuestion.trim()) await devEdit(pages[d], id, { op: "itemText", list: "voice", index, field: "scaleQuestion", base: e.scaleQuestion, value: "How are you?" });
       }
     }],
     [4, "answer apart on both devices", async () => {

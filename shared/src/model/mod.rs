@@ -20,6 +20,8 @@
 //!   ([`ChangeAuthor`], [`change_origin`]).
 //! - [`removal`]: removing list entries (kept in the `removals` log) and discarding a
 //!   draft started in error.
+//! - `typing`: [`merge_typing`], a keystroke applied to text that changed meanwhile
+//!   ([`type_text`], [`type_item_text`]).
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
@@ -63,6 +65,7 @@ pub mod problem;
 pub mod provenance;
 mod read;
 pub mod removal;
+mod typing;
 pub mod visit;
 pub mod visit_edit;
 pub mod visit_sections;
@@ -100,6 +103,7 @@ pub use provenance::{
 pub use removal::{
     Removal, RemovedBy, VisitList, discard_of, discard_visit, removals, remove_list_entry,
 };
+pub use typing::merge_typing;
 pub use visit::{
     Action, ActionOwnerType, ActionStatus, BedroomSeen, Discard, NotAloneReason, PersonPresent,
     VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitMaker,
@@ -112,6 +116,7 @@ pub use visit_edit::{
     set_action_status, set_announced, set_bedroom_seen, set_child_seen, set_location, set_made_by,
     set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
-    splice_child_words, splice_item_text, splice_text, submit_visit, update_item_text, update_text,
+    splice_child_words, splice_item_text, splice_text, submit_visit, type_item_text, type_text,
+    update_item_text, update_text,
 };
 pub use visit_sections::{SectionDifference, VisitSection, differences, visit_sections};

@@ -15,6 +15,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ScalarValue};
 
 use super::read::string_value;
+use super::typing::merge_typing;
 use super::visit::{VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION};
 use super::write::{
     ensure_empty, object_at, push_root_list_entry, root_list_entry, splice_checked,
@@ -291,6 +292,40 @@ pub fn update_text(
         field.key().to_owned()
     })?;
     Ok(tx.update_text(&text, new_text)?)
+}
+
+/// What a keystroke in a root text field writes: the field showed `base` and now shows
+/// `typed`; words another device added meanwhile are kept ([`merge_typing`]).
+///
+/// # Errors
+/// As [`update_text`].
+pub fn type_text(
+    tx: &mut impl Transactable,
+    field: TextField,
+    base: &str,
+    typed: &str,
+) -> Result<(), ModelError> {
+    let text = object_at(tx, &ROOT, field.key(), ObjType::Text, || {
+        field.key().to_owned()
+    })?;
+    let merged = merge_typing(base, typed, &tx.text(&text)?);
+    Ok(tx.update_text(&text, &merged)?)
+}
+
+/// [`type_text`] for a text inside list entry `index`.
+///
+/// # Errors
+/// As [`update_item_text`].
+pub fn type_item_text(
+    tx: &mut impl Transactable,
+    field: ItemTextField,
+    index: usize,
+    base: &str,
+    typed: &str,
+) -> Result<(), ModelError> {
+    let (text, _) = item_text(tx, field, index)?;
+    let merged = merge_typing(base, typed, &tx.text(&text)?);
+    Ok(tx.update_text(&text, &merged)?)
 }
 
 /// Makes a text inside list entry `index` read `new_text`, writing only the difference.
