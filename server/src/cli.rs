@@ -503,8 +503,13 @@ fn now_ms() -> u64 {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    crate::run(listener, args.config(), shutdown_signal()).await
+    // The lock first: a second `serve` on the same directory names the holder, even when
+    // it was also given the holder's address.
+    let lock = crate::DataDirLock::acquire(&args.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    crate::run_with_lock(lock, listener, args.config(), shutdown_signal()).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

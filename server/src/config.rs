@@ -1,7 +1,12 @@
 //! The server's settings.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use automerge::ChangeHash;
+use shared::DocumentId;
 
 use shared::schedule::{Jurisdiction, SchedulePolicy};
 
@@ -28,6 +33,52 @@ pub struct ServerConfig {
     /// The visit-schedule rules (jurisdiction, local intervals) for the dashboard and the
     /// late write-up flag.
     pub schedule_policy: SchedulePolicy,
+    /// How many SQLite connections the HTTP API keeps open (opened once, at start). It also
+    /// bounds how many sign-ins hash a password at once (19 MiB each).
+    pub api_connections: usize,
+    /// Faults an end-to-end test injects to see the server's answer; never set by the
+    /// binary (no flag or variable reaches it).
+    #[doc(hidden)]
+    pub injected_faults: Option<Arc<InjectedFaults>>,
+}
+
+/// Faults a test can inject into a running in-process server (see
+/// [`ServerConfig::injected_faults`]): a component that dies as a bug would kill it.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct InjectedFaults {
+    pub(crate) panic_storage: Arc<AtomicBool>,
+    pub(crate) hub: OnceLock<crate::hub::HubHandle>,
+}
+
+impl std::fmt::Debug for InjectedFaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InjectedFaults").finish_non_exhaustive()
+    }
+}
+
+impl InjectedFaults {
+    /// The storage thread panics at its next batch of work.
+    pub fn panic_storage_thread(&self) {
+        self.panic_storage.store(true, Ordering::SeqCst);
+    }
+
+    /// The hub thread panics while making a server edit of `document` at `heads` (a
+    /// document it can load, at its current heads). Returns false if the hub is gone.
+    pub async fn panic_hub_thread(&self, document: DocumentId, heads: Vec<ChangeHash>) -> bool {
+        let Some(hub) = self.hub.get() else {
+            return false;
+        };
+        let (reply, _answer) = tokio::sync::oneshot::channel();
+        let edit = crate::hub::ServerEdit {
+            document,
+            expected_heads: heads,
+            author: "injected-fault".into(),
+            edit: Box::new(|_| panic!("hub fault injected by a test")),
+            reply,
+        };
+        hub.send(crate::hub::HubInput::Edit(edit)).await
+    }
 }
 
 /// PEM files for serving TLS directly.
@@ -41,8 +92,8 @@ pub struct TlsFiles {
 
 impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
-    /// 1 s ticks, plain HTTP,
-    /// no web app, England's statutory visit schedule.
+    /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 8 API
+    /// connections.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -54,6 +105,8 @@ impl ServerConfig {
             behind_tls_proxy: false,
             web_dir: None,
             schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
+            api_connections: 8,
+            injected_faults: None,
         }
     }
 }

@@ -12,6 +12,8 @@
 //! - [`projection`]: SQL tables mirroring the documents for the dashboard and sign-off.
 //! - `http`: the axum router (`/sync` relay, `/api` sign-in, `/healthz`).
 //! - `tls`: serving HTTPS directly with rustls.
+//! - [`data_dir_lock`]: one `serve` per data directory.
+//! - `health`: what `/healthz` and sign-in know about storage and the threads.
 //!
 //! # Typical workflow
 //! `main` parses the command line and calls [`run`] with a bound listener, the
@@ -19,7 +21,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod data_dir_lock;
 pub mod directory;
+mod health;
 mod http;
 mod hub;
 pub mod projection;
@@ -27,32 +31,79 @@ mod store;
 mod tls;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use axum::serve::ListenerExt;
 use shared::PeerId;
 use shared::sync::{CoreConfig, SyncCore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{error, info};
 
-pub use config::ServerConfig;
-pub use store::{SqliteStore, StoreError};
+pub use config::{InjectedFaults, ServerConfig};
+pub use data_dir_lock::{DataDirLock, LockError};
+pub use store::{DATABASE_FILE, SqliteStore, StoreError};
 
-/// Serves until `shutdown` resolves, then closes sockets and flushes storage.
+use health::Health;
+
+/// How long shutdown waits for storage to flush after a component died (a dead storage
+/// thread never reports, and a live one has committed everything it acknowledged; the
+/// process exits regardless).
+const FLUSH_AFTER_DEATH: Duration = Duration::from_secs(2);
+
+/// Serves until `shutdown` resolves, then closes sockets and flushes storage. Takes the
+/// data directory's lock first (see [`DataDirLock`]).
 ///
 /// # Errors
-/// If the database cannot be opened or the listener fails.
+/// If another server holds the data directory, the database cannot be opened, the
+/// listener fails, or a component (hub or storage thread) died while serving.
 pub async fn run(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&config.data_dir)
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    run_with_lock(lock, listener, config, shutdown).await
+}
+
+/// [`run`] with the data directory's lock already taken (the command line takes it before
+/// binding, so that a second `serve` names the holder rather than the busy address).
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_lock(
+    mut lock: DataDirLock,
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    lock.check_database_present(&config.data_dir.join(DATABASE_FILE))?;
+    let mut store = SqliteStore::open(&config.data_dir)
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let storage_id = store.storage_id()?;
-    info!(database = %store.path().display(), %storage_id, "storage ready");
+    let addr = listener.local_addr()?;
+    lock.record(&addr.to_string(), &storage_id)?;
+    info!(database = %store.path().display(), %storage_id, lock = %lock.path().display(), "storage ready");
+
+    // From here on the database is only ever opened as the file opened now: the storage
+    // thread, the hub's directory reader and the API's pool, each without CREATE.
+    let files = store.files().context("examining the database file")?;
+    let health = Arc::new(Health::new(Some(files)));
+    store.watch(health.clone());
+    if let Some(faults) = &config.injected_faults {
+        store.panic_when(faults.panic_storage.clone());
+    }
+    let database = store.path().to_owned();
+    let mut directory = store::open_existing(&database).context("opening the directory")?;
+    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
+        .context("building the projection")?;
+    let pool = Arc::new(
+        store::ConnectionPool::open(&database, config.api_connections)
+            .context("opening the API's database connections")?,
+    );
 
     let mut core_config = CoreConfig::server(
         PeerId::new(format!("doorstep-server-{storage_id}")),
@@ -60,10 +111,6 @@ pub async fn run(
     );
     core_config.idle_unload_after = config.idle_unload_after;
     core_config.live_documents = config.live_documents;
-    let mut directory =
-        directory::open_connection(&config.data_dir).context("opening the directory")?;
-    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
-        .context("building the projection")?;
     let (hub, hub_thread) = hub::spawn_hub(
         SyncCore::new(core_config),
         store,
@@ -71,13 +118,19 @@ pub async fn run(
         config.schedule_policy.clone(),
     )
     .context("starting the hub")?;
+    if let Some(faults) = &config.injected_faults {
+        let _ = faults.hub.set(hub.clone());
+    }
+    let hub_watch = health::watch_thread(health.clone(), "hub thread", hub_thread)
+        .context("watching the hub")?;
 
     let token = CancellationToken::new();
     let sockets = TaskTracker::new();
     let ticker = tokio::spawn(tick(hub.clone(), config.tick_every, token.clone()));
     let app = http::app(http::AppState {
         hub: hub.clone(),
-        data_dir: config.data_dir.clone(),
+        directory: pool.clone(),
+        health: health.clone(),
         secure_cookies: config.tls.is_some() || config.behind_tls_proxy,
         max_frame_bytes: config.max_frame_bytes,
         shutdown: token.clone(),
@@ -86,14 +139,19 @@ pub async fn run(
         schedule_policy: config.schedule_policy.clone(),
     });
 
+    // Stop on the caller's signal, or when a component dies (never serve as a zombie).
     let stop = token.clone();
+    let watched = health.clone();
     tokio::spawn(async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            () = watched.died() => {}
+        }
         stop.cancel();
     });
     let served = match &config.tls {
         None => {
-            info!(addr = %listener.local_addr()?, "listening");
+            info!(%addr, "listening");
             // Sync replies are small frames written back to back: without TCP_NODELAY,
             // Nagle's algorithm holds each behind the peer's delayed ACK of the one before.
             let listener = listener.tap_io(|tcp| {
@@ -101,25 +159,48 @@ pub async fn run(
                     tracing::debug!(cause = %err, "could not set TCP_NODELAY");
                 }
             });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(token.clone().cancelled_owned())
-                .await
-                .context("serving http")
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(token.clone().cancelled_owned())
+            .await
+            .context("serving http")
         }
         Some(files) => tls::serve(listener, app, files, token.clone()).await,
     };
 
+    let died = health.dead_component().is_some();
+    health.stopping();
     info!("shutting down: closing sockets");
     sockets.close();
     sockets.wait().await;
     ticker.abort();
+    pool.close();
     let (done, flushed) = tokio::sync::oneshot::channel();
     if hub.send(hub::HubInput::Shutdown(done)).await {
-        let _ = flushed.await;
+        if !died {
+            let _ = flushed.await;
+        } else if tokio::time::timeout(FLUSH_AFTER_DEATH, flushed)
+            .await
+            .is_err()
+        {
+            error!("storage did not flush after a component died");
+        }
     }
-    tokio::task::spawn_blocking(move || hub_thread.join())
+    let hub_ended = tokio::task::spawn_blocking(move || hub_watch.join());
+    if !died {
+        hub_ended.await.ok();
+    } else if tokio::time::timeout(FLUSH_AFTER_DEATH, hub_ended)
         .await
-        .ok();
+        .is_err()
+    {
+        error!("the hub thread did not end");
+    }
+    if let Some(dead) = health.dead_component() {
+        error!(component = %dead, "stopped because a component died");
+        bail!("stopped because the {dead}");
+    }
     info!("stopped");
     served
 }

@@ -46,7 +46,7 @@ pub async fn serve(
     axum_server::from_tcp(listener)?
         .acceptor(acceptor)
         .handle(handle)
-        .serve(app.into_make_service())
+        .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .await
         .context("serving https")
 }

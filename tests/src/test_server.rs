@@ -58,6 +58,19 @@ impl TestServer {
         format!("ws://{}/sync", self.addr)
     }
 
+    /// Waits up to `timeout` for the server to stop by itself (without asking it to), and
+    /// returns what `server::run` returned.
+    ///
+    /// # Errors
+    /// If it is still running after `timeout`.
+    pub async fn wait_stopped(mut self, timeout: Duration) -> anyhow::Result<anyhow::Result<()>> {
+        let task = self.task.take().context("already stopped")?;
+        match tokio::time::timeout(timeout, task).await {
+            Ok(joined) => Ok(joined.context("server task")?),
+            Err(_) => bail!("server still running after {timeout:?}"),
+        }
+    }
+
     /// Shuts down gracefully (closing sockets, flushing storage).
     ///
     /// # Errors
@@ -143,6 +156,27 @@ impl ServerProcess {
     /// The WebSocket sync URL.
     pub fn url(&self) -> String {
         format!("ws://{}/sync", self.addr)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `timeout` for the server to exit by itself; its exit code, or `None`
+    /// if it is still running (or was killed by a signal).
+    ///
+    /// # Errors
+    /// If waiting fails.
+    pub fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<Option<i32>> {
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status.code());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(None)
     }
 
     /// What the server has logged so far.
@@ -250,6 +284,17 @@ pub async fn health(addr: SocketAddr) -> anyhow::Result<serde_json::Value> {
     let start = body.find('{').context("no json")?;
     let end = body.rfind('}').context("no json")?;
     Ok(serde_json::from_str(&body[start..=end])?)
+}
+
+/// `/healthz`'s status code and JSON body, whatever the status.
+///
+/// # Errors
+/// If the request fails or the body is not JSON.
+pub async fn health_status(addr: SocketAddr) -> anyhow::Result<(u16, serde_json::Value)> {
+    let (status, body) = http_get(addr, "/healthz").await?;
+    let start = body.find('{').context("no json")?;
+    let end = body.rfind('}').context("no json")?;
+    Ok((status, serde_json::from_str(&body[start..=end])?))
 }
 
 async fn wait_healthy(addr: SocketAddr) -> anyhow::Result<()> {

@@ -13,6 +13,7 @@ mod sync_socket;
 mod web_app;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio_util::sync::CancellationToken;
@@ -20,15 +21,19 @@ use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
 
+use crate::health::Health;
 use crate::hub::HubHandle;
+use crate::store::ConnectionPool;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The hub that owns the sync core.
     pub hub: HubHandle,
-    /// The data directory (for directory connections).
-    pub data_dir: PathBuf,
+    /// The API's database connections, opened once at start.
+    pub directory: Arc<ConnectionPool>,
+    /// Storage and component health (a failing database refuses API work with 503).
+    pub health: Arc<Health>,
     /// Largest WebSocket frame accepted, in bytes.
     pub max_frame_bytes: usize,
     /// Whether cookies get the `Secure` flag (TLS is on, here or at a proxy).
@@ -44,10 +49,16 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Runs blocking directory work on a fresh connection, off the async reactor.
+    /// Runs blocking directory work on a pooled connection, off the async reactor.
+    ///
+    /// While storage is failing (the database file removed or replaced, the disk full,
+    /// the file read-only) nothing runs: the answer is 503, so no sign-in, session or audit
+    /// row is written into a file that is not the database. A storage fault the work itself
+    /// meets is recorded for `/healthz` and answered the same way.
     ///
     /// # Errors
-    /// The closure's error, or [`ApiError::Internal`] if the database cannot be opened.
+    /// The closure's error, [`ApiError::StorageUnavailable`] while storage is failing, or
+    /// [`ApiError::Unavailable`] if the server is stopping.
     pub async fn with_directory<T, E>(
         &self,
         work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
@@ -56,14 +67,23 @@ impl AppState {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
-        let data_dir = self.data_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = crate::directory::open_connection(&data_dir)
-                .map_err(|err| ApiError::Internal(err.to_string()))?;
-            work(&mut conn).map_err(Into::into)
-        })
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?
+        self.health
+            .storage()
+            .map_err(ApiError::StorageUnavailable)?;
+        let outcome = self
+            .directory
+            .run(move |conn| work(conn).map_err(Into::into))
+            .await
+            .map_err(|err| match err {
+                crate::store::PoolError::Closed => {
+                    ApiError::Unavailable("the server is stopping".into())
+                }
+                crate::store::PoolError::Task(cause) => ApiError::Internal(cause),
+            })?;
+        if let Err(ApiError::StorageUnavailable(fault)) = &outcome {
+            self.health.write_failed(fault);
+        }
+        outcome
     }
 }
 

@@ -304,7 +304,7 @@ fn review_error(err: ReviewError) -> ApiError {
         ReviewError::Unreadable(_) | ReviewError::Corrupt(_) => {
             ApiError::Unprocessable(err.to_string())
         }
-        ReviewError::Sqlite(err) => ApiError::Internal(err.to_string()),
+        ReviewError::Sqlite(err) => ApiError::from(err),
     }
 }
 

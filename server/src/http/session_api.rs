@@ -213,7 +213,7 @@ impl From<SessionError> for ApiError {
             }
             SessionError::DeviceRevoked => ApiError::DeviceRevoked,
             SessionError::Invalid => ApiError::Unauthorized,
-            SessionError::Sqlite(err) => ApiError::Internal(err.to_string()),
+            SessionError::Sqlite(err) => ApiError::from(err),
         }
     }
 }

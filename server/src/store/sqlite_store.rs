@@ -1,6 +1,8 @@
 //! [`SqliteStore`]: automerge documents as chunks in one SQLite file (WAL mode).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, params};
@@ -8,8 +10,10 @@ use shared::DocumentId;
 use shared::sync::{IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks};
 use tracing::{error, trace};
 
-use super::{StoreError, migrations};
+use super::database_files::storage_fault;
+use super::{DatabaseFiles, StoreError, migrations};
 use crate::directory::audit::{AuditEntry, append_audit};
+use crate::health::Health;
 use crate::projection::{ProjectionUpdate, apply_update};
 
 /// The database file's name inside the data directory.
@@ -19,6 +23,11 @@ pub const DATABASE_FILE: &str = "doorstep.sqlite3";
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The server's health: checked before and after each commit, told of write faults.
+    /// `None` for tools and tests that use the store alone.
+    health: Option<Arc<Health>>,
+    /// Set by a test (`InjectedFaults`) to make the storage thread panic at its next batch.
+    panic_at_next_batch: Option<Arc<AtomicBool>>,
 }
 
 impl SqliteStore {
@@ -39,7 +48,79 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::apply(&mut conn)?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            health: None,
+            panic_at_next_batch: None,
+        })
+    }
+
+    /// The identity of the database files as they are now (taken once, at start).
+    ///
+    /// # Errors
+    /// The OS error if the database file cannot be examined.
+    pub fn files(&self) -> std::io::Result<DatabaseFiles> {
+        DatabaseFiles::of(&self.path)
+    }
+
+    /// Reports to `health` from now on: no batch is committed while the database files are
+    /// not the ones opened at start, and storage faults are recorded.
+    pub fn watch(&mut self, health: Arc<Health>) {
+        self.health = Some(health);
+    }
+
+    /// The health this store reports to, if any.
+    pub(super) fn health(&self) -> Option<Arc<Health>> {
+        self.health.clone()
+    }
+
+    /// For tests: the storage thread panics at its next batch once `flag` is set.
+    pub fn panic_when(&mut self, flag: Arc<AtomicBool>) {
+        self.panic_at_next_batch = Some(flag);
+    }
+
+    /// Whether a test asked for a panic (see [`SqliteStore::panic_when`]).
+    pub(super) fn panic_requested(&self) -> bool {
+        self.panic_at_next_batch
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
+
+    /// Whether a write fault is standing, so the storage thread should probe.
+    pub(super) fn has_write_fault(&self) -> bool {
+        self.health.as_ref().is_some_and(|h| h.has_write_fault())
+    }
+
+    /// Tries a tiny write (while a write fault stands), telling health how it went.
+    pub(super) fn probe_write(&mut self) {
+        let Some(health) = &self.health else { return };
+        if health.files().is_err() {
+            return;
+        }
+        let probed = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                tx.execute(
+                    "INSERT OR REPLACE INTO server_meta (key, value) VALUES ('health_probe', ?1)",
+                    [now_millis().to_string()],
+                )?;
+                tx.commit()
+            });
+        match probed {
+            Ok(()) => health.write_succeeded(),
+            Err(err) => {
+                if let Some(fault) = storage_fault(&err) {
+                    health.write_failed(fault);
+                }
+            }
+        }
+    }
+
+    /// Records a storage fault shown by `err`, if it is one.
+    fn note_failure(&self, err: &rusqlite::Error) {
+        note_failure(self.health.as_deref(), err);
     }
 
     /// Gives up the store, keeping its (migrated) connection.
@@ -74,6 +155,16 @@ impl SqliteStore {
         tasks: Vec<(StorageTask, Option<ProjectionUpdate>)>,
         audit: &[AuditEntry],
     ) -> Vec<IoResult> {
+        // Never write into a file that is no longer the database (removed or replaced):
+        // the commit would succeed into an unlinked inode and be lost. Loads fail too: the
+        // old file is not what a restarted server will find.
+        if let Some(Err(fault)) = self.health.as_ref().map(|health| health.files()) {
+            if !audit.is_empty() {
+                error!(rows = audit.len(), %fault, "audit rows not written: storage failing");
+            }
+            let cause = format!("storage unavailable: {fault}");
+            return fail_all(tasks.iter().map(|(task, _)| task), &cause);
+        }
         // IMMEDIATE: take the write lock at the start, so a batch that reads before it
         // writes never fails to upgrade when another connection wrote in between.
         let mut started = match self
@@ -81,8 +172,12 @@ impl SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         {
             Ok(tx) => tx,
-            Err(err) => return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string()),
+            Err(err) => {
+                note_failure(self.health.as_deref(), &err);
+                return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string());
+            }
         };
+        let mut faults = Vec::new();
         let mut results = Vec::with_capacity(tasks.len());
         let mut writes = 0;
         for (task, projection) in &tasks {
@@ -103,11 +198,17 @@ impl SqliteStore {
                     }
                     Ok(outcome) => match savepoint.commit() {
                         Ok(()) => outcome,
-                        Err(err) => StorageOutcome::Failed(err.to_string()),
+                        Err(err) => {
+                            let failed = StorageOutcome::Failed(err.to_string());
+                            faults.push(err);
+                            failed
+                        }
                     },
                     Err(err) => {
                         error!(document = %task.document, cause = %err, "storage task failed");
-                        StorageOutcome::Failed(err.to_string())
+                        let failed = StorageOutcome::Failed(err.to_string());
+                        faults.push(err);
+                        failed
                     }
                 },
                 Err(err) => StorageOutcome::Failed(err.to_string()),
@@ -120,20 +221,49 @@ impl SqliteStore {
                 outcome,
             });
         }
+        let mut audited = 0;
         for entry in audit {
-            if let Err(err) = append_audit(&started, entry) {
-                error!(cause = %err, action = %entry.action, "audit row not written");
-            }
-        }
-        if let Err(err) = started.commit() {
-            error!(cause = %err, writes, "group commit failed");
-            for result in &mut results {
-                if result.outcome == StorageOutcome::Written {
-                    result.outcome = StorageOutcome::Failed(format!("commit failed: {err}"));
+            match append_audit(&started, entry) {
+                Ok(()) => audited += 1,
+                Err(err) => {
+                    error!(cause = %err, action = %entry.action, "audit row not written");
+                    faults.push(err);
                 }
             }
-        } else {
-            trace!(tasks = tasks.len(), writes, "group commit");
+        }
+        let committed = started.commit();
+        for err in &faults {
+            self.note_failure(err);
+        }
+        let failure = match (committed, self.health.as_ref().map(|h| h.files())) {
+            (Err(err), _) => {
+                error!(cause = %err, writes, "group commit failed");
+                self.note_failure(&err);
+                Some(format!("commit failed: {err}"))
+            }
+            // Removed while the batch ran: it committed into the old file, which a
+            // restart will not find. Nobody is told it was stored; peers send it again.
+            (Ok(()), Some(Err(fault))) => {
+                error!(%fault, writes, "group commit went to a removed database file");
+                Some(format!("storage unavailable: {fault}"))
+            }
+            (Ok(()), _) => {
+                trace!(tasks = tasks.len(), writes, "group commit");
+                if (writes > 0 || audited > 0)
+                    && faults.is_empty()
+                    && let Some(health) = &self.health
+                {
+                    health.write_succeeded();
+                }
+                None
+            }
+        };
+        if let Some(failure) = failure {
+            for result in &mut results {
+                if result.outcome == StorageOutcome::Written {
+                    result.outcome = StorageOutcome::Failed(failure.clone());
+                }
+            }
         }
         results
     }
@@ -180,6 +310,13 @@ impl SqliteStore {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
+    }
+}
+
+/// Tells `health` of the storage fault `err` shows, if it is one.
+fn note_failure(health: Option<&Health>, err: &rusqlite::Error) {
+    if let (Some(health), Some(fault)) = (health, storage_fault(err)) {
+        health.write_failed(fault);
     }
 }
 
