@@ -36,6 +36,10 @@ pub struct ServerConfig {
     /// How many SQLite connections the HTTP API keeps open (opened once, at start). It also
     /// bounds how many sign-ins hash a password at once (19 MiB each).
     pub api_connections: usize,
+    /// Identical denials (same session or address, action, record, reason) within this
+    /// long of the first are counted, not appended one by one (see
+    /// `directory::denial_audit`).
+    pub denial_audit_window: Duration,
     /// Faults an end-to-end test injects to see the server's answer; never set by the
     /// binary (no flag or variable reaches it).
     #[doc(hidden)]
@@ -93,7 +97,7 @@ pub struct TlsFiles {
 impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
     /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 8 API
-    /// connections.
+    /// connections, a 60 s window for coalescing repeated denials.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -106,6 +110,7 @@ impl ServerConfig {
             web_dir: None,
             schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
             api_connections: 8,
+            denial_audit_window: Duration::from_secs(60),
             injected_faults: None,
         }
     }

@@ -127,17 +127,24 @@ pub async fn run_with_lock(
     let token = CancellationToken::new();
     let sockets = TaskTracker::new();
     let ticker = tokio::spawn(tick(hub.clone(), config.tick_every, token.clone()));
-    let app = http::app(http::AppState {
+    let denials = Arc::new(directory::denial_audit::DenialAudit::new(
+        config.denial_audit_window,
+    ));
+    let state = http::AppState {
         hub: hub.clone(),
         directory: pool.clone(),
         health: health.clone(),
+        denials: denials.clone(),
+        behind_tls_proxy: config.behind_tls_proxy,
         secure_cookies: config.tls.is_some() || config.behind_tls_proxy,
         max_frame_bytes: config.max_frame_bytes,
         shutdown: token.clone(),
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
-    });
+    };
+    let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
+    let app = http::app(state.clone());
 
     // Stop on the caller's signal, or when a component dies (never serve as a zombie).
     let stop = token.clone();
@@ -176,6 +183,8 @@ pub async fn run_with_lock(
     sockets.close();
     sockets.wait().await;
     ticker.abort();
+    flusher.abort();
+    write_repeats(&state, None).await;
     pool.close();
     let (done, flushed) = tokio::sync::oneshot::channel();
     if hub.send(hub::HubInput::Shutdown(done)).await {
@@ -203,6 +212,48 @@ pub async fn run_with_lock(
     }
     info!("stopped");
     served
+}
+
+/// Appends the rows for repeated denials whose window has closed, every few seconds.
+async fn flush_denials(state: http::AppState, stop: CancellationToken) {
+    let every =
+        (state.denials.window() / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => write_repeats(&state, Some(now_ms())).await,
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Appends the rows for repeated denials whose window closed by `now` (all if `None`).
+async fn write_repeats(state: &http::AppState, now: Option<i64>) {
+    let repeats = state.denials.take_expired(now);
+    if repeats.is_empty() {
+        return;
+    }
+    let count: u64 = repeats.iter().map(|r| r.occurrences()).sum();
+    let written = state
+        .with_directory(move |conn| {
+            let tx = conn.transaction()?;
+            for run in &repeats {
+                run.append(&tx)?;
+            }
+            tx.commit()
+        })
+        .await;
+    if let Err(err) = written {
+        error!(cause = %err, denials = count, "repeated denials could not be audited");
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Ticks the hub so it can unload idle documents.

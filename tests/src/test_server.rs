@@ -244,7 +244,34 @@ pub async fn http_request(
     headers: &[(&str, &str)],
     json: Option<&serde_json::Value>,
 ) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    http_request_from(None, addr, method, path, headers, json).await
+}
+
+/// [`http_request`] from the local address `from` (e.g. `127.0.0.2`: the whole of
+/// 127.0.0.0/8 is loopback on Linux), to act as another client machine.
+///
+/// # Errors
+/// If the connection fails or the response is not HTTP.
+pub async fn http_request_from(
+    from: Option<std::net::IpAddr>,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&serde_json::Value>,
+) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
+    let mut stream = match from {
+        None => tokio::net::TcpStream::connect(addr).await?,
+        Some(local) => {
+            let socket = if local.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(SocketAddr::new(local, 0))?;
+            socket.connect(addr).await?
+        }
+    };
     let body = json.map(|v| v.to_string()).unwrap_or_default();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {

@@ -4,6 +4,7 @@
 
 mod api_error;
 mod caseload_api;
+mod client_address;
 mod dashboard_api;
 mod health;
 mod review_api;
@@ -20,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
+pub use client_address::ClientAddress;
 
 use crate::health::Health;
 use crate::hub::HubHandle;
@@ -34,6 +36,11 @@ pub struct AppState {
     pub directory: Arc<ConnectionPool>,
     /// Storage and component health (a failing database refuses API work with 503).
     pub health: Arc<Health>,
+    /// Counts repeated identical denials so each is audited once per window, with a count.
+    pub denials: Arc<crate::directory::denial_audit::DenialAudit>,
+    /// A TLS-terminating proxy is in front (the origin is `https`, and the client's
+    /// address is the last hop of `X-Forwarded-For`).
+    pub behind_tls_proxy: bool,
     /// Largest WebSocket frame accepted, in bytes.
     pub max_frame_bytes: usize,
     /// Whether cookies get the `Secure` flag (TLS is on, here or at a proxy).

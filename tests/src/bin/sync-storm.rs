@@ -556,9 +556,15 @@ fn provision_directory(dir: &Path, fixture: &Fixture, clients: usize) -> anyhow:
     sql.push_str("COMMIT;\n");
     conn.execute_batch(&sql).context("creating the directory")?;
     let mut sign_in = |username: &str| -> anyhow::Result<Identity> {
-        let (_, identity) =
-            sessions::login(&mut conn, username, PASSWORD, None, "sync-storm", now_ms())
-                .with_context(|| format!("signing in {username}"))?;
+        let attempt = sessions::SignIn {
+            username,
+            password: PASSWORD,
+            address: None,
+            device_hint: None,
+            device_label: "sync-storm",
+        };
+        let (_, identity) = sessions::login(&mut conn, &attempt, now_ms())
+            .with_context(|| format!("signing in {username}"))?;
         Ok(identity)
     };
     let workers = (0..clients)
