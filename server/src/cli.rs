@@ -469,9 +469,36 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
                     writeln!(out)?;
                 }
                 ExportFormat::Csv => {
+                    // Every cell through the one neutralising helper (formula injection).
                     let mut writer = csv::Writer::from_writer(&mut out);
+                    writer.write_record([
+                        "audit_id",
+                        "at",
+                        "actor",
+                        "device_id",
+                        "action",
+                        "outcome",
+                        "document_id",
+                        "detail",
+                        "occurrences",
+                    ])?;
                     for row in &rows {
-                        writer.serialize(row)?;
+                        let cells = [
+                            row.audit_id.to_string(),
+                            row.at.to_string(),
+                            row.actor.clone().unwrap_or_default(),
+                            row.device_id.clone().unwrap_or_default(),
+                            row.action.clone(),
+                            row.outcome.clone(),
+                            row.document_id.clone().unwrap_or_default(),
+                            row.detail.clone().unwrap_or_default(),
+                            row.occurrences.to_string(),
+                        ];
+                        writer.write_record(
+                            cells
+                                .iter()
+                                .map(|cell| crate::csv_cell::neutralise(cell).into_owned()),
+                        )?;
                     }
                     writer.flush()?;
                 }

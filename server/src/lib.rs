@@ -13,6 +13,7 @@
 //! - `http`: the axum router (`/sync` relay, `/api` sign-in, `/healthz`).
 //! - `tls`: serving HTTPS directly with rustls.
 //! - [`data_dir_lock`]: one `serve` per data directory.
+//! - [`csv_cell`]: CSV cells neutralised against formula injection.
 //! - `health`: what `/healthz` and sign-in know about storage and the threads.
 //!
 //! # Typical workflow
@@ -21,6 +22,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod csv_cell;
 pub mod data_dir_lock;
 pub mod directory;
 mod health;

@@ -345,6 +345,10 @@ async fn every_role_gets_exactly_its_rights_and_every_denial_is_audited_and_leak
     request
         .headers_mut()
         .insert("Cookie", cookie.parse().expect("header"));
+    // As a browser on the server's own page sends it (a cookie upgrade needs our Origin).
+    request
+        .headers_mut()
+        .insert("Origin", format!("http://{addr}").parse().expect("header"));
     match tokio_tungstenite::connect_async(request).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401, "expired session cookie");

@@ -115,7 +115,11 @@ async fn a_burst_of_sign_ins_gets_no_more_guesses_than_the_limit_and_then_the_ri
         )
         .expect("audit");
     assert!(bad <= MAX_FAILURES, "{bad} wrong passwords checked");
-    assert_eq!(good, i64::from(statuses[30].1 == 201), "the right one, if it got in");
+    assert_eq!(
+        good,
+        i64::from(statuses[30].1 == 201),
+        "the right one, if it got in"
+    );
     eprintln!(
         "burst of 60 (59 wrong, 1 right): {bad} wrong passwords checked, right one answered {}, {} refused with 429",
         statuses[30].1,

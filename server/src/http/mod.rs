@@ -7,6 +7,7 @@ mod caseload_api;
 mod client_address;
 mod dashboard_api;
 mod health;
+mod origin_check;
 mod review_api;
 mod security_headers;
 mod session_api;
@@ -105,6 +106,10 @@ pub fn app(state: AppState) -> Router {
         .merge(review_api::router())
         .merge(sync_socket::router());
     web_app::add_to(api, state.web_dir.as_deref())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin_check::refuse_cross_origin,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             hsts,
             security_headers::add_security_headers,

@@ -18,7 +18,8 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use serde::Deserialize;
 
-use super::{ApiError, AppState, session_api};
+use super::{ApiError, AppState, ClientAddress, session_api};
+use crate::directory::denial_audit::Denied;
 use crate::directory::sessions::{self, Identity, SessionError};
 use crate::directory::{Role, audit};
 use crate::hub::{HubHandle, HubInput, Outbound};
@@ -43,24 +44,29 @@ struct SyncQuery {
 /// Authenticates the upgrade (ticket or session cookie), then hands the socket to [`relay`].
 async fn upgrade(
     State(state): State<AppState>,
+    client: ClientAddress,
     Query(query): Query<SyncQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let cookie = session_api::bearer_or_cookie(&headers);
+    let denials = state.denials.clone();
+    let who = Denied::Address(client.key().unwrap_or_default());
     let identity = state
         .with_directory(move |conn| {
             let now = session_api::now_ms();
-            let outcome = match (&query.ticket, &cookie) {
-                (Some(ticket), _) => sessions::redeem_ticket(conn, ticket, now),
-                (None, Some(token)) => sessions::authenticate(conn, token, now),
-                (None, None) => Err(SessionError::Invalid),
+            let (outcome, presented) = match (&query.ticket, &cookie) {
+                (Some(ticket), _) => (sessions::redeem_ticket(conn, ticket, now), "ticket"),
+                (None, Some(token)) => (sessions::authenticate(conn, token, now), "session cookie"),
+                (None, None) => (Err(SessionError::Invalid), "no credentials"),
             };
             if let Err(err) = &outcome {
-                audit::append_audit(
-                    conn,
-                    &audit::AuditEntry::system_denial("sync-connect", &err.to_string()),
-                )?;
+                // A client retrying a dead ticket in a loop: one row per window, counted.
+                let entry = audit::AuditEntry::system_denial(
+                    "sync-connect",
+                    &format!("{presented}: {err}"),
+                );
+                denials.record(conn, who, entry)?;
             }
             Ok::<_, SessionError>(outcome)
         })
