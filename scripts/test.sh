@@ -42,3 +42,4 @@ step "benchmark smoke run (small sync storm against Doorstep)"
 # the Node baseline's cold fetch now and then never answers a document (seen 2 times in ~8 runs),
 # which would make CI fail for the baseline's sake; the benchmark runs compare both (BENCHMARKS.md).
 "${CARGO_TARGET_DIR:-target}/debug/sync-storm" --clients 4 --docs-per-client 3 --words-bytes 300 --server doorstep
+"${CARGO_TARGET_DIR:-target}/debug/fault-series" --rounds 2
