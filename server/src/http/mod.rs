@@ -83,10 +83,10 @@ impl AppState {
             .run(move |conn| work(conn).map_err(Into::into))
             .await
             .map_err(|err| match err {
-                crate::store::PoolError::Closed => {
+                crate::store::StoreError::PoolClosed => {
                     ApiError::Unavailable("the server is stopping".into())
                 }
-                crate::store::PoolError::Task(cause) => ApiError::Internal(cause),
+                other => ApiError::Internal(other.to_string()),
             })?;
         if let Err(ApiError::StorageUnavailable(fault)) = &outcome {
             self.health.write_failed(fault);

@@ -22,17 +22,6 @@ pub struct ConnectionPool {
     permits: Arc<Semaphore>,
 }
 
-/// Why pooled work did not run.
-#[derive(Debug, thiserror::Error)]
-pub enum PoolError {
-    /// The pool is closed (the server is stopping).
-    #[error("the database connections are closed")]
-    Closed,
-    /// The blocking task running the work panicked or was cancelled.
-    #[error("database work did not finish: {0}")]
-    Task(String),
-}
-
 impl ConnectionPool {
     /// Opens `size` connections to the database file `database`, which must exist.
     ///
@@ -52,11 +41,12 @@ impl ConnectionPool {
     /// Runs `work` on a pooled connection on a blocking thread, waiting for a free one.
     ///
     /// # Errors
-    /// [`PoolError`] if the pool is closed or the work panicked.
+    /// [`StoreError::PoolClosed`] if the pool is closed, [`StoreError::WorkFailed`] if the
+    /// work panicked.
     pub async fn run<T>(
         self: &Arc<Self>,
         work: impl FnOnce(&mut Connection) -> T + Send + 'static,
-    ) -> Result<T, PoolError>
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
     {
@@ -65,7 +55,7 @@ impl ConnectionPool {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| PoolError::Closed)?;
+            .map_err(|_| StoreError::PoolClosed)?;
         let pool = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -73,11 +63,11 @@ impl ConnectionPool {
                 conn: pool.take(),
                 pool: &pool,
             };
-            let conn = lease.conn.as_mut().ok_or(PoolError::Closed)?;
+            let conn = lease.conn.as_mut().ok_or(StoreError::PoolClosed)?;
             Ok(work(conn))
         })
         .await
-        .map_err(|err| PoolError::Task(err.to_string()))?
+        .map_err(|err| StoreError::WorkFailed(err.to_string()))?
     }
 
     fn take(&self) -> Option<Connection> {
@@ -87,7 +77,7 @@ impl ConnectionPool {
             .pop()
     }
 
-    /// Closes the pool: waiting and later work fails with [`PoolError::Closed`].
+    /// Closes the pool: waiting and later work fails with [`StoreError::PoolClosed`].
     pub fn close(&self) {
         self.permits.close();
     }
@@ -146,7 +136,7 @@ mod tests {
         let store = crate::store::SqliteStore::open(dir.path()).expect("store");
         let pool = Arc::new(ConnectionPool::open(store.path(), 1).expect("pool"));
         let panicked = pool.run(|_| panic!("boom")).await;
-        assert!(matches!(panicked, Err(PoolError::Task(_))));
+        assert!(matches!(panicked, Err(StoreError::WorkFailed(_))));
         let id: String = pool
             .run(|conn| {
                 conn.query_row(
@@ -160,6 +150,9 @@ mod tests {
             .expect("query");
         assert_eq!(id, store.storage_id().expect("id"));
         pool.close();
-        assert!(matches!(pool.run(|_| ()).await, Err(PoolError::Closed)));
+        assert!(matches!(
+            pool.run(|_| ()).await,
+            Err(StoreError::PoolClosed)
+        ));
     }
 }

@@ -11,7 +11,7 @@ mod sqlite_store;
 mod storage_thread;
 mod store_error;
 
-pub use connection_pool::{ConnectionPool, PoolError, open_existing};
+pub use connection_pool::{ConnectionPool, open_existing};
 pub use database_files::{DatabaseFiles, storage_fault};
 pub use sqlite_store::{DATABASE_FILE, SqliteStore};
 pub use storage_thread::{StorageHandle, StorageReport, spawn_storage_thread};

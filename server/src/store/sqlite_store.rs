@@ -60,13 +60,13 @@ impl SqliteStore {
     ///
     /// # Errors
     /// The OS error if the database file cannot be examined.
-    pub fn files(&self) -> std::io::Result<DatabaseFiles> {
+    pub(crate) fn files(&self) -> std::io::Result<DatabaseFiles> {
         DatabaseFiles::of(&self.path)
     }
 
     /// Reports to `health` from now on: no batch is committed while the database files are
     /// not the ones opened at start, and storage faults are recorded.
-    pub fn watch(&mut self, health: Arc<Health>) {
+    pub(crate) fn watch(&mut self, health: Arc<Health>) {
         self.health = Some(health);
     }
 
@@ -76,7 +76,7 @@ impl SqliteStore {
     }
 
     /// For tests: the storage thread panics at its next batch once `flag` is set.
-    pub fn panic_when(&mut self, flag: Arc<AtomicBool>) {
+    pub(crate) fn panic_when(&mut self, flag: Arc<AtomicBool>) {
         self.panic_at_next_batch = Some(flag);
     }
 

@@ -7,7 +7,7 @@
 //! it also waits up to [`GATHER_WINDOW`] for more before committing.
 //!
 //! While a write fault stands (disk full, read-only file, I/O errors; see
-//! [`crate::health`]) the thread probes with a tiny write every [`PROBE_EVERY`] when idle,
+//! `crate::health`) the thread probes with a tiny write every [`PROBE_EVERY`] when idle,
 //! so that storage recovers by itself once the disk has room again. If the thread ends
 //! other than by [`StorageHandle::request_shutdown`] (a panic, or the hub letting go of
 //! it), it tells the server's health, and the server stops with an error.
@@ -152,20 +152,17 @@ fn run_storage(
     let mut stopping = false;
     let mut under_load = false;
     while !stopping {
-        let first = if store.has_write_fault() {
-            match inbox.recv_timeout(PROBE_EVERY) {
-                Ok(command) => command,
-                Err(mpsc::RecvTimeoutError::Timeout) => {
+        // Wake every PROBE_EVERY when idle: a write fault (possibly met by the API, not by
+        // this thread) is probed until a write succeeds again.
+        let first = match inbox.recv_timeout(PROBE_EVERY) {
+            Ok(command) => command,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if store.has_write_fault() {
                     store.probe_write();
-                    continue;
                 }
-                Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
+                continue;
             }
-        } else {
-            match inbox.recv() {
-                Ok(command) => command,
-                Err(_) => return Ended::Abandoned,
-            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
         };
         let gather_until = Instant::now() + GATHER_WINDOW;
         let mut batch = Vec::new();
