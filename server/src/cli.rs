@@ -332,8 +332,15 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
+/// Opens the database for a command run beside (or without) the server, refusing to create
+/// one where the directory's lock file says a database was served and is now missing.
+fn open_directory(data_dir: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    crate::data_dir_lock::refuse_recreating(data_dir, &data_dir.join(crate::DATABASE_FILE))?;
+    Ok(crate::directory::open_connection(data_dir)?)
+}
+
 fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
-    let mut conn = crate::directory::open_connection(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     if args.if_empty && demo_council::has_directory(&conn)? {
         writeln!(
@@ -376,7 +383,7 @@ fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
 }
 
 fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
-    let mut conn = crate::directory::open_connection(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     match args.command {
         AdminCommand::Team(TeamCommand::Add { name }) => {
@@ -539,25 +546,32 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::run_with_lock(lock, listener, args.config(), shutdown_signal()).await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed at once, when this is called
+/// (before the server listens), not when the future is first polled: a SIGTERM sent as soon
+/// as the server says it is listening must stop it gracefully, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (terminate, interrupt) {
+                (Ok(mut terminate), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -11,7 +11,10 @@
 //!
 //! The recorded storage id also guards against a fresh start over a lost database: if the
 //! lock file says this directory served a database and the database file is gone, `serve`
-//! refuses to create an empty one in its place (see [`DataDirLock::check_database_present`]).
+//! (and the admin commands, which would otherwise create it) refuse to create an empty one in
+//! its place, and `serve` refuses a database with another storage id (one created afresh
+//! while the real one was missing); see [`DataDirLock::check_database_present`],
+//! [`DataDirLock::check_storage_id`] and [`refuse_recreating`].
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -42,6 +45,21 @@ pub enum LockError {
         path: PathBuf,
         /// Why.
         source: std::io::Error,
+    },
+    /// The database file is not the one this directory served (another storage id).
+    #[error(
+        "the database {database} has storage id {found}, but {lock} records that this directory served storage {storage_id}; \
+         restore that database (or delete {lock} to serve this one)"
+    )]
+    DatabaseReplaced {
+        /// The database file.
+        database: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The storage id the lock file recorded.
+        storage_id: String,
+        /// The storage id the database has.
+        found: String,
     },
     /// The database this directory served has disappeared.
     #[error(
@@ -132,6 +150,22 @@ impl DataDirLock {
         }
     }
 
+    /// Refuses a database whose storage id is not the one this directory last served.
+    ///
+    /// # Errors
+    /// [`LockError::DatabaseReplaced`].
+    pub fn check_storage_id(&self, database: &Path, found: &str) -> Result<(), LockError> {
+        match &self.previous.storage_id {
+            Some(storage_id) if storage_id != found => Err(LockError::DatabaseReplaced {
+                database: database.to_owned(),
+                lock: self.path.clone(),
+                storage_id: storage_id.clone(),
+                found: found.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Records this process as the holder: its id, the address it serves and the storage id.
     ///
     /// # Errors
@@ -207,6 +241,30 @@ impl Holder {
     }
 }
 
+/// For commands that open the database without the lock (admin, seed-demo): refuses when
+/// the database file `database` in `data_dir` is missing although the lock file records that
+/// the directory served one, so that no command creates an empty database in its place.
+///
+/// # Errors
+/// [`LockError::DatabaseMissing`].
+pub fn refuse_recreating(data_dir: &Path, database: &Path) -> Result<(), LockError> {
+    let path = data_dir.join(LOCK_FILE);
+    if database.exists() {
+        return Ok(());
+    }
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    match Holder::parse(&text).storage_id {
+        Some(storage_id) => Err(LockError::DatabaseMissing {
+            database: database.to_owned(),
+            lock: path,
+            storage_id,
+        }),
+        None => Ok(()),
+    }
+}
+
 fn read_holder(file: &mut File) -> std::io::Result<Holder> {
     let mut text = String::new();
     file.seek(SeekFrom::Start(0))?;
@@ -273,10 +331,22 @@ mod tests {
             .check_database_present(&database)
             .expect_err("missing database refused");
         assert!(err.to_string().contains("storage abc"), "{err}");
+        assert!(
+            refuse_recreating(dir.path(), &database).is_err(),
+            "admin commands refuse too"
+        );
         std::fs::write(&database, b"").expect("restore");
         restarted
             .check_database_present(&database)
             .expect("present again");
+        refuse_recreating(dir.path(), &database).expect("present");
+        restarted
+            .check_storage_id(&database, "abc")
+            .expect("the same database");
+        let err = restarted
+            .check_storage_id(&database, "fresh")
+            .expect_err("another database refused");
+        assert!(err.to_string().contains("storage id fresh"), "{err}");
     }
 
     #[test]

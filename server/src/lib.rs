@@ -86,6 +86,7 @@ pub async fn run_with_lock(
     let mut store = SqliteStore::open(&config.data_dir)
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let storage_id = store.storage_id()?;
+    lock.check_storage_id(store.path(), &storage_id)?;
     let addr = listener.local_addr()?;
     lock.record(&addr.to_string(), &storage_id)?;
     info!(database = %store.path().display(), %storage_id, lock = %lock.path().display(), "storage ready");

@@ -214,6 +214,19 @@ async fn a_removed_database_file_stops_acknowledgement_and_nothing_is_created_af
     .await
     .expect("ticket");
     assert_eq!(status, 503);
+    // An admin command meanwhile refuses too, rather than create an empty database.
+    let admin = Command::new(server_binary())
+        .args(["admin", "--data-dir"])
+        .arg(dir.path())
+        .args(["device", "list", "sw-north-1"])
+        .output()
+        .expect("admin ran");
+    assert!(!admin.status.success());
+    assert!(
+        String::from_utf8_lossy(&admin.stderr).contains("is missing"),
+        "{}",
+        String::from_utf8_lossy(&admin.stderr)
+    );
     assert!(!database.exists(), "no database created afresh");
     assert!(
         server.log().contains("database file removed"),
@@ -270,6 +283,25 @@ async fn a_restart_over_a_lost_database_refuses_to_start_afresh() {
         !dir.path().join(server::DATABASE_FILE).exists(),
         "no empty database created"
     );
+    let admin = Command::new(server_binary())
+        .args(["admin", "--data-dir"])
+        .arg(dir.path())
+        .args(["team", "add", "East"])
+        .output()
+        .expect("admin ran");
+    assert!(!admin.status.success(), "admin refuses to create it too");
+    assert!(!dir.path().join(server::DATABASE_FILE).exists());
+
+    // A database made afresh by other means is not the one served: refused as well.
+    drop(server::SqliteStore::open(dir.path()).expect("a fresh database"));
+    let output = Command::new(server_binary())
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("serve ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("has storage id"), "{stderr}");
 }
 
 /// Whether tests needing root (tmpfs mounts, `chattr`) are to be skipped here.

@@ -4,7 +4,7 @@
 //! A script asking 10,000 times for a review it may not read used to append 10,000 rows. The
 //! audit log must stay append-only (SQLite triggers refuse UPDATE and DELETE), so repeats
 //! cannot be counted on the first row. Instead, denials are keyed by who (a session, or a
-//! client address before sign-in), action, record and reason:
+//! client address before sign-in), the row's actor, action, record and reason:
 //! - the **first** denial of a key is appended at once, as before (`occurrences` 1), so a
 //!   crash never hides that it happened;
 //! - identical denials within [`DenialAudit::window`] of it are only counted, in memory;
@@ -41,6 +41,9 @@ pub enum Denied {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct DenialKey {
     who: Denied,
+    /// The row's actor (a username tried before sign-in, so one address's lockouts of
+    /// different usernames stay apart).
+    actor: Option<String>,
     action: String,
     document: Option<Vec<u8>>,
     detail: Option<String>,
@@ -100,6 +103,7 @@ impl DenialAudit {
     ) -> rusqlite::Result<()> {
         let key = DenialKey {
             who,
+            actor: entry.actor.clone(),
             action: entry.action.clone(),
             document: entry.document_id.clone(),
             detail: entry.detail.clone(),
