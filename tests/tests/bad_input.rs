@@ -125,7 +125,7 @@ async fn each_bad_input_is_refused_and_the_server_keeps_serving() {
         .connect(&session.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let kept = healthy.create(visit_fixture::visit_for_child(1, "C-N1", 300));
+    let kept = healthy.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 300));
     healthy
         .wait_acknowledged(kept, TIMEOUT)
         .await

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::SyncLimits;
 use crate::PeerId;
 
 /// Settings of a [`super::SyncCore`], fixed at construction.
@@ -27,11 +28,20 @@ pub struct CoreConfig {
     /// durable and in sync with every peer is held as its saved bytes until a peer sends
     /// or asks for something, so memory follows what is being synced, not what was.
     pub live_documents: usize,
+    /// Bounds on each peer's automerge sync messages (checked before automerge sees them).
+    pub limits: SyncLimits,
+    /// How long an accepted connection may take to send `join`; then it is closed.
+    pub join_deadline: Duration,
+    /// How many documents one connection may sync or wait for at once; a peer asking for
+    /// more is told so and closed. A manager's team of 40 children with ten years of
+    /// six-weekly visits is under 4,000.
+    pub max_documents_per_connection: usize,
 }
 
 impl CoreConfig {
     /// Settings for a server: announce nothing, enforce access, unload after 30 s idle,
-    /// at most 256 documents in working form.
+    /// at most 256 documents in working form, `join` within 10 s, at most 20,000
+    /// documents per connection.
     pub fn server(local_peer: PeerId, storage_id: String) -> Self {
         Self {
             local_peer,
@@ -41,6 +51,9 @@ impl CoreConfig {
             compact_after_chunks: 32,
             enforce_access: true,
             live_documents: 256,
+            limits: SyncLimits::default(),
+            join_deadline: Duration::from_secs(10),
+            max_documents_per_connection: 20_000,
         }
     }
 
@@ -54,6 +67,9 @@ impl CoreConfig {
             compact_after_chunks: 32,
             enforce_access: false,
             live_documents: usize::MAX,
+            limits: SyncLimits::default(),
+            join_deadline: Duration::from_secs(10),
+            max_documents_per_connection: usize::MAX,
         }
     }
 }

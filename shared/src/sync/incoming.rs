@@ -9,9 +9,14 @@
 //! [`super::Event::ReceivedDecoded`]. The core uses the loaded document only where it would
 //! have loaded exactly those bytes itself: into a document it holds nothing of. Everywhere
 //! else it applies the message as usual, so a preload never changes what the core does.
+//!
+//! Decoding also runs [`super::check_sync_message`] first: automerge never sees a sync
+//! message outside the core's [`SyncLimits`].
 
 use automerge::{Automerge, sync};
 
+use super::{SyncLimits, check_sync_message};
+use crate::DocumentId;
 use crate::protocol::{DecodeError, Message};
 
 /// One decoded frame, perhaps with its changes already loaded.
@@ -26,20 +31,32 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Decodes a frame (CBOR and the sync message inside it); never fails: errors are kept
-    /// for the core to answer as it would for the raw bytes.
-    pub fn decode(bytes: &[u8]) -> Self {
+    /// Decodes a frame (CBOR, then the sync message inside it once it passes `limits`);
+    /// never fails: errors are kept for the core to answer as it would for the raw bytes.
+    pub fn decode(bytes: &[u8], limits: &SyncLimits) -> Self {
         let message = crate::protocol::decode(bytes);
         let sync = match &message {
-            Ok(Message::Sync { data, .. } | Message::Request { data, .. }) => {
-                Some(sync::Message::decode(data).map_err(|err| err.to_string()))
-            }
+            Ok(Message::Sync { data, .. } | Message::Request { data, .. }) => Some(
+                check_sync_message(data, limits)
+                    .map_err(|err| err.to_string())
+                    .and_then(|_| sync::Message::decode(data).map_err(|err| err.to_string())),
+            ),
             _ => None,
         };
         Self {
             message,
             sync,
             preloaded: None,
+        }
+    }
+
+    /// The document a `sync` or `request` is about (to name it if handling it fails).
+    pub fn document(&self) -> Option<DocumentId> {
+        match &self.message {
+            Ok(Message::Sync { document_id, .. } | Message::Request { document_id, .. }) => {
+                Some(*document_id)
+            }
+            _ => None,
         }
     }
 

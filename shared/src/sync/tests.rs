@@ -18,6 +18,8 @@ struct Node {
     core: SyncCore,
     /// Stored chunks per document, as a SQLite store would hold them.
     stored: HashMap<DocumentId, Vec<Vec<u8>>>,
+    /// Where each stored document belongs (the server's index).
+    index: HashMap<DocumentId, DocumentIndex>,
     /// Storage tasks not yet run (when storage is paused).
     held: VecDeque<StorageTask>,
     pause_storage: bool,
@@ -225,7 +227,7 @@ impl Network {
                 moved = true;
                 let (b, connection) = (self.links[link].b, self.links[link].b_conn);
                 if self.preload && b == SERVER {
-                    let mut incoming = Incoming::decode(&bytes);
+                    let mut incoming = Incoming::decode(&bytes, &SyncLimits::default());
                     if incoming.has_changes() {
                         incoming.preload();
                     }
@@ -298,6 +300,7 @@ impl Node {
         Self {
             core: SyncCore::new(config),
             stored: HashMap::new(),
+            index: HashMap::new(),
             held: VecDeque::new(),
             pause_storage: false,
         }
@@ -309,9 +312,13 @@ impl Node {
                 StorageOutcome::Loaded(self.stored.get(&task.document).map(|chunks| StoredChunks {
                     bytes: chunks.concat(),
                     count: chunks.len(),
+                    index: self.index.get(&task.document).cloned(),
                 }))
             }
-            StorageTaskKind::Append { changes, .. } => {
+            StorageTaskKind::Append { changes, index } => {
+                if let Some(index) = index {
+                    self.index.insert(task.document, index);
+                }
                 self.stored.entry(task.document).or_default().push(changes);
                 StorageOutcome::Written
             }
@@ -774,9 +781,19 @@ fn visit_for(child: &str, actor: u8) -> Automerge {
     doc
 }
 
+/// A worker holding `child`: reads and writes its documents, creates visits for it.
 fn may_create_for(child: &str) -> AccessGrant {
     AccessGrant {
+        children: [(child.to_owned(), Access::ReadWrite)].into(),
         may_create_for: [child.to_owned()].into(),
+        author: Some("worker".into()),
+    }
+}
+
+/// Access to one child's documents only.
+fn holding(child: &str, access: Access) -> AccessGrant {
+    AccessGrant {
+        children: [(child.to_owned(), access)].into(),
         ..AccessGrant::default()
     }
 }
@@ -835,13 +852,7 @@ fn a_visit_for_a_child_not_allocated_is_refused_and_never_stored() {
     // Nobody else can fetch it either.
     net.connect(2);
     net.run_until_quiescent();
-    net.grant(
-        2,
-        AccessGrant {
-            read_write: [id].into(),
-            ..AccessGrant::default()
-        },
-    );
+    net.grant(2, holding("child-b", Access::ReadWrite));
     net.find(2, id);
     net.run_until_quiescent();
     assert_eq!(
@@ -899,13 +910,7 @@ fn a_read_only_peer_reads_but_its_changes_are_refused() {
     net.grant(1, may_create_for("child-a"));
     let id = net.create(1, visit_for("child-a", 1));
     net.run_until_quiescent();
-    net.grant(
-        2,
-        AccessGrant {
-            read_only: [id].into(),
-            ..AccessGrant::default()
-        },
-    );
+    net.grant(2, holding("child-a", Access::ReadOnly));
     net.find(2, id);
     net.run_until_quiescent();
     assert_eq!(
@@ -1037,13 +1042,7 @@ fn adding_one_document_to_a_grant_lets_the_peer_read_then_write_it() {
     net.grant(2, AccessGrant::default());
     let id = net.create(1, visit_for("child-a", 1));
     net.run_until_quiescent();
-    let connection = net.server_conn(2);
-    let add = |access| Event::AccessAdded {
-        connection,
-        document: id,
-        access,
-    };
-    net.event(SERVER, add(Access::ReadOnly));
+    net.grant(2, holding("child-a", Access::ReadOnly));
     net.find(2, id);
     net.run_until_quiescent();
     assert_eq!(
@@ -1063,8 +1062,7 @@ fn adding_one_document_to_a_grant_lets_the_peer_read_then_write_it() {
     assert_eq!(net.doc(SERVER, &id).get_heads(), server_heads, "read only");
 
     // Read-write replaces read-only on the live connection; the next change is applied.
-    net.event(SERVER, add(Access::ReadWrite));
-    net.event(SERVER, add(Access::ReadOnly));
+    net.grant(2, holding("child-a", Access::ReadWrite));
     seen_alone(&mut net, true);
     assert_eq!(
         net.doc(SERVER, &id).get_heads(),
@@ -1082,13 +1080,7 @@ fn withdrawing_access_stops_sync_on_the_live_connection() {
     net.grant(1, may_create_for("child-a"));
     let id = net.create(1, visit_for("child-a", 1));
     net.run_until_quiescent();
-    net.grant(
-        2,
-        AccessGrant {
-            read_write: [id].into(),
-            ..AccessGrant::default()
-        },
-    );
+    net.grant(2, holding("child-a", Access::ReadWrite));
     net.find(2, id);
     net.run_until_quiescent();
     assert_eq!(text_len(&net, 2, id), text_len(&net, 1, id));

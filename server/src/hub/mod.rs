@@ -15,15 +15,18 @@ use shared::DocumentId;
 use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
-    Access, AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
-    DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
+    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
+    DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, SyncLimits, Timestamp,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
 
 use crate::directory::audit::{AuditEntry, Outcome};
+use crate::directory::grants;
 use crate::directory::sessions::{self, Identity, SessionError};
-use crate::directory::{Role, grants};
+use denials::DenialLog;
+
+mod denials;
 use crate::projection::{DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
@@ -131,6 +134,8 @@ pub struct HubHandle {
     next_connection: Arc<AtomicU64>,
     /// Permits for loading frames' changes ahead of the hub: one per core, plus one.
     preloads: Arc<Semaphore>,
+    /// The bounds every frame's sync message is checked against (the core's own).
+    limits: Arc<SyncLimits>,
 }
 
 impl HubHandle {
@@ -152,7 +157,7 @@ impl HubHandle {
     /// # Errors
     /// A message for the peer if automerge panicked on its changes.
     pub async fn prepare(&self, bytes: &[u8], may_write: bool) -> Result<Incoming, String> {
-        let mut incoming = Incoming::decode(bytes);
+        let mut incoming = Incoming::decode(bytes, &self.limits);
         if !may_write || !incoming.has_changes() {
             return Ok(incoming);
         }
@@ -190,6 +195,7 @@ pub fn spawn_hub(
     directory: rusqlite::Connection,
     policy: SchedulePolicy,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
+    let limits = Arc::new(core.config().limits.clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
     let storage = crate::store::spawn_storage_thread(store, move |report| {
@@ -204,9 +210,9 @@ pub fn spawn_hub(
                 core,
                 outboxes: HashMap::new(),
                 identities: HashMap::new(),
-                grants: HashMap::new(),
-                owners: HashMap::new(),
+                child_ids: HashMap::new(),
                 audited_reads: HashSet::new(),
+                denials: DenialLog::default(),
                 directory,
                 directory_version: -1,
                 storage: Some(storage),
@@ -217,7 +223,7 @@ pub fn spawn_hub(
                 edit_author: None,
             };
             while let Some(input) = receiver.blocking_recv() {
-                if hub.on_input(input) == Flow::Stop {
+                if hub.on_input_contained(input) == Flow::Stop {
                     break;
                 }
             }
@@ -233,6 +239,7 @@ pub fn spawn_hub(
             preloads: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) + 1,
             )),
+            limits,
         },
         thread,
     ))
@@ -243,12 +250,12 @@ struct Hub {
     outboxes: HashMap<ConnectionId, mpsc::UnboundedSender<Outbound>>,
     /// Who is signed in on each connection.
     identities: HashMap<ConnectionId, Identity>,
-    /// The grant each connection has (as last given to the core).
-    grants: HashMap<ConnectionId, AccessGrant>,
-    /// The child each granted document belongs to (for audit rows).
-    owners: HashMap<DocumentId, i64>,
+    /// Each granted child's row id by its reference (for audit rows).
+    child_ids: HashMap<String, i64>,
     /// (session, document) pairs whose first read is already audited.
     audited_reads: HashSet<(i64, DocumentId)>,
+    /// Denials already audited, so a repeated one is counted rather than written again.
+    denials: DenialLog,
     /// A read connection for grants and session checks (writes go to the storage thread).
     directory: rusqlite::Connection,
     /// The directory version the grants were computed at.
@@ -276,6 +283,45 @@ enum Flow {
 }
 
 impl Hub {
+    /// Handles one input; a panic while handling a peer's frame is contained: that peer is
+    /// told and closed, the document it was about is reloaded from storage, and the hub
+    /// goes on. A panic nothing can be blamed on stops the hub (the process then exits
+    /// non-zero, so a supervisor restarts it).
+    fn on_input_contained(&mut self, input: HubInput) -> Flow {
+        let culprit = match &input {
+            HubInput::Frame {
+                connection,
+                incoming,
+            } => Some((*connection, incoming.document())),
+            _ => None,
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.on_input(input))) {
+            Ok(flow) => flow,
+            Err(_) => match culprit {
+                Some((connection, document)) => {
+                    error!(%connection, ?document, "a peer's frame made the hub panic; closing that peer");
+                    if let Some(identity) = self.identities.get(&connection) {
+                        let row = entry(
+                            identity,
+                            "sync",
+                            Outcome::Denied,
+                            document.map(|id| (id, None)),
+                            Some("message could not be handled"),
+                        );
+                        self.audit(vec![row]);
+                    }
+                    let effects = self.core.recover(now(), Some(connection), document);
+                    self.carry_out(effects);
+                    Flow::Continue
+                }
+                None => {
+                    error!("the hub panicked outside any peer's input; stopping");
+                    Flow::Stop
+                }
+            },
+        }
+    }
+
     fn on_input(&mut self, input: HubInput) -> Flow {
         if self.stopping.is_some() {
             return self.on_input_while_stopping(input);
@@ -311,7 +357,6 @@ impl Hub {
             HubInput::Disconnected { connection } => {
                 self.outboxes.remove(&connection);
                 self.identities.remove(&connection);
-                self.grants.remove(&connection);
                 self.handle(Event::Disconnected { connection });
             }
             HubInput::Storage(StorageReport::Results(results)) => {
@@ -325,6 +370,8 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
+                let repeated = self.denials.flush(now().as_millis() as i64);
+                self.audit(repeated);
             }
             HubInput::Stats(reply) => {
                 let _ = reply.send(self.core.stats());
@@ -490,7 +537,7 @@ impl Hub {
         };
         match grants::grant_for(&self.directory, identity) {
             Ok(granted) => {
-                self.owners.extend(granted.owners);
+                self.child_ids.extend(granted.child_ids);
                 self.set_grant(connection, granted.grant);
             }
             Err(err) => {
@@ -547,54 +594,7 @@ impl Hub {
     }
 
     fn set_grant(&mut self, connection: ConnectionId, grant: AccessGrant) {
-        self.grants.insert(connection, grant.clone());
         self.handle(Event::AccessChanged { connection, grant });
-    }
-
-    /// A worker created a visit: everyone else entitled to it (the child's other allocated
-    /// workers, the team's managers) may sync it at once, without waiting for the next
-    /// directory check.
-    fn share_new_document(&mut self, document: DocumentId, child_ref: &str) {
-        // The child's team matters only to managers; most of the time none is connected.
-        let managers_connected = self
-            .identities
-            .values()
-            .any(|identity| identity.role == Role::TeamManager);
-        let team = if managers_connected {
-            match grants::team_of_child(&self.directory, child_ref) {
-                Ok(team) => team,
-                Err(err) => {
-                    error!(cause = %err, "cannot read the child's team");
-                    return;
-                }
-            }
-        } else {
-            None
-        };
-        let mut added = Vec::new();
-        for (connection, grant) in &mut self.grants {
-            let Some(identity) = self.identities.get(connection) else {
-                continue;
-            };
-            if grant.may_create_for.contains(child_ref) {
-                if grant.read_write.insert(document) {
-                    added.push((*connection, Access::ReadWrite));
-                }
-            } else if identity.role == Role::TeamManager
-                && team.is_some()
-                && identity.team_id == team
-                && grant.read_only.insert(document)
-            {
-                added.push((*connection, Access::ReadOnly));
-            }
-        }
-        for (connection, access) in added {
-            self.handle(Event::AccessAdded {
-                connection,
-                document,
-                access,
-            });
-        }
     }
 
     fn close(&mut self, connection: ConnectionId, reason: CloseReason) {
@@ -602,19 +602,23 @@ impl Hub {
             let _ = outbox.send(Outbound::Close(reason));
         }
         self.identities.remove(&connection);
-        self.grants.remove(&connection);
         self.handle(Event::Disconnected { connection });
     }
 
-    /// Turns the core's access events into audit rows (first read per session only).
+    /// Turns the core's access events into audit rows: the first read per session, every
+    /// write and creation, and each distinct denial once (repeats are counted, see
+    /// [`DenialLog`]).
     fn audit_access(&mut self, events: Vec<AccessEvent>) {
         let mut entries = Vec::with_capacity(events.len());
-        let mut created = Vec::new();
         for event in events {
             let Some(identity) = self.identities.get(&event.connection) else {
                 continue;
             };
-            let child = self.owners.get(&event.document).copied();
+            let child = event
+                .child
+                .as_ref()
+                .and_then(|child| self.child_ids.get(child))
+                .copied();
             let (action, outcome, detail) = match event.kind {
                 AccessKind::Read => {
                     if !self
@@ -632,10 +636,15 @@ impl Hub {
                 }
                 AccessKind::Created { child_id } => {
                     let detail = format!("visit for child {child_id}");
-                    created.push((event.document, child_id));
                     ("create", Outcome::Allowed, Some(detail))
                 }
-                AccessKind::Denied(reason) => ("sync", Outcome::Denied, Some(reason.to_string())),
+                AccessKind::Denied(reason) => {
+                    let reason = reason.to_string();
+                    if !self.denials.first(identity, event.document, child, &reason) {
+                        continue;
+                    }
+                    ("sync", Outcome::Denied, Some(reason))
+                }
             };
             entries.push(entry(
                 identity,
@@ -646,9 +655,6 @@ impl Hub {
             ));
         }
         self.audit(entries);
-        for (document, child_ref) in created {
-            self.share_new_document(document, &child_ref);
-        }
     }
 
     fn audit(&self, entries: Vec<AuditEntry>) {
@@ -693,7 +699,6 @@ impl Hub {
                 let _ = outbox.send(Outbound::Close(reason));
             }
             self.identities.remove(&connection);
-            self.grants.remove(&connection);
         }
     }
 
@@ -740,7 +745,7 @@ impl Hub {
 }
 
 /// The driver reads the clock; the core never does.
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -749,7 +754,7 @@ fn now() -> Timestamp {
 }
 
 /// An audit row for something `identity` did.
-fn entry(
+pub(super) fn entry(
     identity: &Identity,
     action: &str,
     outcome: Outcome,
