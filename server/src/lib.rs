@@ -29,7 +29,6 @@ mod tls;
 use std::future::Future;
 
 use anyhow::Context;
-use axum::serve::ListenerExt;
 use shared::PeerId;
 use shared::sync::{CoreConfig, SyncCore};
 use tokio::net::TcpListener;
@@ -60,6 +59,8 @@ pub async fn run(
     );
     core_config.idle_unload_after = config.idle_unload_after;
     core_config.live_documents = config.live_documents;
+    core_config.join_deadline = config.handshake_timeout;
+    core_config.limits.max_inflated_bytes = config.max_inflated_bytes;
     let mut directory =
         directory::open_connection(&config.data_dir).context("opening the directory")?;
     projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
@@ -84,6 +85,8 @@ pub async fn run(
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
+        max_messages_per_sec: config.max_messages_per_sec,
+        message_burst: config.message_burst,
     });
 
     let stop = token.clone();
@@ -91,23 +94,8 @@ pub async fn run(
         shutdown.await;
         stop.cancel();
     });
-    let served = match &config.tls {
-        None => {
-            info!(addr = %listener.local_addr()?, "listening");
-            // Sync replies are small frames written back to back: without TCP_NODELAY,
-            // Nagle's algorithm holds each behind the peer's delayed ACK of the one before.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(cause = %err, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(token.clone().cancelled_owned())
-                .await
-                .context("serving http")
-        }
-        Some(files) => tls::serve(listener, app, files, token.clone()).await,
-    };
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let served = http::serve(listener, app, tls, config.handshake_timeout, token.clone()).await;
 
     info!("shutting down: closing sockets");
     sockets.close();

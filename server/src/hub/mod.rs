@@ -15,8 +15,8 @@ use shared::DocumentId;
 use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
-    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
-    DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, SyncLimits, Timestamp,
+    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig, CoreStats,
+    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
@@ -32,6 +32,10 @@ use crate::store::{StorageHandle, StorageReport};
 
 /// How many inputs may wait for the hub before senders wait.
 const INBOX_CAPACITY: usize = 4096;
+
+/// Frames up to this size are decoded on the connection's task; larger ones on a blocking
+/// thread under a preload permit (a typed edit's frame is a few hundred bytes).
+const INLINE_DECODE_BYTES: usize = 64 * 1024;
 
 /// What a connection's task is told to do.
 #[derive(Debug)]
@@ -134,8 +138,8 @@ pub struct HubHandle {
     next_connection: Arc<AtomicU64>,
     /// Permits for loading frames' changes ahead of the hub: one per core, plus one.
     preloads: Arc<Semaphore>,
-    /// The bounds every frame's sync message is checked against (the core's own).
-    limits: Arc<SyncLimits>,
+    /// The core's settings: every frame is decoded and checked as the core would.
+    core_config: Arc<CoreConfig>,
 }
 
 impl HubHandle {
@@ -150,29 +154,48 @@ impl HubHandle {
     }
 
     /// Decodes a peer's frame and, when it carries changes from a peer that may write,
-    /// loads them on a blocking thread (at most one per core, plus one, at once) so that the hub thread
-    /// only applies them: loading a new visit is most of the CPU a sync storm costs, and it
-    /// needs nothing but the bytes. A read-only peer's changes are refused unloaded.
+    /// loads them on a blocking thread (at most one per core, plus one, at once) so that the
+    /// hub thread only applies them: loading a new visit is most of the CPU a sync storm
+    /// costs, and it needs nothing but the bytes. A read-only peer's changes are refused
+    /// unloaded. A large frame is also decoded there (checking it may inflate up to
+    /// `--max-inflated-bytes`), so the reactor never does that work and the permits bound
+    /// how much memory checking frames takes at once.
     ///
     /// # Errors
     /// A message for the peer if automerge panicked on its changes.
-    pub async fn prepare(&self, bytes: &[u8], may_write: bool) -> Result<Incoming, String> {
-        let mut incoming = Incoming::decode(bytes, &self.limits);
-        if !may_write || !incoming.has_changes() {
-            return Ok(incoming);
+    pub async fn prepare(&self, bytes: Vec<u8>, may_write: bool) -> Result<Incoming, String> {
+        let failed = |err: tokio::task::JoinError| {
+            error!(cause = %err, "reading a peer's frame failed");
+            "the sync message could not be read".to_owned()
+        };
+        if bytes.len() <= INLINE_DECODE_BYTES {
+            let mut incoming = Incoming::decode(&bytes, &self.core_config);
+            if !may_write || !incoming.has_changes() {
+                return Ok(incoming);
+            }
+            let Ok(_permit) = self.preloads.acquire().await else {
+                return Ok(incoming);
+            };
+            return tokio::task::spawn_blocking(move || {
+                incoming.preload();
+                incoming
+            })
+            .await
+            .map_err(failed);
         }
         let Ok(_permit) = self.preloads.acquire().await else {
-            return Ok(incoming);
+            return Err("the server is stopping".to_owned());
         };
+        let core_config = self.core_config.clone();
         tokio::task::spawn_blocking(move || {
-            incoming.preload();
+            let mut incoming = Incoming::decode(&bytes, &core_config);
+            if may_write && incoming.has_changes() {
+                incoming.preload();
+            }
             incoming
         })
         .await
-        .map_err(|err| {
-            error!(cause = %err, "loading a peer's changes failed");
-            "the sync message's changes could not be read".to_owned()
-        })
+        .map_err(failed)
     }
 
     /// The core's counters, or `None` if the hub has stopped.
@@ -195,7 +218,7 @@ pub fn spawn_hub(
     directory: rusqlite::Connection,
     policy: SchedulePolicy,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
-    let limits = Arc::new(core.config().limits.clone());
+    let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
     let storage = crate::store::spawn_storage_thread(store, move |report| {
@@ -239,7 +262,7 @@ pub fn spawn_hub(
             preloads: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) + 1,
             )),
-            limits,
+            core_config,
         },
         thread,
     ))

@@ -67,6 +67,8 @@ pub mod visit_sections;
 mod write;
 
 #[cfg(test)]
+mod integrity_tests;
+#[cfg(test)]
 mod oversight_tests;
 #[cfg(test)]
 mod tests;

@@ -6,7 +6,7 @@
 //! ([`super::DocumentIndex`], returned with every load), so a visit created a moment ago
 //! is readable at once by everyone holding its child, with no list to copy or update.
 //! The core enforces grants on every sync message (when
-//! [`super::CoreConfig::enforce_access`] is set) and reports every read, write, creation
+//! [`super::CoreConfig::peer_checks`] is set) and reports every read, write, creation
 //! and denial as an [`AccessEvent`].
 
 use std::collections::{HashMap, HashSet};

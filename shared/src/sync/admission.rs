@@ -9,7 +9,7 @@ use super::{
     Effects, SyncCore, Timestamp,
 };
 use crate::DocumentId;
-use crate::model::{IntegrityViolation, check_new_visit};
+use crate::model::IntegrityViolation;
 
 /// Where one connection stands on one loaded document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ impl SyncCore {
         if loaded.pending_owner == Some(connection) {
             return Standing::Creating;
         }
-        if !self.config.enforce_access {
+        if !self.config.enforces_access() {
             return Standing::Granted(Access::ReadWrite);
         }
         if loaded.is_unclaimed() {
@@ -119,13 +119,13 @@ impl SyncCore {
             return false;
         };
         // A pending document is never packed (see `Loaded::is_settled`).
-        let decided = match loaded.working() {
-            Some(doc) => check_new_visit(
+        let decided = match (loaded.working(), self.config.peer_checks) {
+            (Some(doc), Some(checks)) => (checks.new_document)(
                 doc,
                 conn.grant.author.as_deref(),
                 &conn.grant.may_create_for,
             ),
-            None => Err(IntegrityViolation::NotAVisit),
+            _ => Err(IntegrityViolation::NotAVisit),
         };
         let worker = loaded.working().and_then(crate::model::visit_worker_id);
         match decided {
@@ -205,7 +205,7 @@ impl SyncCore {
             return;
         };
         conn.grant = grant;
-        if !self.config.enforce_access {
+        if !self.config.enforces_access() {
             return;
         }
         let documents: Vec<DocumentId> = conn.documents.iter().copied().collect();

@@ -123,7 +123,7 @@ impl SyncCore {
                 direction,
             } => self.on_connected(now, connection, direction, &mut fx),
             Event::Received { connection, bytes } => {
-                let incoming = Incoming::decode(&bytes, &self.config.limits);
+                let incoming = Incoming::decode(&bytes, &self.config);
                 self.on_received(now, connection, incoming, &mut fx)
             }
             Event::ReceivedDecoded {

@@ -10,12 +10,12 @@
 //! have loaded exactly those bytes itself: into a document it holds nothing of. Everywhere
 //! else it applies the message as usual, so a preload never changes what the core does.
 //!
-//! Decoding also runs [`super::check_sync_message`] first: automerge never sees a sync
-//! message outside the core's [`SyncLimits`].
+//! On a server, decoding also runs [`super::check_sync_message`] first: automerge never
+//! sees a sync message outside the core's [`super::SyncLimits`].
 
 use automerge::{Automerge, sync};
 
-use super::{SyncLimits, check_sync_message};
+use super::CoreConfig;
 use crate::DocumentId;
 use crate::protocol::{DecodeError, Message};
 
@@ -31,16 +31,15 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Decodes a frame (CBOR, then the sync message inside it once it passes `limits`);
-    /// never fails: errors are kept for the core to answer as it would for the raw bytes.
-    pub fn decode(bytes: &[u8], limits: &SyncLimits) -> Self {
+    /// Decodes a frame (CBOR, then the sync message inside it, once it passes the core's
+    /// checks if it has any); never fails: errors are kept for the core to answer as it
+    /// would for the raw bytes.
+    pub fn decode(bytes: &[u8], config: &CoreConfig) -> Self {
         let message = crate::protocol::decode(bytes);
         let sync = match &message {
-            Ok(Message::Sync { data, .. } | Message::Request { data, .. }) => Some(
-                check_sync_message(data, limits)
-                    .map_err(|err| err.to_string())
-                    .and_then(|_| sync::Message::decode(data).map_err(|err| err.to_string())),
-            ),
+            Ok(Message::Sync { data, .. } | Message::Request { data, .. }) => {
+                Some(decode_sync(data, config))
+            }
             _ => None,
         };
         Self {
@@ -81,4 +80,12 @@ impl Incoming {
             self.preloaded = Some(Box::new(doc));
         }
     }
+}
+
+/// An automerge sync message, checked first where the core checks its peers.
+pub(super) fn decode_sync(data: &[u8], config: &CoreConfig) -> Result<sync::Message, String> {
+    if let Some(checks) = &config.peer_checks {
+        (checks.message)(data, &config.limits).map_err(|err| err.to_string())?;
+    }
+    sync::Message::decode(data).map_err(|err| err.to_string())
 }

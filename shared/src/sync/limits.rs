@@ -30,10 +30,10 @@ pub struct SyncLimits {
     /// Bytes all compressed chunks and columns of one message may inflate to. The frame
     /// itself is bounded by the driver (8 MiB by default); a deflate bomb is not.
     pub max_inflated_bytes: usize,
-    /// Rows (operations or changes) any one column of one chunk may hold. Run-length
-    /// encoding lets a few bytes declare billions of rows; automerge would materialise
-    /// them. A visit typed for an hour is a few thousand operations; a whole child's
-    /// record a few hundred thousand.
+    /// Rows (operations, or changes) all the chunks of one message may declare together.
+    /// Run-length encoding lets a few bytes declare billions of rows, which automerge
+    /// would materialise. A visit typed for an hour is a few thousand operations; the
+    /// longest record a child could have, a few hundred thousand.
     pub max_rows: u64,
 }
 
@@ -49,8 +49,8 @@ impl Default for SyncLimits {
             max_actors: 10_000,
             max_actor_bytes: 128,
             max_columns: 64,
-            max_inflated_bytes: 64 * 1024 * 1024,
-            max_rows: 2_000_000,
+            max_inflated_bytes: 16 * 1024 * 1024,
+            max_rows: 1_000_000,
         }
     }
 }

@@ -81,6 +81,8 @@ pub fn check_sync_message(bytes: &[u8], limits: &SyncLimits) -> Result<CheckedMe
     let mut budget = Budget {
         inflated: 0,
         limit: limits.max_inflated_bytes,
+        rows: 0,
+        max_rows: limits.max_rows,
     };
     let kind = input.byte("message type")?;
     if kind != 0x42 && kind != 0x43 {
@@ -149,9 +151,25 @@ fn check_bloom(bloom: &[u8], limits: &SyncLimits) -> Result<(), GuardError> {
 struct Budget {
     inflated: usize,
     limit: usize,
+    /// Rows (operations or changes) declared by the chunks checked so far.
+    rows: u64,
+    max_rows: u64,
 }
 
 impl Budget {
+    /// Counts one chunk's rows (its longest column) against the message's limit.
+    fn add_rows(&mut self, rows: u64) -> Result<(), GuardError> {
+        self.rows = self.rows.saturating_add(rows);
+        if self.rows > self.max_rows {
+            return Err(GuardError::OverLimit {
+                what: "rows in the message",
+                found: self.rows,
+                limit: self.max_rows,
+            });
+        }
+        Ok(())
+    }
+
     /// Inflates raw deflate `data`, refusing once the message's total would pass the limit.
     fn inflate(&mut self, data: &[u8]) -> Result<Vec<u8>, GuardError> {
         let room = self.limit.saturating_sub(self.inflated);
@@ -197,10 +215,10 @@ fn check_chunk(
     let body = input.take(length, "chunk")?;
     match kind {
         CHUNK_DOCUMENT => check_document(body, limits, budget),
-        CHUNK_CHANGE => check_change(body, limits),
+        CHUNK_CHANGE => check_change(body, limits, budget),
         CHUNK_COMPRESSED => {
             let inflated = budget.inflate(body)?;
-            check_change(&inflated, limits)
+            check_change(&inflated, limits, budget)
         }
         other => Err(GuardError::ChunkType(other)),
     }
@@ -208,7 +226,7 @@ fn check_chunk(
 
 /// A change chunk's body: dependencies, actor, counters, message, other actors, then the
 /// operation columns (never compressed inside a change) and optional extra bytes.
-fn check_change(body: &[u8], limits: &SyncLimits) -> Result<(), GuardError> {
+fn check_change(body: &[u8], limits: &SyncLimits, budget: &mut Budget) -> Result<(), GuardError> {
     let mut input = Cursor::new(body);
     input.hashes("change dependencies", limits.max_heads)?;
     input.actor(limits)?;
@@ -226,10 +244,12 @@ fn check_change(body: &[u8], limits: &SyncLimits) -> Result<(), GuardError> {
             return Err(GuardError::CompressedChangeColumn);
         }
     }
+    let mut rows = 0;
     for column in &columns {
         let data = input.take(column.len, "change columns")?;
-        check_column_rows(column.spec, data, limits)?;
+        rows = rows.max(check_column_rows(column.spec, data, limits)?);
     }
+    budget.add_rows(rows)?;
     // Whatever follows is the format's room for extensions; automerge keeps it as is.
     Ok(())
 }
@@ -245,15 +265,22 @@ fn check_document(body: &[u8], limits: &SyncLimits, budget: &mut Budget) -> Resu
     let heads = input.hashes("document heads", limits.max_heads)?;
     let change_columns = input.columns(limits)?;
     let op_columns = input.columns(limits)?;
-    for column in change_columns.iter().chain(&op_columns) {
+    let (mut changes, mut ops) = (0, 0);
+    for (n, column) in change_columns.iter().chain(&op_columns).enumerate() {
         let data = input.take(column.len, "document columns")?;
-        if column.deflated() {
+        let rows = if column.deflated() {
             let inflated = budget.inflate(data)?;
-            check_column_rows(column.spec, &inflated, limits)?;
+            check_column_rows(column.spec, &inflated, limits)?
         } else {
-            check_column_rows(column.spec, data, limits)?;
+            check_column_rows(column.spec, data, limits)?
+        };
+        if n < change_columns.len() {
+            changes = rows.max(changes);
+        } else {
+            ops = rows.max(ops);
         }
     }
+    budget.add_rows(changes.max(ops))?;
     if !input.is_empty() {
         for _ in 0..heads {
             input.u64("head indexes")?;
@@ -278,8 +305,9 @@ impl Column {
 }
 
 /// Counts a column's rows (and, for group columns, the items they group) without
-/// materialising them, refusing a column that declares more than `max_rows`.
-fn check_column_rows(spec: u32, data: &[u8], limits: &SyncLimits) -> Result<(), GuardError> {
+/// materialising them, refusing a column that declares more than `max_rows`; returns
+/// the rows.
+fn check_column_rows(spec: u32, data: &[u8], limits: &SyncLimits) -> Result<u64, GuardError> {
     let mut input = Cursor::new(data);
     let mut rows: u64 = 0;
     let mut grouped: u64 = 0;
@@ -297,7 +325,7 @@ fn check_column_rows(spec: u32, data: &[u8], limits: &SyncLimits) -> Result<(), 
     };
     match spec & 0b111 {
         // Value: raw bytes described by the value-metadata column beside it.
-        7 => return Ok(()),
+        7 => return Ok(0),
         // Boolean: alternating run lengths.
         4 => {
             while !input.is_empty() {
@@ -333,7 +361,7 @@ fn check_column_rows(spec: u32, data: &[u8], limits: &SyncLimits) -> Result<(), 
             }
         }
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// A position in a byte slice, with the readers the formats need.

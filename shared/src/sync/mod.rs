@@ -10,10 +10,11 @@
 //! that it has not made durable: after a peer's changes are applied, replies for that
 //! document wait until the storage task appending those changes has completed.
 //!
-//! **Architecture Invariant:** every sync message passes [`check_sync_message`] (bounds on
-//! counts, sizes, bloom filters, chunk headers and inflation) before automerge sees it.
+//! **Architecture Invariant:** on a server ([`CoreConfig::peer_checks`]), every sync message
+//! passes [`check_sync_message`] (bounds on counts, sizes, bloom filters, chunk headers and
+//! inflation) before automerge sees it.
 //!
-//! **Architecture Invariant:** with `enforce_access`, no sync message reaches or leaves a
+//! **Architecture Invariant:** with `peer_checks`, no sync message reaches or leaves a
 //! document unless the connection's [`AccessGrant`] covers the document's child (from the
 //! server's own index); a refusal is answered exactly as for a document that does not
 //! exist; a new document is stored only once it is a visit its author may create
@@ -37,6 +38,7 @@ mod incoming;
 mod lifecycle;
 mod limits;
 mod message_guard;
+mod peer_checks;
 mod persisting;
 mod receiving;
 mod replying;
@@ -53,11 +55,20 @@ pub use event::Event;
 pub use incoming::Incoming;
 pub use limits::SyncLimits;
 pub use message_guard::{CheckedMessage, GuardError, check_sync_message};
+pub use peer_checks::PeerChecks;
 pub use storage_task::{
     DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, TaskId,
 };
 pub use sync_error::SyncError;
 pub use timestamp::Timestamp;
 
+#[cfg(test)]
+mod access_tests;
+#[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
+mod message_guard_tests;
+#[cfg(test)]
+mod test_network;
 #[cfg(test)]
 mod tests;

@@ -159,7 +159,7 @@ impl SyncCore {
 
     /// Whether any of these waiting connections may read a document indexed so.
     fn any_granted(&self, index: &DocumentIndex, waiting: &[Waiting]) -> bool {
-        !self.config.enforce_access
+        !self.config.enforces_access()
             || waiting.iter().any(|w| {
                 self.connections
                     .get(&w.connection)

@@ -2,7 +2,7 @@
 //!
 //! Where access is enforced, a document is answered by the connection's standing on it
 //! (see `admission`). Changes to a stored document are applied to a copy first and kept
-//! only if [`crate::model::check_peer_change`] finds nothing the peer may not write. A
+//! only if the change check ([`super::PeerChecks`]) finds nothing the peer may not write. A
 //! document the connection may not read is answered exactly as one that does not exist:
 //! `doc-unavailable` to a `request` or to changes, and to a `sync` without changes the
 //! reply an empty document would give (what any new document's first message gets).
@@ -12,11 +12,8 @@ use tracing::debug;
 
 use super::admission::Standing;
 use super::document::{Body, Slot, Waiting};
-use super::{
-    AccessEvent, AccessKind, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
-    check_sync_message,
-};
-use crate::model::check_peer_change;
+use super::incoming::decode_sync;
+use super::{AccessEvent, AccessKind, ConnectionId, DenialReason, Effects, SyncCore, Timestamp};
 use crate::protocol::Message;
 use crate::{DocumentId, PeerId};
 
@@ -69,12 +66,7 @@ impl SyncCore {
             let reason = format!("senderId {sender_id} does not match the handshake's {remote}");
             return self.fail(now, connection, reason, fx);
         }
-        let limits = &self.config.limits;
-        let sync_message = sync.unwrap_or_else(|| {
-            check_sync_message(&data, limits)
-                .map_err(|err| err.to_string())
-                .and_then(|_| sync::Message::decode(&data).map_err(|err| err.to_string()))
-        });
+        let sync_message = sync.unwrap_or_else(|| decode_sync(&data, &self.config));
         let message = match sync_message {
             Ok(message) => message,
             Err(err) => {
@@ -211,7 +203,7 @@ impl SyncCore {
             message,
             preloaded,
         } = waiting;
-        let enforce = self.config.enforce_access;
+        let checks = self.config.peer_checks;
         let is_pending = matches!(self.documents.get(&id),
             Some(Slot::Loaded(loaded)) if loaded.pending_owner.is_some());
         if let Some(read) = self.subscribe(connection, id).filter(|_| !is_pending) {
@@ -291,7 +283,9 @@ impl SyncCore {
         });
         // Changes to a stored document go to a copy first: kept only if they touch nothing
         // the peer may not write.
-        let checked = enforce && !pending && !before.is_empty() && !state.read_only;
+        let checked = checks
+            .map(|checks| checks.change)
+            .filter(|_| !pending && !before.is_empty() && !state.read_only);
         let outcome = match preloaded {
             Some(preloaded) => {
                 let actor = doc.get_actor().clone();
@@ -304,11 +298,12 @@ impl SyncCore {
                 state.last_sent_heads = last_sent;
                 outcome
             }
-            None if checked && !message.changes.is_empty() => {
+            None if checked.is_some() && !message.changes.is_empty() => {
                 let mut candidate = doc.clone();
                 let mut candidate_state = state.clone();
                 let outcome = candidate.receive_sync_message(&mut candidate_state, message);
-                if let Err(violation) = check_peer_change(doc, &candidate) {
+                let check_change = checked.unwrap_or(|_, _| Ok(()));
+                if let Err(violation) = check_change(doc, &candidate) {
                     let reason = DenialReason::Integrity(violation);
                     return self.refuse_change(now, connection, id, child, reason, fx);
                 }
