@@ -81,6 +81,15 @@ impl RawPeer {
         Ok(())
     }
 
+    /// Sends a text frame (not part of the protocol).
+    ///
+    /// # Errors
+    /// If the socket is closed.
+    pub async fn send_text(&mut self, text: &str) -> anyhow::Result<()> {
+        self.socket.send(WsMessage::Text(text.into())).await?;
+        Ok(())
+    }
+
     /// A `sync` from this peer about `document` carrying automerge sync bytes `data`.
     pub fn sync(&self, document: DocumentId, data: Vec<u8>) -> Message {
         Message::Sync {

@@ -416,3 +416,51 @@ async fn an_oversized_frame_is_answered_with_an_error_before_the_close() {
         .honest_edit_goes_through("after the oversized frame")
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_identical_denials_are_audited_once_with_a_count() {
+    let scene = scene(&[]).await;
+    let prober = Session::login(scene.server.addr, "sw-south-1", PASSWORD, None)
+        .await
+        .expect("login");
+    let mut peer = scene.raw_peer(&prober).await;
+    let request = peer.request(
+        scene.visit,
+        automerge::sync::Message::decode(&[0x42, 0, 0, 0, 0])
+            .map(|m| m.encode())
+            .expect("empty message"),
+    );
+    for _ in 0..1_000 {
+        peer.send(&request).await.expect("send");
+    }
+    for n in 0..1_000 {
+        let heard = peer.next(TIMEOUT).await.expect("reply");
+        assert!(
+            matches!(heard, Heard::Message(Message::DocUnavailable { .. })),
+            "reply {n}: {heard:?}"
+        );
+    }
+    // Repeats are written as one counted row at the next tick (every second).
+    let conn = rusqlite::Connection::open(scene.dir.path().join("doorstep.sqlite3")).expect("open");
+    let rows = || -> Vec<String> {
+        let mut stmt = conn
+            .prepare(
+                "SELECT detail FROM audit_log WHERE actor = 'sw-south-1' AND outcome = 'denied'
+                 AND document_id = ?1 ORDER BY audit_id",
+            )
+            .expect("query");
+        stmt.query_map([scene.visit.as_bytes().as_slice()], |row| {
+            row.get::<_, String>(0)
+        })
+        .expect("rows")
+        .map(|row| row.expect("row"))
+        .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while rows().len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let rows = rows();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows[1].contains("repeated 999 more times"), "{rows:?}");
+}
