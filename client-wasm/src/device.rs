@@ -1341,6 +1341,7 @@ fn start_storage(
             let chunks = StoredChunks {
                 bytes: preloaded.bytes,
                 count: preloaded.count,
+                index: None,
             };
             Ok((
                 id,
@@ -1372,9 +1373,13 @@ fn start_storage(
                         shared.state.borrow_mut().next_seq.insert(document, seq + 1);
                     }
                     let count = rows.len();
-                    Ok(StorageOutcome::Loaded(
-                        (count > 0).then_some(StoredChunks { bytes, count }),
-                    ))
+                    Ok(StorageOutcome::Loaded((count > 0).then_some(
+                        StoredChunks {
+                            bytes,
+                            count,
+                            index: None,
+                        },
+                    )))
                 }),
             ))
         }

@@ -282,6 +282,18 @@ pub struct ServeArgs {
     /// Whose visit-schedule rules apply: england, wales or scotland.
     #[arg(long, env = "DOORSTEP_JURISDICTION", default_value = "england", value_parser = parse_jurisdiction)]
     pub jurisdiction: shared::schedule::Jurisdiction,
+    /// Seconds a peer has for each step of connecting (TLS, each request's headers, the
+    /// sync `join`); a peer still silent after it is disconnected.
+    #[arg(long, env = "DOORSTEP_HANDSHAKE_TIMEOUT_SECS", default_value_t = 10)]
+    pub handshake_timeout_secs: u64,
+    /// Bytes one sync message's compressed changes may inflate to; beyond it the message
+    /// is refused (a deflate bomb never grows past this).
+    #[arg(long, env = "DOORSTEP_MAX_INFLATED_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_inflated_bytes: usize,
+    /// Sync messages per second one connection may send on average (faster peers are
+    /// read more slowly); bursts of ten seconds' worth pass at once.
+    #[arg(long, env = "DOORSTEP_MAX_MESSAGES_PER_SEC", default_value_t = 500)]
+    pub max_messages_per_sec: u32,
 }
 
 impl ServeArgs {
@@ -299,6 +311,10 @@ impl ServeArgs {
         config.behind_tls_proxy = self.behind_tls_proxy;
         config.web_dir = self.web_dir.clone();
         config.schedule_policy = shared::schedule::SchedulePolicy::statutory(self.jurisdiction);
+        config.handshake_timeout = Duration::from_secs(self.handshake_timeout_secs);
+        config.max_inflated_bytes = self.max_inflated_bytes;
+        config.max_messages_per_sec = self.max_messages_per_sec.max(1);
+        config.message_burst = self.max_messages_per_sec.max(1).saturating_mul(10);
         config
     }
 }

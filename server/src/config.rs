@@ -33,6 +33,18 @@ pub struct ServerConfig {
     /// The visit-schedule rules (jurisdiction, local intervals) for the dashboard and the
     /// late write-up flag.
     pub schedule_policy: SchedulePolicy,
+    /// How long a peer has to finish each step of connecting: the TLS handshake, each
+    /// HTTP request's headers (the WebSocket upgrade among them) and the sync `join`.
+    pub handshake_timeout: Duration,
+    /// Bytes one sync message's compressed chunks may inflate to (a deflate bomb is
+    /// refused before it grows past this).
+    pub max_inflated_bytes: usize,
+    /// Sync messages per second each connection may send, on average; a faster peer is
+    /// read more slowly (its socket pushes back), bursts of [`Self::message_burst`] pass.
+    pub max_messages_per_sec: u32,
+    /// Sync messages a connection may send at once before pacing starts (a device
+    /// reconnecting offers one message per record it holds).
+    pub message_burst: u32,
     /// How many SQLite connections the HTTP API keeps open (opened once, at start). It also
     /// bounds how many sign-ins hash a password at once (19 MiB each).
     pub api_connections: usize,
@@ -96,7 +108,8 @@ pub struct TlsFiles {
 
 impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
-    /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 8 API
+    /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 10 s to
+    /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
     /// connections, a 60 s window for coalescing repeated denials.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
@@ -109,6 +122,10 @@ impl ServerConfig {
             behind_tls_proxy: false,
             web_dir: None,
             schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
+            handshake_timeout: Duration::from_secs(10),
+            max_inflated_bytes: 16 * 1024 * 1024,
+            max_messages_per_sec: 500,
+            message_burst: 5_000,
             api_connections: 8,
             denial_audit_window: Duration::from_secs(60),
             injected_faults: None,

@@ -126,6 +126,12 @@ impl Health {
         if self.stopping.load(Ordering::SeqCst) && !how.starts_with("panicked") {
             return;
         }
+        self.component_died(component, how);
+    }
+
+    /// A component is known to have died (e.g. the hub was gone before shutdown asked it
+    /// to stop), whether or not the server is stopping.
+    pub fn component_died(&self, component: &str, how: &str) {
         error!(
             component,
             how, "a server component died; stopping so that a supervisor restarts the server"

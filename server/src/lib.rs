@@ -37,7 +37,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use axum::serve::ListenerExt;
 use shared::PeerId;
 use shared::sync::{CoreConfig, SyncCore};
 use tokio::net::TcpListener;
@@ -114,6 +113,8 @@ pub async fn run_with_lock(
     );
     core_config.idle_unload_after = config.idle_unload_after;
     core_config.live_documents = config.live_documents;
+    core_config.join_deadline = config.handshake_timeout;
+    core_config.limits.max_inflated_bytes = config.max_inflated_bytes;
     let (hub, hub_thread) = hub::spawn_hub(
         SyncCore::new(core_config),
         store,
@@ -145,6 +146,8 @@ pub async fn run_with_lock(
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
+        max_messages_per_sec: config.max_messages_per_sec,
+        message_burst: config.message_burst,
     };
     let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
     let app = http::app(state.clone());
@@ -159,26 +162,8 @@ pub async fn run_with_lock(
         }
         stop.cancel();
     });
-    let served = match &config.tls {
-        None => {
-            info!(%addr, "listening");
-            // Sync replies are small frames written back to back: without TCP_NODELAY,
-            // Nagle's algorithm holds each behind the peer's delayed ACK of the one before.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(cause = %err, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-            )
-            .with_graceful_shutdown(token.clone().cancelled_owned())
-            .await
-            .context("serving http")
-        }
-        Some(files) => tls::serve(listener, app, files, token.clone()).await,
-    };
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let served = http::serve(listener, app, tls, config.handshake_timeout, token.clone()).await;
 
     let died = health.dead_component().is_some();
     health.stopping();
@@ -190,15 +175,23 @@ pub async fn run_with_lock(
     write_repeats(&state, None).await;
     pool.close();
     let (done, flushed) = tokio::sync::oneshot::channel();
-    if hub.send(hub::HubInput::Shutdown(done)).await {
-        if !died {
-            let _ = flushed.await;
-        } else if tokio::time::timeout(FLUSH_AFTER_DEATH, flushed)
+    // Whether the hub answered that storage has flushed; `None` if it did not in time.
+    let answered = if !hub.send(hub::HubInput::Shutdown(done)).await {
+        Some(false)
+    } else if !died {
+        Some(flushed.await.is_ok())
+    } else {
+        tokio::time::timeout(FLUSH_AFTER_DEATH, flushed)
             .await
-            .is_err()
-        {
-            error!("storage did not flush after a component died");
-        }
+            .ok()
+            .map(|answer| answer.is_ok())
+    };
+    match answered {
+        Some(true) => {}
+        // Gone before it could answer (it stopped itself after a panic it could not pin on
+        // a peer, or died of one): a death, even if its watcher is late to say so.
+        Some(false) => health.component_died("hub thread", "stopped before shutdown"),
+        None => error!("storage did not flush after a component died"),
     }
     let hub_ended = tokio::task::spawn_blocking(move || hub_watch.join());
     if !died {

@@ -124,6 +124,8 @@ pub struct Session {
     pub refresh_token: String,
     /// The device the session is bound to.
     pub device_id: String,
+    /// Who signed in.
+    pub username: String,
 }
 
 impl Session {
@@ -152,6 +154,7 @@ impl Session {
             token: text("token")?,
             refresh_token: text("refreshToken")?,
             device_id: text("deviceId")?,
+            username: username.to_owned(),
         })
     }
 

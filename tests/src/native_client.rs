@@ -378,6 +378,7 @@ fn run_in_memory(stored: &mut HashMap<DocumentId, Vec<Vec<u8>>>, task: StorageTa
             StorageOutcome::Loaded(stored.get(&task.document).map(|chunks| StoredChunks {
                 bytes: chunks.concat(),
                 count: chunks.len(),
+                index: None,
             }))
         }
         StorageTaskKind::Append { changes, .. } => {

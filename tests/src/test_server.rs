@@ -158,25 +158,26 @@ impl ServerProcess {
         format!("ws://{}/sync", self.addr)
     }
 
-    /// The server's process id.
+    /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Waits up to `timeout` for the server to exit by itself; its exit code, or `None`
-    /// if it is still running (or was killed by a signal).
+    /// The process's resident memory now and at its peak, in KiB (`VmRSS`, `VmHWM`).
     ///
     /// # Errors
-    /// If waiting fails.
-    pub fn wait_exit(&mut self, timeout: Duration) -> anyhow::Result<Option<i32>> {
-        let deadline = std::time::Instant::now() + timeout;
-        while std::time::Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait()? {
-                return Ok(status.code());
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(None)
+    /// If `/proc` cannot be read.
+    pub fn memory_kib(&self) -> anyhow::Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let field = |name: &str| -> anyhow::Result<u64> {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kib| kib.parse().ok())
+                .with_context(|| format!("no {name} in /proc status"))
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
     }
 
     /// What the server has logged so far.

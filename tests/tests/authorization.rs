@@ -157,7 +157,12 @@ async fn native_write(session: &Session, id: DocumentId, doc: &Automerge, words:
 /// Creates a new visit for `child_ref` with a native client.
 async fn native_create(session: &Session, child_ref: &str, seed: u64) -> (DocumentId, Outcome) {
     let client = connected(session, "creator").await;
-    let id = client.create(visit_fixture::visit_for_child(seed, child_ref, 100));
+    let id = client.create(visit_fixture::visit_for_child(
+        seed,
+        child_ref,
+        &session.username,
+        100,
+    ));
     let outcome = match client.wait_settled(id, TIMEOUT).await.expect("settled") {
         true => Allowed,
         false => Denied,
@@ -451,9 +456,9 @@ async fn de_allocation_and_revocation_stop_a_live_connection_without_reconnectin
         .await
         .expect("login");
     let client = connected(&worker, "tablet").await;
-    let visit = client.create(visit_fixture::visit_for_child(7, "C-N2", 100));
+    let visit = client.create(visit_fixture::visit_for_child(7, "C-N2", "sw-north-1", 100));
     assert!(client.wait_settled(visit, TIMEOUT).await.expect("settled"));
-    let other = client.create(visit_fixture::visit_for_child(8, "C-N1", 100));
+    let other = client.create(visit_fixture::visit_for_child(8, "C-N1", "sw-north-1", 100));
     assert!(client.wait_settled(other, TIMEOUT).await.expect("settled"));
 
     // The child leaves this worker's caseload while the tablet is connected.

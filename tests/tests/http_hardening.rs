@@ -44,7 +44,7 @@ async fn worker_with_visit(session: &Session, child: &str) -> (NativeClient, Doc
         .connect(&session.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let visit = client.create(visit_fixture::visit_for_child(3, child, 200));
+    let visit = client.create(visit_fixture::visit_for_child(3, child, "sw-north-1", 200));
     client
         .wait_acknowledged(visit, TIMEOUT)
         .await
@@ -113,7 +113,7 @@ async fn a_forbidden_and_a_missing_visit_get_the_same_answer_and_both_are_audite
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let more = honest.create(visit_fixture::visit_for_child(4, "C-N1", 200));
+    let more = honest.create(visit_fixture::visit_for_child(4, "C-N1", "sw-north-1", 200));
     honest.wait_acknowledged(more, TIMEOUT).await.expect("ack");
 
     // Both kinds of refusal are on the record, for each outsider and each action.
@@ -233,7 +233,7 @@ async fn cookie_requests_and_the_cookie_websocket_need_the_server_s_own_origin()
         .connect_with_headers(&url, &[("Cookie", &cookie), ("Origin", &own)])
         .await
         .expect("cookie upgrade from our own origin");
-    let visit = same_site.create(visit_fixture::visit_for_child(5, "C-N1", 200));
+    let visit = same_site.create(visit_fixture::visit_for_child(5, "C-N1", "sw-north-1", 200));
     same_site
         .wait_acknowledged(visit, TIMEOUT)
         .await
@@ -363,7 +363,12 @@ async fn a_flood_of_identical_denials_is_audited_once_with_a_count() {
     }
     // The worker keeps syncing through the flood.
     for seed in 10..15 {
-        let id = honest.create(visit_fixture::visit_for_child(seed, "C-N1", 200));
+        let id = honest.create(visit_fixture::visit_for_child(
+            seed,
+            "C-N1",
+            "sw-north-1",
+            200,
+        ));
         honest
             .wait_acknowledged(id, TIMEOUT)
             .await

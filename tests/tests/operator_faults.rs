@@ -121,7 +121,7 @@ async fn a_second_serve_on_the_same_directory_exits_naming_the_holder_and_the_fi
     council::create(dir.path()).expect("council");
     let first = ServerProcess::start(server_binary(), dir.path(), &[]).expect("first server");
     let honest = device(first.addr, "sw-north-1", "honest").await;
-    let before = honest.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let before = honest.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     honest
         .wait_acknowledged(before, TIMEOUT)
         .await
@@ -154,7 +154,7 @@ async fn a_second_serve_on_the_same_directory_exits_naming_the_holder_and_the_fi
 
     // The first server is untouched: it syncs on, and keeps what it acknowledged.
     assert_eq!(health_status(first.addr).await.expect("health").0, 200);
-    let after = honest.create(visit_fixture::visit_for_child(2, "C-N1", 200));
+    let after = honest.create(visit_fixture::visit_for_child(2, "C-N1", "sw-north-1", 200));
     honest
         .wait_acknowledged(after, TIMEOUT)
         .await
@@ -180,7 +180,7 @@ async fn a_removed_database_file_stops_acknowledgement_and_nothing_is_created_af
     council::create(dir.path()).expect("council");
     let server = ServerProcess::start(server_binary(), dir.path(), &[]).expect("server");
     let honest = device(server.addr, "sw-north-1", "honest").await;
-    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     honest.wait_acknowledged(visit, TIMEOUT).await.expect("ack");
     let acknowledged = acknowledged_heads(&honest, visit);
 
@@ -376,7 +376,7 @@ async fn a_full_disk_stops_acknowledgement_and_storage_recovers_when_space_retur
     council::create(&dir).expect("council");
     let server = ServerProcess::start(server_binary(), &dir, &[]).expect("server");
     let honest = device(server.addr, "sw-north-1", "honest").await;
-    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     honest.wait_acknowledged(visit, TIMEOUT).await.expect("ack");
     let acknowledged = acknowledged_heads(&honest, visit);
 
@@ -450,7 +450,7 @@ async fn an_unwritable_database_stops_acknowledgement_and_recovers() {
     council::create(dir.path()).expect("council");
     let server = ServerProcess::start(server_binary(), dir.path(), &[]).expect("server");
     let honest = device(server.addr, "sw-north-1", "honest").await;
-    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     honest.wait_acknowledged(visit, TIMEOUT).await.expect("ack");
     let acknowledged = acknowledged_heads(&honest, visit);
 
@@ -504,7 +504,7 @@ async fn faulty_server(dir: &Path) -> (TestServer, Arc<InjectedFaults>, NativeCl
     config.injected_faults = Some(faults.clone());
     let server = TestServer::start_with(config).await.expect("server");
     let honest = device(server.addr, "sw-north-1", "honest").await;
-    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let visit = honest.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     honest.wait_acknowledged(visit, TIMEOUT).await.expect("ack");
     (server, faults, honest, visit)
 }
@@ -574,9 +574,8 @@ async fn a_dead_hub_thread_fails_healthz_and_stops_the_server_with_an_error() {
         .await
         .expect("stopped by itself");
     let err = outcome.expect_err("run returns an error");
-    assert!(
-        format!("{err:#}").contains("hub thread panicked"),
-        "{err:#}"
-    );
+    // The hub contains panics it can pin on a peer; this one it cannot, so it stops (or,
+    // without that containment, dies of the panic): either way the server does not go on.
+    assert!(format!("{err:#}").contains("hub thread"), "{err:#}");
     assert_stored(dir.path(), visit, &acknowledged);
 }

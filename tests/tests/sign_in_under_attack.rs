@@ -44,17 +44,17 @@ async fn honest_worker_syncs(addr: SocketAddr, username: &str, child: &str) {
     let session = Session::login(addr, username, PASSWORD, None)
         .await
         .expect("honest sign-in");
-    session_syncs(&session, child).await;
+    session_syncs(&session, username, child).await;
 }
 
 /// A signed-in worker syncs a new visit and sees it acknowledged.
-async fn session_syncs(session: &Session, child: &str) {
+async fn session_syncs(session: &Session, username: &str, child: &str) {
     let client = NativeClient::new("honest");
     client
         .connect(&session.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let visit = client.create(visit_fixture::visit_for_child(7, child, 200));
+    let visit = client.create(visit_fixture::visit_for_child(7, child, username, 200));
     client
         .wait_acknowledged(visit, TIMEOUT)
         .await
@@ -178,8 +178,9 @@ async fn guessing_is_throttled_per_client_address_across_usernames() {
         token: body["token"].as_str().expect("token").to_owned(),
         refresh_token: body["refreshToken"].as_str().expect("refresh").to_owned(),
         device_id: body["deviceId"].as_str().expect("device").to_owned(),
+        username: "sw-north-1".to_owned(),
     };
-    session_syncs(&session, "C-N1").await;
+    session_syncs(&session, "sw-north-1", "C-N1").await;
 
     let locked: i64 = db(dir.path())
         .query_row(

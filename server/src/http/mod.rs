@@ -8,8 +8,10 @@ mod client_address;
 mod dashboard_api;
 mod health;
 mod origin_check;
+mod pacer;
 mod review_api;
 mod security_headers;
+mod serve;
 mod session_api;
 mod sync_socket;
 mod web_app;
@@ -23,6 +25,7 @@ use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
 pub use client_address::ClientAddress;
+pub use serve::serve;
 
 use crate::health::Health;
 use crate::hub::HubHandle;
@@ -54,6 +57,10 @@ pub struct AppState {
     pub web_dir: Option<PathBuf>,
     /// The visit-schedule rules the dashboard applies.
     pub schedule_policy: shared::schedule::SchedulePolicy,
+    /// Sync messages per second each connection may send on average.
+    pub max_messages_per_sec: u32,
+    /// Sync messages a connection may send at once before pacing starts.
+    pub message_burst: u32,
 }
 
 impl AppState {

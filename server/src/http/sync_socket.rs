@@ -18,6 +18,7 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use serde::Deserialize;
 
+use super::pacer::Pacer;
 use super::{ApiError, AppState, ClientAddress, session_api};
 use crate::directory::denial_audit::Denied;
 use crate::directory::sessions::{self, Identity, SessionError};
@@ -72,6 +73,7 @@ async fn upgrade(
         })
         .await??;
     let limit = state.max_frame_bytes;
+    let pacer = Pacer::new(state.max_messages_per_sec, state.message_burst);
     Ok(ws
         .max_message_size(limit)
         .max_frame_size(limit)
@@ -83,6 +85,7 @@ async fn upgrade(
                 connection,
                 identity,
                 state.hub.clone(),
+                pacer,
                 state.shutdown.clone(),
             );
             state.sockets.spawn(task.instrument(span));
@@ -90,12 +93,14 @@ async fn upgrade(
         }))
 }
 
-/// Relays between one socket and the hub until either side closes.
+/// Relays between one socket and the hub until either side closes; frames are read no
+/// faster than `pacer` allows.
 pub async fn relay<S>(
     mut socket: S,
     connection: ConnectionId,
     identity: Identity,
     hub: HubHandle,
+    mut pacer: Pacer,
     shutdown: CancellationToken,
 ) where
     S: Stream<Item = Result<WsMessage, axum::Error>> + Sink<WsMessage> + Unpin,
@@ -116,7 +121,11 @@ pub async fn relay<S>(
         tokio::select! {
             incoming = socket.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    let incoming = match hub.prepare(&bytes, may_write).await {
+                    let wait = pacer.delay();
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    let incoming = match hub.prepare(bytes.to_vec(), may_write).await {
                         Ok(incoming) => incoming,
                         Err(reason) => {
                             refuse(&mut socket, &reason).await;

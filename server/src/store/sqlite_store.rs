@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
-use shared::sync::{IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks};
+use shared::sync::{
+    DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks,
+};
 use tracing::{error, trace};
 
 use super::database_files::storage_fault;
@@ -343,10 +345,17 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
                 // never stored without an owner. `childId` is the child's case reference.
                 let indexed = tx
                     .prepare_cached(
-                        "INSERT INTO child_documents (document_id, child_id, kind, created_at)
-                         SELECT ?1, child_id, 'visit', ?3 FROM children WHERE child_ref = ?2",
+                        "INSERT INTO child_documents (document_id, child_id, kind, created_by, created_at)
+                         SELECT ?1, child_id, 'visit',
+                                (SELECT worker_id FROM workers WHERE username = ?4), ?3
+                         FROM children WHERE child_ref = ?2",
                     )?
-                    .execute(params![document, index.child_id, now_millis()])?;
+                    .execute(params![
+                        document,
+                        index.child_id,
+                        now_millis(),
+                        index.created_by
+                    ])?;
                 if indexed != 1 {
                     return Ok(StorageOutcome::Failed(format!(
                         "no child {} to index the new document under",
@@ -378,7 +387,29 @@ fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<Sto
         bytes.extend_from_slice(row.get_ref(0)?.as_blob()?);
         count += 1;
     }
-    Ok((count > 0).then_some(StoredChunks { bytes, count }))
+    if count == 0 {
+        return Ok(None);
+    }
+    // Where the server's own index places it: the child's reference and its creator.
+    let index = conn
+        .prepare_cached(
+            "SELECT c.child_ref, w.username FROM child_documents cd
+             JOIN children c ON c.child_id = cd.child_id
+             LEFT JOIN workers w ON w.worker_id = cd.created_by
+             WHERE cd.document_id = ?1",
+        )?
+        .query_row(params![document.as_bytes().as_slice()], |row| {
+            Ok(DocumentIndex {
+                child_id: row.get(0)?,
+                created_by: row.get(1)?,
+            })
+        })
+        .optional()?;
+    Ok(Some(StoredChunks {
+        bytes,
+        count,
+        index,
+    }))
 }
 
 fn now_millis() -> i64 {
@@ -391,7 +422,6 @@ fn now_millis() -> i64 {
 /// Whether a table exists (used by tests of the migrations).
 #[cfg(test)]
 fn has_table(conn: &Connection, name: &str) -> bool {
-    use rusqlite::OptionalExtension;
     conn.query_row(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
         [name],
@@ -454,7 +484,8 @@ mod tests {
             results[2].outcome,
             StorageOutcome::Loaded(Some(StoredChunks {
                 bytes: vec![1, 2, 3],
-                count: 2
+                count: 2,
+                index: None,
             }))
         );
         store.run_batch(
@@ -465,7 +496,8 @@ mod tests {
             store.load(&doc).expect("load"),
             Some(StoredChunks {
                 bytes: vec![9],
-                count: 1
+                count: 1,
+                index: None,
             })
         );
         assert_eq!(store.document_ids().expect("ids"), vec![doc]);

@@ -18,6 +18,7 @@
 //!   [`VisitSection`]s a manager reads, and the [`SectionDifference`]s between versions.
 //! - [`provenance`]: who last changed each section, and when.
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
+//! - [`integrity`]: who may write which field; the checks run on every change a peer sends.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
 //!
@@ -54,6 +55,7 @@ mod coded;
 pub mod conflict;
 pub mod date;
 mod error;
+pub mod integrity;
 pub mod oversight;
 mod ownership;
 pub mod problem;
@@ -64,6 +66,8 @@ pub mod visit_edit;
 pub mod visit_sections;
 mod write;
 
+#[cfg(test)]
+mod integrity_tests;
 #[cfg(test)]
 mod oversight_tests;
 #[cfg(test)]
@@ -80,12 +84,13 @@ pub use conflict::{
 };
 pub use date::{CalendarDate, is_leap_year, uk_civil_date};
 pub use error::ModelError;
+pub use integrity::{IntegrityViolation, check_new_visit, check_peer_change};
 pub use oversight::{
     Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,
     amendment_required, amendments, oversight_entries, record_amendment, record_oversight, review,
     visit_at,
 };
-pub use ownership::visit_child_id;
+pub use ownership::{visit_child_id, visit_worker_id};
 pub use problem::Problem;
 pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance};
 pub use visit::{

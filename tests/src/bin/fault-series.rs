@@ -132,7 +132,7 @@ async fn storm_client(
     for round in 0u64.. {
         if round % 3 == 0 && docs.len() < 8 {
             let seed = rand::random::<u64>() % 1_000_000;
-            docs.push(client.create(visit_fixture::visit_for_child(seed, child, 300)));
+            docs.push(client.create(visit_fixture::visit_for_child(seed, child, username, 300)));
         }
         for id in docs.iter().rev().take(3) {
             let _ = client.change(*id, |doc| {

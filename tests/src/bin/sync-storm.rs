@@ -1204,9 +1204,14 @@ async fn run() -> anyhow::Result<ExitCode> {
     );
     let generated = std::time::Instant::now();
     let words_bytes = args.words_bytes;
+    let per_client = args.docs_per_client;
     let docs: Vec<Automerge> = tokio::task::spawn_blocking(move || {
         (0..total)
-            .map(|seed| tests::visit_fixture::visit_with_history(seed as u64, words_bytes))
+            .map(|seed| {
+                // Client-major: the worker signed in on the client that creates it.
+                let worker = format!("storm-worker-{}", seed / per_client);
+                tests::visit_fixture::visit_with_history(seed as u64, &worker, words_bytes)
+            })
             .collect()
     })
     .await?;

@@ -15,20 +15,27 @@ use shared::DocumentId;
 use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
-    Access, AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreStats, Direction,
-    DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
+    AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig, CoreStats,
+    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
 
 use crate::directory::audit::{AuditEntry, Outcome};
+use crate::directory::grants;
 use crate::directory::sessions::{self, Identity, SessionError};
-use crate::directory::{Role, grants};
+use denials::DenialLog;
+
+mod denials;
 use crate::projection::{DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
 /// How many inputs may wait for the hub before senders wait.
 const INBOX_CAPACITY: usize = 4096;
+
+/// Frames up to this size are decoded on the connection's task; larger ones on a blocking
+/// thread under a preload permit (a typed edit's frame is a few hundred bytes).
+const INLINE_DECODE_BYTES: usize = 64 * 1024;
 
 /// What a connection's task is told to do.
 #[derive(Debug)]
@@ -131,6 +138,8 @@ pub struct HubHandle {
     next_connection: Arc<AtomicU64>,
     /// Permits for loading frames' changes ahead of the hub: one per core, plus one.
     preloads: Arc<Semaphore>,
+    /// The core's settings: every frame is decoded and checked as the core would.
+    core_config: Arc<CoreConfig>,
 }
 
 impl HubHandle {
@@ -145,29 +154,48 @@ impl HubHandle {
     }
 
     /// Decodes a peer's frame and, when it carries changes from a peer that may write,
-    /// loads them on a blocking thread (at most one per core, plus one, at once) so that the hub thread
-    /// only applies them: loading a new visit is most of the CPU a sync storm costs, and it
-    /// needs nothing but the bytes. A read-only peer's changes are refused unloaded.
+    /// loads them on a blocking thread (at most one per core, plus one, at once) so that the
+    /// hub thread only applies them: loading a new visit is most of the CPU a sync storm
+    /// costs, and it needs nothing but the bytes. A read-only peer's changes are refused
+    /// unloaded. A large frame is also decoded there (checking it may inflate up to
+    /// `--max-inflated-bytes`), so the reactor never does that work and the permits bound
+    /// how much memory checking frames takes at once.
     ///
     /// # Errors
     /// A message for the peer if automerge panicked on its changes.
-    pub async fn prepare(&self, bytes: &[u8], may_write: bool) -> Result<Incoming, String> {
-        let mut incoming = Incoming::decode(bytes);
-        if !may_write || !incoming.has_changes() {
-            return Ok(incoming);
+    pub async fn prepare(&self, bytes: Vec<u8>, may_write: bool) -> Result<Incoming, String> {
+        let failed = |err: tokio::task::JoinError| {
+            error!(cause = %err, "reading a peer's frame failed");
+            "the sync message could not be read".to_owned()
+        };
+        if bytes.len() <= INLINE_DECODE_BYTES {
+            let mut incoming = Incoming::decode(&bytes, &self.core_config);
+            if !may_write || !incoming.has_changes() {
+                return Ok(incoming);
+            }
+            let Ok(_permit) = self.preloads.acquire().await else {
+                return Ok(incoming);
+            };
+            return tokio::task::spawn_blocking(move || {
+                incoming.preload();
+                incoming
+            })
+            .await
+            .map_err(failed);
         }
         let Ok(_permit) = self.preloads.acquire().await else {
-            return Ok(incoming);
+            return Err("the server is stopping".to_owned());
         };
+        let core_config = self.core_config.clone();
         tokio::task::spawn_blocking(move || {
-            incoming.preload();
+            let mut incoming = Incoming::decode(&bytes, &core_config);
+            if may_write && incoming.has_changes() {
+                incoming.preload();
+            }
             incoming
         })
         .await
-        .map_err(|err| {
-            error!(cause = %err, "loading a peer's changes failed");
-            "the sync message's changes could not be read".to_owned()
-        })
+        .map_err(failed)
     }
 
     /// The core's counters, or `None` if the hub has stopped.
@@ -190,6 +218,7 @@ pub fn spawn_hub(
     directory: rusqlite::Connection,
     policy: SchedulePolicy,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
+    let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
     let storage = crate::store::spawn_storage_thread(store, move |report| {
@@ -204,9 +233,9 @@ pub fn spawn_hub(
                 core,
                 outboxes: HashMap::new(),
                 identities: HashMap::new(),
-                grants: HashMap::new(),
-                owners: HashMap::new(),
+                child_ids: HashMap::new(),
                 audited_reads: HashSet::new(),
+                denials: DenialLog::default(),
                 directory,
                 directory_version: -1,
                 storage: Some(storage),
@@ -217,7 +246,7 @@ pub fn spawn_hub(
                 edit_author: None,
             };
             while let Some(input) = receiver.blocking_recv() {
-                if hub.on_input(input) == Flow::Stop {
+                if hub.on_input_contained(input) == Flow::Stop {
                     break;
                 }
             }
@@ -233,6 +262,7 @@ pub fn spawn_hub(
             preloads: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get) + 1,
             )),
+            core_config,
         },
         thread,
     ))
@@ -243,12 +273,12 @@ struct Hub {
     outboxes: HashMap<ConnectionId, mpsc::UnboundedSender<Outbound>>,
     /// Who is signed in on each connection.
     identities: HashMap<ConnectionId, Identity>,
-    /// The grant each connection has (as last given to the core).
-    grants: HashMap<ConnectionId, AccessGrant>,
-    /// The child each granted document belongs to (for audit rows).
-    owners: HashMap<DocumentId, i64>,
+    /// Each granted child's row id by its reference (for audit rows).
+    child_ids: HashMap<String, i64>,
     /// (session, document) pairs whose first read is already audited.
     audited_reads: HashSet<(i64, DocumentId)>,
+    /// Denials already audited, so a repeated one is counted rather than written again.
+    denials: DenialLog,
     /// A read connection for grants and session checks (writes go to the storage thread).
     directory: rusqlite::Connection,
     /// The directory version the grants were computed at.
@@ -276,6 +306,45 @@ enum Flow {
 }
 
 impl Hub {
+    /// Handles one input; a panic while handling a peer's frame is contained: that peer is
+    /// told and closed, the document it was about is reloaded from storage, and the hub
+    /// goes on. A panic nothing can be blamed on stops the hub (the process then exits
+    /// non-zero, so a supervisor restarts it).
+    fn on_input_contained(&mut self, input: HubInput) -> Flow {
+        let culprit = match &input {
+            HubInput::Frame {
+                connection,
+                incoming,
+            } => Some((*connection, incoming.document())),
+            _ => None,
+        };
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.on_input(input))) {
+            Ok(flow) => flow,
+            Err(_) => match culprit {
+                Some((connection, document)) => {
+                    error!(%connection, ?document, "a peer's frame made the hub panic; closing that peer");
+                    if let Some(identity) = self.identities.get(&connection) {
+                        let row = entry(
+                            identity,
+                            "sync",
+                            Outcome::Denied,
+                            document.map(|id| (id, None)),
+                            Some("message could not be handled"),
+                        );
+                        self.audit(vec![row]);
+                    }
+                    let effects = self.core.recover(now(), Some(connection), document);
+                    self.carry_out(effects);
+                    Flow::Continue
+                }
+                None => {
+                    error!("the hub panicked outside any peer's input; stopping");
+                    Flow::Stop
+                }
+            },
+        }
+    }
+
     fn on_input(&mut self, input: HubInput) -> Flow {
         if self.stopping.is_some() {
             return self.on_input_while_stopping(input);
@@ -311,7 +380,6 @@ impl Hub {
             HubInput::Disconnected { connection } => {
                 self.outboxes.remove(&connection);
                 self.identities.remove(&connection);
-                self.grants.remove(&connection);
                 self.handle(Event::Disconnected { connection });
             }
             HubInput::Storage(StorageReport::Results(results)) => {
@@ -325,6 +393,8 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
+                let repeated = self.denials.flush(now().as_millis() as i64);
+                self.audit(repeated);
             }
             HubInput::Stats(reply) => {
                 let _ = reply.send(self.core.stats());
@@ -490,7 +560,7 @@ impl Hub {
         };
         match grants::grant_for(&self.directory, identity) {
             Ok(granted) => {
-                self.owners.extend(granted.owners);
+                self.child_ids.extend(granted.child_ids);
                 self.set_grant(connection, granted.grant);
             }
             Err(err) => {
@@ -547,54 +617,7 @@ impl Hub {
     }
 
     fn set_grant(&mut self, connection: ConnectionId, grant: AccessGrant) {
-        self.grants.insert(connection, grant.clone());
         self.handle(Event::AccessChanged { connection, grant });
-    }
-
-    /// A worker created a visit: everyone else entitled to it (the child's other allocated
-    /// workers, the team's managers) may sync it at once, without waiting for the next
-    /// directory check.
-    fn share_new_document(&mut self, document: DocumentId, child_ref: &str) {
-        // The child's team matters only to managers; most of the time none is connected.
-        let managers_connected = self
-            .identities
-            .values()
-            .any(|identity| identity.role == Role::TeamManager);
-        let team = if managers_connected {
-            match grants::team_of_child(&self.directory, child_ref) {
-                Ok(team) => team,
-                Err(err) => {
-                    error!(cause = %err, "cannot read the child's team");
-                    return;
-                }
-            }
-        } else {
-            None
-        };
-        let mut added = Vec::new();
-        for (connection, grant) in &mut self.grants {
-            let Some(identity) = self.identities.get(connection) else {
-                continue;
-            };
-            if grant.may_create_for.contains(child_ref) {
-                if grant.read_write.insert(document) {
-                    added.push((*connection, Access::ReadWrite));
-                }
-            } else if identity.role == Role::TeamManager
-                && team.is_some()
-                && identity.team_id == team
-                && grant.read_only.insert(document)
-            {
-                added.push((*connection, Access::ReadOnly));
-            }
-        }
-        for (connection, access) in added {
-            self.handle(Event::AccessAdded {
-                connection,
-                document,
-                access,
-            });
-        }
     }
 
     fn close(&mut self, connection: ConnectionId, reason: CloseReason) {
@@ -602,19 +625,23 @@ impl Hub {
             let _ = outbox.send(Outbound::Close(reason));
         }
         self.identities.remove(&connection);
-        self.grants.remove(&connection);
         self.handle(Event::Disconnected { connection });
     }
 
-    /// Turns the core's access events into audit rows (first read per session only).
+    /// Turns the core's access events into audit rows: the first read per session, every
+    /// write and creation, and each distinct denial once (repeats are counted, see
+    /// [`DenialLog`]).
     fn audit_access(&mut self, events: Vec<AccessEvent>) {
         let mut entries = Vec::with_capacity(events.len());
-        let mut created = Vec::new();
         for event in events {
             let Some(identity) = self.identities.get(&event.connection) else {
                 continue;
             };
-            let child = self.owners.get(&event.document).copied();
+            let child = event
+                .child
+                .as_ref()
+                .and_then(|child| self.child_ids.get(child))
+                .copied();
             let (action, outcome, detail) = match event.kind {
                 AccessKind::Read => {
                     if !self
@@ -632,10 +659,15 @@ impl Hub {
                 }
                 AccessKind::Created { child_id } => {
                     let detail = format!("visit for child {child_id}");
-                    created.push((event.document, child_id));
                     ("create", Outcome::Allowed, Some(detail))
                 }
-                AccessKind::Denied(reason) => ("sync", Outcome::Denied, Some(reason.to_string())),
+                AccessKind::Denied(reason) => {
+                    let reason = reason.to_string();
+                    if !self.denials.first(identity, event.document, child, &reason) {
+                        continue;
+                    }
+                    ("sync", Outcome::Denied, Some(reason))
+                }
             };
             entries.push(entry(
                 identity,
@@ -646,9 +678,6 @@ impl Hub {
             ));
         }
         self.audit(entries);
-        for (document, child_ref) in created {
-            self.share_new_document(document, &child_ref);
-        }
     }
 
     fn audit(&self, entries: Vec<AuditEntry>) {
@@ -693,7 +722,6 @@ impl Hub {
                 let _ = outbox.send(Outbound::Close(reason));
             }
             self.identities.remove(&connection);
-            self.grants.remove(&connection);
         }
     }
 
@@ -740,7 +768,7 @@ impl Hub {
 }
 
 /// The driver reads the clock; the core never does.
-fn now() -> Timestamp {
+pub(super) fn now() -> Timestamp {
     let millis = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -749,7 +777,7 @@ fn now() -> Timestamp {
 }
 
 /// An audit row for something `identity` did.
-fn entry(
+pub(super) fn entry(
     identity: &Identity,
     action: &str,
     outcome: Outcome,
