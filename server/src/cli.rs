@@ -294,6 +294,10 @@ pub struct ServeArgs {
     /// read more slowly); bursts of ten seconds' worth pass at once.
     #[arg(long, env = "DOORSTEP_MAX_MESSAGES_PER_SEC", default_value_t = 500)]
     pub max_messages_per_sec: u32,
+    /// Days after a child is reallocated during which its former worker's devices may still
+    /// send what they recorded while they held the child.
+    #[arg(long, env = "DOORSTEP_REALLOCATION_GRACE_DAYS", default_value_t = 7)]
+    pub reallocation_grace_days: u64,
 }
 
 impl ServeArgs {
@@ -315,6 +319,8 @@ impl ServeArgs {
         config.max_inflated_bytes = self.max_inflated_bytes;
         config.max_messages_per_sec = self.max_messages_per_sec.max(1);
         config.message_burst = self.max_messages_per_sec.max(1).saturating_mul(10);
+        config.reallocation_grace =
+            Duration::from_secs(self.reallocation_grace_days * 24 * 60 * 60);
         config
     }
 }

@@ -120,6 +120,7 @@ pub async fn run_with_lock(
         store,
         directory,
         config.schedule_policy.clone(),
+        config.reallocation_grace,
     )
     .context("starting the hub")?;
     if let Some(faults) = &config.injected_faults {
