@@ -18,12 +18,7 @@ fn server_binary() -> &'static Path {
 }
 
 async fn tablet(session: &Session, name: &str) -> NativeClient {
-    let client = NativeClient::new(name);
-    client
-        .connect(&session.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
-    client
+    session.device(name).await.expect("connected device")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
