@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing Doorstep needs, skipping whatever is present:
 # the wasm32 Rust target, the wasm-bindgen CLI at the exact version of the wasm-bindgen crate,
+# cargo-fuzz,
 # the npm packages in tests/js (official automerge-repo clients, playwright-core, axe-core,
 # binaryen's wasm-opt) and, unless --no-browser, Debian's Chromium for the PWA tests.
 set -euo pipefail
@@ -17,6 +18,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $wasm_bind
   echo "setup: installing wasm-bindgen-cli $wasm_bindgen (a few minutes, once)"
   # Not --locked: the CLI's own lock file pins a crate version the registry here lacks.
   cargo install -q wasm-bindgen-cli --version "$wasm_bindgen"
+fi
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz (under a minute, once)"
+  cargo install -q cargo-fuzz --locked
 fi
 
 command -v node >/dev/null || { echo "setup: Node.js 20+ is required (apt-get install nodejs npm)" >&2; exit 1; }

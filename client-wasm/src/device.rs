@@ -1777,6 +1777,7 @@ fn start_storage(
             let chunks = StoredChunks {
                 bytes: preloaded.bytes,
                 count: preloaded.count,
+                index: None,
             };
             Ok((
                 id,
@@ -1808,9 +1809,13 @@ fn start_storage(
                         shared.state.borrow_mut().next_seq.insert(document, seq + 1);
                     }
                     let count = rows.len();
-                    Ok(StorageOutcome::Loaded(
-                        (count > 0).then_some(StoredChunks { bytes, count }),
-                    ))
+                    Ok(StorageOutcome::Loaded((count > 0).then_some(
+                        StoredChunks {
+                            bytes,
+                            count,
+                            index: None,
+                        },
+                    )))
                 }),
             ))
         }

@@ -297,6 +297,22 @@ pub struct ServeArgs {
     /// Days before that wipe from which the worker is warned.
     #[arg(long, env = "DOORSTEP_OFFLINE_WARNING_DAYS", default_value_t = 7)]
     pub offline_warning_days: u32,
+    /// Seconds a peer has for each step of connecting (TLS, each request's headers, the
+    /// sync `join`); a peer still silent after it is disconnected.
+    #[arg(long, env = "DOORSTEP_HANDSHAKE_TIMEOUT_SECS", default_value_t = 10)]
+    pub handshake_timeout_secs: u64,
+    /// Bytes one sync message's compressed changes may inflate to; beyond it the message
+    /// is refused (a deflate bomb never grows past this).
+    #[arg(long, env = "DOORSTEP_MAX_INFLATED_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_inflated_bytes: usize,
+    /// Sync messages per second one connection may send on average (faster peers are
+    /// read more slowly); bursts of ten seconds' worth pass at once.
+    #[arg(long, env = "DOORSTEP_MAX_MESSAGES_PER_SEC", default_value_t = 500)]
+    pub max_messages_per_sec: u32,
+    /// Days after a child is reallocated during which its former worker's devices may still
+    /// send what they recorded while they held the child.
+    #[arg(long, env = "DOORSTEP_REALLOCATION_GRACE_DAYS", default_value_t = 7)]
+    pub reallocation_grace_days: u64,
 }
 
 impl ServeArgs {
@@ -323,6 +339,12 @@ impl ServeArgs {
             offline_wipe_days: self.offline_wipe_days.max(1),
             offline_warning_days: self.offline_warning_days,
         };
+        config.handshake_timeout = Duration::from_secs(self.handshake_timeout_secs);
+        config.max_inflated_bytes = self.max_inflated_bytes;
+        config.max_messages_per_sec = self.max_messages_per_sec.max(1);
+        config.message_burst = self.max_messages_per_sec.max(1).saturating_mul(10);
+        config.reallocation_grace =
+            Duration::from_secs(self.reallocation_grace_days * 24 * 60 * 60);
         config
     }
 }
@@ -356,8 +378,15 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
     runtime.block_on(serve(args))
 }
 
+/// Opens the database for a command run beside (or without) the server, refusing to create
+/// one where the directory's lock file says a database was served and is now missing.
+fn open_directory(data_dir: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+    crate::data_dir_lock::refuse_recreating(data_dir, &data_dir.join(crate::DATABASE_FILE))?;
+    Ok(crate::directory::open_connection(data_dir)?)
+}
+
 fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
-    let mut conn = crate::directory::open_connection(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     if args.if_empty && demo_council::has_directory(&conn)? {
         writeln!(
@@ -400,7 +429,7 @@ fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
 }
 
 fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
-    let mut conn = crate::directory::open_connection(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     match args.command {
         AdminCommand::Team(TeamCommand::Add { name }) => {
@@ -503,9 +532,36 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
                     writeln!(out)?;
                 }
                 ExportFormat::Csv => {
+                    // Every cell through the one neutralising helper (formula injection).
                     let mut writer = csv::Writer::from_writer(&mut out);
+                    writer.write_record([
+                        "audit_id",
+                        "at",
+                        "actor",
+                        "device_id",
+                        "action",
+                        "outcome",
+                        "document_id",
+                        "detail",
+                        "occurrences",
+                    ])?;
                     for row in &rows {
-                        writer.serialize(row)?;
+                        let cells = [
+                            row.audit_id.to_string(),
+                            row.at.to_string(),
+                            row.actor.clone().unwrap_or_default(),
+                            row.device_id.clone().unwrap_or_default(),
+                            row.action.clone(),
+                            row.outcome.clone(),
+                            row.document_id.clone().unwrap_or_default(),
+                            row.detail.clone().unwrap_or_default(),
+                            row.occurrences.to_string(),
+                        ];
+                        writer.write_record(
+                            cells
+                                .iter()
+                                .map(|cell| crate::csv_cell::neutralise(cell).into_owned()),
+                        )?;
                     }
                     writer.flush()?;
                 }
@@ -537,29 +593,41 @@ fn now_ms() -> u64 {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    crate::run(listener, args.config(), shutdown_signal()).await
+    // The lock first: a second `serve` on the same directory names the holder, even when
+    // it was also given the holder's address.
+    let lock = crate::DataDirLock::acquire(&args.data_dir)?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    crate::run_with_lock(lock, listener, args.config(), shutdown_signal()).await
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed at once, when this is called
+/// (before the server listens), not when the future is first polled: a SIGTERM sent as soon
+/// as the server says it is listening must stop it gracefully, not kill it.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let terminate = signal(SignalKind::terminate());
+        let interrupt = signal(SignalKind::interrupt());
+        async move {
+            match (terminate, interrupt) {
+                (Ok(mut terminate), Ok(mut interrupt)) => {
+                    tokio::select! {
+                        _ = terminate.recv() => {}
+                        _ = interrupt.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -1,7 +1,12 @@
 //! The server's settings.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use automerge::ChangeHash;
+use shared::DocumentId;
 
 use shared::schedule::{Jurisdiction, SchedulePolicy};
 
@@ -32,6 +37,33 @@ pub struct ServerConfig {
     /// What the workers' devices do about wrong PINs and long silences (domain
     /// requirement D7); sent to each device when it signs in.
     pub device_policy: DevicePolicy,
+    /// How long a peer has to finish each step of connecting: the TLS handshake, each
+    /// HTTP request's headers (the WebSocket upgrade among them) and the sync `join`.
+    pub handshake_timeout: Duration,
+    /// Bytes one sync message's compressed chunks may inflate to (a deflate bomb is
+    /// refused before it grows past this).
+    pub max_inflated_bytes: usize,
+    /// Sync messages per second each connection may send, on average; a faster peer is
+    /// read more slowly (its socket pushes back), bursts of [`Self::message_burst`] pass.
+    pub max_messages_per_sec: u32,
+    /// Sync messages a connection may send at once before pacing starts (a device
+    /// reconnecting offers one message per record it holds).
+    pub message_burst: u32,
+    /// How long after a child is reallocated its former worker's devices may still send
+    /// what they recorded while they held the child (visits they started, edits they made
+    /// then); after it, such changes are refused.
+    pub reallocation_grace: Duration,
+    /// How many SQLite connections the HTTP API keeps open (opened once, at start). It also
+    /// bounds how many sign-ins hash a password at once (19 MiB each).
+    pub api_connections: usize,
+    /// Identical denials (same session or address, action, record, reason) within this
+    /// long of the first are counted, not appended one by one (see
+    /// `directory::denial_audit`).
+    pub denial_audit_window: Duration,
+    /// Faults an end-to-end test injects to see the server's answer; never set by the
+    /// binary (no flag or variable reaches it).
+    #[doc(hidden)]
+    pub injected_faults: Option<Arc<InjectedFaults>>,
 }
 
 /// The rules a worker's device applies offline, set by the council.
@@ -64,6 +96,45 @@ impl Default for DevicePolicy {
     }
 }
 
+/// Faults a test can inject into a running in-process server (see
+/// [`ServerConfig::injected_faults`]): a component that dies as a bug would kill it.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct InjectedFaults {
+    pub(crate) panic_storage: Arc<AtomicBool>,
+    pub(crate) hub: OnceLock<crate::hub::HubHandle>,
+}
+
+impl std::fmt::Debug for InjectedFaults {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InjectedFaults").finish_non_exhaustive()
+    }
+}
+
+impl InjectedFaults {
+    /// The storage thread panics at its next batch of work.
+    pub fn panic_storage_thread(&self) {
+        self.panic_storage.store(true, Ordering::SeqCst);
+    }
+
+    /// The hub thread panics while making a server edit of `document` at `heads` (a
+    /// document it can load, at its current heads). Returns false if the hub is gone.
+    pub async fn panic_hub_thread(&self, document: DocumentId, heads: Vec<ChangeHash>) -> bool {
+        let Some(hub) = self.hub.get() else {
+            return false;
+        };
+        let (reply, _answer) = tokio::sync::oneshot::channel();
+        let edit = crate::hub::ServerEdit {
+            document,
+            expected_heads: heads,
+            author: "injected-fault".into(),
+            edit: Box::new(|_| panic!("hub fault injected by a test")),
+            reply,
+        };
+        hub.send(crate::hub::HubInput::Edit(edit)).await
+    }
+}
+
 /// PEM files for serving TLS directly.
 #[derive(Debug, Clone)]
 pub struct TlsFiles {
@@ -75,8 +146,10 @@ pub struct TlsFiles {
 
 impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
-    /// 1 s ticks, plain HTTP,
-    /// no web app, England's statutory visit schedule, the default [`DevicePolicy`].
+    /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 10 s to
+    /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
+    /// connections, a 60 s window for coalescing repeated denials, the default
+    /// [`DevicePolicy`].
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -89,6 +162,14 @@ impl ServerConfig {
             web_dir: None,
             schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
             device_policy: DevicePolicy::default(),
+            handshake_timeout: Duration::from_secs(10),
+            max_inflated_bytes: 16 * 1024 * 1024,
+            max_messages_per_sec: 500,
+            message_burst: 5_000,
+            reallocation_grace: Duration::from_secs(7 * 24 * 60 * 60),
+            api_connections: 8,
+            denial_audit_window: Duration::from_secs(60),
+            injected_faults: None,
         }
     }
 }

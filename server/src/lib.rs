@@ -12,6 +12,9 @@
 //! - [`projection`]: SQL tables mirroring the documents for the dashboard and sign-off.
 //! - `http`: the axum router (`/sync` relay, `/api` sign-in, `/healthz`).
 //! - `tls`: serving HTTPS directly with rustls.
+//! - [`data_dir_lock`]: one `serve` per data directory.
+//! - [`csv_cell`]: CSV cells neutralised against formula injection.
+//! - `health`: what `/healthz` and sign-in know about storage and the threads.
 //!
 //! # Typical workflow
 //! `main` parses the command line and calls [`run`] with a bound listener, the
@@ -19,7 +22,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod csv_cell;
+pub mod data_dir_lock;
 pub mod directory;
+mod health;
 mod http;
 mod hub;
 pub mod projection;
@@ -27,32 +33,79 @@ mod store;
 mod tls;
 
 use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Context;
-use axum::serve::ListenerExt;
+use anyhow::{Context, bail};
 use shared::PeerId;
 use shared::sync::{CoreConfig, SyncCore};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tracing::info;
+use tracing::{error, info};
 
-pub use config::{DevicePolicy, ServerConfig};
-pub use store::{SqliteStore, StoreError};
+pub use config::{DevicePolicy, InjectedFaults, ServerConfig};
+pub use data_dir_lock::{DataDirLock, LockError};
+pub use store::{DATABASE_FILE, SqliteStore, StoreError};
 
-/// Serves until `shutdown` resolves, then closes sockets and flushes storage.
+use health::Health;
+
+/// How long shutdown waits for storage to flush after a component died (a dead storage
+/// thread never reports, and a live one has committed everything it acknowledged; the
+/// process exits regardless).
+const FLUSH_AFTER_DEATH: Duration = Duration::from_secs(2);
+
+/// Serves until `shutdown` resolves, then closes sockets and flushes storage. Takes the
+/// data directory's lock first (see [`DataDirLock`]).
 ///
 /// # Errors
-/// If the database cannot be opened or the listener fails.
+/// If another server holds the data directory, the database cannot be opened, the
+/// listener fails, or a component (hub or storage thread) died while serving.
 pub async fn run(
     listener: TcpListener,
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&config.data_dir)
+    let lock = DataDirLock::acquire(&config.data_dir)?;
+    run_with_lock(lock, listener, config, shutdown).await
+}
+
+/// [`run`] with the data directory's lock already taken (the command line takes it before
+/// binding, so that a second `serve` names the holder rather than the busy address).
+///
+/// # Errors
+/// As [`run`].
+pub async fn run_with_lock(
+    mut lock: DataDirLock,
+    listener: TcpListener,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    lock.check_database_present(&config.data_dir.join(DATABASE_FILE))?;
+    let mut store = SqliteStore::open(&config.data_dir)
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let storage_id = store.storage_id()?;
-    info!(database = %store.path().display(), %storage_id, "storage ready");
+    lock.check_storage_id(store.path(), &storage_id)?;
+    let addr = listener.local_addr()?;
+    lock.record(&addr.to_string(), &storage_id)?;
+    info!(database = %store.path().display(), %storage_id, lock = %lock.path().display(), "storage ready");
+
+    // From here on the database is only ever opened as the file opened now: the storage
+    // thread, the hub's directory reader and the API's pool, each without CREATE.
+    let files = store.files().context("examining the database file")?;
+    let health = Arc::new(Health::new(Some(files)));
+    store.watch(health.clone());
+    if let Some(faults) = &config.injected_faults {
+        store.panic_when(faults.panic_storage.clone());
+    }
+    let database = store.path().to_owned();
+    let mut directory = store::open_existing(&database).context("opening the directory")?;
+    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
+        .context("building the projection")?;
+    let pool = Arc::new(
+        store::ConnectionPool::open(&database, config.api_connections)
+            .context("opening the API's database connections")?,
+    );
 
     let mut core_config = CoreConfig::server(
         PeerId::new(format!("doorstep-server-{storage_id}")),
@@ -60,24 +113,34 @@ pub async fn run(
     );
     core_config.idle_unload_after = config.idle_unload_after;
     core_config.live_documents = config.live_documents;
-    let mut directory =
-        directory::open_connection(&config.data_dir).context("opening the directory")?;
-    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
-        .context("building the projection")?;
+    core_config.join_deadline = config.handshake_timeout;
+    core_config.limits.max_inflated_bytes = config.max_inflated_bytes;
     let (hub, hub_thread) = hub::spawn_hub(
         SyncCore::new(core_config),
         store,
         directory,
         config.schedule_policy.clone(),
+        config.reallocation_grace,
     )
     .context("starting the hub")?;
+    if let Some(faults) = &config.injected_faults {
+        let _ = faults.hub.set(hub.clone());
+    }
+    let hub_watch = health::watch_thread(health.clone(), "hub thread", hub_thread)
+        .context("watching the hub")?;
 
     let token = CancellationToken::new();
     let sockets = TaskTracker::new();
     let ticker = tokio::spawn(tick(hub.clone(), config.tick_every, token.clone()));
-    let app = http::app(http::AppState {
+    let denials = Arc::new(directory::denial_audit::DenialAudit::new(
+        config.denial_audit_window,
+    ));
+    let state = http::AppState {
         hub: hub.clone(),
-        data_dir: config.data_dir.clone(),
+        directory: pool.clone(),
+        health: health.clone(),
+        denials: denials.clone(),
+        behind_tls_proxy: config.behind_tls_proxy,
         secure_cookies: config.tls.is_some() || config.behind_tls_proxy,
         max_frame_bytes: config.max_frame_bytes,
         shutdown: token.clone(),
@@ -85,44 +148,110 @@ pub async fn run(
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
         device_policy: config.device_policy,
-    });
+        max_messages_per_sec: config.max_messages_per_sec,
+        message_burst: config.message_burst,
+    };
+    let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
+    let app = http::app(state.clone());
 
+    // Stop on the caller's signal, or when a component dies (never serve as a zombie).
     let stop = token.clone();
+    let watched = health.clone();
     tokio::spawn(async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            () = watched.died() => {}
+        }
         stop.cancel();
     });
-    let served = match &config.tls {
-        None => {
-            info!(addr = %listener.local_addr()?, "listening");
-            // Sync replies are small frames written back to back: without TCP_NODELAY,
-            // Nagle's algorithm holds each behind the peer's delayed ACK of the one before.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(cause = %err, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, app)
-                .with_graceful_shutdown(token.clone().cancelled_owned())
-                .await
-                .context("serving http")
-        }
-        Some(files) => tls::serve(listener, app, files, token.clone()).await,
-    };
+    let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+    let served = http::serve(listener, app, tls, config.handshake_timeout, token.clone()).await;
 
+    let died = health.dead_component().is_some();
+    health.stopping();
     info!("shutting down: closing sockets");
     sockets.close();
     sockets.wait().await;
     ticker.abort();
+    flusher.abort();
+    write_repeats(&state, None).await;
+    pool.close();
     let (done, flushed) = tokio::sync::oneshot::channel();
-    if hub.send(hub::HubInput::Shutdown(done)).await {
-        let _ = flushed.await;
+    // Whether the hub answered that storage has flushed; `None` if it did not in time.
+    let answered = if !hub.send(hub::HubInput::Shutdown(done)).await {
+        Some(false)
+    } else if !died {
+        Some(flushed.await.is_ok())
+    } else {
+        tokio::time::timeout(FLUSH_AFTER_DEATH, flushed)
+            .await
+            .ok()
+            .map(|answer| answer.is_ok())
+    };
+    match answered {
+        Some(true) => {}
+        // Gone before it could answer (it stopped itself after a panic it could not pin on
+        // a peer, or died of one): a death, even if its watcher is late to say so.
+        Some(false) => health.component_died("hub thread", "stopped before shutdown"),
+        None => error!("storage did not flush after a component died"),
     }
-    tokio::task::spawn_blocking(move || hub_thread.join())
+    let hub_ended = tokio::task::spawn_blocking(move || hub_watch.join());
+    if !died {
+        hub_ended.await.ok();
+    } else if tokio::time::timeout(FLUSH_AFTER_DEATH, hub_ended)
         .await
-        .ok();
+        .is_err()
+    {
+        error!("the hub thread did not end");
+    }
+    if let Some(dead) = health.dead_component() {
+        error!(component = %dead, "stopped because a component died");
+        bail!("stopped because the {dead}");
+    }
     info!("stopped");
     served
+}
+
+/// Appends the rows for repeated denials whose window has closed, every few seconds.
+async fn flush_denials(state: http::AppState, stop: CancellationToken) {
+    let every =
+        (state.denials.window() / 4).clamp(Duration::from_millis(100), Duration::from_secs(5));
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => write_repeats(&state, Some(now_ms())).await,
+            () = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Appends the rows for repeated denials whose window closed by `now` (all if `None`).
+async fn write_repeats(state: &http::AppState, now: Option<i64>) {
+    let repeats = state.denials.take_expired(now);
+    if repeats.is_empty() {
+        return;
+    }
+    let count: u64 = repeats.iter().map(|r| r.occurrences()).sum();
+    let written = state
+        .with_directory(move |conn| {
+            let tx = conn.transaction()?;
+            for run in &repeats {
+                run.append(&tx)?;
+            }
+            tx.commit()
+        })
+        .await;
+    if let Err(err) = written {
+        error!(cause = %err, denials = count, "repeated denials could not be audited");
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 /// Ticks the hub so it can unload idle documents.

@@ -1,52 +1,39 @@
-//! Serving HTTPS directly (rustls, ring provider), for deployments without a TLS proxy.
+//! Serving HTTPS directly (rustls, ring provider), for deployments without a TLS proxy:
+//! the certificate chain and key read once at start into a [`TlsAcceptor`], which
+//! `http::serve` uses for every connection.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
-use axum_server::tls_rustls::RustlsConfig;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-use tracing::info;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio_rustls::TlsAcceptor;
 
 use crate::config::TlsFiles;
 
-/// Serves `app` over TLS on `listener` until `stop` is cancelled.
+/// A TLS acceptor for the PEM certificate chain and key in `files`.
 ///
 /// # Errors
-/// If the certificate or key cannot be read, or serving fails.
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    files: &TlsFiles,
-    stop: CancellationToken,
-) -> anyhow::Result<()> {
+/// If the certificate or key cannot be read or do not match.
+pub fn acceptor(files: &TlsFiles) -> anyhow::Result<TlsAcceptor> {
     // Ignore "already installed": tests may start several servers in one process.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let config = RustlsConfig::from_pem_file(&files.cert, &files.key)
-        .await
-        .with_context(|| {
-            format!(
-                "reading TLS certificate {} and key {}",
-                files.cert.display(),
-                files.key.display()
-            )
-        })?;
-    let listener = listener.into_std()?;
-    info!(addr = %listener.local_addr()?, "listening (https)");
-    let handle = axum_server::Handle::new();
-    let stopper = handle.clone();
-    tokio::spawn(async move {
-        stop.cancelled().await;
-        stopper.graceful_shutdown(Some(Duration::from_secs(10)));
-    });
-    // TCP_NODELAY, as on the plain listener (see `crate::run`).
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
-        .acceptor(axum_server::accept::NoDelayAcceptor::new());
-    axum_server::from_tcp(listener)?
-        .acceptor(acceptor)
-        .handle(handle)
-        .serve(app.into_make_service())
-        .await
-        .context("serving https")
+    let reading = || {
+        format!(
+            "reading TLS certificate {} and key {}",
+            files.cert.display(),
+            files.key.display()
+        )
+    };
+    let certs = CertificateDer::pem_file_iter(&files.cert)
+        .with_context(reading)?
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(reading)?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).with_context(reading)?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .with_context(reading)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }

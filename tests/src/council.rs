@@ -124,6 +124,8 @@ pub struct Session {
     pub refresh_token: String,
     /// The device the session is bound to.
     pub device_id: String,
+    /// Who signed in.
+    pub username: String,
 }
 
 impl Session {
@@ -152,7 +154,19 @@ impl Session {
             token: text("token")?,
             refresh_token: text("refreshToken")?,
             device_id: text("deviceId")?,
+            username: username.to_owned(),
         })
+    }
+
+    /// A native device signed in with this session, connected to `/sync` with a fresh
+    /// ticket.
+    ///
+    /// # Errors
+    /// If a ticket is refused or the connection fails.
+    pub async fn device(&self, name: &str) -> anyhow::Result<crate::NativeClient> {
+        let client = crate::NativeClient::new(name);
+        client.connect(&self.sync_url().await?).await?;
+        Ok(client)
     }
 
     /// A `/sync` URL carrying a fresh single-use ticket.

@@ -6,12 +6,16 @@
 //! - [`native_client`]: [`NativeClient`], a Rust automerge-repo client driving the same
 //!   `shared::sync::SyncCore` as the server, over a real WebSocket.
 //! - [`js_client`]: runs the official `@automerge/automerge-repo` client scripts in `tests/js/`.
+//! - [`raw_peer`]: [`raw_peer::RawPeer`], a WebSocket peer sending hand-made (hostile) frames.
+//! - [`fuzz_targets`]: the fuzz targets' bodies (run by `tests/fuzz`, replayed by a test).
 //! - [`council`]: a small test council (teams, workers, children, allocations) and sign-in.
 //! - [`visit_fixture`]: builds realistic visit documents for tests and benchmarks.
 
 pub mod council;
+pub mod fuzz_targets;
 pub mod js_client;
 pub mod native_client;
+pub mod raw_peer;
 pub mod test_server;
 pub mod visit_fixture;
 

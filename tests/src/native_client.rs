@@ -83,8 +83,30 @@ impl NativeClient {
     /// # Errors
     /// If the WebSocket cannot be opened or the handshake does not finish in 10 s.
     pub async fn connect(&self, url: &str) -> anyhow::Result<()> {
+        self.connect_with_headers(url, &[]).await
+    }
+
+    /// Like [`NativeClient::connect`], with extra handshake headers (e.g. `Cookie` and
+    /// `Origin`, as a browser sends them).
+    ///
+    /// # Errors
+    /// If the WebSocket cannot be opened or the handshake does not finish in 10 s.
+    pub async fn connect_with_headers(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+        let mut request = url.into_client_request()?;
+        for (name, value) in headers {
+            request.headers_mut().append(
+                HeaderName::from_bytes(name.as_bytes())?,
+                HeaderValue::from_str(value)?,
+            );
+        }
         // TCP_NODELAY, as browsers and Node's `ws` set for WebSockets.
-        let (socket, _) = tokio_tungstenite::connect_async_with_config(url, None, true)
+        let (socket, _) = tokio_tungstenite::connect_async_with_config(request, None, true)
             .await
             .with_context(|| format!("connecting to {url}"))?;
         let (mut sink, mut stream) = socket.split();
@@ -356,6 +378,7 @@ fn run_in_memory(stored: &mut HashMap<DocumentId, Vec<Vec<u8>>>, task: StorageTa
             StorageOutcome::Loaded(stored.get(&task.document).map(|chunks| StoredChunks {
                 bytes: chunks.concat(),
                 count: chunks.len(),
+                index: None,
             }))
         }
         StorageTaskKind::Append { changes, .. } => {

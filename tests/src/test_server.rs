@@ -58,6 +58,19 @@ impl TestServer {
         format!("ws://{}/sync", self.addr)
     }
 
+    /// Waits up to `timeout` for the server to stop by itself (without asking it to), and
+    /// returns what `server::run` returned.
+    ///
+    /// # Errors
+    /// If it is still running after `timeout`.
+    pub async fn wait_stopped(mut self, timeout: Duration) -> anyhow::Result<anyhow::Result<()>> {
+        let task = self.task.take().context("already stopped")?;
+        match tokio::time::timeout(timeout, task).await {
+            Ok(joined) => Ok(joined.context("server task")?),
+            Err(_) => bail!("server still running after {timeout:?}"),
+        }
+    }
+
     /// Shuts down gracefully (closing sockets, flushing storage).
     ///
     /// # Errors
@@ -145,6 +158,28 @@ impl ServerProcess {
         format!("ws://{}/sync", self.addr)
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The process's resident memory now and at its peak, in KiB (`VmRSS`, `VmHWM`).
+    ///
+    /// # Errors
+    /// If `/proc` cannot be read.
+    pub fn memory_kib(&self) -> anyhow::Result<(u64, u64)> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let field = |name: &str| -> anyhow::Result<u64> {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix(name))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|kib| kib.parse().ok())
+                .with_context(|| format!("no {name} in /proc status"))
+        };
+        Ok((field("VmRSS:")?, field("VmHWM:")?))
+    }
+
     /// What the server has logged so far.
     pub fn log(&self) -> String {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
@@ -210,7 +245,34 @@ pub async fn http_request(
     headers: &[(&str, &str)],
     json: Option<&serde_json::Value>,
 ) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    http_request_from(None, addr, method, path, headers, json).await
+}
+
+/// [`http_request`] from the local address `from` (e.g. `127.0.0.2`: the whole of
+/// 127.0.0.0/8 is loopback on Linux), to act as another client machine.
+///
+/// # Errors
+/// If the connection fails or the response is not HTTP.
+pub async fn http_request_from(
+    from: Option<std::net::IpAddr>,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    json: Option<&serde_json::Value>,
+) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
+    let mut stream = match from {
+        None => tokio::net::TcpStream::connect(addr).await?,
+        Some(local) => {
+            let socket = if local.is_ipv4() {
+                tokio::net::TcpSocket::new_v4()?
+            } else {
+                tokio::net::TcpSocket::new_v6()?
+            };
+            socket.bind(SocketAddr::new(local, 0))?;
+            socket.connect(addr).await?
+        }
+    };
     let body = json.map(|v| v.to_string()).unwrap_or_default();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (name, value) in headers {
@@ -250,6 +312,17 @@ pub async fn health(addr: SocketAddr) -> anyhow::Result<serde_json::Value> {
     let start = body.find('{').context("no json")?;
     let end = body.rfind('}').context("no json")?;
     Ok(serde_json::from_str(&body[start..=end])?)
+}
+
+/// `/healthz`'s status code and JSON body, whatever the status.
+///
+/// # Errors
+/// If the request fails or the body is not JSON.
+pub async fn health_status(addr: SocketAddr) -> anyhow::Result<(u16, serde_json::Value)> {
+    let (status, body) = http_get(addr, "/healthz").await?;
+    let start = body.find('{').context("no json")?;
+    let end = body.rfind('}').context("no json")?;
+    Ok((status, serde_json::from_str(&body[start..=end])?))
 }
 
 async fn wait_healthy(addr: SocketAddr) -> anyhow::Result<()> {

@@ -19,21 +19,23 @@ const WORDS: &[&str] = &[
 ///
 /// # Panics
 /// Never for valid constants; model errors on a fresh document are bugs and panic in tests.
-pub fn visit_with_history(seed: u64, words_bytes: usize) -> Automerge {
-    visit_for_child(seed, &format!("child-{}", seed % 40), words_bytes)
+/// `worker` is the username of the social worker who records it (the server refuses a
+/// new visit whose `workerId` is not the worker signed in on the connection).
+pub fn visit_with_history(seed: u64, worker: &str, words_bytes: usize) -> Automerge {
+    visit_for_child(seed, &format!("child-{}", seed % 40), worker, words_bytes)
 }
 
 /// Like [`visit_with_history`], for the child with case reference `child_ref`.
 ///
 /// # Panics
 /// Never for valid constants; model errors on a fresh document are bugs and panic in tests.
-pub fn visit_for_child(seed: u64, child_ref: &str, words_bytes: usize) -> Automerge {
+pub fn visit_for_child(seed: u64, child_ref: &str, worker: &str, words_bytes: usize) -> Automerge {
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
     let new_visit = NewVisit {
         visit_id: format!("visit-{seed}"),
         child_id: child_ref.to_owned(),
-        worker_id: format!("worker-{}", seed % 8),
+        worker_id: worker.to_owned(),
         visit_date: CalendarDate::parse("2026-11-20").expect("valid date"),
         created_at: Timestamp::from_millis(1_795_000_000_000 + seed),
     };

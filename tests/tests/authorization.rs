@@ -118,12 +118,7 @@ fn is_stored(dir: &Path, document: DocumentId) -> bool {
 }
 
 async fn connected(session: &Session, name: &str) -> NativeClient {
-    let client = NativeClient::new(name);
-    client
-        .connect(&session.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
-    client
+    session.device(name).await.expect("connected device")
 }
 
 /// Reads with a fresh native client: the document, or `None` if unavailable.
@@ -157,7 +152,12 @@ async fn native_write(session: &Session, id: DocumentId, doc: &Automerge, words:
 /// Creates a new visit for `child_ref` with a native client.
 async fn native_create(session: &Session, child_ref: &str, seed: u64) -> (DocumentId, Outcome) {
     let client = connected(session, "creator").await;
-    let id = client.create(visit_fixture::visit_for_child(seed, child_ref, 100));
+    let id = client.create(visit_fixture::visit_for_child(
+        seed,
+        child_ref,
+        &session.username,
+        100,
+    ));
     let outcome = match client.wait_settled(id, TIMEOUT).await.expect("settled") {
         true => Allowed,
         false => Denied,
@@ -345,6 +345,10 @@ async fn every_role_gets_exactly_its_rights_and_every_denial_is_audited_and_leak
     request
         .headers_mut()
         .insert("Cookie", cookie.parse().expect("header"));
+    // As a browser on the server's own page sends it (a cookie upgrade needs our Origin).
+    request
+        .headers_mut()
+        .insert("Origin", format!("http://{addr}").parse().expect("header"));
     match tokio_tungstenite::connect_async(request).await {
         Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
             assert_eq!(response.status(), 401, "expired session cookie");
@@ -447,9 +451,9 @@ async fn de_allocation_and_revocation_stop_a_live_connection_without_reconnectin
         .await
         .expect("login");
     let client = connected(&worker, "tablet").await;
-    let visit = client.create(visit_fixture::visit_for_child(7, "C-N2", 100));
+    let visit = client.create(visit_fixture::visit_for_child(7, "C-N2", "sw-north-1", 100));
     assert!(client.wait_settled(visit, TIMEOUT).await.expect("settled"));
-    let other = client.create(visit_fixture::visit_for_child(8, "C-N1", 100));
+    let other = client.create(visit_fixture::visit_for_child(8, "C-N1", "sw-north-1", 100));
     assert!(client.wait_settled(other, TIMEOUT).await.expect("settled"));
 
     // The child leaves this worker's caseload while the tablet is connected.

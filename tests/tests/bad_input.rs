@@ -3,67 +3,25 @@
 
 use std::time::Duration;
 
-use futures::{SinkExt, StreamExt};
 use server::ServerConfig;
-use shared::protocol::{self, Message};
-use shared::{DocumentId, PeerId};
+use shared::DocumentId;
+use shared::protocol::Message;
 use tests::council::{self, PASSWORD, Session};
+use tests::raw_peer::{Heard, RawPeer};
 use tests::{NativeClient, TestServer, visit_fixture};
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 const FRAME_LIMIT: usize = 64 * 1024;
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// A raw peer that has done the handshake.
-async fn joined(url: &str) -> Socket {
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    let join = Message::Join {
-        sender_id: PeerId::new("raw-peer"),
-        supported_protocol_versions: vec!["1".into()],
-        peer_metadata: None,
-    };
-    socket
-        .send(WsMessage::Binary(protocol::encode(&join).into()))
-        .await
-        .expect("send join");
-    let reply = next_binary(&mut socket).await.expect("peer reply");
-    assert!(matches!(protocol::decode(&reply), Ok(Message::Peer { .. })));
-    socket
-}
-
-async fn next_binary(socket: &mut Socket) -> Option<Vec<u8>> {
-    loop {
-        match tokio::time::timeout(TIMEOUT, socket.next()).await.ok()?? {
-            Ok(WsMessage::Binary(bytes)) => return Some(bytes.to_vec()),
-            Ok(WsMessage::Close(_)) | Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
-}
-
-/// Sends `frame`, then expects an `error` message naming `expected` and a close.
+/// Sends `frame` on a fresh joined connection, then expects an `error` message naming
+/// `expected` and a close.
 async fn expect_refusal(session: &Session, frame: Vec<u8>, expected: &str) {
-    let mut socket = joined(&session.sync_url().await.expect("ticket")).await;
-    socket
-        .send(WsMessage::Binary(frame.into()))
+    let url = session.sync_url().await.expect("ticket");
+    let mut peer = RawPeer::joined(&url, "raw-peer").await.expect("joined");
+    peer.send_bytes(frame).await.expect("send");
+    peer.expect_refusal(expected)
         .await
-        .expect("send");
-    let reply = next_binary(&mut socket).await.expect("an error message");
-    match protocol::decode(&reply) {
-        Ok(Message::Error { message }) => {
-            assert!(
-                message.contains(expected),
-                "{message:?} should mention {expected:?}"
-            )
-        }
-        other => panic!("expected an error message, got {other:?}"),
-    }
-    assert_eq!(next_binary(&mut socket).await, None, "connection closed");
+        .unwrap_or_else(|err| panic!("{err:#}"));
 }
 
 fn cbor_map(entries: Vec<(&str, ciborium_value::Value)>) -> Vec<u8> {
@@ -125,7 +83,7 @@ async fn each_bad_input_is_refused_and_the_server_keeps_serving() {
         .connect(&session.sync_url().await.expect("ticket"))
         .await
         .expect("connect");
-    let kept = healthy.create(visit_fixture::visit_for_child(1, "C-N1", 300));
+    let kept = healthy.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 300));
     healthy
         .wait_acknowledged(kept, TIMEOUT)
         .await
@@ -222,36 +180,22 @@ async fn text_frames_and_messages_before_the_handshake_are_refused() {
         .expect("login");
 
     let url = session.sync_url().await.expect("ticket");
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    socket
-        .send(WsMessage::Text("hello".into()))
-        .await
-        .expect("send");
-    let reply = next_binary(&mut socket).await.expect("error message");
-    assert!(matches!(
-        protocol::decode(&reply),
-        Ok(Message::Error { .. })
-    ));
+    let mut peer = RawPeer::connected(&url, "raw").await.expect("connect");
+    peer.send_text("hello").await.expect("send");
+    let reply = peer.next(TIMEOUT).await.expect("error message");
+    assert!(
+        matches!(reply, Heard::Message(Message::Error { .. })),
+        "{reply:?}"
+    );
 
     let url = session.sync_url().await.expect("ticket");
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connect");
-    let early = Message::Sync {
-        sender_id: PeerId::new("raw"),
-        target_id: PeerId::new("server"),
-        document_id: DocumentId::from_bytes([1; 16]),
-        data: vec![],
-    };
-    socket
-        .send(WsMessage::Binary(protocol::encode(&early).into()))
-        .await
-        .expect("send");
-    let reply = next_binary(&mut socket).await.expect("error message");
+    let mut peer = RawPeer::connected(&url, "raw").await.expect("connect");
+    let early = peer.sync(DocumentId::from_bytes([1; 16]), vec![]);
+    peer.send(&early).await.expect("send");
+    let reply = peer.next(TIMEOUT).await.expect("error message");
     assert!(
-        matches!(protocol::decode(&reply), Ok(Message::Error { message }) if message.contains("before the handshake"))
+        matches!(&reply, Heard::Message(Message::Error { message }) if message.contains("before the handshake")),
+        "{reply:?}"
     );
     server.stop().await.expect("stop");
 }

@@ -35,7 +35,7 @@ async fn offline_edits_on_two_devices_converge_with_every_edit_kept() {
         .connect(&on_laptop.sync_url().await.expect("ticket"))
         .await
         .expect("laptop online");
-    let id = tablet.create(visit_fixture::visit_for_child(1, "C-N1", 200));
+    let id = tablet.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
     tablet.wait_acknowledged(id, TIMEOUT).await.expect("stored");
     laptop
         .find(id, TIMEOUT)

@@ -48,7 +48,9 @@ async fn acknowledged_changes_survive_kill_9_mid_storm() {
             let mut docs = Vec::new();
             for round in 0u64.. {
                 if round % 3 == 0 && docs.len() < 8 {
-                    docs.push(client.create(visit_fixture::visit_for_child(round, child, 300)));
+                    docs.push(
+                        client.create(visit_fixture::visit_for_child(round, child, username, 300)),
+                    );
                 }
                 for id in docs.iter().rev().take(3) {
                     let _ = client.change(*id, |doc| {

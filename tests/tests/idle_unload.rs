@@ -46,7 +46,14 @@ async fn worker_with_visits(
         .await
         .expect("connect");
     let ids: Vec<_> = (0..count)
-        .map(|seed| device.create(visit_fixture::visit_for_child(seed, "C-N1", words)))
+        .map(|seed| {
+            device.create(visit_fixture::visit_for_child(
+                seed,
+                "C-N1",
+                "sw-north-1",
+                words,
+            ))
+        })
         .collect();
     for id in &ids {
         device

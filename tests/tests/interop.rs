@@ -123,7 +123,14 @@ async fn native_documents_survive_a_restart_and_sync_both_ways_with_js() {
         .await
         .expect("connect");
     let ids: Vec<DocumentId> = (0..4)
-        .map(|seed| writer.create(visit_fixture::visit_for_child(seed, "C-N2", 600)))
+        .map(|seed| {
+            writer.create(visit_fixture::visit_for_child(
+                seed,
+                "C-N2",
+                "sw-north-1",
+                600,
+            ))
+        })
         .collect();
     for id in &ids {
         writer

@@ -206,8 +206,12 @@ async fn a_manager_signs_off_a_visit_and_then_sees_the_amendment() {
     let south = Session::login(server.addr, "mgr-south", PASSWORD, None)
         .await
         .expect("sign in");
-    let (status, _, _) = api(&south, "GET", &review_path, None).await;
-    assert_eq!(status, 403, "another team's manager cannot read it");
+    let (status, body, _) = api(&south, "GET", &review_path, None).await;
+    assert_eq!(
+        (status, body),
+        (404, json!({ "error": "no such record" })),
+        "another team's manager cannot read it, nor tell it from a missing record"
+    );
 
     // Sign-off.
     let (status, signed, _) = api(&manager, "POST", &oversight_path, Some(&sign_off)).await;

@@ -133,10 +133,10 @@ async fn the_live_projection_equals_a_rebuild_after_a_randomised_sync_run() {
         .expect("manager");
 
     let mut visits: Vec<(usize, DocumentId)> = Vec::new();
-    for (index, (_, child_ref)) in devices.iter().enumerate() {
+    for (index, (username, child_ref)) in devices.iter().enumerate() {
         for n in 0..3 {
             let seed = (index * 10 + n) as u64;
-            let doc = visit_fixture::visit_for_child(seed, child_ref, 60);
+            let doc = visit_fixture::visit_for_child(seed, child_ref, username, 60);
             let id = clients[index].1.create(doc);
             visits.push((index, id));
         }

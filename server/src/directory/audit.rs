@@ -1,7 +1,8 @@
 //! The audit log: append-only rows of who did what to which record, when.
 //!
-//! [`append_audit`] is the only code that writes `audit_log`; nothing updates or deletes
-//! it, and SQLite triggers refuse both.
+//! [`append_audit`] (and [`append_audit_repeats`], for a row standing for repeated
+//! identical denials; see `denial_audit`) is the only code that writes `audit_log`;
+//! nothing updates or deletes it, and SQLite triggers refuse both.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
@@ -73,10 +74,23 @@ impl AuditEntry {
 /// # Errors
 /// The SQLite error.
 pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<()> {
+    append_audit_repeats(conn, entry, 1)
+}
+
+/// Appends one row standing for `occurrences` identical events (a coalesced run of
+/// repeated denials; `entry.detail` says over which time).
+///
+/// # Errors
+/// The SQLite error.
+pub fn append_audit_repeats(
+    conn: &Connection,
+    entry: &AuditEntry,
+    occurrences: u64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (at, actor_worker_id, actor, device_id, action, outcome,
-                                document_id, child_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                document_id, child_id, detail, occurrences)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         entry.at,
@@ -88,6 +102,7 @@ pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<(
         entry.document_id,
         entry.child_id,
         entry.detail,
+        i64::try_from(occurrences.max(1)).unwrap_or(i64::MAX),
     ])?;
     Ok(())
 }
@@ -111,6 +126,9 @@ pub struct AuditRow {
     pub document_id: Option<String>,
     /// Reason, heads, or other detail.
     pub detail: Option<String>,
+    /// How many identical events the row stands for (more than 1 for a coalesced run of
+    /// repeated denials).
+    pub occurrences: i64,
 }
 
 /// Every audit row about one child (the child itself or any of its documents), oldest
@@ -133,7 +151,7 @@ pub fn child_audit_trail(
         return Ok(None);
     };
     let mut stmt = conn.prepare(
-        "SELECT audit_id, at, actor, device_id, action, outcome, document_id, detail
+        "SELECT audit_id, at, actor, device_id, action, outcome, document_id, detail, occurrences
          FROM audit_log
          WHERE child_id = ?1
             OR document_id IN (SELECT document_id FROM child_documents WHERE child_id = ?1)
@@ -154,6 +172,7 @@ pub fn child_audit_trail(
                     .map(|id| DocumentId::from_bytes(id).to_string())
             }),
             detail: r.get(7)?,
+            occurrences: r.get(8)?,
         })
     })?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map(Some)

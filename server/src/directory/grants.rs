@@ -8,97 +8,109 @@
 use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
-use shared::DocumentId;
-use shared::sync::AccessGrant;
+use shared::sync::{Access, AccessGrant};
 
 use super::Role;
 use super::sessions::Identity;
 
-/// A grant and, for auditing, the child each granted document belongs to.
+/// A grant and, for auditing, each granted child's row id by its reference.
 #[derive(Debug, Clone, Default)]
-pub struct GrantWithOwners {
+pub struct GrantWithChildren {
     /// The rights.
     pub grant: AccessGrant,
-    /// Document → child row id.
-    pub owners: HashMap<DocumentId, i64>,
+    /// Child reference → child row id.
+    pub child_ids: HashMap<String, i64>,
 }
 
-/// Computes what `identity` may sync right now.
+/// Computes what `identity` may sync at `now_ms`. A social worker whose allocation of a
+/// child ended less than `grace` ago still holds it as a former holder (see
+/// [`Access::Former`]), so what they recorded while they held the child reaches the server.
 ///
 /// # Errors
 /// The SQLite error if the directory cannot be read.
-pub fn grant_for(conn: &Connection, identity: &Identity) -> rusqlite::Result<GrantWithOwners> {
-    let mut result = GrantWithOwners::default();
-    match identity.role {
-        Role::SocialWorker => {
-            let mut stmt = conn.prepare_cached(
-                "SELECT cd.document_id, c.child_id FROM allocations a
-                 JOIN children c ON c.child_id = a.child_id
-                 JOIN child_documents cd ON cd.child_id = c.child_id
-                 WHERE a.worker_id = ?1 AND a.ended_at IS NULL",
-            )?;
-            for (document, child) in documents(&mut stmt, params![identity.worker_id])? {
-                result.grant.read_write.insert(document);
-                result.owners.insert(document, child);
-            }
-            let mut stmt = conn.prepare_cached(
-                "SELECT c.child_ref FROM allocations a JOIN children c ON c.child_id = a.child_id
-                 WHERE a.worker_id = ?1 AND a.ended_at IS NULL",
-            )?;
-            let refs = stmt.query_map([identity.worker_id], |row| row.get::<_, String>(0))?;
-            for child_ref in refs {
-                result.grant.may_create_for.insert(child_ref?);
-            }
+pub fn grant_for(
+    conn: &Connection,
+    identity: &Identity,
+    now_ms: i64,
+    grace: std::time::Duration,
+) -> rusqlite::Result<GrantWithChildren> {
+    let mut result = GrantWithChildren::default();
+    if identity.role == Role::SocialWorker {
+        let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+        let mut stmt = conn.prepare_cached(
+            "SELECT c.child_ref, c.child_id, max(a.ended_at) FROM allocations a
+             JOIN children c ON c.child_id = a.child_id
+             WHERE a.worker_id = ?1 AND a.ended_at IS NOT NULL AND a.ended_at > ?2
+               AND NOT EXISTS (SELECT 1 FROM allocations now WHERE now.worker_id = a.worker_id
+                               AND now.child_id = a.child_id AND now.ended_at IS NULL)
+             GROUP BY c.child_id",
+        )?;
+        let rows = stmt.query_map(
+            params![identity.worker_id, now_ms.saturating_sub(grace_ms)],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, i64>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            },
+        )?;
+        for row in rows {
+            let (child_ref, child_id, ended_at) = row?;
+            let until = shared::sync::Timestamp::from_millis(u64::try_from(ended_at).unwrap_or(0));
+            result.grant.former.insert(child_ref.clone(), until);
+            result.child_ids.insert(child_ref, child_id);
         }
-        Role::TeamManager => {
-            if let Some(team) = identity.team_id {
-                let mut stmt = conn.prepare_cached(
-                    "SELECT cd.document_id, c.child_id FROM children c
-                     JOIN child_documents cd ON cd.child_id = c.child_id
-                     WHERE c.team_id = ?1",
-                )?;
-                for (document, child) in documents(&mut stmt, params![team])? {
-                    result.grant.read_only.insert(document);
-                    result.owners.insert(document, child);
-                }
-            }
+    }
+    let (sql, key, access) = match identity.role {
+        Role::SocialWorker => (
+            "SELECT c.child_ref, c.child_id FROM allocations a
+             JOIN children c ON c.child_id = a.child_id
+             WHERE a.worker_id = ?1 AND a.ended_at IS NULL",
+            identity.worker_id,
+            Access::ReadWrite,
+        ),
+        Role::TeamManager => match identity.team_id {
+            Some(team) => (
+                "SELECT child_ref, child_id FROM children WHERE team_id = ?1",
+                team,
+                Access::ReadOnly,
+            ),
+            None => return Ok(result),
+        },
+        Role::Admin => return Ok(result),
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![key], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (child_ref, child_id) = row?;
+        result.grant.children.insert(child_ref.clone(), access);
+        if access == Access::ReadWrite {
+            result.grant.may_create_for.insert(child_ref.clone());
         }
-        Role::Admin => {}
+        result.child_ids.insert(child_ref, child_id);
+    }
+    if identity.role == Role::SocialWorker {
+        // Visits carry their author's username as `workerId`.
+        result.grant.author = Some(identity.username.clone());
     }
     Ok(result)
 }
 
-fn documents(
-    stmt: &mut rusqlite::CachedStatement<'_>,
-    params: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<(DocumentId, i64)>> {
-    let rows = stmt.query_map(params, |row| {
-        Ok((row.get::<_, Vec<u8>>(0)?, row.get::<_, i64>(1)?))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (bytes, child) = row?;
-        if let Ok(bytes) = <[u8; 16]>::try_from(bytes.as_slice()) {
-            out.push((DocumentId::from_bytes(bytes), child));
-        }
-    }
-    Ok(out)
-}
-
-/// The team of the child with case reference `child_ref`.
+/// The row id of the child with reference `child_ref`, if there is one.
 ///
 /// # Errors
 /// The SQLite error if the directory cannot be read.
-pub fn team_of_child(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<i64>> {
+pub fn child_row_id(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<i64>> {
     use rusqlite::OptionalExtension;
-    Ok(conn
-        .query_row(
-            "SELECT team_id FROM children WHERE child_ref = ?1",
-            [child_ref],
-            |row| row.get::<_, Option<i64>>(0),
-        )
-        .optional()?
-        .flatten())
+    conn.query_row(
+        "SELECT child_id FROM children WHERE child_ref = ?1",
+        [child_ref],
+        |row| row.get(0),
+    )
+    .optional()
 }
 
 /// The directory's change counter (bumped by triggers on every change that can alter a grant).

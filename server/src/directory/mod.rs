@@ -9,6 +9,7 @@ pub mod audit;
 pub mod caseload;
 pub mod child_import;
 pub mod demo_council;
+pub mod denial_audit;
 pub mod grants;
 pub mod sessions;
 

@@ -3,8 +3,16 @@
 //! Tokens are 32 random bytes shown to the client once as hex; only their SHA-256 hash is
 //! stored, so a copy of the database does not let anyone sign in. Access tokens live
 //! [`ACCESS_TTL_MS`]; refresh tokens live [`REFRESH_TTL_MS`] (a worker may be offline for
-//! days) and rotate on every refresh. Repeated failed sign-ins for a username within
-//! [`LOCKOUT_WINDOW_MS`] lock it for the rest of the window.
+//! days) and rotate on every refresh.
+//!
+//! Password guessing is throttled per username ([`MAX_FAILURES`] within
+//! [`LOCKOUT_WINDOW_MS`]) and per client address ([`MAX_ADDRESS_FAILURES`]; an IPv6 address
+//! counts by its /64). The count is taken and the attempt recorded as a failure in one
+//! IMMEDIATE transaction *before* the password is checked; a right password then removes
+//! its own row. So however many attempts arrive at once, no more than the limit are ever
+//! checked, and once the limit is reached even the right password is refused until the
+//! window has passed. A successful sign-in does not wipe earlier failures (else each one
+//! would give a concurrent guesser a fresh allowance).
 
 use std::sync::OnceLock;
 
@@ -26,6 +34,9 @@ pub const TICKET_TTL_MS: i64 = 30 * 1000;
 pub const LOCKOUT_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Failures within the window that lock a username.
 pub const MAX_FAILURES: i64 = 5;
+/// Failures within the window, over all usernames, that lock a client address (an office
+/// behind one NAT shares it, so it is well above [`MAX_FAILURES`]).
+pub const MAX_ADDRESS_FAILURES: i64 = 20;
 
 /// Who is on the other end of an authenticated request or connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +83,8 @@ pub enum SessionError {
     LockedOut {
         /// Seconds until the lockout ends.
         retry_after_secs: i64,
+        /// Which limit was reached: `"username"` or `"address"` (for the audit row).
+        limit: &'static str,
     },
     /// The device was revoked: it must wipe its local copy.
     #[error("this device has been revoked; its local data must be wiped")]
@@ -149,7 +162,45 @@ fn find_worker(conn: &Connection, username: &str) -> rusqlite::Result<Option<Wor
     .optional()
 }
 
+/// One sign-in attempt.
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    /// The username typed.
+    pub username: &'a str,
+    /// The password typed.
+    pub password: &'a str,
+    /// The client's address as [`address_key`] gives it; `None` when unknown (then only
+    /// the username is throttled).
+    pub address: Option<&'a str>,
+    /// The device id from an earlier sign-in on this device, to keep the same device.
+    pub device_hint: Option<&'a str>,
+    /// A label for a new device.
+    pub device_label: &'a str,
+}
+
+/// The key a client address is throttled by: an IPv4 address as it is, an IPv6 address by
+/// its /64 prefix (one subscriber's whole allocation; IPv4-mapped addresses as IPv4).
+pub fn address_key(address: std::net::IpAddr) -> String {
+    use std::net::IpAddr;
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                let prefix = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}/64")
+            }
+        },
+    }
+}
+
 /// Signs a worker in on a device (reusing `device_hint` if it is theirs and not revoked).
+///
+/// The attempt is first counted as a failure (see the module doc), so no burst of
+/// attempts gets more than the allowed guesses; a locked-out attempt is refused without
+/// checking the password, and is not audited here (the HTTP layer audits it, coalescing
+/// repeats).
 ///
 /// # Errors
 /// [`SessionError::LockedOut`] after too many failures, [`SessionError::BadCredentials`]
@@ -157,58 +208,38 @@ fn find_worker(conn: &Connection, username: &str) -> rusqlite::Result<Option<Wor
 /// inactive account), or [`SessionError::DeviceRevoked`] for a revoked device.
 pub fn login(
     conn: &mut Connection,
-    username: &str,
-    password: &str,
-    device_hint: Option<&str>,
-    device_label: &str,
+    attempt: &SignIn<'_>,
     now: i64,
 ) -> Result<(IssuedSession, Identity), SessionError> {
-    let failures: i64 = conn.query_row(
-        "SELECT count(*) FROM login_failures WHERE username = ?1 COLLATE NOCASE AND at > ?2",
-        params![username, now - LOCKOUT_WINDOW_MS],
-        |row| row.get(0),
-    )?;
-    if failures >= MAX_FAILURES {
-        let oldest: i64 = conn.query_row(
-            "SELECT min(at) FROM login_failures WHERE username = ?1 COLLATE NOCASE AND at > ?2",
-            params![username, now - LOCKOUT_WINDOW_MS],
-            |row| row.get(0),
-        )?;
-        audit_login(conn, None, username, None, Outcome::Denied, "locked out")?;
-        return Err(SessionError::LockedOut {
-            retry_after_secs: ((oldest + LOCKOUT_WINDOW_MS - now) / 1000).max(1),
-        });
-    }
+    let username = attempt.username;
+    let provisional = reserve_attempt(conn, username, attempt.address, now)?;
     let worker = find_worker(conn, username)?;
     let stored = worker
         .as_ref()
         .map_or(dummy_hash(), |w| w.password_hash.as_str());
-    let password_ok = verify(password, stored);
+    let password_ok = verify(attempt.password, stored);
+    let from = attempt
+        .address
+        .map_or(String::new(), |address| format!(" from {address}"));
     let worker = match worker {
         Some(worker) if password_ok && worker.active => worker,
         _ => {
-            conn.execute(
-                "INSERT INTO login_failures (username, at) VALUES (?1, ?2)",
-                params![username, now],
-            )?;
+            // The provisional failure stays: it was one.
             audit_login(
                 conn,
                 None,
                 username,
                 None,
                 Outcome::Denied,
-                "bad credentials",
+                &format!("bad credentials{from}"),
             )?;
             return Err(SessionError::BadCredentials);
         }
     };
 
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    tx.execute(
-        "DELETE FROM login_failures WHERE username = ?1 COLLATE NOCASE",
-        [username],
-    )?;
-    let device_id = match device_hint {
+    tx.execute("DELETE FROM login_failures WHERE rowid = ?1", [provisional])?;
+    let device_id = match attempt.device_hint {
         Some(hint) => {
             let owned: Option<(i64, Option<i64>)> = tx
                 .query_row(
@@ -219,7 +250,7 @@ pub fn login(
                 .optional()?;
             match owned {
                 Some((owner, Some(_))) if owner == worker.worker_id => {
-                    drop(tx);
+                    tx.commit()?;
                     audit_login(
                         conn,
                         Some(worker.worker_id),
@@ -231,10 +262,10 @@ pub fn login(
                     return Err(SessionError::DeviceRevoked);
                 }
                 Some((owner, None)) if owner == worker.worker_id => hint.to_owned(),
-                _ => new_device(&tx, worker.worker_id, device_label, now)?,
+                _ => new_device(&tx, worker.worker_id, attempt.device_label, now)?,
             }
         }
-        None => new_device(&tx, worker.worker_id, device_label, now)?,
+        None => new_device(&tx, worker.worker_id, attempt.device_label, now)?,
     };
     let (issued, session_id) = insert_session(&tx, worker.worker_id, &device_id, now)?;
     append_audit(
@@ -248,7 +279,7 @@ pub fn login(
             outcome: Outcome::Allowed,
             document_id: None,
             child_id: None,
-            detail: None,
+            detail: attempt.address.map(|address| format!("from {address}")),
         },
     )?;
     tx.commit()?;
@@ -262,6 +293,53 @@ pub fn login(
         session_id,
     };
     Ok((issued, identity))
+}
+
+/// Counts the recent failures for `username` and `address` and, below both limits, records
+/// this attempt as a failure, all in one IMMEDIATE transaction (so concurrent attempts see
+/// each other's rows). Returns the row's id, to remove if the password is right.
+fn reserve_attempt(
+    conn: &mut Connection,
+    username: &str,
+    address: Option<&str>,
+    now: i64,
+) -> Result<i64, SessionError> {
+    let since = now - LOCKOUT_WINDOW_MS;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (by_user, user_oldest): (i64, Option<i64>) = tx.query_row(
+        "SELECT count(*), min(at) FROM login_failures WHERE username = ?1 COLLATE NOCASE AND at > ?2",
+        params![username, since],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let (by_address, address_oldest): (i64, Option<i64>) = match address {
+        Some(address) => tx.query_row(
+            "SELECT count(*), min(at) FROM login_failures WHERE address = ?1 AND at > ?2",
+            params![address, since],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?,
+        None => (0, None),
+    };
+    let locked = if by_user >= MAX_FAILURES {
+        Some(("username", user_oldest))
+    } else if by_address >= MAX_ADDRESS_FAILURES {
+        Some(("address", address_oldest))
+    } else {
+        None
+    };
+    if let Some((limit, oldest)) = locked {
+        let oldest = oldest.unwrap_or(now);
+        return Err(SessionError::LockedOut {
+            retry_after_secs: ((oldest + LOCKOUT_WINDOW_MS - now) / 1000).max(1),
+            limit,
+        });
+    }
+    tx.execute(
+        "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)",
+        params![username, address, now],
+    )?;
+    let row = tx.last_insert_rowid();
+    tx.commit()?;
+    Ok(row)
 }
 
 fn audit_login(

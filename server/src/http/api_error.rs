@@ -43,6 +43,10 @@ pub enum ApiError {
     /// The server is stopping or cannot take the work now.
     #[error("{0}")]
     Unavailable(String),
+    /// The database cannot be written (its file removed, the disk full, ...): nothing is
+    /// done until storage recovers.
+    #[error("the server cannot store anything right now ({0}); try again later")]
+    StorageUnavailable(String),
     /// Something broke on the server.
     #[error("internal error")]
     Internal(String),
@@ -58,7 +62,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -84,6 +90,9 @@ impl IntoResponse for ApiError {
 
 impl From<rusqlite::Error> for ApiError {
     fn from(err: rusqlite::Error) -> Self {
-        ApiError::Internal(err.to_string())
+        match crate::store::storage_fault(&err) {
+            Some(fault) => ApiError::StorageUnavailable(fault.to_owned()),
+            None => ApiError::Internal(err.to_string()),
+        }
     }
 }

@@ -15,6 +15,7 @@ use super::session_api::{bearer_or_cookie, now_ms};
 use super::{ApiError, AppState};
 use crate::directory::Role;
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
+use crate::directory::denial_audit::Denied;
 use crate::directory::sessions::{self, Identity};
 use crate::projection::dashboard::{Dashboard, DashboardFilter, children_csv, team_dashboard};
 use crate::projection::date_of;
@@ -93,6 +94,7 @@ async fn build(
 ) -> Result<Dashboard, ApiError> {
     let token = bearer_or_cookie(headers).ok_or(ApiError::Unauthorized)?;
     let policy = state.schedule_policy.clone();
+    let denials = state.denials.clone();
     state
         .with_directory(move |conn| {
             let now = now_ms();
@@ -111,7 +113,9 @@ async fn build(
             let team = match manager_team(&identity) {
                 Ok(team) => team,
                 Err(err) => {
-                    append_audit(conn, &audit_row(Outcome::Denied, None, None))?;
+                    // Repeats within a window are counted, not appended one by one.
+                    let row = audit_row(Outcome::Denied, None, Some(err.to_string()));
+                    denials.record(conn, Denied::Session(identity.session_id), row)?;
                     return Err(err);
                 }
             };

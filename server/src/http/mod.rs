@@ -4,31 +4,47 @@
 
 mod api_error;
 mod caseload_api;
+mod client_address;
 mod dashboard_api;
 mod health;
+mod origin_check;
+mod pacer;
 mod review_api;
 mod security_headers;
+mod serve;
 mod session_api;
 mod sync_socket;
 mod web_app;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use axum::Router;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
+pub use client_address::ClientAddress;
+pub use serve::serve;
 
+use crate::health::Health;
 use crate::hub::HubHandle;
+use crate::store::ConnectionPool;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     /// The hub that owns the sync core.
     pub hub: HubHandle,
-    /// The data directory (for directory connections).
-    pub data_dir: PathBuf,
+    /// The API's database connections, opened once at start.
+    pub directory: Arc<ConnectionPool>,
+    /// Storage and component health (a failing database refuses API work with 503).
+    pub health: Arc<Health>,
+    /// Counts repeated identical denials so each is audited once per window, with a count.
+    pub denials: Arc<crate::directory::denial_audit::DenialAudit>,
+    /// A TLS-terminating proxy is in front (the origin is `https`, and the client's
+    /// address is the last hop of `X-Forwarded-For`).
+    pub behind_tls_proxy: bool,
     /// Largest WebSocket frame accepted, in bytes.
     pub max_frame_bytes: usize,
     /// Whether cookies get the `Secure` flag (TLS is on, here or at a proxy).
@@ -44,13 +60,23 @@ pub struct AppState {
     pub schedule_policy: shared::schedule::SchedulePolicy,
     /// What workers' devices do about wrong PINs and long silences.
     pub device_policy: crate::config::DevicePolicy,
+    /// Sync messages per second each connection may send on average.
+    pub max_messages_per_sec: u32,
+    /// Sync messages a connection may send at once before pacing starts.
+    pub message_burst: u32,
 }
 
 impl AppState {
-    /// Runs blocking directory work on a fresh connection, off the async reactor.
+    /// Runs blocking directory work on a pooled connection, off the async reactor.
+    ///
+    /// While storage is failing (the database file removed or replaced, the disk full,
+    /// the file read-only) nothing runs: the answer is 503, so no sign-in, session or audit
+    /// row is written into a file that is not the database. A storage fault the work itself
+    /// meets is recorded for `/healthz` and answered the same way.
     ///
     /// # Errors
-    /// The closure's error, or [`ApiError::Internal`] if the database cannot be opened.
+    /// The closure's error, [`ApiError::StorageUnavailable`] while storage is failing, or
+    /// [`ApiError::Unavailable`] if the server is stopping.
     pub async fn with_directory<T, E>(
         &self,
         work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
@@ -59,14 +85,23 @@ impl AppState {
         T: Send + 'static,
         E: Into<ApiError> + Send + 'static,
     {
-        let data_dir = self.data_dir.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = crate::directory::open_connection(&data_dir)
-                .map_err(|err| ApiError::Internal(err.to_string()))?;
-            work(&mut conn).map_err(Into::into)
-        })
-        .await
-        .map_err(|err| ApiError::Internal(err.to_string()))?
+        self.health
+            .storage()
+            .map_err(ApiError::StorageUnavailable)?;
+        let outcome = self
+            .directory
+            .run(move |conn| work(conn).map_err(Into::into))
+            .await
+            .map_err(|err| match err {
+                crate::store::StoreError::PoolClosed => {
+                    ApiError::Unavailable("the server is stopping".into())
+                }
+                other => ApiError::Internal(other.to_string()),
+            })?;
+        if let Err(ApiError::StorageUnavailable(fault)) = &outcome {
+            self.health.write_failed(fault);
+        }
+        outcome
     }
 }
 
@@ -81,6 +116,10 @@ pub fn app(state: AppState) -> Router {
         .merge(review_api::router())
         .merge(sync_socket::router());
     web_app::add_to(api, state.web_dir.as_deref())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin_check::refuse_cross_origin,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             hsts,
             security_headers::add_security_headers,

@@ -5,6 +5,11 @@
 //! worker's device, offline afterwards) and only if the document is still exactly the
 //! version the manager read: the sign-off pins those heads. Reads and decisions are
 //! audited (`review-read`, `sign-off`, `return`; denials as `denied`).
+//!
+//! No existence oracle: a visit the caller may not read and one that does not exist get
+//! the same answer, `404 {"error":"no such record"}`, and both are audited as denials
+//! (repeats coalesced, see `directory::denial_audit`). Only someone who may read a record
+//! learns more (e.g. a worker holding the child is told they cannot sign it off).
 
 use std::str::FromStr;
 
@@ -24,6 +29,7 @@ use super::session_api::{bearer_or_cookie, now_ms};
 use super::{ApiError, AppState};
 use crate::directory::Role;
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
+use crate::directory::denial_audit::{DenialAudit, Denied};
 use crate::directory::sessions::{self, Identity};
 use crate::hub::{EditError, HubInput, ServerEdit};
 use crate::projection::review::{ReviewError, VisitReview, load_document, visit_review};
@@ -54,10 +60,11 @@ async fn read_review(
 ) -> Result<Json<VisitReview>, ApiError> {
     let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let document = parse_document_id(&id)?;
+    let denials = state.denials.clone();
     let review = state
         .with_directory(move |conn| {
             let identity = sessions::authenticate(conn, &token, now_ms())?;
-            let owner = authorise(conn, &identity, &document, "review-read", false)?;
+            let owner = authorise(conn, &denials, &identity, &document, "review-read", false)?;
             let doc = load_document(conn, &document).map_err(review_error)?;
             let review = visit_review(conn, &document, &doc).map_err(review_error)?;
             audit(
@@ -116,12 +123,13 @@ async fn decide(
         OversightDecision::SignedOff => "sign-off",
         OversightDecision::Returned => "return",
     };
+    let denials = state.denials.clone();
     let (identity, owner, manager_name) = state
         .with_directory({
             let token = token.clone();
             move |conn| {
                 let identity = sessions::authenticate(conn, &token, now_ms())?;
-                let owner = authorise(conn, &identity, &document, action, true)?;
+                let owner = authorise(conn, &denials, &identity, &document, action, true)?;
                 let doc = load_document(conn, &document).map_err(review_error)?;
                 let review = model::review(&doc).map_err(|err| {
                     ApiError::Unprocessable(format!("the record cannot be read: {err}"))
@@ -232,10 +240,17 @@ struct Owner {
     child_row: i64,
 }
 
+/// The answer for a record that does not exist *or* that the caller may not read.
+fn no_such_record() -> ApiError {
+    ApiError::NotFound("no such record".into())
+}
+
 /// Checks `identity` may review (a manager of the child's team, or for reading only, a
-/// worker holding the child). A refusal is audited before it is answered.
+/// worker holding the child). A refusal is audited (coalesced) before it is answered,
+/// and a missing record is refused exactly like a forbidden one.
 fn authorise(
     conn: &Connection,
+    denials: &DenialAudit,
     identity: &Identity,
     document: &DocumentId,
     action: &str,
@@ -250,36 +265,45 @@ fn authorise(
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    let Some((child_row, team)) = found else {
-        return Err(ApiError::NotFound("no such visit record".into()));
+    let deny = |child: Option<i64>, reason: &str| -> Result<(), ApiError> {
+        let entry = AuditEntry {
+            at: now_ms(),
+            actor_worker_id: Some(identity.worker_id),
+            actor: Some(identity.username.clone()),
+            device_id: Some(identity.device_id.clone()),
+            action: action.into(),
+            outcome: Outcome::Denied,
+            document_id: Some(document.as_bytes().to_vec()),
+            child_id: child,
+            detail: Some(reason.into()),
+        };
+        denials.record(conn, Denied::Session(identity.session_id), entry)?;
+        Ok(())
     };
-    let allowed = match identity.role {
-        Role::TeamManager => team.is_some() && identity.team_id == team,
-        Role::SocialWorker if !deciding => conn.query_row(
+    let Some((child_row, team)) = found else {
+        deny(None, "no such visit record")?;
+        return Err(no_such_record());
+    };
+    let manages = identity.role == Role::TeamManager && team.is_some() && identity.team_id == team;
+    let holds = identity.role == Role::SocialWorker
+        && conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM allocations WHERE child_id = ?1 AND worker_id = ?2
                                 AND ended_at IS NULL)",
             [child_row, identity.worker_id],
             |row| row.get::<_, bool>(0),
-        )?,
-        _ => false,
-    };
-    if !allowed {
-        audit(
-            conn,
-            identity,
-            action,
-            Outcome::Denied,
-            document,
-            child_row,
-            None,
         )?;
-        return Err(ApiError::Forbidden(if deciding {
-            "only the manager of this child's team can sign off or return this record".into()
-        } else {
-            "this record is not in your caseload or team".into()
-        }));
+    if manages || (holds && !deciding) {
+        return Ok(Owner { child_row });
     }
-    Ok(Owner { child_row })
+    if holds {
+        // They may read it, so nothing is revealed by saying why they may not decide.
+        deny(Some(child_row), "only the team's manager may decide")?;
+        return Err(ApiError::Forbidden(
+            "only the manager of this child's team can sign off or return this record".into(),
+        ));
+    }
+    deny(Some(child_row), "not in the caseload or team")?;
+    Err(no_such_record())
 }
 
 fn audit(
@@ -308,16 +332,16 @@ fn audit(
 }
 
 fn parse_document_id(text: &str) -> Result<DocumentId, ApiError> {
-    DocumentId::from_str(text).map_err(|_| ApiError::NotFound("no such visit record".into()))
+    DocumentId::from_str(text).map_err(|_| no_such_record())
 }
 
 fn review_error(err: ReviewError) -> ApiError {
     match err {
-        ReviewError::NotFound => ApiError::NotFound("no such visit record".into()),
+        ReviewError::NotFound => no_such_record(),
         ReviewError::Unreadable(_) | ReviewError::Corrupt(_) => {
             ApiError::Unprocessable(err.to_string())
         }
-        ReviewError::Sqlite(err) => ApiError::Internal(err.to_string()),
+        ReviewError::Sqlite(err) => ApiError::from(err),
     }
 }
 

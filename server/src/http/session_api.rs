@@ -18,9 +18,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, ClientAddress};
 use crate::config::DevicePolicy;
-use crate::directory::sessions::{self, Identity, IssuedSession, SessionError};
+use crate::directory::audit::{AuditEntry, Outcome};
+use crate::directory::denial_audit::Denied;
+use crate::directory::sessions::{self, Identity, IssuedSession, SessionError, SignIn as Attempt};
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "doorstep_session";
@@ -113,6 +115,7 @@ struct TicketBody {
 
 async fn sign_in(
     State(state): State<AppState>,
+    client: ClientAddress,
     Json(body): Json<SignIn>,
 ) -> Result<Response, ApiError> {
     if body.username.is_empty() || body.password.is_empty() || body.username.len() > 200 {
@@ -122,16 +125,40 @@ async fn sign_in(
     }
     let label = body.device_label.unwrap_or_else(|| "unnamed device".into());
     let username = body.username.clone();
+    let address = client.key();
+    let denials = state.denials.clone();
     let signed_in = state
         .with_directory(move |conn| {
-            sessions::login(
-                conn,
-                &body.username,
-                &body.password,
-                body.device_id.as_deref(),
-                &label,
-                now_ms(),
-            )
+            let attempt = Attempt {
+                username: &body.username,
+                password: &body.password,
+                address: address.as_deref(),
+                device_hint: body.device_id.as_deref(),
+                device_label: &label,
+            };
+            let outcome = sessions::login(conn, &attempt, now_ms());
+            if let Err(SessionError::LockedOut { limit, .. }) = &outcome {
+                // A guesser hammering a locked account: one row per window, with a count.
+                let who = Denied::Address(address.clone().unwrap_or_default());
+                let entry = AuditEntry {
+                    at: now_ms(),
+                    actor_worker_id: None,
+                    actor: Some(body.username.chars().take(100).collect()),
+                    device_id: None,
+                    action: "login".into(),
+                    outcome: Outcome::Denied,
+                    document_id: None,
+                    child_id: None,
+                    detail: Some(format!(
+                        "locked out ({limit} limit){}",
+                        address
+                            .as_deref()
+                            .map_or(String::new(), |address| format!(" from {address}"))
+                    )),
+                };
+                denials.record(conn, who, entry)?;
+            }
+            outcome
         })
         .await;
     let (issued, identity) = match signed_in {
@@ -274,12 +301,12 @@ impl From<SessionError> for ApiError {
     fn from(err: SessionError) -> Self {
         match err {
             SessionError::BadCredentials => ApiError::BadCredentials,
-            SessionError::LockedOut { retry_after_secs } => {
-                ApiError::TooManyAttempts { retry_after_secs }
-            }
+            SessionError::LockedOut {
+                retry_after_secs, ..
+            } => ApiError::TooManyAttempts { retry_after_secs },
             SessionError::DeviceRevoked => ApiError::DeviceRevoked,
             SessionError::Invalid => ApiError::Unauthorized,
-            SessionError::Sqlite(err) => ApiError::Internal(err.to_string()),
+            SessionError::Sqlite(err) => ApiError::from(err),
         }
     }
 }

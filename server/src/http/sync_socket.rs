@@ -18,7 +18,9 @@ use tracing::{Instrument, debug, info_span, warn};
 
 use serde::Deserialize;
 
-use super::{ApiError, AppState, session_api};
+use super::pacer::Pacer;
+use super::{ApiError, AppState, ClientAddress, session_api};
+use crate::directory::denial_audit::Denied;
 use crate::directory::sessions::{self, Identity, SessionError};
 use crate::directory::{Role, audit};
 use crate::hub::{HubHandle, HubInput, Outbound};
@@ -43,29 +45,35 @@ struct SyncQuery {
 /// Authenticates the upgrade (ticket or session cookie), then hands the socket to [`relay`].
 async fn upgrade(
     State(state): State<AppState>,
+    client: ClientAddress,
     Query(query): Query<SyncQuery>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let cookie = session_api::bearer_or_cookie(&headers);
+    let denials = state.denials.clone();
+    let who = Denied::Address(client.key().unwrap_or_default());
     let identity = state
         .with_directory(move |conn| {
             let now = session_api::now_ms();
-            let outcome = match (&query.ticket, &cookie) {
-                (Some(ticket), _) => sessions::redeem_ticket(conn, ticket, now),
-                (None, Some(token)) => sessions::authenticate(conn, token, now),
-                (None, None) => Err(SessionError::Invalid),
+            let (outcome, presented) = match (&query.ticket, &cookie) {
+                (Some(ticket), _) => (sessions::redeem_ticket(conn, ticket, now), "ticket"),
+                (None, Some(token)) => (sessions::authenticate(conn, token, now), "session cookie"),
+                (None, None) => (Err(SessionError::Invalid), "no credentials"),
             };
             if let Err(err) = &outcome {
-                audit::append_audit(
-                    conn,
-                    &audit::AuditEntry::system_denial("sync-connect", &err.to_string()),
-                )?;
+                // A client retrying a dead ticket in a loop: one row per window, counted.
+                let entry = audit::AuditEntry::system_denial(
+                    "sync-connect",
+                    &format!("{presented}: {err}"),
+                );
+                denials.record(conn, who, entry)?;
             }
             Ok::<_, SessionError>(outcome)
         })
         .await??;
     let limit = state.max_frame_bytes;
+    let pacer = Pacer::new(state.max_messages_per_sec, state.message_burst);
     Ok(ws
         .max_message_size(limit)
         .max_frame_size(limit)
@@ -77,6 +85,7 @@ async fn upgrade(
                 connection,
                 identity,
                 state.hub.clone(),
+                pacer,
                 state.shutdown.clone(),
             );
             state.sockets.spawn(task.instrument(span));
@@ -84,12 +93,14 @@ async fn upgrade(
         }))
 }
 
-/// Relays between one socket and the hub until either side closes.
+/// Relays between one socket and the hub until either side closes; frames are read no
+/// faster than `pacer` allows.
 pub async fn relay<S>(
     mut socket: S,
     connection: ConnectionId,
     identity: Identity,
     hub: HubHandle,
+    mut pacer: Pacer,
     shutdown: CancellationToken,
 ) where
     S: Stream<Item = Result<WsMessage, axum::Error>> + Sink<WsMessage> + Unpin,
@@ -110,7 +121,11 @@ pub async fn relay<S>(
         tokio::select! {
             incoming = socket.next() => match incoming {
                 Some(Ok(WsMessage::Binary(bytes))) => {
-                    let incoming = match hub.prepare(&bytes, may_write).await {
+                    let wait = pacer.delay();
+                    if !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                    }
+                    let incoming = match hub.prepare(bytes.to_vec(), may_write).await {
                         Ok(incoming) => incoming,
                         Err(reason) => {
                             refuse(&mut socket, &reason).await;

@@ -318,19 +318,9 @@ pub fn children_csv(dashboard: &Dashboard) -> String {
     out
 }
 
-/// Quotes a CSV field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so
-/// a spreadsheet never runs it as a formula.
+/// One CSV field, neutralised against formula injection (see [`crate::csv_cell`]).
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
+    crate::csv_cell::field(text)
 }
 
 fn urgency(status: &str) -> u8 {

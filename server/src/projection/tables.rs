@@ -57,6 +57,11 @@ pub fn apply_update(
 
 /// Replaces every projection row of one document with `rows`.
 ///
+/// Rows are placed by the server's own index (`child_documents`: the child and the
+/// creator recorded when the document was accepted), never by what the document says:
+/// the dashboard shows a record under the child the server filed it under, whatever a
+/// peer wrote into it.
+///
 /// # Errors
 /// The SQLite error.
 pub fn write_rows(
@@ -65,9 +70,32 @@ pub fn write_rows(
     rows: &DocumentRows,
 ) -> rusqlite::Result<()> {
     let id = document.as_bytes().as_slice();
+    let index = crate::store::index_of(conn, id)?.map(|index| (index.child_id, index.created_by));
     match rows {
-        DocumentRows::Child(child) => write_child(conn, id, child),
-        DocumentRows::Visit(visit) => write_visit(conn, id, visit),
+        DocumentRows::Child(child) => match index {
+            Some((child_ref, _)) if child_ref != child.child_ref => {
+                let placed = ChildRows {
+                    child_ref,
+                    ..(**child).clone()
+                };
+                write_child(conn, id, &placed)
+            }
+            _ => write_child(conn, id, child),
+        },
+        DocumentRows::Visit(visit) => match index {
+            Some((child_ref, creator))
+                if child_ref != visit.child_ref
+                    || creator.as_ref().is_some_and(|c| *c != visit.worker_ref) =>
+            {
+                let placed = VisitRows {
+                    child_ref,
+                    worker_ref: creator.unwrap_or_else(|| visit.worker_ref.clone()),
+                    ..(**visit).clone()
+                };
+                write_visit(conn, id, &placed)
+            }
+            _ => write_visit(conn, id, visit),
+        },
         DocumentRows::Other => Ok(()),
     }
 }
@@ -510,4 +538,50 @@ pub fn dump(conn: &Connection) -> rusqlite::Result<String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::Automerge;
+    use shared::DocumentId;
+    use shared::model::{self, CalendarDate, NewVisit};
+    use shared::sync::Timestamp;
+
+    /// A visit whose `childId` says one child, filed by the server under another.
+    #[test]
+    fn rows_are_placed_by_the_servers_index_not_by_the_document() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = crate::directory::open_connection(dir.path()).expect("open");
+        conn.execute_batch(
+            "INSERT INTO teams (team_id, name, created_at) VALUES (1, 'North', 0);
+             INSERT INTO teams (team_id, name, created_at) VALUES (2, 'South', 0);
+             INSERT INTO children (child_id, child_ref, team_id, created_at) VALUES (1, 'C-N1', 1, 0);
+             INSERT INTO children (child_id, child_ref, team_id, created_at) VALUES (2, 'C-S1', 2, 0);",
+        )
+        .expect("directory");
+        let mut doc = Automerge::new();
+        let mut tx = doc.transaction();
+        model::create_visit(
+            &mut tx,
+            &NewVisit {
+                visit_id: "visit-1".into(),
+                child_id: "C-S1".into(),
+                worker_id: "sw-south-1".into(),
+                visit_date: CalendarDate::parse("2026-11-20").expect("date"),
+                created_at: Timestamp::from_millis(1),
+            },
+        )
+        .expect("visit");
+        tx.commit();
+        let id = DocumentId::from_bytes([3; 16]);
+        crate::directory::admin::store_document(&conn, id, 1, "visit", &doc).expect("store");
+        let placed: String = conn
+            .query_row(
+                "SELECT child_ref FROM proj_visits WHERE document_id = ?1",
+                [id.as_bytes().as_slice()],
+                |row| row.get(0),
+            )
+            .expect("row");
+        assert_eq!(placed, "C-N1", "filed under the indexed child");
+    }
 }

@@ -13,7 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_documents.sql"),
     include_str!("migrations/0002_directory.sql"),
     include_str!("migrations/0003_projection.sql"),
-    // 0004 is another branch's; merged, it comes before 0005 here.
+    include_str!("migrations/0004_sign_in_throttle_and_audit_repeats.sql"),
     include_str!("migrations/0005_schedule_facts.sql"),
 ];
 

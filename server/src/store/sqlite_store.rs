@@ -1,15 +1,21 @@
 //! [`SqliteStore`]: automerge documents as chunks in one SQLite file (WAL mode).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
-use shared::sync::{IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks};
+use shared::sync::{
+    DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks,
+};
 use tracing::{error, trace};
 
-use super::{StoreError, migrations};
+use super::database_files::storage_fault;
+use super::{DatabaseFiles, StoreError, migrations};
 use crate::directory::audit::{AuditEntry, append_audit};
+use crate::health::Health;
 use crate::projection::{ProjectionUpdate, apply_update};
 
 /// The database file's name inside the data directory.
@@ -19,6 +25,11 @@ pub const DATABASE_FILE: &str = "doorstep.sqlite3";
 pub struct SqliteStore {
     conn: Connection,
     path: PathBuf,
+    /// The server's health: checked before and after each commit, told of write faults.
+    /// `None` for tools and tests that use the store alone.
+    health: Option<Arc<Health>>,
+    /// Set by a test (`InjectedFaults`) to make the storage thread panic at its next batch.
+    panic_at_next_batch: Option<Arc<AtomicBool>>,
 }
 
 impl SqliteStore {
@@ -39,7 +50,79 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrations::apply(&mut conn)?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            health: None,
+            panic_at_next_batch: None,
+        })
+    }
+
+    /// The identity of the database files as they are now (taken once, at start).
+    ///
+    /// # Errors
+    /// The OS error if the database file cannot be examined.
+    pub(crate) fn files(&self) -> std::io::Result<DatabaseFiles> {
+        DatabaseFiles::of(&self.path)
+    }
+
+    /// Reports to `health` from now on: no batch is committed while the database files are
+    /// not the ones opened at start, and storage faults are recorded.
+    pub(crate) fn watch(&mut self, health: Arc<Health>) {
+        self.health = Some(health);
+    }
+
+    /// The health this store reports to, if any.
+    pub(super) fn health(&self) -> Option<Arc<Health>> {
+        self.health.clone()
+    }
+
+    /// For tests: the storage thread panics at its next batch once `flag` is set.
+    pub(crate) fn panic_when(&mut self, flag: Arc<AtomicBool>) {
+        self.panic_at_next_batch = Some(flag);
+    }
+
+    /// Whether a test asked for a panic (see [`SqliteStore::panic_when`]).
+    pub(super) fn panic_requested(&self) -> bool {
+        self.panic_at_next_batch
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
+
+    /// Whether a write fault is standing, so the storage thread should probe.
+    pub(super) fn has_write_fault(&self) -> bool {
+        self.health.as_ref().is_some_and(|h| h.has_write_fault())
+    }
+
+    /// Tries a tiny write (while a write fault stands), telling health how it went.
+    pub(super) fn probe_write(&mut self) {
+        let Some(health) = &self.health else { return };
+        if health.files().is_err() {
+            return;
+        }
+        let probed = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .and_then(|tx| {
+                tx.execute(
+                    "INSERT OR REPLACE INTO server_meta (key, value) VALUES ('health_probe', ?1)",
+                    [now_millis().to_string()],
+                )?;
+                tx.commit()
+            });
+        match probed {
+            Ok(()) => health.write_succeeded(),
+            Err(err) => {
+                if let Some(fault) = storage_fault(&err) {
+                    health.write_failed(fault);
+                }
+            }
+        }
+    }
+
+    /// Records a storage fault shown by `err`, if it is one.
+    fn note_failure(&self, err: &rusqlite::Error) {
+        note_failure(self.health.as_deref(), err);
     }
 
     /// Gives up the store, keeping its (migrated) connection.
@@ -74,6 +157,16 @@ impl SqliteStore {
         tasks: Vec<(StorageTask, Option<ProjectionUpdate>)>,
         audit: &[AuditEntry],
     ) -> Vec<IoResult> {
+        // Never write into a file that is no longer the database (removed or replaced):
+        // the commit would succeed into an unlinked inode and be lost. Loads fail too: the
+        // old file is not what a restarted server will find.
+        if let Some(Err(fault)) = self.health.as_ref().map(|health| health.files()) {
+            if !audit.is_empty() {
+                error!(rows = audit.len(), %fault, "audit rows not written: storage failing");
+            }
+            let cause = format!("storage unavailable: {fault}");
+            return fail_all(tasks.iter().map(|(task, _)| task), &cause);
+        }
         // IMMEDIATE: take the write lock at the start, so a batch that reads before it
         // writes never fails to upgrade when another connection wrote in between.
         let mut started = match self
@@ -81,8 +174,12 @@ impl SqliteStore {
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         {
             Ok(tx) => tx,
-            Err(err) => return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string()),
+            Err(err) => {
+                note_failure(self.health.as_deref(), &err);
+                return fail_all(tasks.iter().map(|(task, _)| task), &err.to_string());
+            }
         };
+        let mut faults = Vec::new();
         let mut results = Vec::with_capacity(tasks.len());
         let mut writes = 0;
         for (task, projection) in &tasks {
@@ -103,11 +200,17 @@ impl SqliteStore {
                     }
                     Ok(outcome) => match savepoint.commit() {
                         Ok(()) => outcome,
-                        Err(err) => StorageOutcome::Failed(err.to_string()),
+                        Err(err) => {
+                            let failed = StorageOutcome::Failed(err.to_string());
+                            faults.push(err);
+                            failed
+                        }
                     },
                     Err(err) => {
                         error!(document = %task.document, cause = %err, "storage task failed");
-                        StorageOutcome::Failed(err.to_string())
+                        let failed = StorageOutcome::Failed(err.to_string());
+                        faults.push(err);
+                        failed
                     }
                 },
                 Err(err) => StorageOutcome::Failed(err.to_string()),
@@ -120,20 +223,49 @@ impl SqliteStore {
                 outcome,
             });
         }
+        let mut audited = 0;
         for entry in audit {
-            if let Err(err) = append_audit(&started, entry) {
-                error!(cause = %err, action = %entry.action, "audit row not written");
-            }
-        }
-        if let Err(err) = started.commit() {
-            error!(cause = %err, writes, "group commit failed");
-            for result in &mut results {
-                if result.outcome == StorageOutcome::Written {
-                    result.outcome = StorageOutcome::Failed(format!("commit failed: {err}"));
+            match append_audit(&started, entry) {
+                Ok(()) => audited += 1,
+                Err(err) => {
+                    error!(cause = %err, action = %entry.action, "audit row not written");
+                    faults.push(err);
                 }
             }
-        } else {
-            trace!(tasks = tasks.len(), writes, "group commit");
+        }
+        let committed = started.commit();
+        for err in &faults {
+            self.note_failure(err);
+        }
+        let failure = match (committed, self.health.as_ref().map(|h| h.files())) {
+            (Err(err), _) => {
+                error!(cause = %err, writes, "group commit failed");
+                self.note_failure(&err);
+                Some(format!("commit failed: {err}"))
+            }
+            // Removed while the batch ran: it committed into the old file, which a
+            // restart will not find. Nobody is told it was stored; peers send it again.
+            (Ok(()), Some(Err(fault))) => {
+                error!(%fault, writes, "group commit went to a removed database file");
+                Some(format!("storage unavailable: {fault}"))
+            }
+            (Ok(()), _) => {
+                trace!(tasks = tasks.len(), writes, "group commit");
+                if (writes > 0 || audited > 0)
+                    && faults.is_empty()
+                    && let Some(health) = &self.health
+                {
+                    health.write_succeeded();
+                }
+                None
+            }
+        };
+        if let Some(failure) = failure {
+            for result in &mut results {
+                if result.outcome == StorageOutcome::Written {
+                    result.outcome = StorageOutcome::Failed(failure.clone());
+                }
+            }
         }
         results
     }
@@ -183,6 +315,13 @@ impl SqliteStore {
     }
 }
 
+/// Tells `health` of the storage fault `err` shows, if it is one.
+fn note_failure(health: Option<&Health>, err: &rusqlite::Error) {
+    if let (Some(health), Some(fault)) = (health, storage_fault(err)) {
+        health.write_failed(fault);
+    }
+}
+
 fn fail_all<'a>(tasks: impl Iterator<Item = &'a StorageTask>, cause: &str) -> Vec<IoResult> {
     tasks
         .map(|task| IoResult {
@@ -206,10 +345,17 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
                 // never stored without an owner. `childId` is the child's case reference.
                 let indexed = tx
                     .prepare_cached(
-                        "INSERT INTO child_documents (document_id, child_id, kind, created_at)
-                         SELECT ?1, child_id, 'visit', ?3 FROM children WHERE child_ref = ?2",
+                        "INSERT INTO child_documents (document_id, child_id, kind, created_by, created_at)
+                         SELECT ?1, child_id, 'visit',
+                                (SELECT worker_id FROM workers WHERE username = ?4), ?3
+                         FROM children WHERE child_ref = ?2",
                     )?
-                    .execute(params![document, index.child_id, now_millis()])?;
+                    .execute(params![
+                        document,
+                        index.child_id,
+                        now_millis(),
+                        index.created_by
+                    ])?;
                 if indexed != 1 {
                     return Ok(StorageOutcome::Failed(format!(
                         "no child {} to index the new document under",
@@ -231,6 +377,27 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
     }
 }
 
+/// Where the server's own index (`child_documents`) places a document: the child's
+/// reference and its creator's username.
+///
+/// # Errors
+/// The SQLite error.
+pub fn index_of(conn: &Connection, document: &[u8]) -> rusqlite::Result<Option<DocumentIndex>> {
+    conn.prepare_cached(
+        "SELECT c.child_ref, w.username FROM child_documents cd
+         JOIN children c ON c.child_id = cd.child_id
+         LEFT JOIN workers w ON w.worker_id = cd.created_by
+         WHERE cd.document_id = ?1",
+    )?
+    .query_row([document], |row| {
+        Ok(DocumentIndex {
+            child_id: row.get(0)?,
+            created_by: row.get(1)?,
+        })
+    })
+    .optional()
+}
+
 fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<StoredChunks>> {
     let mut stmt =
         conn.prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?;
@@ -241,7 +408,15 @@ fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<Sto
         bytes.extend_from_slice(row.get_ref(0)?.as_blob()?);
         count += 1;
     }
-    Ok((count > 0).then_some(StoredChunks { bytes, count }))
+    if count == 0 {
+        return Ok(None);
+    }
+    let index = index_of(conn, document.as_bytes())?;
+    Ok(Some(StoredChunks {
+        bytes,
+        count,
+        index,
+    }))
 }
 
 fn now_millis() -> i64 {
@@ -254,7 +429,6 @@ fn now_millis() -> i64 {
 /// Whether a table exists (used by tests of the migrations).
 #[cfg(test)]
 fn has_table(conn: &Connection, name: &str) -> bool {
-    use rusqlite::OptionalExtension;
     conn.query_row(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1",
         [name],
@@ -317,7 +491,8 @@ mod tests {
             results[2].outcome,
             StorageOutcome::Loaded(Some(StoredChunks {
                 bytes: vec![1, 2, 3],
-                count: 2
+                count: 2,
+                index: None,
             }))
         );
         store.run_batch(
@@ -328,7 +503,8 @@ mod tests {
             store.load(&doc).expect("load"),
             Some(StoredChunks {
                 bytes: vec![9],
-                count: 1
+                count: 1,
+                index: None,
             })
         );
         assert_eq!(store.document_ids().expect("ids"), vec![doc]);

@@ -5,6 +5,12 @@
 //! and runs it as one SQLite transaction, so one fsync covers many writes under load while
 //! a lone write still commits at once. Under load (the last transaction held several tasks)
 //! it also waits up to [`GATHER_WINDOW`] for more before committing.
+//!
+//! While a write fault stands (disk full, read-only file, I/O errors; see
+//! `crate::health`) the thread probes with a tiny write every [`PROBE_EVERY`] when idle,
+//! so that storage recovers by itself once the disk has room again. If the thread ends
+//! other than by [`StorageHandle::request_shutdown`] (a panic, or the hub letting go of
+//! it), it tells the server's health, and the server stops with an error.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -13,6 +19,7 @@ use std::time::{Duration, Instant};
 use shared::sync::{IoResult, StorageTask};
 
 use crate::directory::audit::AuditEntry;
+use crate::health::panic_message;
 use crate::projection::ProjectionUpdate;
 use tracing::{error, info};
 
@@ -28,6 +35,9 @@ const MAX_BATCH: usize = 512;
 /// transaction was already shared halves the storage thread's CPU there, and costs a lone
 /// write nothing (it follows a quiet spell, so it commits at once).
 const GATHER_WINDOW: Duration = Duration::from_millis(5);
+
+/// How often, while a write fault stands and no work arrives, a probe write is tried.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 enum Command {
     /// The storage tasks of one hub step, each with the projection rows to write in the
@@ -93,56 +103,99 @@ pub enum StorageReport {
 }
 
 /// Starts the storage thread; `report` receives each batch's results in order, then `Stopped`.
+/// If the store watches the server's health ([`SqliteStore::watch`]), an unexpected end of
+/// the thread is reported to it.
 ///
 /// # Errors
 /// The OS error if the thread cannot be spawned.
 pub fn spawn_storage_thread(
-    mut store: SqliteStore,
+    store: SqliteStore,
     report: impl Fn(StorageReport) + Send + 'static,
 ) -> std::io::Result<StorageHandle> {
     let (commands, inbox) = mpsc::channel::<Command>();
+    let health = store.health();
     let thread = std::thread::Builder::new()
         .name("doorstep-storage".into())
         .spawn(move || {
-            let mut stopping = false;
-            let mut under_load = false;
-            while !stopping {
-                let Ok(first) = inbox.recv() else { break };
-                let gather_until = Instant::now() + GATHER_WINDOW;
-                let mut batch = Vec::new();
-                let mut audit = Vec::new();
-                let mut next = Some(first);
-                while let Some(command) = next.take() {
-                    match command {
-                        Command::Run(tasks) => batch.extend(tasks),
-                        Command::Audit(entries) => audit.extend(entries),
-                        Command::Shutdown => stopping = true,
-                    }
-                    if batch.len() + audit.len() < MAX_BATCH && !stopping {
-                        next = match inbox.try_recv() {
-                            Ok(command) => Some(command),
-                            Err(_) if under_load => inbox
-                                .recv_timeout(
-                                    gather_until.saturating_duration_since(Instant::now()),
-                                )
-                                .ok(),
-                            Err(_) => None,
-                        };
-                    }
-                }
-                under_load = batch.len() > 1;
-                if !batch.is_empty() || !audit.is_empty() {
-                    report(StorageReport::Results(store.run_batch(batch, &audit)));
-                }
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                run_storage(store, &inbox, &report)
+            }));
+            let how = match ran {
+                Ok(Ended::Shutdown) => return,
+                Ok(Ended::Abandoned) => "stopped: the hub let go of it".to_owned(),
+                Err(panic) => format!("panicked: {}", panic_message(panic.as_ref())),
+            };
+            error!(%how, "storage thread ended unexpectedly");
+            if let Some(health) = health {
+                health.component_ended("storage thread", &how);
             }
-            match store.checkpoint() {
-                Ok(()) => info!("storage flushed and checkpointed"),
-                Err(err) => error!(cause = %err, "checkpoint on shutdown failed"),
-            }
-            report(StorageReport::Stopped);
         })?;
     Ok(StorageHandle {
         commands,
         thread: Some(thread),
     })
+}
+
+/// How the storage loop ended.
+enum Ended {
+    /// Asked to: every task ran, the database is checkpointed.
+    Shutdown,
+    /// Every sender is gone without a shutdown (the hub died).
+    Abandoned,
+}
+
+fn run_storage(
+    mut store: SqliteStore,
+    inbox: &mpsc::Receiver<Command>,
+    report: &impl Fn(StorageReport),
+) -> Ended {
+    let mut stopping = false;
+    let mut under_load = false;
+    while !stopping {
+        // Wake every PROBE_EVERY when idle: a write fault (possibly met by the API, not by
+        // this thread) is probed until a write succeeds again.
+        let first = match inbox.recv_timeout(PROBE_EVERY) {
+            Ok(command) => command,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if store.has_write_fault() {
+                    store.probe_write();
+                }
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
+        };
+        let gather_until = Instant::now() + GATHER_WINDOW;
+        let mut batch = Vec::new();
+        let mut audit = Vec::new();
+        let mut next = Some(first);
+        while let Some(command) = next.take() {
+            match command {
+                Command::Run(tasks) => batch.extend(tasks),
+                Command::Audit(entries) => audit.extend(entries),
+                Command::Shutdown => stopping = true,
+            }
+            if batch.len() + audit.len() < MAX_BATCH && !stopping {
+                next = match inbox.try_recv() {
+                    Ok(command) => Some(command),
+                    Err(_) if under_load => inbox
+                        .recv_timeout(gather_until.saturating_duration_since(Instant::now()))
+                        .ok(),
+                    Err(_) => None,
+                };
+            }
+        }
+        under_load = batch.len() > 1;
+        if store.panic_requested() {
+            panic!("storage fault injected by a test");
+        }
+        if !batch.is_empty() || !audit.is_empty() {
+            report(StorageReport::Results(store.run_batch(batch, &audit)));
+        }
+    }
+    match store.checkpoint() {
+        Ok(()) => info!("storage flushed and checkpointed"),
+        Err(err) => error!(cause = %err, "checkpoint on shutdown failed"),
+    }
+    report(StorageReport::Stopped);
+    Ended::Shutdown
 }

@@ -24,6 +24,12 @@ pub enum StoreError {
         /// The SQLite error.
         source: rusqlite::Error,
     },
+    /// The API's connection pool is closed (the server is stopping).
+    #[error("the database connections are closed")]
+    PoolClosed,
+    /// Work on a pooled connection panicked or was cancelled.
+    #[error("database work did not finish: {0}")]
+    WorkFailed(String),
     /// The database was written by a newer Doorstep.
     #[error("database schema version {found} is newer than this server supports ({supported})")]
     SchemaTooNew {

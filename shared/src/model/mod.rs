@@ -23,6 +23,7 @@
 //! - `typing`: [`merge_typing`], a keystroke applied to text that changed meanwhile
 //!   ([`type_text`], [`type_item_text`]).
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
+//! - [`integrity`]: who may write which field; the checks run on every change a peer sends.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
 //!
@@ -59,6 +60,7 @@ mod coded;
 pub mod conflict;
 pub mod date;
 mod error;
+pub mod integrity;
 pub mod oversight;
 mod ownership;
 pub mod problem;
@@ -71,6 +73,8 @@ pub mod visit_edit;
 pub mod visit_sections;
 mod write;
 
+#[cfg(test)]
+mod integrity_tests;
 #[cfg(test)]
 mod oversight_tests;
 #[cfg(test)]
@@ -89,12 +93,13 @@ pub use conflict::{
 };
 pub use date::{CalendarDate, is_leap_year, uk_civil_date};
 pub use error::ModelError;
+pub use integrity::{IntegrityViolation, check_new_visit, check_peer_change};
 pub use oversight::{
     Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,
     amendment_required, amendments, oversight_entries, record_amendment, record_oversight,
     record_oversight_by, review, visit_at,
 };
-pub use ownership::visit_child_id;
+pub use ownership::{visit_child_id, visit_created_at, visit_worker_id};
 pub use problem::{Problem, new_action_problems, submission_problems};
 pub use provenance::{
     ChangeAuthor, ChangeOrigin, SectionProvenance, batch_of_each_change, change_origin,

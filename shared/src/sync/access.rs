@@ -1,26 +1,37 @@
 //! Per-connection access rights, and the access events the core reports for auditing.
 //!
 //! The driver decides rights from its directory (who holds which child) and hands them
-//! to the core as an [`AccessGrant`] per connection, again whenever they change. The core
-//! enforces them on every sync message (when [`super::CoreConfig::enforce_access`] is set)
-//! and reports every read, write, creation and denial as an [`AccessEvent`].
+//! to the core as an [`AccessGrant`] per connection, again whenever they change. Rights
+//! are by child, not by document: a document's child comes from the server's own index
+//! ([`super::DocumentIndex`], returned with every load), so a visit created a moment ago
+//! is readable at once by everyone holding its child, with no list to copy or update.
+//! The core enforces grants on every sync message (when
+//! [`super::CoreConfig::peer_checks`] is set) and reports every read, write, creation
+//! and denial as an [`AccessEvent`].
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use automerge::ChangeHash;
 
-use super::ConnectionId;
+use super::{ConnectionId, DocumentIndex, Timestamp};
 use crate::DocumentId;
+use crate::model::IntegrityViolation;
 
 /// What one connection may do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessGrant {
-    /// Documents it may read and change.
-    pub read_write: HashSet<DocumentId>,
-    /// Documents it may read but not change (its changes are not applied).
-    pub read_only: HashSet<DocumentId>,
-    /// Children (by the `childId` a visit names) it may create new visit documents for.
+    /// The children (by reference, as visits name them) whose documents it may read, and
+    /// whether it may change them.
+    pub children: HashMap<String, Access>,
+    /// Children it may create new visit documents for.
     pub may_create_for: HashSet<String>,
+    /// The `workerId` every visit it creates must carry (its signed-in worker); `None`
+    /// leaves authorship unchecked.
+    pub author: Option<String>,
+    /// Children it held until the given time and no longer does, while a grace period
+    /// lasts: what the worker recorded while they held the child still reaches the server
+    /// (see [`Access::Former`]).
+    pub former: HashMap<String, Timestamp>,
 }
 
 /// The right a connection has on one document.
@@ -30,25 +41,48 @@ pub enum Access {
     ReadWrite,
     /// Read only.
     ReadOnly,
+    /// The child was reallocated away from this worker a short while ago: they may read
+    /// its documents, change the visits they created, create visits they started while
+    /// they held the child, and change other documents only with changes made (by their
+    /// device's clock) while they held it.
+    Former,
 }
 
 impl AccessGrant {
-    /// The right on `document`, if any.
-    pub fn access(&self, document: &DocumentId) -> Option<Access> {
-        if self.read_write.contains(document) {
-            Some(Access::ReadWrite)
-        } else if self.read_only.contains(document) {
-            Some(Access::ReadOnly)
-        } else {
-            None
-        }
+    /// The right on a document indexed under `index`, if any.
+    pub fn access(&self, index: &DocumentIndex) -> Option<Access> {
+        self.children.get(&index.child_id).copied().or_else(|| {
+            self.former
+                .contains_key(&index.child_id)
+                .then_some(Access::Former)
+        })
+    }
+
+    /// Whether it may create a visit for `child` made at `created_at` (device time): a
+    /// child it holds, or one it held until after then.
+    pub fn may_create_visit(&self, child: &str, created_at: Option<Timestamp>) -> bool {
+        self.may_create_for.contains(child)
+            || self
+                .former
+                .get(child)
+                .is_some_and(|until| created_at.is_some_and(|made| made <= until.plus(CLOCK_SKEW)))
+    }
+
+    /// Whether it may create any document at all.
+    pub fn may_create(&self) -> bool {
+        !self.may_create_for.is_empty() || !self.former.is_empty()
     }
 }
+
+/// How far a device's clock may run ahead when it says a change was made while its worker
+/// still held the child.
+pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Why the core refused a connection something.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DenialReason {
-    /// The document is not in the connection's grant.
+    /// The document is not one the connection may read (or does not exist: the two are
+    /// answered alike).
     NotGranted,
     /// The connection may only read the document but sent changes.
     ReadOnly,
@@ -61,6 +95,11 @@ pub enum DenialReason {
     NotAVisit,
     /// The grant was withdrawn while the connection was syncing the document.
     Revoked,
+    /// A former holder's change made after they stopped holding the child.
+    NoLongerAllocated,
+    /// The connection's changes touched what it may not write (see
+    /// `shared::model::integrity`): refused, nothing stored, the connection closed.
+    Integrity(IntegrityViolation),
 }
 
 impl std::fmt::Display for DenialReason {
@@ -76,6 +115,10 @@ impl std::fmt::Display for DenialReason {
             }
             DenialReason::NotAVisit => f.write_str("new document is not a visit naming its child"),
             DenialReason::Revoked => f.write_str("access withdrawn"),
+            DenialReason::NoLongerAllocated => f.write_str(
+                "changes made after the child was reallocated are refused: the child is no longer allocated to you",
+            ),
+            DenialReason::Integrity(violation) => write!(f, "change refused: {violation}"),
         }
     }
 }
@@ -106,6 +149,8 @@ pub struct AccessEvent {
     pub connection: ConnectionId,
     /// Which document.
     pub document: DocumentId,
+    /// The child it belongs to, when the server's index knows (for the audit row).
+    pub child: Option<String>,
     /// What.
     pub kind: AccessKind,
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::{PeerChecks, SyncLimits};
 use crate::PeerId;
 
 /// Settings of a [`super::SyncCore`], fixed at construction.
@@ -19,19 +20,36 @@ pub struct CoreConfig {
     pub idle_unload_after: Duration,
     /// After this many appended change chunks a document is compacted into one snapshot.
     pub compact_after_chunks: usize,
-    /// Whether every sync message is checked against the connection's [`super::AccessGrant`].
-    /// The server sets this; a client trusts the server it dialled.
-    pub enforce_access: bool,
+    /// Whether (and how) peers are checked: every sync message against [`Self::limits`],
+    /// every document against the connection's [`super::AccessGrant`], every new document
+    /// and change against who may write what. The server sets this; a client trusts the
+    /// server it dialled.
+    pub peer_checks: Option<PeerChecks>,
     /// How many documents may be held in automerge's working form (about 50 KB for a
     /// visit typed in bursts, fifty times its saved size). Beyond it, a document that is
     /// durable and in sync with every peer is held as its saved bytes until a peer sends
     /// or asks for something, so memory follows what is being synced, not what was.
     pub live_documents: usize,
+    /// Bounds on each peer's automerge sync messages (checked before automerge sees them,
+    /// when [`Self::peer_checks`] is set).
+    pub limits: SyncLimits,
+    /// How long an accepted connection may take to send `join`; then it is closed.
+    pub join_deadline: Duration,
+    /// How many documents one connection may sync or wait for at once; a peer asking for
+    /// more is told so and closed. A manager's team of 40 children with ten years of
+    /// six-weekly visits is under 4,000.
+    pub max_documents_per_connection: usize,
 }
 
 impl CoreConfig {
+    /// Whether this core checks its peers (a server).
+    pub fn enforces_access(&self) -> bool {
+        self.peer_checks.is_some()
+    }
+
     /// Settings for a server: announce nothing, enforce access, unload after 30 s idle,
-    /// at most 256 documents in working form.
+    /// at most 256 documents in working form, `join` within 10 s, at most 20,000
+    /// documents per connection.
     pub fn server(local_peer: PeerId, storage_id: String) -> Self {
         Self {
             local_peer,
@@ -39,8 +57,11 @@ impl CoreConfig {
             announce_documents: false,
             idle_unload_after: Duration::from_secs(30),
             compact_after_chunks: 32,
-            enforce_access: true,
+            peer_checks: Some(PeerChecks::STANDARD),
             live_documents: 256,
+            limits: SyncLimits::default(),
+            join_deadline: Duration::from_secs(10),
+            max_documents_per_connection: 20_000,
         }
     }
 
@@ -52,8 +73,11 @@ impl CoreConfig {
             announce_documents: true,
             idle_unload_after: Duration::MAX,
             compact_after_chunks: 32,
-            enforce_access: false,
+            peer_checks: None,
             live_documents: usize::MAX,
+            limits: SyncLimits::default(),
+            join_deadline: Duration::from_secs(10),
+            max_documents_per_connection: usize::MAX,
         }
     }
 }

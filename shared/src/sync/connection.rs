@@ -2,6 +2,7 @@
 
 use std::collections::HashSet;
 
+use super::Timestamp;
 use crate::{DocumentId, PeerId};
 
 /// The driver's name for one connection (unique for the core's lifetime).
@@ -42,8 +43,7 @@ pub(crate) struct Connection {
     pub(crate) documents: HashSet<DocumentId>,
     /// What it may do (checked when the core enforces access).
     pub(crate) grant: super::AccessGrant,
-    /// New documents this connection created, with the child each names: they stay in its
-    /// grant while it may still create records for that child, whatever a grant update
-    /// computed before their index committed says.
-    pub(crate) created: std::collections::HashMap<DocumentId, String>,
+    /// When it opened (an accepted connection must send `join` within
+    /// [`super::CoreConfig::join_deadline`]).
+    pub(crate) opened_at: Timestamp,
 }

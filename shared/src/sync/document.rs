@@ -1,6 +1,7 @@
-//! A document as the core holds it: loading, or loaded with its per-peer sync state.
+//! A document as the core holds it: loading, or loaded (in working form or packed) with
+//! its per-peer sync state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::{ActorId, Automerge, ChangeHash, ReadDoc, sync};
 use tracing::error;
@@ -40,8 +41,19 @@ pub(crate) struct InFlightSave {
     pub(crate) heads: Vec<ChangeHash>,
 }
 
-/// A document held as its saved bytes instead of in automerge's working form, which
-/// takes about fifty times the memory (see [`super::CoreConfig::live_documents`]).
+/// The document's content: automerge's working form, or its saved bytes.
+// The working form is the common case and `Loaded` is boxed in its `Slot` already.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub(crate) enum Body {
+    /// Ready to read, change and sync.
+    Working(Automerge),
+    /// Held as its saved bytes, about a fiftieth of the working form's memory (see
+    /// [`super::CoreConfig::live_documents`]); unpacked before anything reads it.
+    Packed(Packed),
+}
+
+/// A settled document's saved bytes, with what a packed document must still answer.
 #[derive(Debug)]
 pub(crate) struct Packed {
     bytes: Vec<u8>,
@@ -52,11 +64,11 @@ pub(crate) struct Packed {
 /// A document in memory.
 #[derive(Debug)]
 pub(crate) struct Loaded {
-    /// The document; an empty placeholder while `packed` (call [`Loaded::unpack`] before
-    /// touching it).
-    pub(crate) doc: Automerge,
-    /// The document's saved bytes while it is packed.
-    pub(crate) packed: Option<Packed>,
+    /// The content.
+    pub(crate) body: Body,
+    /// Which child it belongs to, as the server's index says (`None` on a client, or for a
+    /// new document until it is accepted).
+    pub(crate) index: Option<DocumentIndex>,
     /// Sync state per connection that syncs this document.
     pub(crate) peers: HashMap<ConnectionId, sync::State>,
     /// Heads whose changes have committed to storage.
@@ -75,9 +87,9 @@ pub(crate) struct Loaded {
     pub(crate) unavailable: bool,
     /// Connections that answered `doc-unavailable` although we hold content: they refuse
     /// the document (a server denying access). Cleared when they sync it after all.
-    pub(crate) refused_by: std::collections::BTreeSet<ConnectionId>,
+    pub(crate) refused_by: BTreeSet<ConnectionId>,
     /// Read-only connections whose changes were refused (reported once per connection).
-    pub(crate) read_only_writers: std::collections::BTreeSet<ConnectionId>,
+    pub(crate) read_only_writers: BTreeSet<ConnectionId>,
     /// A possible new document sent by this connection, held unstored until it shows
     /// which child it names (see `SyncCore::settle_new_document`).
     pub(crate) pending_owner: Option<ConnectionId>,
@@ -96,8 +108,8 @@ impl Loaded {
     pub(crate) fn new(doc: Automerge, stored_chunks: usize) -> Self {
         let heads = doc.get_heads();
         Self {
-            doc,
-            packed: None,
+            body: Body::Working(doc),
+            index: None,
             peers: HashMap::new(),
             persisted_heads: heads,
             saving: None,
@@ -106,13 +118,33 @@ impl Loaded {
             idle_since: None,
             wanted: false,
             unavailable: false,
-            refused_by: std::collections::BTreeSet::new(),
-            read_only_writers: std::collections::BTreeSet::new(),
+            refused_by: BTreeSet::new(),
+            read_only_writers: BTreeSet::new(),
             pending_owner: None,
             index_on_save: None,
             first_chunk: None,
             first_stored: None,
         }
+    }
+
+    /// The document in working form, `None` while packed.
+    pub(crate) fn working(&self) -> Option<&Automerge> {
+        match &self.body {
+            Body::Working(doc) => Some(doc),
+            Body::Packed(_) => None,
+        }
+    }
+
+    /// The document in working form to change, `None` while packed.
+    pub(crate) fn working_mut(&mut self) -> Option<&mut Automerge> {
+        match &mut self.body {
+            Body::Working(doc) => Some(doc),
+            Body::Packed(_) => None,
+        }
+    }
+
+    pub(crate) fn is_packed(&self) -> bool {
+        matches!(self.body, Body::Packed(_))
     }
 
     /// Whether every change in memory has committed to storage.
@@ -124,26 +156,37 @@ impl Loaded {
         self.heads().is_empty()
     }
 
+    /// Whether nothing of it exists anywhere yet: empty, never stored, nobody's.
+    pub(crate) fn is_unclaimed(&self) -> bool {
+        self.is_empty()
+            && self.persisted_heads.is_empty()
+            && self.saving.is_none()
+            && self.peers.is_empty()
+            && self.pending_owner.is_none()
+    }
+
     /// The document's heads, packed or not.
     pub(crate) fn heads(&self) -> Vec<ChangeHash> {
-        match &self.packed {
-            Some(packed) => packed.heads.clone(),
-            None => self.doc.get_heads(),
+        match &self.body {
+            Body::Packed(packed) => packed.heads.clone(),
+            Body::Working(doc) => doc.get_heads(),
         }
     }
 
     /// Whether it may be packed: everything durable and every syncing peer holding
     /// exactly our heads, so that only a new message from a peer needs it again.
     pub(crate) fn is_settled(&self) -> bool {
-        if self.packed.is_some()
-            || !self.is_durable()
+        let Body::Working(doc) = &self.body else {
+            return false;
+        };
+        if !self.is_durable()
             || self.pending_owner.is_some()
             || self.index_on_save.is_some()
             || self.first_chunk.is_some()
         {
             return false;
         }
-        let heads = self.doc.get_heads();
+        let heads = doc.get_heads();
         let holds_our_heads = |state: &sync::State| {
             state.their_heads.as_ref().is_some_and(|theirs| {
                 let mut theirs = theirs.clone();
@@ -152,49 +195,47 @@ impl Loaded {
             })
         };
         !heads.is_empty()
-            && self.doc.get_missing_deps(&[]).is_empty()
+            && doc.get_missing_deps(&[]).is_empty()
             && self.peers.values().all(holds_our_heads)
     }
 
     /// Holds the document as its saved bytes.
     pub(crate) fn pack(&mut self) {
-        if self.packed.is_some() {
+        let Body::Working(doc) = &self.body else {
             return;
-        }
-        let doc = std::mem::take(&mut self.doc);
+        };
         let heads = doc.get_heads();
         let bytes = match self.first_stored.take() {
             Some((stored_heads, bytes)) if stored_heads == heads => bytes,
             _ => doc.save(),
         };
-        self.packed = Some(Packed {
+        let actor = doc.get_actor().clone();
+        self.body = Body::Packed(Packed {
             bytes,
             heads,
-            actor: doc.get_actor().clone(),
+            actor,
         });
     }
 
     /// Brings a packed document back into its working form; returns whether it was packed.
+    /// If automerge cannot load the bytes it saved (not expected), the document stays
+    /// packed and untouched.
     pub(crate) fn unpack(&mut self) -> bool {
-        let Some(packed) = self.packed.take() else {
+        let Body::Packed(packed) = &self.body else {
             return false;
         };
         match Automerge::load(&packed.bytes) {
-            Ok(doc) => self.doc = doc.with_actor(packed.actor),
-            // Bytes automerge itself saved a moment ago; keep them rather than lose them.
-            Err(err) => {
-                error!(cause = %err, "a packed document does not load; keeping it packed");
-                self.packed = Some(packed);
-            }
+            Ok(doc) => self.body = Body::Working(doc.with_actor(packed.actor.clone())),
+            Err(err) => error!(cause = %err, "a packed document does not load; keeping it packed"),
         }
         true
     }
 
     /// The saved bytes of the whole document (its snapshot).
     pub(crate) fn snapshot(&self) -> Vec<u8> {
-        match &self.packed {
-            Some(packed) => packed.bytes.clone(),
-            None => self.doc.save(),
+        match &self.body {
+            Body::Packed(packed) => packed.bytes.clone(),
+            Body::Working(doc) => doc.save(),
         }
     }
 }

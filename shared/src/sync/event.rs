@@ -42,14 +42,4 @@ pub enum Event {
         /// The rights from now on; documents no longer in it stop syncing at once.
         grant: super::AccessGrant,
     },
-    /// One document was added to a connection's rights (e.g. a colleague created a visit
-    /// for a child it holds); cheaper than a whole new grant when grants are large.
-    AccessAdded {
-        /// Whose rights.
-        connection: ConnectionId,
-        /// The document.
-        document: crate::DocumentId,
-        /// The right now held on it (read-write replaces read-only).
-        access: super::Access,
-    },
 }

@@ -9,9 +9,14 @@
 //! [`super::Event::ReceivedDecoded`]. The core uses the loaded document only where it would
 //! have loaded exactly those bytes itself: into a document it holds nothing of. Everywhere
 //! else it applies the message as usual, so a preload never changes what the core does.
+//!
+//! On a server, decoding also runs [`super::check_sync_message`] first: automerge never
+//! sees a sync message outside the core's [`super::SyncLimits`].
 
 use automerge::{Automerge, sync};
 
+use super::CoreConfig;
+use crate::DocumentId;
 use crate::protocol::{DecodeError, Message};
 
 /// One decoded frame, perhaps with its changes already loaded.
@@ -26,13 +31,14 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// Decodes a frame (CBOR and the sync message inside it); never fails: errors are kept
-    /// for the core to answer as it would for the raw bytes.
-    pub fn decode(bytes: &[u8]) -> Self {
+    /// Decodes a frame (CBOR, then the sync message inside it, once it passes the core's
+    /// checks if it has any); never fails: errors are kept for the core to answer as it
+    /// would for the raw bytes.
+    pub fn decode(bytes: &[u8], config: &CoreConfig) -> Self {
         let message = crate::protocol::decode(bytes);
         let sync = match &message {
             Ok(Message::Sync { data, .. } | Message::Request { data, .. }) => {
-                Some(sync::Message::decode(data).map_err(|err| err.to_string()))
+                Some(decode_sync(data, config))
             }
             _ => None,
         };
@@ -40,6 +46,16 @@ impl Incoming {
             message,
             sync,
             preloaded: None,
+        }
+    }
+
+    /// The document a `sync` or `request` is about (to name it if handling it fails).
+    pub fn document(&self) -> Option<DocumentId> {
+        match &self.message {
+            Ok(Message::Sync { document_id, .. } | Message::Request { document_id, .. }) => {
+                Some(*document_id)
+            }
+            _ => None,
         }
     }
 
@@ -64,4 +80,12 @@ impl Incoming {
             self.preloaded = Some(Box::new(doc));
         }
     }
+}
+
+/// An automerge sync message, checked first where the core checks its peers.
+pub(super) fn decode_sync(data: &[u8], config: &CoreConfig) -> Result<sync::Message, String> {
+    if let Some(checks) = &config.peer_checks {
+        (checks.message)(data, &config.limits).map_err(|err| err.to_string())?;
+    }
+    sync::Message::decode(data).map_err(|err| err.to_string())
 }

@@ -10,23 +10,38 @@
 //! that it has not made durable: after a peer's changes are applied, replies for that
 //! document wait until the storage task appending those changes has completed.
 //!
-//! **Architecture Invariant:** with `enforce_access`, no sync message reaches or leaves a
-//! document unless the connection's [`AccessGrant`] allows it; a refusal looks exactly like
-//! a document that does not exist (`doc-unavailable`), and a new document is stored only
-//! once it names a child its author may create records for.
+//! **Architecture Invariant:** on a server ([`CoreConfig::peer_checks`]), every sync message
+//! passes [`check_sync_message`] (bounds on counts, sizes, bloom filters, chunk headers and
+//! inflation) before automerge sees it.
+//!
+//! **Architecture Invariant:** with `peer_checks`, no sync message reaches or leaves a
+//! document unless the connection's [`AccessGrant`] covers the document's child (from the
+//! server's own index); a refusal is answered exactly as for a document that does not
+//! exist; a new document is stored only once it is a visit its author may create
+//! (`model::check_new_visit`), and a change to a stored one only if it writes nothing its
+//! sender may not (`model::check_peer_change`, applied to a copy first).
 //!
 //! **Architecture Invariant:** the core never sends a document to a peer that did not
 //! ask for it, unless it was configured to announce its documents (a client does, the
 //! server does not).
 
 mod access;
+mod admission;
 mod config;
 mod connection;
 mod core;
 mod document;
 mod effects;
 mod event;
+mod handshake;
 mod incoming;
+mod lifecycle;
+mod limits;
+mod message_guard;
+mod peer_checks;
+mod persisting;
+mod receiving;
+mod replying;
 mod storage_task;
 mod sync_error;
 mod timestamp;
@@ -38,11 +53,22 @@ pub use core::{CoreStats, DocumentStatus, SyncCore};
 pub use effects::{CloseReason, Effects};
 pub use event::Event;
 pub use incoming::Incoming;
+pub use limits::SyncLimits;
+pub use message_guard::{CheckedMessage, GuardError, check_sync_message};
+pub use peer_checks::PeerChecks;
 pub use storage_task::{
     DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, TaskId,
 };
 pub use sync_error::SyncError;
 pub use timestamp::Timestamp;
 
+#[cfg(test)]
+mod access_tests;
+#[cfg(test)]
+mod hostile_tests;
+#[cfg(test)]
+mod message_guard_tests;
+#[cfg(test)]
+mod test_network;
 #[cfg(test)]
 mod tests;

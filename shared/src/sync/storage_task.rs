@@ -38,11 +38,14 @@ pub enum StorageTaskKind {
     },
 }
 
-/// Where a newly created document belongs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a document belongs, as the server's own index records it (never read from what a
+/// peer wrote into the document after it was accepted).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DocumentIndex {
-    /// The child the document names (`childId`).
+    /// The child the document is about (the child's reference, as visits name it).
     pub child_id: String,
+    /// Who created it (their `workerId`); `None` for documents the server made itself.
+    pub created_by: Option<String>,
 }
 
 /// The outcome of a storage task.
@@ -63,6 +66,8 @@ pub struct StoredChunks {
     pub bytes: Vec<u8>,
     /// How many chunks there were (the core compacts when there are many).
     pub count: usize,
+    /// Where the document belongs, if the store indexes documents (a server does).
+    pub index: Option<DocumentIndex>,
 }
 
 /// A finished storage task, fed back as `Event::IoComplete`.

@@ -68,7 +68,7 @@ fn visit(
     today: CalendarDate,
     rng: &mut StdRng,
 ) -> Automerge {
-    let mut doc = tests::visit_fixture::visit_for_child(seed, child_ref, 120);
+    let mut doc = tests::visit_fixture::visit_for_child(seed, child_ref, "sw-0", 120);
     let mut tx = doc.transaction();
     let _ = model::set_visit_date(&mut tx, date);
     if rng.random_bool(0.05) {

@@ -556,9 +556,15 @@ fn provision_directory(dir: &Path, fixture: &Fixture, clients: usize) -> anyhow:
     sql.push_str("COMMIT;\n");
     conn.execute_batch(&sql).context("creating the directory")?;
     let mut sign_in = |username: &str| -> anyhow::Result<Identity> {
-        let (_, identity) =
-            sessions::login(&mut conn, username, PASSWORD, None, "sync-storm", now_ms())
-                .with_context(|| format!("signing in {username}"))?;
+        let attempt = sessions::SignIn {
+            username,
+            password: PASSWORD,
+            address: None,
+            device_hint: None,
+            device_label: "sync-storm",
+        };
+        let (_, identity) = sessions::login(&mut conn, &attempt, now_ms())
+            .with_context(|| format!("signing in {username}"))?;
         Ok(identity)
     };
     let workers = (0..clients)
@@ -1198,9 +1204,14 @@ async fn run() -> anyhow::Result<ExitCode> {
     );
     let generated = std::time::Instant::now();
     let words_bytes = args.words_bytes;
+    let per_client = args.docs_per_client;
     let docs: Vec<Automerge> = tokio::task::spawn_blocking(move || {
         (0..total)
-            .map(|seed| tests::visit_fixture::visit_with_history(seed as u64, words_bytes))
+            .map(|seed| {
+                // Client-major: the worker signed in on the client that creates it.
+                let worker = format!("storm-worker-{}", seed / per_client);
+                tests::visit_fixture::visit_with_history(seed as u64, &worker, words_bytes)
+            })
             .collect()
     })
     .await?;

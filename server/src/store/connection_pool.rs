@@ -1,0 +1,158 @@
+//! [`ConnectionPool`]: the HTTP API's SQLite connections, opened once at start.
+//!
+//! Each request used to open a fresh connection and run the migrations (about 12 ms, and
+//! a deleted database file was silently created afresh by the next request). The pool
+//! opens a fixed number of connections to the *existing* database at start (never with
+//! `SQLITE_OPEN_CREATE`) and lends them to blocking tasks; a request waits for a free
+//! one, which also bounds how many sign-ins hash passwords at once.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
+
+use super::StoreError;
+
+/// A fixed set of connections to one database.
+pub struct ConnectionPool {
+    idle: Mutex<Vec<Connection>>,
+    /// One permit per connection: holding a permit guarantees an idle connection.
+    permits: Arc<Semaphore>,
+}
+
+impl ConnectionPool {
+    /// Opens `size` connections to the database file `database`, which must exist.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] if a connection cannot be opened (a missing file included).
+    pub fn open(database: &Path, size: usize) -> Result<Self, StoreError> {
+        let connections = (0..size.max(1))
+            .map(|_| open_existing(database))
+            .collect::<Result<Vec<_>, _>>()?;
+        let permits = Arc::new(Semaphore::new(connections.len()));
+        Ok(Self {
+            idle: Mutex::new(connections),
+            permits,
+        })
+    }
+
+    /// Runs `work` on a pooled connection on a blocking thread, waiting for a free one.
+    ///
+    /// # Errors
+    /// [`StoreError::PoolClosed`] if the pool is closed, [`StoreError::WorkFailed`] if the
+    /// work panicked.
+    pub async fn run<T>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&mut Connection) -> T + Send + 'static,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+    {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::PoolClosed)?;
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let mut lease = Lease {
+                conn: pool.take(),
+                pool: &pool,
+            };
+            let conn = lease.conn.as_mut().ok_or(StoreError::PoolClosed)?;
+            Ok(work(conn))
+        })
+        .await
+        .map_err(|err| StoreError::WorkFailed(err.to_string()))?
+    }
+
+    fn take(&self) -> Option<Connection> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+    }
+
+    /// Closes the pool: waiting and later work fails with [`StoreError::PoolClosed`].
+    pub fn close(&self) {
+        self.permits.close();
+    }
+}
+
+/// A borrowed connection; it goes back to the pool when dropped, panics included (an
+/// open transaction is rolled back by its own drop first).
+struct Lease<'a> {
+    conn: Option<Connection>,
+    pool: &'a ConnectionPool,
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(conn);
+        }
+    }
+}
+
+/// Opens a connection to an existing, already migrated database; never creates one.
+///
+/// # Errors
+/// [`StoreError::Sqlite`] if the file is missing or cannot be opened.
+pub fn open_existing(database: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        database,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // The journal mode (WAL) is a property of the file; these are per connection.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_database_is_not_created() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = dir.path().join("doorstep.sqlite3");
+        assert!(ConnectionPool::open(&database, 2).is_err());
+        assert!(!database.exists(), "nothing created");
+    }
+
+    #[tokio::test]
+    async fn work_runs_on_a_pooled_connection_and_a_panic_returns_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = crate::store::SqliteStore::open(dir.path()).expect("store");
+        let pool = Arc::new(ConnectionPool::open(store.path(), 1).expect("pool"));
+        let panicked = pool.run(|_| panic!("boom")).await;
+        assert!(matches!(panicked, Err(StoreError::WorkFailed(_))));
+        let id: String = pool
+            .run(|conn| {
+                conn.query_row(
+                    "SELECT value FROM server_meta WHERE key = 'storage_id'",
+                    [],
+                    |row| row.get(0),
+                )
+            })
+            .await
+            .expect("ran")
+            .expect("query");
+        assert_eq!(id, store.storage_id().expect("id"));
+        pool.close();
+        assert!(matches!(
+            pool.run(|_| ()).await,
+            Err(StoreError::PoolClosed)
+        ));
+    }
+}
