@@ -1369,6 +1369,11 @@ async fn access_token(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
 async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
     match failure {
         ApiFailure::Revoked => {
+            // Several requests in flight may each hear "revoked": the first wipes and
+            // tells; the later ones find nothing left (and must not replace the notice).
+            if shared.state.borrow().session.is_none() {
+                return;
+            }
             let unsent = shared.state.borrow().unsent.len();
             let notice = guard::notice("revoked", unsent, now_ms());
             let _ = wipe_with_notice(shared, notice).await;

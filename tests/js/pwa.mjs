@@ -1367,11 +1367,22 @@ async function reallocation() {
   check(!/Sending \d+ records?/.test(status) || state.unsent === 0, `refused records are not shown as being sent: ${status}`);
   pass("after a reallocation the child's records stay visible and are never 'sending' forever", { status });
 
+  // Within the reallocation grace, everything above reached the server. Words typed
+  // offline now are unsent when the device, back online, learns it was revoked.
+  await context.setOffline(true);
+  await page.waitForFunction(() => !navigator.onLine);
+  await page.evaluate((id) => {
+    const v = window.__doorstep.visit(id);
+    window.__doorstep.editVisit(id, { op: "text", field: "analysis", value: `${v.analysis ?? ""} Typed after the last contact.` });
+  }, second);
+  const offlineState = await page.evaluate(() => window.__doorstep.syncState());
+  check(offlineState.unsent >= 1, `the words typed offline are unsent: ${JSON.stringify(offlineState)}`);
   const list = execFileSync(admin, ["admin", "--data-dir", dataDir, "device", "list", user]).toString();
   for (const line of list.trim().split("\n")) {
     const [deviceId, deviceState] = line.split("\t");
     if (deviceState === "active") execFileSync(admin, ["admin", "--data-dir", dataDir, "device", "revoke", deviceId]);
   }
+  await context.setOffline(false);
   await page.waitForSelector("#sign-in-form", { timeout: 30_000 });
   await page.reload({ waitUntil: "load" });
   await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
