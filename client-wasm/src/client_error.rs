@@ -8,6 +8,9 @@ pub enum ClientError {
     /// The PIN did not unlock this device.
     #[error("That PIN is not right. Try again.")]
     WrongPin,
+    /// A wrong PIN, or too many: what happens now (try again, wait, wiped), in words.
+    #[error("{0}")]
+    Pin(String),
     /// A new PIN is too short.
     #[error("Your PIN must be at least {} characters", crate::vault::MIN_PIN_CHARS)]
     PinTooShort,

@@ -26,8 +26,12 @@ use std::rc::Rc;
 use automerge::Automerge;
 use automerge::transaction::CommitOptions;
 use js_sys::{Function, Promise, Uint8Array};
-use shared::model::{self, CalendarDate, NewVisit};
+use sha2::{Digest, Sha256};
+use shared::model::{
+    self, CalendarDate, ChangeAuthor, Child, NewVisit, Visit, VisitMaker, VisitSummary,
+};
 use shared::protocol;
+use shared::schedule::documents_schedule;
 use shared::sync::{
     ConnectionId, CoreConfig, Direction, Effects, Event, IoResult, StorageOutcome, StorageTask,
     StorageTaskKind, StoredChunks, SyncCore, Timestamp,
@@ -38,6 +42,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
+use crate::guard::{self, Guard, WrongPin};
 use crate::idb::{CHUNKS_STORE, Idb, RECORDS_STORE, VAULT_STORE, bytes_value, value_bytes};
 use crate::js::{self, Obj, array};
 use crate::server_api::{self, ApiFailure, Caseload, Session};
@@ -54,6 +59,10 @@ const UNSENT_RECORD: &str = "unsent";
 const SUMMARIES_RECORD: &str = "summaries-2";
 /// The team dashboard as last fetched (team managers), for reading it offline.
 const DASHBOARD_RECORD: &str = "dashboard";
+/// Form input not yet saved as part of a record (e.g. an action being written), sealed.
+const DRAFTS_RECORD: &str = "drafts";
+/// The plain-text record beside the wrapped key ([`Guard`]).
+const GUARD_RECORD: &str = "guard";
 /// Documents loaded per turn of the event loop when unlocking in the background.
 const LOAD_BATCH: usize = 25;
 /// Longest wait between reconnection attempts.
@@ -108,6 +117,11 @@ struct State {
     reconnect_scheduled: bool,
     connecting: bool,
     window_hooked: bool,
+    /// The plain-text record beside the wrapped key, as stored.
+    guard: Guard,
+    /// Form input the worker has typed that is not yet part of a record, by the screen's
+    /// key (kept sealed, so a lock or a reload loses none of it).
+    drafts: Vec<(String, JsValue)>,
 }
 
 struct Preloaded {
@@ -126,6 +140,13 @@ struct CachedSummary {
     summary: JsValue,
     /// For a child document: the profile (an object, or `null`).
     profile: JsValue,
+    /// Whether the Rust values below were read from the document (summaries restored
+    /// from storage have only the screens' objects until their document loads).
+    read: bool,
+    /// For a visit: what the schedule and listings need of it.
+    visit: Option<VisitSummary>,
+    /// For a child document: the child (the schedule's facts come from it).
+    child_doc: Option<Child>,
 }
 
 impl CachedSummary {
@@ -145,6 +166,9 @@ impl CachedSummary {
             child: js::text(value, "child"),
             summary: js::get(value, "summary"),
             profile: js::get(value, "profile"),
+            read: false,
+            visit: None,
+            child_doc: None,
         }
     }
 
@@ -155,14 +179,26 @@ impl CachedSummary {
         doc: &Automerge,
     ) -> Option<CachedSummary> {
         let heads: Vec<String> = doc.get_heads().iter().map(ToString::to_string).collect();
-        if heads.is_empty() || cached.is_some_and(|c| c.heads == heads) {
+        if heads.is_empty() || cached.is_some_and(|c| c.read && c.heads == heads) {
             return None;
         }
+        // Each document is read once: its listing and its schedule facts come from the same read.
+        let visit = Visit::read(doc).ok();
+        let child_doc = Child::read(doc).ok();
         Some(CachedSummary {
             heads,
             child: views::visit_child(doc),
-            summary: views::visit_summary(doc, &id.to_string()).map_or(JsValue::NULL, Obj::done),
-            profile: views::child_view(doc).map_or(JsValue::NULL, Obj::done),
+            summary: visit
+                .as_ref()
+                .and_then(|visit| views::visit_summary(doc, visit.clone(), &id.to_string()))
+                .map_or(JsValue::NULL, Obj::done),
+            profile: child_doc
+                .clone()
+                .and_then(views::child_view)
+                .map_or(JsValue::NULL, Obj::done),
+            read: true,
+            visit: visit.map(|visit| visit.summary()),
+            child_doc,
         })
     }
 }
@@ -275,15 +311,99 @@ impl Device {
     pub async fn open() -> Result<Device, JsValue> {
         let idb = Idb::open(DATABASE).await?;
         let set_up = idb.get(VAULT_STORE, WRAPPED_KEY)?.await?.is_some();
+        let guard = idb
+            .get(VAULT_STORE, GUARD_RECORD)?
+            .await?
+            .map(|value| Guard::from_js(&value))
+            .unwrap_or_default();
         let shared = Rc::new(Shared {
             idb,
             state: RefCell::new(State {
                 set_up,
                 offline_since: (!is_online()).then(now_ms),
+                guard,
                 ..State::default()
             }),
         });
+        // Domain requirement D7: a device that has not reached the server for too long
+        // wipes itself when it is opened (the worker was warned on the openings before).
+        let expired = set_up && shared.state.borrow().guard.contact_expired(now_ms());
+        if expired {
+            let unsent = shared.state.borrow().guard.unsent;
+            wipe_with_notice(&shared, guard::notice("offlineWipe", unsent, now_ms())).await?;
+        }
+        hook_window(&shared);
+        send_pending_sign_out(&shared).await;
         Ok(Device { shared })
+    }
+
+    /// What the device knows before (or without) the PIN: `notice` (what the worker must
+    /// be told after a wipe: `{kind, unsent, at}`, `kind` being `signedOut`, `revoked`,
+    /// `pinWipe` or `offlineWipe`; or `null`), `pin` (wrong PINs so far: `{failures,
+    /// beforeWait, beforeWipe, waitSeconds}`) and `contactDaysLeft` (days before the device
+    /// wipes itself for not reaching the server, once the council's warning window has
+    /// begun, else `null`: domain requirement D7).
+    #[wasm_bindgen(js_name = guardState)]
+    pub fn guard_state(&self) -> JsValue {
+        let state = self.shared.state.borrow();
+        let days_left = state
+            .guard
+            .contact_days_left(now_ms())
+            .filter(|_| state.set_up);
+        Obj::new()
+            .set("notice", state.guard.notice.clone())
+            .set("pin", state.guard.pin_state(now_ms()))
+            .set("contactDaysLeft", days_left.map(|days| days as usize))
+            .done()
+    }
+
+    /// Forgets the notice once the worker has read it.
+    #[wasm_bindgen(js_name = dismissNotice)]
+    pub fn dismiss_notice(&self) {
+        self.shared.state.borrow_mut().guard.notice = JsValue::NULL;
+        save_guard(&self.shared);
+        notify(&self.shared);
+    }
+
+    /// Form input not yet part of a record, kept under `key` (sealed on the device), or
+    /// `null`.
+    #[wasm_bindgen(js_name = formDraft)]
+    pub fn form_draft(&self, key: String) -> JsValue {
+        self.shared
+            .state
+            .borrow()
+            .drafts
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or(JsValue::NULL, |(_, value)| value.clone())
+    }
+
+    /// Keeps form input under `key` (`null` forgets it), sealed on the device at once.
+    #[wasm_bindgen(js_name = setFormDraft)]
+    pub fn set_form_draft(&self, key: String, value: JsValue) -> Result<(), JsValue> {
+        {
+            let mut state = self.shared.state.borrow_mut();
+            if state.vault.is_none() {
+                return Err(ClientError::Locked.into());
+            }
+            state.drafts.retain(|(k, _)| *k != key);
+            if !value.is_null() && !value.is_undefined() {
+                state.drafts.push((key, value));
+            }
+        }
+        save_drafts(&self.shared);
+        Ok(())
+    }
+
+    /// What stops a new action being added: `[{field, message}]` for `description`,
+    /// `ownerName` and `dueDate` (`YYYY-MM-DD`), empty when it can be.
+    #[wasm_bindgen(js_name = actionProblems)]
+    pub fn action_problems(description: String, owner_name: String, due_date: String) -> JsValue {
+        array(
+            model::new_action_problems(&description, &owner_name, &due_date)
+                .into_iter()
+                .map(|p| Obj::new().set("field", p.field).set("message", p.message)),
+        )
     }
 
     /// `"new"`, `"locked"` or `"unlocked"`.
@@ -327,21 +447,30 @@ impl Device {
         })
     }
 
-    /// Signs out: tells the server (if online) and wipes everything from this device.
+    /// Signs out: tells the server and wipes everything from this device. Offline (or if
+    /// the server cannot be reached), the device keeps only its refresh token's hash and
+    /// sends it at its next contact, before anything else, so the session ends then.
     #[wasm_bindgen(js_name = signOut)]
     pub fn sign_out(&self) -> Promise {
         let shared = self.shared.clone();
         future_to_promise(async move {
-            let token = shared
-                .state
-                .borrow()
-                .session
-                .as_ref()
-                .map(|s| s.token.clone());
-            if let Some(token) = token {
-                let _ = server_api::sign_out(&token).await;
+            let (token, hash, unsent) = {
+                let state = shared.state.borrow();
+                (
+                    state.session.as_ref().map(|s| s.token.clone()),
+                    state.session.as_ref().map(|s| sha256_hex(&s.refresh_token)),
+                    state.unsent.len(),
+                )
+            };
+            let told = match &token {
+                Some(token) => server_api::sign_out(token).await.is_ok(),
+                None => false,
+            };
+            wipe_with_notice(&shared, guard::notice("signedOut", unsent, now_ms())).await?;
+            if !told && let Some(hash) = hash {
+                shared.state.borrow_mut().guard.pending_sign_out = Some(hash);
+                save_guard(&shared);
             }
-            wipe(&shared).await?;
             Ok(JsValue::NULL)
         })
     }
@@ -355,28 +484,53 @@ impl Device {
             .map_or(JsValue::NULL, |s| s.worker.to_js())
     }
 
-    /// The sync state: `online`, `connected`, `offlineSince` (ms), `unsent`
-    /// (records the server does not have yet), `saving`, `problem`.
+    /// The sync state: `online`, `connected`, `offlineSince` (ms), `unsent` (records the
+    /// server does not have yet and has not refused), `refused` (records the server
+    /// refused: they are kept here, never shown as being sent), `saving`, `allSaved`
+    /// (connected, and every record on this device is on the server), `problem`.
     #[wasm_bindgen(js_name = syncState)]
     pub fn sync_state(&self) -> JsValue {
         let state = self.shared.state.borrow();
+        let refused = state.core.as_ref().map_or(0, |core| {
+            state.unsent.iter().filter(|id| core.is_refused(id)).count()
+        });
+        let connected = state.link.as_ref().is_some_and(|l| l.ready);
+        let saving = state.pending_writes.values().sum::<usize>();
+        let unsent = state.unsent.len() - refused;
         Obj::new()
             .set("online", is_online())
-            .set("connected", state.link.as_ref().is_some_and(|l| l.ready))
+            .set("connected", connected)
             .set("offlineSince", state.offline_since)
-            .set("unsent", state.unsent.len())
-            .set("saving", state.pending_writes.values().sum::<usize>())
+            .set("unsent", unsent)
+            .set("refused", refused)
+            .set("saving", saving)
+            .set(
+                "allSaved",
+                connected && unsent == 0 && refused == 0 && saving == 0 && state.problem.is_none(),
+            )
             .set("problem", state.problem.as_ref())
             .done()
     }
 
-    /// The caseload: each child with name, placement, last visit and its visits.
-    pub fn caseload(&self) -> JsValue {
+    /// The caseload: each child with name, placement, its visits, and (with `today`,
+    /// `YYYY-MM-DD`) the statutory timescales worked out on this device by the rules and
+    /// from the facts the team dashboard uses (`schedule`: `status`, `nextDue`, `rule`,
+    /// `reason`, `lastQualifyingVisit`; `null` while the child's records are still
+    /// loading). Children no longer allocated to the worker whose records this device
+    /// still holds come last, with `former: true`.
+    pub fn caseload(&self, today: Option<String>) -> JsValue {
         let state = self.shared.state.borrow();
-        let children =
-            state.caseload.children.iter().map(|child| {
-                child_entry(&state, &child.child_ref, child.child_document_id.as_deref())
-            });
+        let today = today.as_deref().and_then(CalendarDate::parse);
+        let current = state.caseload.children.iter().map(|child| (child, false));
+        let former = state.caseload.former.iter().map(|child| (child, true));
+        let children = current.chain(former).map(|(child, former)| {
+            let entry = child_entry(&state, &child.child_ref, child.child_document_id.as_deref());
+            let schedule = today.and_then(|today| child_schedule_view(&state, child, today));
+            Obj::copy(&entry)
+                .set("former", former)
+                .set("schedule", schedule)
+                .done()
+        });
         Obj::new().set("children", array(children)).done()
     }
 
@@ -464,12 +618,20 @@ impl Device {
         let id = parse_id(&document_id)?;
         let state = self.shared.state.borrow();
         let core = state.core.as_ref().ok_or(ClientError::Locked)?;
-        let doc = core.document(&id).ok_or_else(|| {
-            ClientError::Record("This record is still loading. Try again in a moment.".into())
-        })?;
-        Ok(views::visit_view(doc, &document_id, today.as_deref())
-            .set("sync", document_sync(&state, &id))
-            .done())
+        let Some(doc) = core.document(&id) else {
+            // Still loading (after an unlock or a reload): the screen waits for the next
+            // change notice and asks again.
+            return Ok(Obj::new()
+                .set("documentId", document_id)
+                .set("loading", true)
+                .done());
+        };
+        let device = state.session.as_ref().map(|s| s.device_id.as_str());
+        Ok(
+            views::visit_view(doc, &document_id, today.as_deref(), device)
+                .set("sync", document_sync(&state, &id))
+                .done(),
+        )
     }
 
     /// Starts a visit record for a child on the caseload; returns its document id.
@@ -568,18 +730,138 @@ fn child_entry(state: &State, child_ref: &str, child_document: Option<&str>) -> 
             Some((js::text(&summary, "visitDate"), summary))
         })
         .collect();
-    visits.sort_by(|a, b| b.0.cmp(&a.0));
-    let last_visit = visits.iter().find_map(|(date, v)| {
-        let qualifies = js::text(v, "status").as_deref() == Some("submitted")
-            && js::get(v, "childSeen").as_bool() == Some(true);
-        qualifies.then(|| date.clone()).flatten()
-    });
+    shared::small_sort::sort_small_by(&mut visits, |a, b| a.0 > b.0);
+    let needs_decision = visits
+        .iter()
+        .filter(|(_, v)| js::number(v, "conflicts").is_some_and(|n| n > 0.0))
+        .count();
     Obj::new()
         .set("childRef", child_ref)
         .set("profile", profile)
-        .set("lastVisit", last_visit)
+        .set("needsDecision", needs_decision)
         .set("visits", array(visits.into_iter().map(|(_, v)| v)))
         .done()
+}
+
+/// The child's timescales on `today` from the documents on this device, by the council's
+/// rules (`shared::schedule::documents_schedule`, what the dashboard computes from the
+/// same facts); `None` while the child's document or one of its listed visits has not
+/// been read yet (the answer would be wrong, not late).
+fn child_schedule_view(
+    state: &State,
+    child: &crate::server_api::CaseloadChild,
+    today: CalendarDate,
+) -> Option<Obj> {
+    let cache = state.summaries.borrow();
+    let child_id = DocumentId::parse_url_or_id(child.child_document_id.as_deref()?).ok()?;
+    let child_doc = cache.get(&child_id)?.child_doc.clone()?;
+    let listed: Vec<DocumentId> = child
+        .visit_document_ids
+        .iter()
+        .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
+        .collect();
+    if listed
+        .iter()
+        .any(|id| cache.get(id).is_none_or(|cached| !cached.read))
+    {
+        return None;
+    }
+    let visits: Vec<VisitSummary> = state
+        .documents
+        .iter()
+        .filter_map(|id| cache.get(id)?.visit.clone())
+        .filter(|visit| visit.child_id == child.child_ref)
+        .collect();
+    let schedule = documents_schedule(&child_doc, &visits, &state.caseload.policy, today);
+    let next = schedule.next_due.as_ref();
+    Some(
+        Obj::new()
+            .set("status", schedule.status.as_str())
+            .set("nextDue", next.map(|r| r.due.to_string()))
+            .set("rule", next.map(|r| r.rule.to_string()))
+            .set(
+                "reason",
+                next.map(|r| r.reason.clone())
+                    .or(schedule.no_schedule_reason.clone()),
+            )
+            .set(
+                "lastQualifyingVisit",
+                schedule.last_qualifying_visit.map(|d| d.to_string()),
+            ),
+    )
+}
+
+/// The hex SHA-256 of `text` (a refresh token, for an offline sign-out).
+fn sha256_hex(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Stores the guard record as it is now (plain text: see [`Guard`]).
+fn save_guard(shared: &Rc<Shared>) {
+    let value = shared.state.borrow().guard.to_js();
+    if let Ok(write) = shared
+        .idb
+        .write(VAULT_STORE, &[], vec![(GUARD_RECORD.into(), value)])
+    {
+        spawn_local(async move {
+            let _ = write.await;
+        });
+    }
+}
+
+/// Stores the form drafts (sealed).
+fn save_drafts(shared: &Rc<Shared>) {
+    let sealed = {
+        let state = shared.state.borrow();
+        let Some(vault) = state.vault.as_ref() else {
+            return;
+        };
+        let mut drafts = Obj::new();
+        for (key, value) in &state.drafts {
+            drafts = drafts.set(key, value.clone());
+        }
+        seal_record(vault, DRAFTS_RECORD, &drafts.done())
+    };
+    if let Ok(sealed) = sealed
+        && let Ok(write) =
+            shared
+                .idb
+                .write(RECORDS_STORE, &[], vec![(DRAFTS_RECORD.into(), sealed)])
+    {
+        spawn_local(async move {
+            let _ = write.await;
+        });
+    }
+}
+
+/// Tells the server about an offline sign-out, if one is pending and there is signal;
+/// done before anything else is sent (it runs when the app opens, before signing in, and
+/// when the browser comes online).
+async fn send_pending_sign_out(shared: &Rc<Shared>) {
+    let pending = shared.state.borrow().guard.pending_sign_out.clone();
+    let Some(hash) = pending else {
+        return;
+    };
+    if !is_online() {
+        return;
+    }
+    if server_api::sign_out_offline(&hash).await.is_ok() {
+        let mut state = shared.state.borrow_mut();
+        if state.guard.pending_sign_out.as_deref() == Some(hash.as_str()) {
+            state.guard.pending_sign_out = None;
+        }
+        drop(state);
+        save_guard(shared);
+    }
+}
+
+/// Notes that the server answered this device now (domain requirement D7).
+fn contact_made(shared: &Rc<Shared>) {
+    shared.state.borrow_mut().guard.last_contact = now_ms();
+    save_guard(shared);
 }
 
 async fn sign_in(
@@ -594,7 +876,9 @@ async fn sign_in(
             "Someone is already signed in on this device. Unlock it, or sign out first.".into(),
         ));
     }
-    let session = server_api::sign_in(username, password, None).await?;
+    // An earlier offline sign-out reaches the server before this session begins.
+    send_pending_sign_out(shared).await;
+    let (session, policy) = server_api::sign_in(username, password, None).await?;
     let seed = VaultSeed {
         data_key: random_bytes()?,
         salt: random_bytes()?,
@@ -625,7 +909,14 @@ async fn sign_in(
         state.set_up = true;
         state.vault = Some(vault);
         state.session = Some(session);
+        // A notice from before this sign-in has been read by now.
+        state.guard = Guard {
+            policy,
+            last_contact: now_ms(),
+            ..Guard::default()
+        };
     }
+    save_guard(shared);
     start(shared).await?;
     Ok(worker)
 }
@@ -642,7 +933,25 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, ClientError> 
         .ok_or(ClientError::NotSignedIn)?;
     let wrapped = wrapped_from_js(&record_value(&wrapped, WRAPPED_KEY)?)
         .ok_or_else(|| unreadable(WRAPPED_KEY))?;
-    let vault = Vault::unlock(pin, &wrapped)?;
+    let wait = shared.state.borrow().guard.wait_left(now_ms());
+    if wait > 0 {
+        return Err(ClientError::Pin(format!(
+            "You have entered too many wrong PINs. Wait {wait} second{} before you try again.",
+            plural(wait as usize)
+        )));
+    }
+    let vault = match Vault::unlock(pin, &wrapped) {
+        Ok(vault) => vault,
+        Err(ClientError::WrongPin) => return Err(wrong_pin(shared).await),
+        Err(err) => return Err(err),
+    };
+    if shared.state.borrow().guard.failures > 0 {
+        let mut state = shared.state.borrow_mut();
+        state.guard.failures = 0;
+        state.guard.wait_until = 0.0;
+        drop(state);
+        save_guard(shared);
+    }
     let session = open_record(shared, &vault, SESSION_RECORD)
         .await?
         .and_then(|value| Session::from_js(&value))
@@ -667,6 +976,18 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, ClientError> 
     let dashboard = open_bytes(shared, &vault, DASHBOARD_RECORD)
         .await?
         .and_then(|bytes| String::from_utf8(bytes).ok());
+    let drafts: Vec<(String, JsValue)> = open_record(shared, &vault, DRAFTS_RECORD)
+        .await?
+        .map(|value| {
+            js_sys::Object::entries(&js_sys::Object::from(value))
+                .iter()
+                .filter_map(|entry| {
+                    let entry = js_sys::Array::from(&entry);
+                    Some((entry.get(0).as_string()?, entry.get(1)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     let worker = session.worker.to_js();
     {
         let mut state = shared.state.borrow_mut();
@@ -674,6 +995,7 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, ClientError> 
         state.session = Some(session);
         state.caseload = caseload;
         state.dashboard = dashboard;
+        state.drafts = drafts;
         state.unsent = unsent
             .iter()
             .filter_map(|id| DocumentId::parse_url_or_id(id).ok())
@@ -690,6 +1012,53 @@ async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, ClientError> 
     }
     start(shared).await?;
     Ok(worker)
+}
+
+/// Counts a wrong PIN and answers what the worker must be told; after too many, wipes
+/// the device first.
+async fn wrong_pin(shared: &Rc<Shared>) -> ClientError {
+    let outcome = shared.state.borrow_mut().guard.wrong_pin(now_ms());
+    save_guard(shared);
+    match outcome {
+        WrongPin::TryAgain {
+            before_wait,
+            before_wipe,
+        } => ClientError::Pin(format!(
+            "That PIN is not right. Try again. After {before_wait} more wrong PIN{} you will have to wait; after {before_wipe} more, Doorstep wipes this device.",
+            plural(before_wait as usize)
+        )),
+        WrongPin::Wait {
+            seconds,
+            before_wipe,
+        } => ClientError::Pin(format!(
+            "That PIN is not right. Wait {seconds} second{} before you try again. After {before_wipe} more wrong PIN{}, Doorstep wipes this device.",
+            plural(seconds as usize),
+            plural(before_wipe as usize)
+        )),
+        WrongPin::Wipe => {
+            let unsent = shared.state.borrow().guard.unsent;
+            let _ = wipe_with_notice(shared, guard::notice("pinWipe", unsent, now_ms())).await;
+            ClientError::Pin(format!(
+                "Too many wrong PINs: Doorstep has wiped every record from this device{}. Sign in again to use it.",
+                lost(unsent)
+            ))
+        }
+    }
+}
+
+/// `"s"` unless there is one.
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// What a wipe lost, for a sentence: ", including 2 records that had not reached the
+/// server", or nothing.
+fn lost(unsent: usize) -> String {
+    match unsent {
+        0 => String::new(),
+        1 => ", including 1 record that had not reached the server".into(),
+        n => format!(", including {n} records that had not reached the server"),
+    }
 }
 
 /// Loads every stored document into a fresh core and connects if online.
@@ -832,6 +1201,7 @@ fn persist_summaries(shared: &Rc<Shared>) {
 
 async fn lock(shared: &Rc<Shared>) {
     persist_summaries(shared);
+    save_drafts(shared);
     // Let every write the core asked for commit before forgetting the key.
     for _ in 0..250 {
         if shared
@@ -869,15 +1239,30 @@ fn forget_everything(state: &mut State) {
     state.summaries.borrow_mut().clear();
     state.next_seq.clear();
     state.pending_writes.clear();
+    state.drafts.clear();
 }
 
-async fn wipe(shared: &Rc<Shared>) -> Result<(), ClientError> {
-    {
+/// Wipes every record from the device, then keeps only `notice` (what the worker must
+/// be told) and an offline sign-out still to send, in the guard record.
+async fn wipe_with_notice(shared: &Rc<Shared>, notice: JsValue) -> Result<(), ClientError> {
+    let pending = {
         let mut state = shared.state.borrow_mut();
         forget_everything(&mut state);
         state.set_up = false;
-    }
+        state.guard.pending_sign_out.take()
+    };
     let result = shared.idb.clear_everything().await;
+    {
+        let mut state = shared.state.borrow_mut();
+        let policy = state.guard.policy;
+        state.guard = Guard {
+            policy,
+            pending_sign_out: pending,
+            notice,
+            ..Guard::default()
+        };
+    }
+    save_guard(shared);
     notify(shared);
     result
 }
@@ -984,8 +1369,18 @@ async fn access_token(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
 async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
     match failure {
         ApiFailure::Revoked => {
-            let _ = wipe(shared).await;
-            shared.state.borrow_mut().problem = Some(ClientError::DeviceRevoked.to_string());
+            // Several requests in flight may each hear "revoked": the first wipes and
+            // tells; the later ones find nothing left (and must not replace the notice).
+            if shared.state.borrow().session.is_none() {
+                return;
+            }
+            let unsent = shared.state.borrow().unsent.len();
+            let notice = guard::notice("revoked", unsent, now_ms());
+            let _ = wipe_with_notice(shared, notice).await;
+            shared.state.borrow_mut().problem = Some(format!(
+                "This device has been revoked. Doorstep has wiped every record from it{}.",
+                lost(unsent)
+            ));
         }
         ApiFailure::Unauthorized(_) => {
             shared.state.borrow_mut().problem = Some(
@@ -1084,15 +1479,18 @@ async fn review(
 
 async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
     let token = token_or_fail(shared).await?;
-    let caseload = match server_api::caseload(&token).await {
+    let unsent = shared.state.borrow().unsent.len();
+    let mut caseload = match server_api::caseload(&token, unsent).await {
         Ok(caseload) => caseload,
         Err(failure) => {
             on_api_failure(shared, &failure).await;
             return Err(failure.into());
         }
     };
+    contact_made(shared);
     let (sealed, effects) = {
         let mut state = shared.state.borrow_mut();
+        caseload.former = former_children(&state, &caseload);
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
         let sealed = seal_record(vault, CASELOAD_RECORD, &caseload.to_js())?;
         let mut effects = Vec::new();
@@ -1115,6 +1513,38 @@ async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
     }
     notify(shared);
     Ok(())
+}
+
+/// The children no longer on `fresh` (the server's new caseload) about whom this device
+/// still holds records the server does not have: they stay listed, so the worker sees
+/// what became of each record instead of "child not found".
+fn former_children(state: &State, fresh: &Caseload) -> Vec<crate::server_api::CaseloadChild> {
+    let cache = state.summaries.borrow();
+    let holds_unsent = |child_ref: &str| {
+        state.unsent.iter().any(|id| {
+            cache
+                .get(id)
+                .is_some_and(|cached| cached.child.as_deref() == Some(child_ref))
+        })
+    };
+    state
+        .caseload
+        .children
+        .iter()
+        .chain(state.caseload.former.iter())
+        .filter(|old| !fresh.children.iter().any(|c| c.child_ref == old.child_ref))
+        .filter(|old| holds_unsent(&old.child_ref))
+        .cloned()
+        .collect()
+}
+
+/// Who makes this device's changes, for their commit messages.
+fn author(state: &State) -> Result<ChangeAuthor, ClientError> {
+    let session = state.session.as_ref().ok_or(ClientError::Locked)?;
+    Ok(ChangeAuthor {
+        worker_id: session.worker.username.clone(),
+        device: session.device_id.clone(),
+    })
 }
 
 fn create_visit(
@@ -1142,6 +1572,7 @@ fn create_visit(
         let date = CalendarDate::parse(visit_date).ok_or_else(|| {
             ClientError::BadArgument("The date of the visit must be a real date".into())
         })?;
+        let author = author(&state)?;
         let mut doc = Automerge::new();
         let mut tx = doc.transaction();
         model::create_visit(
@@ -1154,7 +1585,14 @@ fn create_visit(
                 created_at: now(),
             },
         )?;
-        tx.commit_with(CommitOptions::default().with_time((now_ms() / 1000.0) as i64));
+        // Social workers record their own visits; the form can say a personal adviser
+        // made it instead.
+        model::set_made_by(&mut tx, VisitMaker::SocialWorker)?;
+        tx.commit_with(
+            CommitOptions::default()
+                .with_time((now_ms() / 1000.0) as i64)
+                .with_message(author.message()),
+        );
         let id = DocumentId::from_bytes(random_bytes()?);
         let core = state.core.as_mut().ok_or(ClientError::Locked)?;
         let fx = core.create_document(id, doc)?;
@@ -1176,11 +1614,9 @@ fn edit_visit(
     let (result, fx) = {
         let mut state = shared.state.borrow_mut();
         let state = &mut *state;
-        let worker = state.session.as_ref().ok_or(ClientError::Locked)?;
+        let author = author(state)?;
         let core = state.core.as_mut().ok_or(ClientError::Locked)?;
-        core.change_document(id, |doc| {
-            apply_edit(doc, edit, new_uuid, now(), &worker.worker.username)
-        })?
+        core.change_document(id, |doc| apply_edit(doc, edit, new_uuid, now(), &author))?
     };
     if result.is_ok() && shared.state.borrow_mut().unsent.insert(id) {
         save_unsent(shared);
@@ -1191,6 +1627,11 @@ fn edit_visit(
 
 /// Stores the set of documents waiting for the server (sealed), after it changed.
 fn save_unsent(shared: &Rc<Shared>) {
+    let count = shared.state.borrow().unsent.len();
+    if shared.state.borrow().guard.unsent != count {
+        shared.state.borrow_mut().guard.unsent = count;
+        save_guard(shared);
+    }
     let sealed = {
         let state = shared.state.borrow();
         let Some(vault) = state.vault.as_ref() else {
@@ -1485,6 +1926,7 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
                 state.offline_since = None;
                 state.problem = None;
             }
+            contact_made(&shared);
             drive(
                 &shared,
                 Event::Connected {
@@ -1499,6 +1941,7 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
         Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Ok(buffer) = event.data().dyn_into::<js_sys::ArrayBuffer>() {
                 let bytes = Uint8Array::new(&buffer).to_vec();
+                note_pushed_document(&shared, &bytes);
                 drive(
                     &shared,
                     Event::Received {
@@ -1535,6 +1978,21 @@ async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
         _on_close: on_close,
     });
     Ok(())
+}
+
+/// A document the server sends without this device having asked for it (a record made on
+/// the worker's other device, pushed live) joins the documents the screens list, so it
+/// shows at once rather than at the next caseload fetch.
+fn note_pushed_document(shared: &Rc<Shared>, bytes: &[u8]) {
+    let document = match protocol::decode(bytes) {
+        Ok(protocol::Message::Sync { document_id, .. })
+        | Ok(protocol::Message::Request { document_id, .. }) => document_id,
+        _ => return,
+    };
+    let mut state = shared.state.borrow_mut();
+    if !state.documents.contains(&document) {
+        state.documents.insert(document);
+    }
 }
 
 /// The link closed (either side): tell the core, note when we went offline, and try again
@@ -1598,9 +2056,16 @@ fn hook_window(shared: &Rc<Shared>) {
         let shared = shared.clone();
         Closure::<dyn FnMut()>::new(move || {
             shared.state.borrow_mut().reconnect_attempt = 0;
-            connect(&shared);
-            refresh_in_background(&shared);
-            notify(&shared);
+            let pending = shared.clone();
+            spawn_local(async move {
+                // An offline sign-out goes first; then the session syncs.
+                send_pending_sign_out(&pending).await;
+                connect(&pending);
+                if pending.state.borrow().vault.is_some() {
+                    refresh_in_background(&pending);
+                }
+                notify(&pending);
+            });
         })
     };
     let offline = {

@@ -8,6 +8,8 @@
 //! # Layout
 //! - [`device`]: [`Device`], the JS-facing API and the driver of the sync core.
 //! - [`vault`]: encryption at rest (AES-256-GCM, data key wrapped under an Argon2id PIN key).
+//! - [`guard`]: the plain-text record beside the wrapped key (wrong PINs, last contact,
+//!   the device policy, an offline sign-out to send, the notice after a wipe).
 //! - [`idb`]: IndexedDB operations as futures.
 //! - [`server_api`]: sign-in, refresh, sync tickets, caseload (HTTP).
 //! - [`visit_form`]: form edits as JSON → typed model edits.
@@ -20,6 +22,7 @@
 
 pub mod client_error;
 pub mod device;
+pub mod guard;
 pub mod idb;
 pub mod js;
 pub mod server_api;

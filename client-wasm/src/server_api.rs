@@ -11,8 +11,11 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, RequestInit, Response};
 
+use shared::schedule::{Interval, Jurisdiction, RuleId, SchedulePolicy};
+
 use crate::ClientError;
 use crate::client_error::describe_js;
+use crate::guard::DevicePolicy;
 use crate::js::{self, Obj};
 
 /// What `POST /api/session` and `/api/session/refresh` answer.
@@ -43,11 +46,18 @@ pub struct Worker {
     pub role: String,
 }
 
-/// `GET /api/caseload`.
+/// `GET /api/caseload`, with the children this device still holds records of that are
+/// no longer allocated to the worker.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Caseload {
     /// The children, by case reference.
     pub children: Vec<CaseloadChild>,
+    /// Children taken off the worker's caseload while this device held records about
+    /// them that the server did not have yet (kept so the worker sees what became of each).
+    pub former: Vec<CaseloadChild>,
+    /// The council's visit-schedule rules (`schedulePolicy`), so the device computes the
+    /// timescales the dashboard does.
+    pub policy: SchedulePolicy,
 }
 
 /// One child of [`Caseload`].
@@ -112,34 +122,106 @@ impl Worker {
 }
 
 impl Caseload {
-    /// As a plain object (`children`: `childRef`, `childDocumentId`, `visitDocumentIds`,
-    /// `worker`).
+    /// As a plain object (`children` and `former`: `childRef`, `childDocumentId`,
+    /// `visitDocumentIds`, `worker`; `schedulePolicy`).
     pub fn to_js(&self) -> JsValue {
-        let children = self.children.iter().map(|child| {
+        let child = |child: &CaseloadChild| {
             Obj::new()
                 .set("childRef", &child.child_ref)
                 .set("childDocumentId", child.child_document_id.as_ref())
                 .set("visitDocumentIds", js::array(&child.visit_document_ids))
                 .set("worker", child.worker.as_ref())
-        });
-        Obj::new().set("children", js::array(children)).done()
+        };
+        Obj::new()
+            .set("children", js::array(self.children.iter().map(child)))
+            .set("former", js::array(self.former.iter().map(child)))
+            .set("schedulePolicy", policy_to_js(&self.policy))
+            .done()
     }
 
     /// From a plain object; `None` if a child lacks its reference.
     pub fn from_js(value: &JsValue) -> Option<Caseload> {
-        let children = js::items(value, "children")
-            .iter()
-            .map(|child| {
-                Some(CaseloadChild {
-                    child_ref: js::text(child, "childRef")?,
-                    child_document_id: js::text(child, "childDocumentId"),
-                    visit_document_ids: js::texts(child, "visitDocumentIds"),
-                    worker: js::text(child, "worker"),
+        let children = |key| {
+            js::items(value, key)
+                .iter()
+                .map(|child| {
+                    Some(CaseloadChild {
+                        child_ref: js::text(child, "childRef")?,
+                        child_document_id: js::text(child, "childDocumentId"),
+                        visit_document_ids: js::texts(child, "visitDocumentIds"),
+                        worker: js::text(child, "worker"),
+                    })
                 })
-            })
-            .collect::<Option<_>>()?;
-        Some(Caseload { children })
+                .collect::<Option<Vec<_>>>()
+        };
+        Some(Caseload {
+            children: children("children")?,
+            former: children("former")?,
+            policy: policy_from_js(&js::get(value, "schedulePolicy")),
+        })
     }
+}
+
+/// The server's `schedulePolicy` object as a [`SchedulePolicy`]; anything missing or
+/// not understood leaves England's statutory default for that part.
+pub fn policy_from_js(value: &JsValue) -> SchedulePolicy {
+    let jurisdiction = js::text(value, "jurisdiction")
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(Jurisdiction::England);
+    let mut policy = SchedulePolicy::statutory(jurisdiction);
+    for pair in js::items(value, "localIntervals") {
+        let pair = js_sys::Array::from(&pair);
+        let rule = pair
+            .get(0)
+            .as_string()
+            .and_then(|t| t.parse::<RuleId>().ok());
+        let interval = pair
+            .get(1)
+            .as_string()
+            .and_then(|t| t.parse::<Interval>().ok());
+        if let (Some(rule), Some(interval)) = (rule, interval)
+            && let Ok(with) = policy.clone().with_local_interval(rule, interval)
+        {
+            policy = with;
+        }
+    }
+    let flag = |key, default: bool| js::get(value, key).as_bool().unwrap_or(default);
+    let days = |key, default: u32| js::number(value, key).map_or(default, |n| n as u32);
+    policy.virtual_visits_count = flag("virtualVisitsCount", policy.virtual_visits_count);
+    policy.review_meetings_count = flag("reviewMeetingsCount", policy.review_meetings_count);
+    policy.unsubmitted_visits_count =
+        flag("unsubmittedVisitsCount", policy.unsubmitted_visits_count);
+    policy.due_soon_days = days("dueSoonDays", policy.due_soon_days);
+    policy.late_write_up_working_days =
+        days("lateWriteUpWorkingDays", policy.late_write_up_working_days);
+    policy.temporary_placements_restart_clock = flag(
+        "temporaryPlacementsRestartClock",
+        policy.temporary_placements_restart_clock,
+    );
+    policy
+}
+
+fn policy_to_js(policy: &SchedulePolicy) -> JsValue {
+    let local = policy
+        .local_intervals()
+        .iter()
+        .map(|(rule, interval)| js::array([rule.to_string(), interval.to_string()]));
+    Obj::new()
+        .set("jurisdiction", policy.jurisdiction().as_str())
+        .set("localIntervals", js::array(local))
+        .set("virtualVisitsCount", policy.virtual_visits_count)
+        .set("reviewMeetingsCount", policy.review_meetings_count)
+        .set("unsubmittedVisitsCount", policy.unsubmitted_visits_count)
+        .set("dueSoonDays", policy.due_soon_days as usize)
+        .set(
+            "lateWriteUpWorkingDays",
+            policy.late_write_up_working_days as usize,
+        )
+        .set(
+            "temporaryPlacementsRestartClock",
+            policy.temporary_placements_restart_clock,
+        )
+        .done()
 }
 
 /// How an API call failed.
@@ -176,6 +258,17 @@ async fn call_text(
     token: Option<&str>,
     body: Option<JsValue>,
 ) -> Result<String, ApiFailure> {
+    call_text_with(method, path, token, body, &[]).await
+}
+
+/// [`call_text`] with extra request headers.
+async fn call_text_with(
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<JsValue>,
+    extra: &[(&str, &str)],
+) -> Result<String, ApiFailure> {
     let unreachable = |err: JsValue| ApiFailure::Unreachable(describe_js(&err));
     let init = RequestInit::new();
     init.set_method(method);
@@ -191,6 +284,9 @@ async fn call_text(
     }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    }
+    for (name, value) in extra {
+        let _ = headers.set(name, value);
     }
     let window = web_sys::window().ok_or_else(|| ApiFailure::Unreachable("no window".into()))?;
     let response = JsFuture::from(window.fetch_with_request(&request))
@@ -237,7 +333,7 @@ async fn call<T>(
         .ok_or_else(|| ApiFailure::Refused(200, "unexpected answer from the server".into()))
 }
 
-/// `POST /api/session`.
+/// `POST /api/session`: the session and the council's device policy.
 ///
 /// # Errors
 /// [`ApiFailure`].
@@ -245,14 +341,21 @@ pub async fn sign_in(
     username: &str,
     password: &str,
     device_id: Option<&str>,
-) -> Result<Session, ApiFailure> {
+) -> Result<(Session, DevicePolicy), ApiFailure> {
     let body = Obj::new()
         .set("username", username)
         .set("password", password)
         .set("deviceId", device_id)
         .set("deviceLabel", "Doorstep web app")
         .done();
-    call("POST", "/api/session", None, Some(body), Session::from_js).await
+    call("POST", "/api/session", None, Some(body), |value| {
+        let session = Session::from_js(value)?;
+        Some((
+            session,
+            DevicePolicy::from_js(&js::get(value, "devicePolicy")),
+        ))
+    })
+    .await
 }
 
 /// `POST /api/session/refresh`.
@@ -281,6 +384,20 @@ pub async fn sign_out(token: &str) -> Result<(), ApiFailure> {
         .map(|_| ())
 }
 
+/// `DELETE /api/session` for a device that signed out offline: names the session by its
+/// refresh token's hex SHA-256 (the device keeps nothing else of it).
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn sign_out_offline(refresh_token_hash: &str) -> Result<(), ApiFailure> {
+    let body = Obj::new()
+        .set("refreshTokenHash", refresh_token_hash)
+        .done();
+    call_text("DELETE", "/api/session", None, Some(body))
+        .await
+        .map(|_| ())
+}
+
 /// `POST /api/sync-ticket`: a single-use ticket for `/sync`.
 ///
 /// # Errors
@@ -292,12 +409,25 @@ pub async fn sync_ticket(token: &str) -> Result<String, ApiFailure> {
     .await
 }
 
-/// `GET /api/caseload`.
+/// `GET /api/caseload`, saying how many records this device holds that the server does
+/// not have yet (`unsent`).
 ///
 /// # Errors
 /// [`ApiFailure`].
-pub async fn caseload(token: &str) -> Result<Caseload, ApiFailure> {
-    call("GET", "/api/caseload", Some(token), None, Caseload::from_js).await
+pub async fn caseload(token: &str, unsent: usize) -> Result<Caseload, ApiFailure> {
+    let unsent = unsent.to_string();
+    let text = call_text_with(
+        "GET",
+        "/api/caseload",
+        Some(token),
+        None,
+        &[("X-Doorstep-Unsent", &unsent)],
+    )
+    .await?;
+    js_sys::JSON::parse(&text)
+        .ok()
+        .and_then(|value| Caseload::from_js(&value))
+        .ok_or_else(|| ApiFailure::Refused(200, "unexpected answer from the server".into()))
 }
 
 /// `GET /api/team/dashboard` (team managers only), as the server's JSON text: the device

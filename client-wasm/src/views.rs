@@ -10,7 +10,10 @@
 //! - [`handover`]: what a worker new to a child needs, from the synced documents.
 
 use automerge::{Automerge, ReadDoc};
-use shared::model::{self, Child, Coded, Visit, VisitStatus, single_value_conflicts};
+use shared::model::{
+    self, Child, Coded, Visit, VisitStatus, change_origin, single_value_conflicts,
+    submission_problems,
+};
 use wasm_bindgen::JsValue;
 
 use crate::js::{self, Obj, array};
@@ -20,8 +23,15 @@ fn code<T: Coded>(value: Option<T>) -> Option<&'static str> {
     value.map(|v| v.code())
 }
 
-/// A visit record for the form and check-your-answers screens.
-pub fn visit_view(doc: &Automerge, document_id: &str, today: Option<&str>) -> Obj {
+/// A visit record for the form and check-your-answers screens. Each side of a conflict
+/// says who chose it (`by`), whether on this device (`thisDevice`: the change names
+/// `device_id`) and when (`at`, ms); `problems` (with `today`) include open conflicts.
+pub fn visit_view(
+    doc: &Automerge,
+    document_id: &str,
+    today: Option<&str>,
+    device_id: Option<&str>,
+) -> Obj {
     let visit = match Visit::read(doc) {
         Ok(visit) => visit,
         Err(err) => {
@@ -31,16 +41,42 @@ pub fn visit_view(doc: &Automerge, document_id: &str, today: Option<&str>) -> Ob
         }
     };
     let conflicts = single_value_conflicts(doc).into_iter().map(|conflict| {
-        Obj::new().set("field", conflict.field.key()).set(
-            "candidates",
-            array(conflict.candidates.iter().map(|c| candidate_text(&c.value))),
-        )
+        let sides = conflict.candidates.iter().map(|c| {
+            let origin = change_origin(doc, &c.op);
+            let author = origin.as_ref().and_then(|o| o.author.as_ref());
+            Obj::new()
+                .set("value", candidate_text(&c.value))
+                .set("by", author.map(|a| a.worker_id.as_str()))
+                .set(
+                    "thisDevice",
+                    author.is_some_and(|a| Some(a.device.as_str()) == device_id),
+                )
+                .set(
+                    "at",
+                    origin
+                        .as_ref()
+                        .map(|o| o.device_time_s * 1000)
+                        .filter(|at| *at > 0),
+                )
+        });
+        Obj::new()
+            .set("field", conflict.field.key())
+            .set(
+                "candidates",
+                array(conflict.candidates.iter().map(|c| candidate_text(&c.value))),
+            )
+            .set("sides", array(sides))
     });
     let problems = today
-        .map(|today| visit.problems_for_submission(today))
+        .map(|today| submission_problems(doc, today).unwrap_or_default())
         .unwrap_or_default()
         .into_iter()
         .map(|p| Obj::new().set("field", p.field).set("message", p.message));
+    let heads = doc
+        .get_heads()
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>();
     let review = review_view(doc, &visit);
     Obj::new()
         .set("documentId", document_id)
@@ -54,12 +90,12 @@ pub fn visit_view(doc: &Automerge, document_id: &str, today: Option<&str>) -> Ob
         .set("purpose", visit.purpose)
         .set(
             "personsPresent",
-            array(
-                visit
-                    .persons_present
-                    .into_iter()
-                    .map(|p| Obj::new().set("name", p.name).set("role", p.role)),
-            ),
+            array(visit.persons_present.into_iter().map(|p| {
+                Obj::new()
+                    .set("personId", p.person_id)
+                    .set("name", p.name)
+                    .set("role", p.role)
+            })),
         )
         .set("childSeen", visit.child_seen)
         .set("seenAlone", visit.seen_alone)
@@ -77,6 +113,7 @@ pub fn visit_view(doc: &Automerge, document_id: &str, today: Option<&str>) -> Ob
                     .set("paraphrase", v.paraphrase)
                     .set("topics", array(v.topics.iter().map(|t| t.code())))
                     .set("scale", v.scale)
+                    .set("scaleQuestion", v.scale_question)
                     .set("readBack", v.read_back)
             })),
         )
@@ -95,7 +132,19 @@ pub fn visit_view(doc: &Automerge, document_id: &str, today: Option<&str>) -> Ob
         )
         .set("welfareSafeguarded", visit.welfare_safeguarded)
         .set("status", code(visit.status))
+        .set("madeBy", code(visit.made_by))
+        .set(
+            "discarded",
+            visit.discarded.map(|d| {
+                Obj::new()
+                    .set("reason", d.reason)
+                    .set("by", d.worker_id)
+                    .set("at", d.at.map(|t| t.as_millis()))
+            }),
+        )
+        .set("submittedAt", visit.submitted_at.map(|t| t.as_millis()))
         .set("createdAt", visit.created_at.map(|t| t.as_millis()))
+        .set("heads", array(heads))
         .set("conflicts", array(conflicts))
         .set("problems", array(problems))
         .set("review", review)
@@ -147,8 +196,7 @@ pub fn review_view(doc: &Automerge, visit: &Visit) -> Option<Obj> {
 }
 
 /// One line of a child's visit history, with what the handover shows of it.
-pub fn visit_summary(doc: &Automerge, document_id: &str) -> Option<Obj> {
-    let visit = Visit::read(doc).ok()?;
+pub fn visit_summary(doc: &Automerge, visit: Visit, document_id: &str) -> Option<Obj> {
     Some(
         Obj::new()
             .set("documentId", document_id)
@@ -159,6 +207,9 @@ pub fn visit_summary(doc: &Automerge, document_id: &str) -> Option<Obj> {
                 model::review(doc).ok().map(|r| r.state.code()),
             )
             .set("workerId", visit.worker_id)
+            .set("madeBy", code(visit.made_by))
+            .set("discarded", visit.discarded.is_some())
+            .set("kindRecorded", visit.visit_kind.is_some())
             .set("purpose", visit.purpose)
             .set("childSeen", visit.child_seen)
             .set("seenAlone", visit.seen_alone)
@@ -192,8 +243,7 @@ pub fn visit_child(doc: &impl ReadDoc) -> Option<String> {
 }
 
 /// A child's profile and placement.
-pub fn child_view(doc: &impl ReadDoc) -> Option<Obj> {
-    let child = Child::read(doc).ok()?;
+pub fn child_view(child: Child) -> Option<Obj> {
     let name = child
         .preferred_name
         .or_else(|| child.legal_name.clone())
@@ -206,6 +256,7 @@ pub fn child_view(doc: &impl ReadDoc) -> Option<Obj> {
             .set("carerName", p.carer_name)
             .set("postcode", p.postcode)
             .set("statutoryBasis", code(p.statutory_basis))
+            .set("endDate", p.end_date)
     });
     Some(
         Obj::new()
@@ -217,6 +268,7 @@ pub fn child_view(doc: &impl ReadDoc) -> Option<Obj> {
             .set("interpreterNeeded", child.interpreter_needed)
             .set("communicationNeeds", child.communication_needs)
             .set("legalStatus", child.legal_status)
+            .set("uasc", child.uasc)
             .set("summary", child.summary)
             .set("placement", placement),
     )

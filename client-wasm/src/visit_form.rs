@@ -3,16 +3,24 @@
 //! The view sends every keystroke and choice as a small JSON object
 //! (`{"op":"text","field":"observations","value":"…"}`); this module turns it into typed
 //! model edits. Text fields are written as the difference from what the document holds,
-//! so two people typing into the same record offline both keep their words.
+//! so two people typing into the same record offline both keep their words; a keystroke
+//! that names what the field showed before it (`"base"`) also keeps words that arrived from
+//! another device since the field last showed the record.
 //!
 //! [`FormEdit::read`] reads the object by hand through [`EditFields`] rather than with a
 //! serde derive: an internally tagged enum costs tens of kilobytes of wasm.
+//!
+//! Every change is committed with its author's message ([`ChangeAuthor`]: the worker and
+//! this device), so a conflict can say who chose each answer and on which device. Every
+//! list entry can be edited and removed (a removal is logged in the record); an action is
+//! checked before it is added; a draft started in error is discarded with a reason.
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{Automerge, ROOT, ScalarValue};
 use shared::model::{
-    self, ActionOwnerType, BedroomSeen, CalendarDate, Coded, ItemTextField, NewAction,
-    NotAloneReason, TextField, Visit, VisitKind, VisitLocation, VisitScalarField, VoiceTopic,
+    self, ActionOwnerType, ActionStatus, BedroomSeen, CalendarDate, ChangeAuthor, Coded,
+    ItemTextField, NewAction, NotAloneReason, RemovedBy, TextField, VisitKind, VisitList,
+    VisitLocation, VisitMaker, VisitScalarField, VoiceTopic,
 };
 
 use shared::sync::Timestamp;
@@ -29,6 +37,9 @@ pub enum FormEdit {
         field: String,
         /// The whole new text.
         value: String,
+        /// What the field showed before this keystroke, when the screen sends it: words
+        /// another device added since are kept (`model::merge_typing`).
+        base: Option<String>,
     },
     /// The visit date as typed (`YYYY-MM-DD`, possibly not a real date in a draft).
     VisitDate {
@@ -42,6 +53,42 @@ pub enum FormEdit {
         field: String,
         /// The chosen code.
         value: String,
+    },
+    /// Removes entry `index` of `list` (`personsPresent`, `voice` or `actions`), which the
+    /// screen read with id `id` (empty: the entry had none); logged in the record.
+    Remove {
+        /// The list.
+        list: String,
+        /// Which entry.
+        index: usize,
+        /// Its id as read.
+        id: String,
+    },
+    /// Who owns action `index` (`worker`, `carer`, `child`, `otherAgency`; empty: not set).
+    ActionOwnerType {
+        /// Which action.
+        index: usize,
+        /// The code.
+        value: String,
+    },
+    /// The due date of action `index` as typed (`YYYY-MM-DD`; empty removes it).
+    ActionDueDate {
+        /// Which action.
+        index: usize,
+        /// The text.
+        value: String,
+    },
+    /// The status of action `index` (`open`, `done`, `cancelled`).
+    ActionStatus {
+        /// Which action.
+        index: usize,
+        /// The code.
+        value: String,
+    },
+    /// Discards a draft started in error, with the reason (kept and audited, never counted).
+    Discard {
+        /// Why.
+        reason: String,
     },
     /// Adds a person present.
     AddPerson {
@@ -63,6 +110,9 @@ pub enum FormEdit {
         field: String,
         /// The whole new text.
         value: String,
+        /// What the field showed before this keystroke, when the screen sends it: words
+        /// another device added since are kept (`model::merge_typing`).
+        base: Option<String>,
     },
     /// Ticks or unticks a topic of a voice entry.
     VoiceTopic {
@@ -149,6 +199,7 @@ impl FormEdit {
             "text" => FormEdit::Text {
                 field: text("field"),
                 value: text("value"),
+                base: fields.text("base"),
             },
             "visitDate" => FormEdit::VisitDate {
                 value: text("value"),
@@ -162,11 +213,32 @@ impl FormEdit {
                 role: text("role"),
             },
             "addVoice" => FormEdit::AddVoice,
+            "remove" => FormEdit::Remove {
+                list: text("list"),
+                index: index("index"),
+                id: text("id"),
+            },
+            "actionOwnerType" => FormEdit::ActionOwnerType {
+                index: index("index"),
+                value: text("value"),
+            },
+            "actionDueDate" => FormEdit::ActionDueDate {
+                index: index("index"),
+                value: text("value"),
+            },
+            "actionStatus" => FormEdit::ActionStatus {
+                index: index("index"),
+                value: text("value"),
+            },
+            "discard" => FormEdit::Discard {
+                reason: text("reason"),
+            },
             "itemText" => FormEdit::ItemText {
                 list: text("list"),
                 index: index("index"),
                 field: text("field"),
                 value: text("value"),
+                base: fields.text("base"),
             },
             "voiceTopic" => FormEdit::VoiceTopic {
                 index: index("index"),
@@ -204,20 +276,22 @@ impl FormEdit {
     }
 }
 
-/// Applies `edit` by `worker` to a visit document as one change made at `now` (the
-/// device's clock). Returns the index of a new entry for
-/// `AddPerson`/`AddVoice`/`AddAction`, `None` otherwise. A refused edit changes nothing.
+/// Applies `edit` by `author` (the worker, on this device) to a visit document as one
+/// change made at `now` (the device's clock), committed with the author's message.
+/// Returns the index of a new entry for `AddPerson`/`AddVoice`/`AddAction`, `None`
+/// otherwise. A refused edit changes nothing.
 ///
 /// # Errors
 /// [`ClientError::BadArgument`] for an unknown field or code, [`ClientError::Record`] if
-/// the document refuses the edit, a submission has problems (their messages joined), or
-/// the record was signed off and no reason for changing it was given ([`FormEdit::Amend`]).
+/// the document refuses the edit, a submission has problems or an open conflict (their
+/// messages joined), a new action is incomplete, or the record was signed off and no
+/// reason for changing it was given ([`FormEdit::Amend`]).
 pub fn apply_edit(
     doc: &mut Automerge,
     edit: &FormEdit,
     new_id: impl FnOnce() -> String,
     now: Timestamp,
-    worker: &str,
+    author: &ChangeAuthor,
 ) -> Result<Option<usize>, ClientError> {
     // What needs the whole record is read before the change starts.
     if !matches!(edit, FormEdit::Amend { .. }) && model::amendment_required(doc)? {
@@ -227,7 +301,7 @@ pub fn apply_edit(
     }
     let chosen = match edit {
         FormEdit::Submit { today } => {
-            let problems = Visit::read(&*doc)?.problems_for_submission(today);
+            let problems = model::submission_problems(&*doc, today)?;
             if !problems.is_empty() {
                 let messages: Vec<_> = problems.into_iter().map(|p| p.message).collect();
                 return Err(ClientError::Record(messages.join("; ")));
@@ -254,10 +328,14 @@ pub fn apply_edit(
         _ => None,
     };
     let mut tx = doc.transaction();
-    match apply_in(&mut tx, edit, new_id, chosen, now, worker) {
+    match apply_in(&mut tx, edit, new_id, chosen, now, &author.worker_id) {
         Ok(index) => {
             let seconds = i64::try_from(now.as_millis() / 1000).unwrap_or(i64::MAX);
-            tx.commit_with(CommitOptions::default().with_time(seconds));
+            tx.commit_with(
+                CommitOptions::default()
+                    .with_time(seconds)
+                    .with_message(author.message()),
+            );
             Ok(index)
         }
         Err(err) => {
@@ -276,12 +354,15 @@ fn apply_in(
     worker: &str,
 ) -> Result<Option<usize>, ClientError> {
     match edit {
-        FormEdit::Text { field, value } => {
+        FormEdit::Text { field, value, base } => {
             let field = TextField::ALL
                 .into_iter()
                 .find(|f| f.key() == field)
                 .ok_or_else(|| unknown("text field", field))?;
-            model::visit_edit::update_text(tx, field, value)?;
+            match base {
+                Some(base) => model::type_text(tx, field, base, value)?,
+                None => model::update_text(tx, field, value)?,
+            }
         }
         FormEdit::VisitDate { value } => {
             tx.put(ROOT, "visitDate", value.as_str())
@@ -289,17 +370,45 @@ fn apply_in(
         }
         FormEdit::Choice { field, value } => set_choice(tx, field, value)?,
         FormEdit::AddPerson { name, role } => {
-            return Ok(Some(model::add_person_present(tx, name, role)?));
+            return Ok(Some(model::add_person(tx, &new_id(), name, role)?));
         }
+        FormEdit::Remove { list, index, id } => {
+            let list = code::<VisitList>(list, "list")?;
+            let entry_id = new_id();
+            let by = RemovedBy {
+                entry_id: &entry_id,
+                worker_id: worker,
+                at: now,
+            };
+            let id = (!id.is_empty()).then_some(id.as_str());
+            model::remove_list_entry(tx, list, *index, id, by)?;
+        }
+        FormEdit::ActionOwnerType { index, value } => {
+            let owner = (!value.is_empty())
+                .then(|| code::<ActionOwnerType>(value, "action owner"))
+                .transpose()?;
+            model::set_action_owner_type(tx, *index, owner)?;
+        }
+        FormEdit::ActionDueDate { index, value } => {
+            model::set_action_due_text(tx, *index, value)?;
+        }
+        FormEdit::ActionStatus { index, value } => {
+            model::set_action_status(tx, *index, code::<ActionStatus>(value, "status")?)?;
+        }
+        FormEdit::Discard { reason } => model::discard_visit(tx, reason, worker, now)?,
         FormEdit::AddVoice => return Ok(Some(model::add_voice_entry(tx, &new_id())?)),
         FormEdit::ItemText {
             list,
             index,
             field,
             value,
+            base,
         } => {
             let item = item_field(list, field)?;
-            model::visit_edit::update_item_text(tx, item, *index, value)?;
+            match base {
+                Some(base) => model::type_item_text(tx, item, *index, base, value)?,
+                None => model::update_item_text(tx, item, *index, value)?,
+            }
         }
         FormEdit::VoiceTopic { index, topic, on } => {
             let topic = code::<VoiceTopic>(topic, "topic")?;
@@ -322,19 +431,17 @@ fn apply_in(
             let owner_type = (!owner_type.is_empty())
                 .then(|| code::<ActionOwnerType>(owner_type, "action owner"))
                 .transpose()?;
-            let due_date = (!due_date.is_empty())
-                .then(|| {
-                    CalendarDate::parse(due_date).ok_or_else(|| {
-                        ClientError::BadArgument("The due date must be a real date".into())
-                    })
-                })
-                .transpose()?;
+            let problems = model::new_action_problems(description, owner_name, due_date);
+            if !problems.is_empty() {
+                let messages: Vec<_> = problems.into_iter().map(|p| p.message).collect();
+                return Err(ClientError::Record(messages.join("; ")));
+            }
             let action = NewAction {
                 action_id: new_id(),
-                description: description.clone(),
+                description: description.trim().to_owned(),
                 owner_type,
-                owner_name: owner_name.clone(),
-                due_date,
+                owner_name: owner_name.trim().to_owned(),
+                due_date: CalendarDate::parse(due_date),
             };
             return Ok(Some(model::add_action(tx, &action)?));
         }
@@ -365,6 +472,7 @@ fn set_choice(tx: &mut impl Transactable, field: &str, value: &str) -> Result<()
             model::set_not_alone_reason(tx, code::<NotAloneReason>(value, "reason")?)?;
         }
         "bedroomSeen" => model::set_bedroom_seen(tx, code::<BedroomSeen>(value, "answer")?)?,
+        "madeBy" => model::set_made_by(tx, code::<VisitMaker>(value, "who made the visit")?)?,
         "welfareSafeguarded" => model::set_welfare_safeguarded(tx, yes_no()?)?,
         _ => return Err(unknown("choice", field)),
     }
@@ -375,6 +483,7 @@ fn item_field(list: &str, field: &str) -> Result<ItemTextField, ClientError> {
     Ok(match (list, field) {
         ("voice", "words") => ItemTextField::ChildWords,
         ("voice", "paraphrase") => ItemTextField::Paraphrase,
+        ("voice", "scaleQuestion") => ItemTextField::ScaleQuestion,
         ("personsPresent", "name") => ItemTextField::PersonName,
         ("personsPresent", "role") => ItemTextField::PersonRole,
         ("actions", "description") => ItemTextField::ActionDescription,
@@ -438,12 +547,16 @@ mod tests {
     fn edit(doc: &mut Automerge, json: &str) -> Result<Option<usize>, ClientError> {
         let value: serde_json::Value = serde_json::from_str(json).expect("valid json");
         let edit = FormEdit::read(&value)?;
+        let author = ChangeAuthor {
+            worker_id: "sw".into(),
+            device: "device-1".into(),
+        };
         apply_edit(
             doc,
             &edit,
             || "id-1".into(),
             Timestamp::from_millis(0),
-            "sw",
+            &author,
         )
     }
 
@@ -499,6 +612,85 @@ mod tests {
         assert_eq!(
             Visit::read(&doc).expect("read").status,
             Some(VisitStatus::Draft)
+        );
+    }
+
+    #[test]
+    fn an_incomplete_action_is_refused_and_a_complete_one_added_then_edited_and_removed() {
+        let mut doc = draft();
+        let err = edit(
+            &mut doc,
+            r#"{"op":"addAction","description":"","ownerType":"","ownerName":"","dueDate":""}"#,
+        )
+        .expect_err("an empty action");
+        assert!(err.to_string().contains("Enter what will be done"), "{err}");
+        assert!(Visit::read(&doc).expect("read").actions.is_empty());
+        let index = edit(
+            &mut doc,
+            r#"{"op":"addAction","description":"Book the dentist","ownerType":"carer","ownerName":"Sam","dueDate":"2026-12-01"}"#,
+        )
+        .expect("a complete action")
+        .expect("its index");
+        edit(
+            &mut doc,
+            &format!(r#"{{"op":"actionOwnerType","index":{index},"value":"worker"}}"#),
+        )
+        .expect("owner");
+        edit(
+            &mut doc,
+            &format!(r#"{{"op":"actionDueDate","index":{index},"value":"2026-12-0"}}"#),
+        )
+        .expect("a due date as typed");
+        edit(
+            &mut doc,
+            &format!(r#"{{"op":"actionStatus","index":{index},"value":"done"}}"#),
+        )
+        .expect("status");
+        let action = Visit::read(&doc).expect("read").actions.remove(0);
+        assert_eq!(action.owner_type, Some(ActionOwnerType::Worker));
+        assert_eq!(action.due_date.as_deref(), Some("2026-12-0"));
+        assert_eq!(action.status, Some(ActionStatus::Done));
+        let moved = edit(
+            &mut doc,
+            r#"{"op":"remove","list":"actions","index":0,"id":"another-id"}"#,
+        );
+        assert!(moved.is_err(), "the id must match the entry");
+        edit(
+            &mut doc,
+            r#"{"op":"remove","list":"actions","index":0,"id":"id-1"}"#,
+        )
+        .expect("remove");
+        assert!(Visit::read(&doc).expect("read").actions.is_empty());
+        assert_eq!(model::removals(&doc).expect("log").len(), 1);
+    }
+
+    #[test]
+    fn each_change_names_its_author_and_device() {
+        let mut doc = draft();
+        edit(
+            &mut doc,
+            r#"{"op":"choice","field":"childSeen","value":"yes"}"#,
+        )
+        .expect("choice");
+        let change = doc.get_last_local_change().expect("a change");
+        assert_eq!(
+            change.message().and_then(ChangeAuthor::parse),
+            Some(ChangeAuthor {
+                worker_id: "sw".into(),
+                device: "device-1".into(),
+            })
+        );
+    }
+
+    #[test]
+    fn a_draft_is_discarded_only_with_a_reason() {
+        let mut doc = draft();
+        assert!(edit(&mut doc, r#"{"op":"discard","reason":" "}"#).is_err());
+        edit(&mut doc, r#"{"op":"discard","reason":"Wrong child"}"#).expect("discard");
+        let visit = Visit::read(&doc).expect("read");
+        assert_eq!(
+            visit.discarded.map(|d| d.reason),
+            Some("Wrong child".into())
         );
     }
 }

@@ -17,8 +17,9 @@ let renderedStatus = null;
 const triedToSubmit = new Set();
 let lockTimer = null;
 
-// One child of the caseload (profile, placement, visit history), or null.
-const childOf = (ref) => device.caseload().children.find((c) => c.childRef === ref) ?? null;
+// One child of the caseload (profile, placement, visit history, and with `schedule` the
+// timescales, which cost a pass over the child's records), or null.
+const childOf = (ref, schedule = false) => device.caseload(schedule ? today() : null).children.find((c) => c.childRef === ref) ?? null;
 
 // Today by the device's clock, YYYY-MM-DD.
 const today = () => {
@@ -34,7 +35,7 @@ const SYNC_LABELS = {
   device: ["Saved on this device", "orange"],
   sending: ["Sending to the server…", "blue"],
   server: ["Saved to the server", "green"],
-  refused: ["Refused by the server", "red"],
+  refused: ["Not accepted by the server", "red"],
 };
 const syncTag = (sync) => {
   const [text, colour] = SYNC_LABELS[sync] ?? SYNC_LABELS.device;
@@ -42,6 +43,7 @@ const syncTag = (sync) => {
 };
 
 const YES_NO = [["yes", "Yes"], ["no", "No"]];
+const MADE_BY = [["socialWorker", "The child's social worker"], ["personalAdviser", "A personal adviser"]];
 const CHOICES = {
   visitKind: [["statutory", "Statutory visit"], ["requested", "Requested by the child"], ["postComplaint", "After a complaint"], ["other", "Other"]],
   location: [["placement", "Where the child lives"], ["school", "School"], ["community", "Somewhere else in the community"], ["virtual", "Video call"]],
@@ -51,11 +53,51 @@ const CHOICES = {
   notAloneReason: [["refused", "The child refused"], ["inappropriate", "It was not appropriate"], ["unable", "It was not possible"]],
   bedroomSeen: [["yes", "Yes"], ["no", "No"], ["notApplicable", "Does not apply"]],
   welfareSafeguarded: YES_NO,
+  madeBy: MADE_BY,
 };
 const TOPICS = [["home", "Home"], ["school", "School"], ["familyTime", "Family time"], ["friends", "Friends"], ["health", "Health"], ["feelings", "Feelings"], ["safety", "Safety"], ["hopesPlans", "Hopes and plans"], ["mySocialWorker", "My social worker"]];
 const OWNER_TYPES = [["worker", "Social worker"], ["carer", "Carer"], ["child", "The child"], ["otherAgency", "Another agency"]];
+const ACTION_STATUSES = [["open", "Still to do"], ["done", "Done"], ["cancelled", "No longer needed"]];
+// SSDA903 codes (DfE children looked after return) with what they mean.
+const LEGAL_STATUS = {
+  C1: "Interim care order", C2: "Full care order", D1: "Freeing order granted", E1: "Placement order granted",
+  J1: "Remanded to local authority or youth detention accommodation", J2: "Placed in local authority accommodation under PACE 1984",
+  J3: "Sentenced to a supervision order with a residence requirement", L1: "Under police protection, in local authority accommodation",
+  L2: "Emergency protection order", L3: "Under a child assessment order, in local authority accommodation",
+  V2: "Accommodated under section 20 (a single period)", V3: "Agreed series of short breaks (each episode recorded)",
+  V4: "Agreed series of short breaks (the agreement recorded)",
+};
+const PLACEMENT_TYPES = {
+  A3: "Placed for adoption with consent, with current foster carers", A4: "Placed for adoption with consent, not with current foster carers",
+  A5: "Placed for adoption under a placement order, with current foster carers", A6: "Placed for adoption under a placement order, not with current foster carers",
+  H5: "Semi-independent living accommodation", K1: "Secure children's home", K2: "Children's home",
+  P1: "Placed with own parents or others with parental responsibility", P2: "Independent living", P3: "Residential employment",
+  R1: "Residential care home", R2: "NHS or other health establishment", R3: "Family centre or mother and baby unit", R5: "Young offender institution",
+  S1: "Residential school", T0: "Temporary move", T1: "Temporary: in hospital", T2: "Temporary: on holiday",
+  T3: "Temporary: while the usual foster carers are on holiday", T4: "Temporary: 7 days or less",
+  U1: "Foster placement with relatives or friends: long-term fostering", U2: "Foster placement with relatives or friends: fostering for adoption",
+  U3: "Foster placement with relatives or friends", U4: "Foster placement with other foster carers: long-term fostering",
+  U5: "Foster placement with other foster carers: fostering for adoption", U6: "Foster placement with other foster carers", Z1: "Other placement",
+};
+const PROVIDERS = { PR0: "Parents or others with parental responsibility", PR1: "The council's own provision", PR2: "Another local authority", PR3: "Other public provision", PR4: "Private provision", PR5: "Voluntary or third sector provision" };
+const BASES = {
+  standard: "Standard placement", reg19: "Placed with a parent before assessment (regulation 19)", reg24: "Connected person, temporarily approved (regulation 24)",
+  icoWithParent: "Interim care order, living with a parent", careOrderWithParent: "Care order, living with a parent",
+  otherLivingArrangements: "Other living arrangements", shortBreaks: "A series of short breaks (regulation 48)",
+};
+// A code with its meaning: "U4: Foster placement with other foster carers: long-term fostering".
+const coded = (table, code) => (code ? (table[code] ? `${code}: ${table[code]}` : code) : null);
+// Age in whole years on `on` (YYYY-MM-DD) of someone born on `born`, or null.
+const ageOn = (born, on) => {
+  const b = /^(\d{4})-(\d{2})-(\d{2})$/.exec(born ?? ""); const t = /^(\d{4})-(\d{2})-(\d{2})$/.exec(on ?? "");
+  if (!b || !t) return null;
+  let years = Number(t[1]) - Number(b[1]);
+  if (Number(t[2]) < Number(b[2]) || (Number(t[2]) === Number(b[2]) && Number(t[3]) < Number(b[3]))) years -= 1;
+  return years >= 0 ? years : null;
+};
+const ageText = (born) => { const age = ageOn(born, today()); return age === null ? null : `${age} year${age === 1 ? "" : "s"} old`; };
 const FIELD_NAMES = {
-  visitDate: "Date of visit", visitKind: "Kind of visit", location: "Where", announced: "Announced",
+  visitDate: "Date of visit", visitKind: "Kind of visit", madeBy: "Visit made by", location: "Where", announced: "Announced",
   childSeen: "Child seen", seenAlone: "Seen alone", notAloneReason: "Why not seen alone",
   bedroomSeen: "Bedroom seen", welfareSafeguarded: "Welfare safeguarded", status: "Status",
 };
@@ -74,7 +116,7 @@ const SECTIONS = [
 const sectionOf = (field) => {
   const key = field.split(/[.[]/)[0];
   return {
-    visitDate: "details", visitKind: "details", location: "details", announced: "details", purpose: "details",
+    visitDate: "details", visitKind: "details", madeBy: "details", location: "details", announced: "details", purpose: "details",
     personsPresent: "people", childSeen: "seen", seenAlone: "seen", notAloneReason: "seen", notAloneDetail: "seen",
     bedroomSeen: "bedroom", bedroomDetail: "bedroom", observations: "observations", voice: "voice",
     analysis: "analysis", actions: "actions", welfareSafeguarded: "welfare",
@@ -126,26 +168,44 @@ function renderStatus() {
   const status = device.status();
   let text;
   let kind;
-  if (status !== "unlocked") {
+  const records = (n) => `${n} record${n === 1 ? "" : "s"}`;
+  if (status === "new") {
+    text = state.online ? "Online. Sign in to use Doorstep on this device." : "Offline. Signing in needs signal; nothing is stored on this device.";
+    kind = state.online ? "is-online" : "is-offline";
+  } else if (status === "locked") {
     text = state.online ? "Online. Unlock to see and send your records." : "Offline. You can still unlock with your PIN.";
     kind = state.online ? "is-online" : "is-offline";
   } else if (state.connected) {
-    text = state.unsent === 0 ? "Online. Every record is saved to the server." : `Online. Sending ${state.unsent} record${state.unsent === 1 ? "" : "s"} to the server…`;
+    if (state.allSaved) text = "Online. Every record on this device is saved to the server.";
+    else if (state.unsent > 0) text = `Online. Sending ${records(state.unsent)} to the server…`;
+    else if (state.saving > 0) text = "Online. Saving on this device…";
+    else text = "Online.";
     kind = "is-online";
   } else {
     const since = state.offlineSince ? ` since ${new Date(state.offlineSince).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" })}` : "";
-    const waiting = state.unsent === 0 ? "Everything is saved on this device." : `${state.unsent} record${state.unsent === 1 ? " is" : "s are"} saved on this device only and will be sent when there is signal.`;
+    const waiting = state.unsent === 0 ? "Everything is saved on this device." : `${records(state.unsent)} ${state.unsent === 1 ? "is" : "are"} saved on this device only and will be sent when there is signal.`;
     text = `${state.online ? "Connecting" : "Offline"}${since}. ${waiting}`;
     kind = "is-offline";
   }
+  if (status === "unlocked" && state.refused > 0) {
+    text += ` ${records(state.refused)} ${state.refused === 1 ? "was" : "were"} not accepted by the server and ${state.refused === 1 ? "is" : "are"} kept on this device: see your caseload.`;
+    kind = "is-problem";
+  }
   if (state.problem) {
     text += ` ${state.problem}`;
+    kind = "is-problem";
+  }
+  const warning = status !== "new" ? device.guardState().contactDaysLeft : null;
+  if (warning !== null) {
+    text += ` This device has not reached the server for a long time: connect within ${warning} day${warning === 1 ? "" : "s"} or Doorstep will wipe it.`;
     kind = "is-problem";
   }
   statusBox.textContent = text;
   statusBox.className = `sync-status ${kind}`;
   statusBox.dataset.connected = String(state.connected);
   statusBox.dataset.unsent = String(state.unsent);
+  statusBox.dataset.refused = String(state.refused);
+  statusBox.dataset.allSaved = String(state.allSaved);
   accountNav.innerHTML = status === "unlocked"
     ? `<span>${esc(device.worker()?.displayName ?? "")}</span>
        <button type="button" class="link-button" data-action="lock">Lock</button>
@@ -164,7 +224,9 @@ function scheduleRefresh() {
     // Locked, wiped (sign-out, revoked device) or unlocked elsewhere: show the right screen.
     if (device.status() !== renderedStatus) return render();
     if (renderedStatus !== "unlocked") return;
-    if (route.page === "visit" && route.section && route.section !== "check" && route.section !== "done") {
+    // A record that was still loading (after an unlock or a reload) is shown once it is.
+    if (main.querySelector("[data-loading-record]")) return render();
+    if (route.page === "visit" && route.section && !["check", "done", "amend", "discard"].includes(route.section)) {
       refreshFormValues(route.id);
     } else if (!main.contains(document.activeElement) || document.activeElement === main || document.activeElement.tagName === "H1") {
       render();
@@ -172,19 +234,59 @@ function scheduleRefresh() {
   });
 }
 
+// What each text field last showed of the record. A keystroke sends it as `base`, so words
+// another device added since are kept rather than overwritten by the field's value.
+const shownText = new WeakMap();
+const shownBase = (el) => (shownText.has(el) ? shownText.get(el) : el.defaultValue);
+let composing = false;
+document.addEventListener("compositionstart", () => { composing = true; });
+document.addEventListener("compositionend", () => { composing = false; });
+
+// Shows the record's text in a field; in the field being typed in, the caret stays with
+// the words around it. Typing the record does not hold (a word being composed, an edit
+// refused) is left as it is.
+function showText(el, text) {
+  const focused = el === document.activeElement;
+  if (focused && (composing || shownBase(el) !== el.value)) return;
+  shownText.set(el, text);
+  if (el.value === text) return;
+  if (!focused) { el.value = text; return; }
+  const old = el.value;
+  const caret = el.selectionStart ?? old.length;
+  let prefix = 0;
+  while (prefix < old.length && prefix < text.length && old[prefix] === text[prefix]) prefix++;
+  el.value = text;
+  const at = caret <= prefix ? caret : Math.max(prefix, text.length - (old.length - caret));
+  try { el.setSelectionRange(at, at); } catch { /* not a text input */ }
+}
+
 function refreshFormValues(id) {
   let visit;
   try { visit = device.visit(id); } catch { return; }
-  for (const el of main.querySelectorAll("[data-text]")) {
-    if (el !== document.activeElement) el.value = visit[el.dataset.text] ?? "";
-  }
+  if (visit.loading) return;
+  for (const el of main.querySelectorAll("[data-text]")) showText(el, visit[el.dataset.text] ?? "");
   for (const el of main.querySelectorAll("[data-item]")) {
-    if (el === document.activeElement) continue;
     const [list, index, field] = el.dataset.item.split(":");
-    el.value = visit[list]?.[Number(index)]?.[field] ?? "";
+    showText(el, visit[list]?.[Number(index)]?.[field] ?? "");
   }
   for (const el of main.querySelectorAll("[data-sync-tag]")) el.outerHTML = syncTag(visit.sync);
+  // A conflict that arrives while the section is open is shown at once.
+  const box = document.getElementById("conflicts");
+  if (box) {
+    const shown = box.dataset.fields ?? "";
+    const now = visit.conflicts.map((c) => c.field).join(",");
+    if (shown !== now) {
+      box.dataset.fields = now;
+      box.innerHTML = conflictBlock(visit);
+    }
+  }
+  // So do list entries added or removed on another device.
+  const lists = main.querySelector("[data-lists]");
+  if (lists && lists.dataset.lists !== listShape(visit)) render();
 }
+
+// The length of each list, to notice entries added or removed elsewhere.
+const listShape = (visit) => [visit.personsPresent.length, visit.voice.length, visit.actions.length].join(",");
 
 // ---------- routing ----------
 function parseRoute() {
@@ -202,6 +304,28 @@ function parseRoute() {
 
 const isManager = () => device?.worker()?.role === "team-manager";
 
+// Where the worker was (the field in focus and how far down the page), kept across a
+// lock, a reload or a restart so that unlocking returns them there. Only an element id
+// and a scroll offset: nothing about a child.
+const WHERE_KEY = "doorstep-where";
+// The last field focused on the page shown (the Lock button takes the focus when pressed).
+let lastFocusId = null;
+main.addEventListener("focusin", (event) => { if (event.target.id && event.target !== main) lastFocusId = event.target.id; });
+window.addEventListener("hashchange", () => { lastFocusId = null; });
+function rememberWhere() {
+  const where = { hash: location.hash, focus: lastFocusId, scroll: window.scrollY };
+  try { sessionStorage.setItem(WHERE_KEY, JSON.stringify(where)); } catch { /* private mode */ }
+}
+function restoreWhere() {
+  let where = null;
+  try { where = JSON.parse(sessionStorage.getItem(WHERE_KEY) ?? "null"); } catch { where = null; }
+  if (!where || where.hash !== location.hash) return;
+  try { sessionStorage.removeItem(WHERE_KEY); } catch { /* private mode */ }
+  const el = where.focus ? document.getElementById(where.focus) : null;
+  if (el) el.focus({ preventScroll: true });
+  window.scrollTo(0, where.scroll ?? 0);
+}
+
 function render() {
   const status = device.status();
   renderedStatus = status;
@@ -210,28 +334,63 @@ function render() {
   if (status === "locked") return unlockPage();
   const route = parseRoute();
   try {
-    if (route.page === "child") return childPage(route.ref);
-    if (route.page === "handover") return handoverPage(route.ref);
-    if (route.page === "new-visit") return newVisitPage(route.ref);
-    if (route.page === "team") return dashboardPage();
-    if (route.page === "review") return reviewPage(route.id);
-    if (route.page === "visit") {
-      if (!route.section) return visitTasksPage(route.id);
-      if (route.section === "check") return checkAnswersPage(route.id);
-      if (route.section === "done") return donePage(route.id);
-      if (route.section === "amend") return amendPage(route.id, route.next);
-      return visitSectionPage(route.id, route.section);
-    }
-    return caseloadPage();
+    renderRoute(route);
   } catch (error) {
     show(`<h1>Sorry, there is a problem</h1><p class="body">${esc(error.message ?? error)}</p><p><a href="#/caseload">Go to my caseload</a></p>`, "Problem");
   }
+  // Back where the worker was before a lock or a reload, once the page is really there.
+  if (!main.querySelector("[data-loading-record]")) restoreWhere();
+}
+
+function renderRoute(route) {
+  if (route.page === "child") return childPage(route.ref);
+  if (route.page === "handover") return handoverPage(route.ref);
+  if (route.page === "new-visit") return newVisitPage(route.ref);
+  if (route.page === "team") return dashboardPage();
+  if (route.page === "review") return reviewPage(route.id);
+  if (route.page === "visit") {
+    const visit = loadVisit(route.id);
+    if (visit.loading) return loadingPage();
+    if (!route.section) return visitTasksPage(route.id);
+    if (route.section === "check") return checkAnswersPage(route.id);
+    if (route.section === "done") return donePage(route.id);
+    if (route.section === "amend") return amendPage(route.id, route.next);
+    if (route.section === "discard") return discardPage(route.id);
+    return visitSectionPage(route.id, route.section);
+  }
+  return caseloadPage();
+}
+
+// A record still loading after an unlock or a reload: shown as soon as it has loaded.
+function loadingPage() {
+  show(`<h1>Opening the record…</h1><p class="body" data-loading-record>Your records are being opened on this device. This takes a moment after unlocking.</p>`, "Opening the record");
 }
 
 // ---------- sign in, unlock ----------
+// What the worker is told after the device wiped itself, in true words.
+function noticeBlock() {
+  const notice = device.guardState().notice;
+  if (!notice) return "";
+  const lost = notice.unsent > 0
+    ? ` ${notice.unsent} record${notice.unsent === 1 ? "" : "s"} that had not reached the server ${notice.unsent === 1 ? "was" : "were"} wiped with ${notice.unsent === 1 ? "it" : "them"} and cannot be recovered from this device.`
+    : " Every record on it had reached the server, so nothing was lost.";
+  const what = {
+    signedOut: "You signed out, so Doorstep wiped every record from this device.",
+    revoked: "This device was revoked by an administrator, so Doorstep wiped every record from it.",
+    pinWipe: "Too many wrong PINs were entered, so Doorstep wiped every record from this device.",
+    offlineWipe: "This device had not reached the server for too long, so Doorstep wiped every record from it.",
+  }[notice.kind] ?? "Doorstep wiped every record from this device.";
+  return `<div class="notification notification--important" id="wipe-notice" data-notice="${esc(notice.kind)}" role="region" aria-labelledby="wipe-notice-title">
+    <h2 id="wipe-notice-title">Records wiped from this device</h2>
+    <p class="body">${esc(what)}${esc(lost)} Nothing is stored on this device now: there is no PIN to unlock.</p>
+    <button type="button" class="button button--secondary" data-action="dismiss-notice">I understand</button>
+  </div>`;
+}
+
 function signInPage(errors = [], values = {}) {
   show(`
     ${errorSummary(errors)}
+    ${noticeBlock()}
     <h1>Sign in to Doorstep</h1>
     <p class="body">Sign in once while you have signal. You will choose a PIN that unlocks Doorstep on this device, with or without signal.</p>
     <form id="sign-in-form" novalidate>
@@ -273,10 +432,19 @@ async function submitSignIn(form) {
 }
 
 function unlockPage(errors = []) {
+  rememberWhereIfLocked();
+  const guard = device.guardState();
+  const pins = guard.pin;
+  const warning = guard.contactDaysLeft;
+  const tries = pins.failures > 0
+    ? `<p class="body" id="pin-tries">${pins.beforeWait > 0 ? `After ${pins.beforeWait} more wrong PIN${pins.beforeWait === 1 ? "" : "s"} you will have to wait before trying again. ` : "You have to wait after each wrong PIN now. "}After ${pins.beforeWipe} more wrong PIN${pins.beforeWipe === 1 ? "" : "s"}, Doorstep wipes every record from this device.</p>`
+    : "";
   show(`
     ${errorSummary(errors)}
     <h1>Unlock Doorstep</h1>
+    ${warning !== null ? `<div class="warning" id="contact-warning"><p class="body">This device has not reached the server for a long time. Connect to the server within ${warning} day${warning === 1 ? "" : "s"}, or Doorstep will wipe every record from it the next time it opens.</p></div>` : ""}
     <p class="body">Your records on this device are locked. Enter your PIN to unlock them. This works without signal.</p>
+    ${tries}
     <form id="unlock-form" novalidate>
       ${input("pin", "PIN", "", "password", "current-password", errors)}
       <button type="submit" class="button">Unlock</button>
@@ -284,6 +452,13 @@ function unlockPage(errors = []) {
     <h2>Not you, or forgotten your PIN?</h2>
     <p class="body">Signing out wipes every record from this device. Records not yet sent to the server will be lost.</p>
     <button type="button" class="button button--warning" data-action="sign-out">Sign out and wipe this device</button>`, "Unlock");
+}
+
+// The route is in the address; the focus and scroll were saved when the app locked.
+function rememberWhereIfLocked() {
+  if (location.hash && !sessionStorage.getItem(WHERE_KEY)) {
+    try { sessionStorage.setItem(WHERE_KEY, JSON.stringify({ hash: location.hash, focus: null, scroll: 0 })); } catch { /* private mode */ }
+  }
 }
 
 async function submitUnlock(form) {
@@ -294,65 +469,115 @@ async function submitUnlock(form) {
     await device.unlock(pin);
     render();
   } catch (error) {
+    // Too many wrong PINs wipe the device: then the sign-in page says so.
+    if (device.status() === "new") return render();
     unlockPage([{ href: "#pin", message: error.message ?? String(error) }]);
   }
 }
 
 // ---------- caseload and child ----------
+// The timescale cell of a child: next visit due, the rule and its status.
+function dueCell(schedule) {
+  if (!schedule) return `<span class="hint" data-due="pending">Working out from the records on this device…</span>`;
+  if (!schedule.nextDue) return `<span data-due="none">${esc(schedule.reason ?? "No visit schedule")}</span>`;
+  return `<span data-due="${esc(schedule.nextDue)}">${esc(longDate(schedule.nextDue))}</span> ${statusTag(schedule.status)}<br><span class="hint">${esc(schedule.rule ?? "")}: ${esc(schedule.reason ?? "")}</span>`;
+}
+
+// What is waiting on a child's records: decisions, refusals, records not sent.
+function recordsCell(child) {
+  const refused = child.visits.filter((v) => v.sync === "refused").length;
+  const waiting = child.visits.filter((v) => v.sync !== "server" && v.sync !== "refused").length;
+  const tags = [];
+  if (child.needsDecision) tags.push(`<strong class="tag tag--red" data-needs-decision>${child.needsDecision} need${child.needsDecision === 1 ? "s" : ""} a decision</strong>`);
+  if (refused) tags.push(`<strong class="tag tag--red" data-refused>${refused} not accepted by the server</strong>`);
+  if (waiting) tags.push(`<strong class="tag tag--orange">${waiting} not on the server yet</strong>`);
+  return tags.length ? tags.join(" ") : `<strong class="tag tag--green">Up to date</strong>`;
+}
+
 function caseloadPage() {
-  const { children } = device.caseload();
-  const rows = children.map((child) => {
+  const all = device.caseload(today()).children;
+  const children = all.filter((c) => !c.former);
+  const former = all.filter((c) => c.former);
+  const row = (child) => {
     const name = child.profile?.name ?? child.childRef;
     const placement = child.profile?.placement;
-    const waiting = child.visits.filter((v) => v.sync !== "server").length;
-    return `<tr>
-      <td><a href="#/child/${encodeURIComponent(child.childRef)}">${esc(name)}</a><br><span class="hint">${esc(child.childRef)}</span></td>
-      <td>${placement ? esc([placement.carerName, placement.placementType].filter(Boolean).join(", ")) : "Not recorded"}</td>
-      <td>${esc(child.lastVisit ?? "None recorded")}</td>
-      <td>Not calculated yet</td>
-      <td>${waiting ? `<strong class="tag tag--orange">${waiting} not on the server</strong>` : `<strong class="tag tag--green">Up to date</strong>`}</td>
+    const age = ageText(child.profile?.dateOfBirth);
+    return `<tr data-child="${esc(child.childRef)}">
+      <td><a href="#/child/${encodeURIComponent(child.childRef)}">${esc(name)}</a><br><span class="hint">${esc(child.childRef)}${age ? `, ${esc(age)}` : ""}</span></td>
+      <td>${placement ? `${esc(placement.carerName ?? "")}<br><span class="hint">${esc(coded(PLACEMENT_TYPES, placement.placementType) ?? "")}</span>` : "Not recorded"}</td>
+      <td>${esc(longDate(child.schedule?.lastQualifyingVisit) ?? (child.schedule ? "None recorded" : "…"))}</td>
+      <td>${dueCell(child.schedule)}</td>
+      <td>${recordsCell(child)}</td>
     </tr>`;
-  }).join("");
+  };
   const manager = isManager();
   show(`
     ${manager ? `<a class="back-link" href="#/team">Back to the team dashboard</a>` : ""}
     <h1>${manager ? "Your team's children" : "My caseload"}</h1>
     ${children.length === 0
       ? `<p class="body">No children on this device yet. They appear here once Doorstep has fetched your caseload while online.</p>`
-      : `<table class="table"><caption class="caption">${children.length} children</caption>
-          <thead><tr><th scope="col">Child</th><th scope="col">Placement</th><th scope="col">Last visit</th><th scope="col">Next visit due</th><th scope="col">Records</th></tr></thead>
-          <tbody>${rows}</tbody></table>`}
-    <p class="hint">${manager ? "When each child's next visit is due is on the team dashboard." : "When each child's next statutory visit is due is worked out by the server and shown to your team manager on the team dashboard."}</p>`, manager ? "Your team's children" : "My caseload");
+      : `<table class="table" id="caseload"><caption class="caption">${children.length} children. Timescales for ${esc(longDate(today()))}, worked out on this device.</caption>
+          <thead><tr><th scope="col">Child</th><th scope="col">Placement</th><th scope="col">Last visit that counts</th><th scope="col">Next visit due</th><th scope="col">Records</th></tr></thead>
+          <tbody>${children.map(row).join("")}</tbody></table>`}
+    ${former.length ? `<h2 id="former">No longer on your caseload</h2>
+      <p class="body">These children have been allocated to someone else while this device held records about them that had not reached the server. The records are kept on this device; each says below what happened to it.</p>
+      <ul class="list" id="former-children">${former.map((c) => `<li><a href="#/child/${encodeURIComponent(c.childRef)}">${esc(c.profile?.name ?? c.childRef)}</a> ${recordsCell(c)}</li>`).join("")}</ul>` : ""}`,
+  manager ? "Your team's children" : "My caseload");
+}
+
+// What happened to one record, in plain words, for the worker who made it.
+function recordFate(visit, child) {
+  if (visit.sync === "refused") {
+    return child?.former
+      ? "The server did not accept this record: the child is no longer allocated to you. It is kept on this device. Tell your team manager, who can make sure what you recorded reaches the child's new worker."
+      : "The server did not accept this record. It is kept on this device. Tell your team manager.";
+  }
+  if (visit.sync === "server") return child?.former ? "This record reached the server before the child was reallocated." : "";
+  return "Saved on this device; it will be sent when there is signal.";
 }
 
 function childPage(ref) {
-  const child = childOf(ref);
+  const child = childOf(ref, true);
   if (!child) return show(`<h1>Child not found</h1><p class="body">${esc(ref)} is not on your caseload on this device.</p><p><a href="#/caseload">Back to my caseload</a></p>`, "Not found");
   const p = child.profile;
   const placement = p?.placement;
+  const me = device.worker()?.username;
   const row = (k, v) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v ?? "Not recorded")}</dd><dd></dd></div>`;
-  const visits = child.visits.map((v) => `<tr>
-      <td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(v.visitDate ?? "No date")}</a></td>
-      <td>${reviewTag(v.reviewState ?? (v.status === "submitted" ? "submitted" : "draft"))}${v.conflicts ? ` <strong class="tag tag--red">${v.conflicts} to resolve</strong>` : ""}</td>
-      <td>${syncTag(v.sync)}</td></tr>`).join("");
+  const visits = child.visits.map((v) => {
+    const fate = recordFate(v, child);
+    return `<tr data-visit="${esc(v.documentId)}">
+      <td><a href="#/visit/${encodeURIComponent(v.documentId)}">${esc(longDate(v.visitDate) ?? "No date")}</a></td>
+      <td>${v.discarded ? `<strong class="tag tag--grey">Discarded</strong>` : reviewTag(v.reviewState ?? (v.status === "submitted" ? "submitted" : "draft"))}${v.conflicts ? ` <strong class="tag tag--red" data-needs-decision>Needs a decision</strong>` : ""}${me && v.workerId !== me ? ` <strong class="tag tag--blue" data-previous-worker>Recorded by ${esc(v.workerId)}</strong>` : ""}</td>
+      <td>${syncTag(v.sync)}${fate ? `<br><span class="hint" data-fate>${esc(fate)}</span>` : ""}</td></tr>`;
+  }).join("");
   const words = child.visits.flatMap((v) => v.childWords.map((w) => ({ date: v.visitDate, words: w }))).slice(0, 3);
+  const schedule = child.schedule;
   show(`
     <a class="back-link" href="#/caseload">Back to ${isManager() ? "the team's children" : "my caseload"}</a>
-    <span class="caption">${esc(child.childRef)}</span>
+    <span class="caption">${esc(child.childRef)}${ageText(p?.dateOfBirth) ? ` · ${esc(ageText(p?.dateOfBirth))}` : ""}</span>
     <h1>${esc(p?.name ?? child.childRef)}</h1>
-    ${isManager() ? "" : `<a class="button" href="#/new-visit/${encodeURIComponent(ref)}" role="button" draggable="false">Record a visit</a>`}
+    ${child.former ? `<div class="warning" id="former-child"><p class="body">${esc(p?.name ?? child.childRef)} is no longer allocated to you. This device keeps the records you made that had not reached the server; each says below what happened to it.</p></div>` : ""}
+    ${child.needsDecision ? `<div class="warning" id="needs-decision"><p class="body">${child.needsDecision} record${child.needsDecision === 1 ? " needs" : "s need"} a decision: two devices gave different answers. Open ${child.needsDecision === 1 ? "it" : "them"} to choose.</p></div>` : ""}
+    ${isManager() || child.former ? "" : `<a class="button" href="#/new-visit/${encodeURIComponent(ref)}" role="button" draggable="false">Record a visit</a>`}
     <a class="button button--secondary" href="#/child/${encodeURIComponent(ref)}/handover" role="button" draggable="false">Handover summary</a>
+    <h2>Visit timescales</h2>
+    <dl class="summary-list" id="timescales">
+      ${row("Next visit due", schedule ? (schedule.nextDue ? `${longDate(schedule.nextDue)} (${{ overdue: "overdue", dueSoon: "due soon", met: "on track", upcoming: "on track", noSchedule: "no schedule" }[schedule.status] ?? schedule.status})` : "Not scheduled") : "Working out…")}
+      ${row("Rule", schedule?.rule ? `${schedule.rule}: ${schedule.reason ?? ""}` : schedule?.reason)}
+      ${row("Last visit that counts", longDate(schedule?.lastQualifyingVisit) ?? "None recorded")}
+    </dl>
     <h2>What a new worker needs to know</h2>
     <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
-    ${words.length ? `<h3>In ${esc(p?.name ?? "the child")}'s words</h3>${words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(w.date)}</p></div>`).join("")}` : ""}
+    ${words.length ? `<h3>In ${esc(p?.name ?? "the child")}'s words</h3>${words.map((w) => `<div class="inset"><p class="words">“${esc(w.words)}”</p><p class="hint">${esc(longDate(w.date))}</p></div>`).join("")}` : ""}
     <h2>Profile</h2>
-    <dl class="summary-list">
-      ${row("Legal name", p?.legalName)}${row("Date of birth", p?.dateOfBirth)}${row("First language", p?.firstLanguage)}
-      ${row("Communication needs", p?.communicationNeeds || null)}${row("Legal status", p?.legalStatus)}
+    <dl class="summary-list" id="profile">
+      ${row("Legal name", p?.legalName)}${row("Date of birth", p?.dateOfBirth ? `${longDate(p.dateOfBirth)}${ageText(p.dateOfBirth) ? ` (${ageText(p.dateOfBirth)})` : ""}` : null)}${row("First language", p?.firstLanguage)}
+      ${row("Communication needs", p?.communicationNeeds || null)}${row("Legal status", coded(LEGAL_STATUS, p?.legalStatus))}
     </dl>
     <h2>Placement</h2>
-    <dl class="summary-list">
-      ${row("Carer or home", placement?.carerName)}${row("Placement type", placement?.placementType)}${row("Since", placement?.startDate)}${row("Postcode", placement?.postcode)}
+    <dl class="summary-list" id="placement">
+      ${row("Carer or home", placement?.carerName)}${row("Placement type", coded(PLACEMENT_TYPES, placement?.placementType))}${row("Provider", coded(PROVIDERS, placement?.provider))}
+      ${row("Visits follow", BASES[placement?.statutoryBasis ?? ""] ?? placement?.statutoryBasis)}${row("Since", longDate(placement?.startDate))}${row("Postcode", placement?.postcode)}
     </dl>
     <h2>Visits</h2>
     ${visits ? `<table class="table"><thead><tr><th scope="col">Date</th><th scope="col">Record</th><th scope="col">Where it is saved</th></tr></thead><tbody>${visits}</tbody></table>` : `<p class="body">No visits on this device.</p>`}`,
@@ -397,23 +622,34 @@ function loadVisit(id, today) {
   return device.visit(id, today);
 }
 
+// Who chose one side of a conflict, on which device and when.
+const sideOrigin = (side) => {
+  const who = side.by ? (side.by === device.worker()?.username ? "you" : side.by) : "someone";
+  const where = side.thisDevice ? "on this device" : side.device ? `on another device (…${side.device.slice(-6)})` : "on another device";
+  return `Chosen by ${who} ${where}${side.at ? `, ${dateTime(side.at)}` : ""}`;
+};
+
 function conflictBlock(visit) {
   if (!visit.conflicts.length) return "";
   return visit.conflicts.map((c) => `
-    <div class="conflict" data-conflict="${esc(c.field)}">
+    <div class="conflict" data-conflict="${esc(c.field)}" id="conflict-${esc(c.field)}" role="alert">
       <h2>Two different answers for “${esc(FIELD_NAMES[c.field] ?? c.field)}”</h2>
-      <p class="body">This record was changed on two devices at the same time. Choose the right answer; the other will be replaced everywhere.</p>
+      <p class="body">This record was changed on two devices at the same time. Choose the right answer; the other will be replaced everywhere. The record cannot be submitted until you do.</p>
       <form class="resolve-form" data-field="${esc(c.field)}" novalidate>
-        ${fieldset(`Which is right for “${FIELD_NAMES[c.field] ?? c.field}”?`, `<div class="radios">${c.candidates.map((text, i) => `
-          <div class="radios__item"><input type="radio" id="resolve-${esc(c.field)}-${i}" name="choice" value="${i}"><label for="resolve-${esc(c.field)}-${i}">${esc(text)}</label></div>`).join("")}</div>`)}
+        ${fieldset(`Which is right for “${FIELD_NAMES[c.field] ?? c.field}”?`, `<div class="radios">${c.sides.map((side, i) => `
+          <div class="radios__item"><input type="radio" id="resolve-${esc(c.field)}-${i}" name="choice" value="${i}" aria-describedby="resolve-${esc(c.field)}-${i}-hint"><label for="resolve-${esc(c.field)}-${i}">${esc(label(c.field, answerCode(c.field, side.value)))}</label></div>
+          <div class="hint conflict-origin" id="resolve-${esc(c.field)}-${i}-hint">${esc(sideOrigin(side))}</div>`).join("")}</div>`)}
         <button type="submit" class="button">Use this answer</button>
       </form>
     </div>`).join("");
 }
 
+// A conflict candidate's text as its choice code ("Yes" is "yes" for the yes/no questions).
+const answerCode = (field, value) => (CHOICES[field] === YES_NO ? { Yes: "yes", No: "no" }[value] ?? value : value);
+
 function sectionDone(visit, section) {
   switch (section) {
-    case "details": return Boolean(visit.visitDate && visit.visitKind && visit.purpose);
+    case "details": return Boolean(visit.visitDate && visit.visitKind && visit.location && visit.purpose);
     case "people": return visit.personsPresent.length > 0;
     case "seen": return visit.childSeen !== null && (visit.childSeen === false || visit.seenAlone !== null);
     case "bedroom": return visit.bedroomSeen !== null;
@@ -428,29 +664,50 @@ function sectionDone(visit, section) {
 
 function visitHeader(visit, back) {
   const child = childOf(visit.childId);
+  const me = device.worker()?.username;
   return `<a class="back-link" href="${back}">Back</a>
-    <span class="caption">${esc(child?.profile?.name ?? visit.childId)} · visit on ${esc(visit.visitDate ?? "no date")} · ${syncTag(visit.sync)}</span>`;
+    <span class="caption">${esc(child?.profile?.name ?? visit.childId)} · visit on ${esc(longDate(visit.visitDate) ?? "no date")} · ${syncTag(visit.sync)}${me && visit.workerId !== me ? ` · <strong class="tag tag--blue" data-previous-worker>Recorded by ${esc(visit.workerId)}</strong>` : ""}</span>
+    ${visit.sync === "refused" ? `<div class="warning"><p class="body">${esc(recordFate(visit, child))}</p></div>` : ""}`;
 }
 
 function visitTasksPage(id) {
   const visit = loadVisit(id);
   if (visit.unreadable) return show(`<h1>This record cannot be read</h1><p class="body">${esc(visit.unreadable)}</p>`, "Problem");
   const mustAmend = visit.review?.amendmentRequired;
+  const neverSubmitted = visit.status !== "submitted" && !visit.submittedAt && !visit.review?.decision;
   show(`
     ${visitHeader(visit, `#/child/${encodeURIComponent(visit.childId)}`)}
     <h1>Visit record</h1>
+    ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? Date.now()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
     ${reviewBanner(visit)}
     ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
     ${mustAmend && !isManager() ? `<a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}/amend" role="button" draggable="false">Change this record</a>` : ""}
-    ${conflictBlock(visit)}
+    <div id="conflicts" data-fields="${esc(visit.conflicts.map((c) => c.field).join(","))}">${conflictBlock(visit)}</div>
     <ol class="task-list">
       ${SECTIONS.map(([key, title]) => `<li><a href="#/visit/${encodeURIComponent(id)}/${key}">${esc(title)}</a>
-        ${sectionDone(visit, key) ? `<strong class="tag tag--green">Completed</strong>` : `<strong class="tag tag--grey">Not started</strong>`}</li>`).join("")}
+        ${visit.conflicts.some((c) => sectionOf(c.field) === key) ? `<strong class="tag tag--red">Needs a decision</strong>` : sectionDone(visit, key) ? `<strong class="tag tag--green">Completed</strong>` : `<strong class="tag tag--grey">Not started</strong>`}</li>`).join("")}
     </ol>
-    <a class="button" href="#/visit/${encodeURIComponent(id)}/check" role="button" draggable="false">Check your answers</a>`, "Visit record");
+    ${visit.discarded ? "" : `<a class="button" href="#/visit/${encodeURIComponent(id)}/check" role="button" draggable="false">Check your answers</a>`}
+    ${neverSubmitted && !visit.discarded && !isManager() ? `<p><a href="#/visit/${encodeURIComponent(id)}/discard" id="discard-link">Discard this draft (started in error)</a></p>` : ""}`, "Visit record");
 }
 
-function visitSectionPage(id, section) {
+// The key under which a screen keeps input not yet part of the record.
+const draftKey = (id, what) => `${id}:${what}`;
+const draft = (id, what) => device.formDraft(draftKey(id, what)) ?? {};
+
+function actionFields(a, i, errors) {
+  return `<div class="action" id="action-${i}" data-action-id="${esc(a.actionId)}">
+    <h2>Action ${i + 1}</h2>
+    ${textarea(`action-${i}-description`, "What will be done", a.description, `data-item="actions:${i}:description"`)}
+    ${fieldset("Who owns it?", radios(`action-${i}-ownerType`, OWNER_TYPES, a.ownerType).replaceAll(`data-choice="action-${i}-ownerType"`, `data-action-owner="${i}"`))}
+    <div class="form-group"><label class="label" for="action-${i}-owner">Name of the owner</label><input class="input" id="action-${i}-owner" data-item="actions:${i}:ownerName" value="${esc(a.ownerName)}"></div>
+    ${dateInput(`action-${i}-due`, "When is it due?", a.dueDate, errors).replace(`data-date="action-${i}-due"`, `data-date="action-${i}-due" data-action-due="${i}"`)}
+    ${fieldset("Is it done?", radios(`action-${i}-status`, ACTION_STATUSES, a.status, { inline: true }).replaceAll(`data-choice="action-${i}-status"`, `data-action-status="${i}"`))}
+    <button type="button" class="button button--warning" data-action="remove-entry" data-list="actions" data-index="${i}" data-id="${esc(a.actionId)}">Remove action ${i + 1}</button>
+  </div>`;
+}
+
+function visitSectionPage(id, section, sectionErrors = []) {
   const visit = loadVisit(id);
   // A signed-off record changes only once the worker has said why.
   if (visit.review?.amendmentRequired) return amendPage(id, section);
@@ -459,15 +716,17 @@ function visitSectionPage(id, section) {
   const nextHref = next ? `#/visit/${encodeURIComponent(id)}/${next}` : `#/visit/${encodeURIComponent(id)}/check`;
   let body = "";
   const problems = triedToSubmit.has(id)
-    ? loadVisit(id, today()).problems.filter((p) => sectionOf(p.field) === section)
+    ? loadVisit(id, today()).problems.filter((p) => sectionOf(p.field) === section && !visit.conflicts.some((c) => c.field === p.field))
     : [];
   const inlineErrors = problems.length === 0 ? "" : `<div class="form-group form-group--error" id="section-errors">
     ${problems.map((p) => `<p class="error-message"><span class="visually-hidden">Error:</span> ${esc(p.message)}</p>`).join("")}</div>`;
   const choice = (field, legend, opts = {}) => fieldset(legend, radios(field, CHOICES[field], typeof visit[field] === "boolean" ? boolCode(visit[field]) : visit[field], opts), opts.hint);
+  const remove = (list, i, id, what) => `<button type="button" class="button button--warning" data-action="remove-entry" data-list="${list}" data-index="${i}" data-id="${esc(id ?? "")}">Remove ${esc(what)}</button>`;
   switch (section) {
     case "details":
       body = dateInput("visit-date", "Date of the visit", visit.visitDate, [], "For example, 27 3 2026")
         + choice("visitKind", "Kind of visit")
+        + choice("madeBy", "Who made the visit?", { hint: "Visits by a personal adviser count towards a care leaver's visits; a social worker's towards the placement's." })
         + choice("location", "Where did you see the child?")
         + choice("announced", "Did the carer know you were coming?", { inline: true })
         + textarea("purpose", "Purpose of the visit", visit.purpose, `data-text="purpose"`);
@@ -477,6 +736,7 @@ function visitSectionPage(id, section) {
         ${visit.personsPresent.map((p, i) => `<div class="person">
           <div class="form-group"><label class="label" for="person-${i}-name">Name</label><input class="input" id="person-${i}-name" data-item="personsPresent:${i}:name" value="${esc(p.name)}"></div>
           <div class="form-group"><label class="label" for="person-${i}-role">Role or relationship to the child</label><input class="input" id="person-${i}-role" data-item="personsPresent:${i}:role" value="${esc(p.role)}"></div>
+          ${remove("personsPresent", i, p.personId, p.name ? p.name : `person ${i + 1}`)}
         </div>`).join("") || `<p class="body">Nobody added yet.</p>`}
         <button type="button" class="button button--secondary" data-action="add-person">Add a person</button>`;
       break;
@@ -506,42 +766,49 @@ function visitSectionPage(id, section) {
             <div class="checkboxes__item"><input type="checkbox" id="voice-${i}-topic-${code}" data-topic="${i}:${code}" ${v.topics.includes(code) ? "checked" : ""}><label for="voice-${i}-topic-${code}">${esc(label)}</label></div>`).join("")}</div>`, "Select all that apply")}
           <div class="form-group"><label class="label" for="voice-${i}-scale">Their answer on a scale of 0 to 10 (optional)</label>
             <select class="select input--width-4" id="voice-${i}-scale" data-scale="${i}"><option value="">Not asked</option>${[...Array(11).keys()].map((n) => `<option value="${n}" ${v.scale === n ? "selected" : ""}>${n}</option>`).join("")}</select></div>
+          <div class="form-group"><label class="label" for="voice-${i}-scale-question">The question the scale answered</label>
+            <div class="hint" id="voice-${i}-scale-question-hint">For example, “How safe do you feel at home, from 0 to 10?”</div>
+            <input class="input" id="voice-${i}-scale-question" aria-describedby="voice-${i}-scale-question-hint" data-item="voice:${i}:scaleQuestion" value="${esc(v.scaleQuestion)}"></div>
           <div class="checkboxes__item"><input type="checkbox" id="voice-${i}-readback" data-readback="${i}" ${v.readBack ? "checked" : ""}><label for="voice-${i}-readback">I read this back to the child and they agreed it is what they said</label></div>
+          ${remove("voice", i, v.entryId, `what the child said (${i + 1})`)}
         </div>`).join("")}
         <button type="button" class="button button--secondary" data-action="add-voice">Add something the child said</button>`;
       break;
     case "analysis":
       body = textarea("analysis", "Your analysis", visit.analysis, `data-text="analysis"`, "What does what you saw and heard mean for the child? Is the plan working?");
       break;
-    case "actions":
-      body = `${visit.actions.map((a, i) => `<div class="action">
-          ${textarea(`action-${i}-description`, `Action ${i + 1}`, a.description, `data-item="actions:${i}:description"`)}
-          <p class="body">Owner: ${esc(a.ownerName || "not set")} · Due: ${esc(a.dueDate ?? "not set")}</p></div>`).join("")}
+    case "actions": {
+      const d = draft(id, "new-action");
+      const error = (field) => sectionErrors.find((e) => e.href === `#action-${field}`);
+      const group = (field, html) => `<div class="form-group ${error(field) ? "form-group--error" : ""}">${error(field) ? `<p class="error-message" id="action-${field}-error"><span class="visually-hidden">Error:</span> ${esc(error(field).message)}</p>` : ""}${html}</div>`;
+      body = `${visit.actions.map((a, i) => actionFields(a, i, [])).join("") || `<p class="body">No actions yet.</p>`}
         <h2>Add an action</h2>
-        <form id="add-action-form" novalidate>
-          <div class="form-group"><label class="label" for="action-description">What will be done</label><textarea class="textarea" id="action-description" name="description"></textarea></div>
-          ${fieldset("Who owns it?", radios("ownerType", OWNER_TYPES, null).replaceAll('data-choice="ownerType"', ""))}
-          <div class="form-group"><label class="label" for="action-owner">Name of the owner</label><input class="input" id="action-owner" name="ownerName"></div>
-          ${dateInput("action-due", "When is it due?", "")}
+        <form id="add-action-form" data-visit="${esc(id)}" novalidate>
+          ${group("description", `<label class="label" for="action-description">What will be done</label><textarea class="textarea" id="action-description" name="description">${esc(d.description ?? "")}</textarea>`)}
+          ${fieldset("Who owns it?", radios("ownerType", OWNER_TYPES, d.ownerType ?? null).replaceAll('data-choice="ownerType"', ""))}
+          ${group("owner", `<label class="label" for="action-owner">Name of the owner</label><input class="input" id="action-owner" name="ownerName" value="${esc(d.ownerName ?? "")}">`)}
+          ${group("due-day", dateInput("action-due", "When is it due?", d.dueDate ?? ""))}
           <button type="submit" class="button button--secondary">Add the action</button>
         </form>`;
       break;
+    }
     case "welfare":
       body = choice("welfareSafeguarded", "Is the child's welfare safeguarded and promoted by this placement?", { inline: true, hint: "If not, the case must be reviewed." });
       break;
     default:
       body = `<p class="body">Unknown section.</p>`;
   }
+  const summaryErrors = [...sectionErrors, ...problems.map((p) => ({ href: "#section-errors", message: p.message }))];
   show(`
     ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
-    ${errorSummary(problems.map((p) => ({ href: "#section-errors", message: p.message })))}
-    ${conflictBlock(visit)}
+    ${errorSummary(summaryErrors)}
+    <div id="conflicts" data-fields="${esc(visit.conflicts.map((c) => c.field).join(","))}">${conflictBlock(visit)}</div>
     <h1>${esc(title)}</h1>
     ${inlineErrors}
-    <div id="visit-form" data-visit="${esc(id)}">${body}</div>
+    <div id="visit-form" data-visit="${esc(id)}" data-lists="${esc(listShape(visit))}">${body}</div>
     <p class="hint">Saved on this device as you type.</p>
-    <a class="button" href="${nextHref}" role="button" draggable="false">Continue</a>
-    <a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}" role="button" draggable="false">Back to the record</a>`, title);
+    <a class="button" href="${nextHref}" role="button" draggable="false" data-continue>Continue</a>
+    <a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}" role="button" draggable="false" data-continue>Back to the record</a>`, title);
 }
 
 function answer(value) {
@@ -551,41 +818,77 @@ function answer(value) {
   return String(value);
 }
 const label = (field, code) => CHOICES[field]?.find(([c]) => c === code)?.[1] ?? answer(code);
+const topicNames = (codes) => codes.map((code) => TOPICS.find(([c]) => c === code)?.[1] ?? code).join(", ");
 
 function checkAnswersPage(id, errors = []) {
   const visit = loadVisit(id);
   const mustAmend = visit.review?.amendmentRequired;
   const change = (section) => (mustAmend ? `#/visit/${encodeURIComponent(id)}/amend/${section}` : `#/visit/${encodeURIComponent(id)}/${section}`);
-  const row = (k, v, section) => `<div class="summary-list__row"><dt>${esc(k)}</dt><dd>${esc(v)}</dd>
+  const row = (k, v, section, field = "") => `<div class="summary-list__row" ${field ? `data-field="${esc(field)}"` : ""}><dt>${esc(k)}</dt><dd>${esc(v)}</dd>
     <dd><a href="${change(section)}">Change<span class="visually-hidden"> ${esc(k.toLowerCase())}</span></a></dd></div>`;
   const needsSubmit = visit.review ? visit.review.needsSubmit : visit.status !== "submitted";
   const amended = visit.review?.state === "amendedAfterSignOff";
+  const voice = visit.voice.map((v, i) => row(`The child's words (${i + 1})`, [
+    `“${v.words}”`,
+    v.paraphrase ? `Your summary: ${v.paraphrase}` : "",
+    v.topics.length ? `About: ${topicNames(v.topics)}` : "",
+    v.scale !== null ? `Scale: ${v.scale} out of 10${v.scaleQuestion ? `, answering “${v.scaleQuestion}”` : " (the question is not recorded)"}` : "",
+    `Read back to the child: ${v.readBack ? "Yes" : "No"}`,
+  ].filter(Boolean).join("\n"), "voice", `voice[${i}]`)).join("") || row("The child's words", "None recorded", "voice", "voice");
+  const actions = visit.actions.map((a, i) => [
+    `${i + 1}. ${a.description || "(nothing written)"}`,
+    `Owner: ${[label("ownerType", a.ownerType) === "Not answered" ? "" : OWNER_TYPES.find(([c]) => c === a.ownerType)?.[1], a.ownerName].filter(Boolean).join(", ") || "not set"}`,
+    `Due: ${longDate(a.dueDate) ?? "not set"}`,
+    `Status: ${ACTION_STATUSES.find(([c]) => c === a.status)?.[1] ?? "Still to do"}`,
+  ].join("\n")).join("\n\n");
   show(`
     ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
     ${errorSummary(errors)}
-    ${conflictBlock(visit)}
+    <div id="conflicts" data-fields="${esc(visit.conflicts.map((c) => c.field).join(","))}">${conflictBlock(visit)}</div>
     <h1>Check your answers</h1>
     ${needsSubmit ? reviewBanner(visit) : ""}
-    <dl class="summary-list">
-      ${row("Date of the visit", answer(visit.visitDate), "details")}
-      ${row("Kind of visit", label("visitKind", visit.visitKind), "details")}
-      ${row("Where", label("location", visit.location), "details")}
-      ${row("Purpose", answer(visit.purpose), "details")}
-      ${row("People present", visit.personsPresent.map((p) => `${p.name} (${p.role})`).join("\n") || "Nobody added", "people")}
-      ${row("Child seen", answer(visit.childSeen), "seen")}
-      ${row("Seen alone", answer(visit.seenAlone), "seen")}
-      ${visit.seenAlone === false ? row("Why not alone", `${label("notAloneReason", visit.notAloneReason)}${visit.notAloneDetail ? `\n${visit.notAloneDetail}` : ""}`, "seen") : ""}
-      ${row("Bedroom seen", label("bedroomSeen", visit.bedroomSeen), "bedroom")}
-      ${row("What I saw", answer(visit.observations), "observations")}
-      ${visit.voice.map((v, i) => row(`The child's words (${i + 1})`, `“${v.words}”${v.paraphrase ? `\nSummary: ${v.paraphrase}` : ""}${v.readBack ? "\nRead back to the child" : ""}`, "voice")).join("") || row("The child's words", "None recorded", "voice")}
-      ${row("Analysis", answer(visit.analysis), "analysis")}
-      ${row("Actions", visit.actions.map((a) => `${a.description} (${a.ownerName || "no owner"}, due ${a.dueDate ?? "no date"})`).join("\n") || "None", "actions")}
-      ${row("Welfare safeguarded", answer(visit.welfareSafeguarded), "welfare")}
+    <dl class="summary-list" id="answers">
+      ${row("Date of the visit", longDate(visit.visitDate) ?? "Not answered", "details", "visitDate")}
+      ${row("Kind of visit", label("visitKind", visit.visitKind), "details", "visitKind")}
+      ${row("Visit made by", label("madeBy", visit.madeBy), "details", "madeBy")}
+      ${row("Where", label("location", visit.location), "details", "location")}
+      ${row("Carer knew you were coming", answer(visit.announced), "details", "announced")}
+      ${row("Purpose", answer(visit.purpose), "details", "purpose")}
+      ${row("People present", visit.personsPresent.map((p) => (p.role ? `${p.name} (${p.role})` : p.name)).join("\n") || "Nobody added", "people", "personsPresent")}
+      ${row("Child seen", answer(visit.childSeen), "seen", "childSeen")}
+      ${visit.childSeen === false ? "" : row("Seen alone", answer(visit.seenAlone), "seen", "seenAlone")}
+      ${visit.seenAlone === false ? row("Why not alone", `${label("notAloneReason", visit.notAloneReason)}${visit.notAloneDetail ? `\n${visit.notAloneDetail}` : ""}`, "seen", "notAloneReason") : ""}
+      ${row("Bedroom seen", label("bedroomSeen", visit.bedroomSeen), "bedroom", "bedroomSeen")}
+      ${row("About the bedroom", answer(visit.bedroomDetail), "bedroom", "bedroomDetail")}
+      ${row("What I saw", answer(visit.observations), "observations", "observations")}
+      ${voice}
+      ${row("Analysis", answer(visit.analysis), "analysis", "analysis")}
+      ${row("Actions", actions || "None", "actions", "actions")}
+      ${row("Welfare safeguarded", answer(visit.welfareSafeguarded), "welfare", "welfareSafeguarded")}
     </dl>
-    ${!needsSubmit ? reviewBanner(visit) || `<div class="inset">This record has been submitted.</div>` : `
+    ${!needsSubmit ? reviewBanner(visit) || `<div class="inset">This record has been submitted.</div>` : visit.discarded ? `<div class="warning"><p class="body">This draft was discarded, so it cannot be submitted.</p></div>` : `
       <h2>${amended ? "Submit the amended record" : "Submit the record"}</h2>
       <p class="body">Submitting tells your manager the record is ready for sign-off. It is sent when there is signal.</p>
       <button type="button" class="button" data-action="submit-visit">${amended ? "Submit the amended record" : "Submit the record"}</button>`}`, "Check your answers");
+}
+
+// Discarding a draft started in error: the reason is kept, audited, and the visit never counts.
+function discardPage(id, errors = []) {
+  const visit = loadVisit(id);
+  const error = errors[0];
+  const saved = draft(id, "discard").reason ?? "";
+  show(`
+    ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
+    ${errorSummary(errors)}
+    <form id="discard-form" data-visit="${esc(id)}" novalidate>
+      <div class="form-group ${error ? "form-group--error" : ""}">
+        <h1><label class="label label--heading" for="discard-reason">Why are you discarding this draft?</label></h1>
+        <div class="hint" id="discard-reason-hint">For a record started in error (for example, for the wrong child). It is kept with your reason and shown to your manager, but never counts as a visit.</div>
+        ${error ? `<p class="error-message" id="discard-reason-error"><span class="visually-hidden">Error:</span> ${esc(error.message)}</p>` : ""}
+        <textarea class="textarea ${error ? "textarea--error" : ""}" id="discard-reason" name="reason" data-draft-key="discard" aria-describedby="discard-reason-hint${error ? " discard-reason-error" : ""}">${esc(saved)}</textarea>
+      </div>
+      <button type="submit" class="button button--warning">Discard the draft</button>
+    </form>`, "Discard this draft");
 }
 
 function donePage(id) {
@@ -678,9 +981,12 @@ function dashboardResults(dashboard) {
         <td>${esc(c.workerName ?? "Not allocated")}</td>
         <td>${esc(longDate(c.lastQualifyingVisit) ?? "None recorded")}</td>
         <td>${esc(longDate(c.nextDue) ?? "Not scheduled")}${c.ruleId ? `<br><span class="hint">${esc(c.ruleId)}</span>` : ""}</td>
-        <td data-status="${esc(c.status)}">${statusTag(c.status)}<br><span class="hint">${esc(c.reason)}</span></td></tr>`).join("")}</tbody>
+        <td data-status="${esc(c.status)}">${statusTag(c.status)}${c.needsDecision ? ` <strong class="tag tag--red" data-needs-decision>Needs a decision</strong>` : ""}<br><span class="hint">${esc(c.reason)}</span></td></tr>`).join("")}</tbody>
     </table>`}`;
 }
+
+// How long a record has waited, in words.
+const waited = (days) => (days === null || days === undefined ? "Waiting time not known" : days === 0 ? "Submitted today" : `Waiting ${days} day${days === 1 ? "" : "s"}`);
 
 function dashboardPage() {
   if (!isManager()) return show(`<h1>Team dashboard</h1><p class="body">Only a team manager can see the team dashboard.</p><p><a href="#/caseload">Go to my caseload</a></p>`, "Team dashboard");
@@ -696,11 +1002,32 @@ function dashboardPage() {
   const header = `<span class="caption">${esc(stored?.dashboard.team ?? "Your team")}</span><h1>Team dashboard</h1>${state}`;
   if (!stored) return show(`${header}<p><a href="#/caseload">See the team's children</a></p>`, "Team dashboard");
   const d = stored.dashboard;
+  const h = d.headline ?? {};
   const workers = d.workers.map((w) => `<option value="${esc(w.worker)}" ${dashboardFilters.worker === w.worker ? "selected" : ""}>${esc(w.workerName)}</option>`).join("");
+  const count = (n, label, href, colour) => `<li class="headline__item headline__item--${colour}"><a href="${href}"><span class="headline__number" data-headline="${esc(label)}">${n ?? 0}</span> <span class="headline__label">${esc(label)}</span></a></li>`;
+  const writeUps = d.writeUpsOutstanding ?? [];
   show(`${header}
     <p class="body">Visit timescales are calculated for ${esc(longDate(d.asOf))}.</p>
+    <ul class="headline" id="dashboard-headline" aria-label="What needs you first">
+      ${count(h.overdue, "overdue visits", "#dashboard-children-heading", "red")}
+      ${count(h.dueThisWeek, "visits due this week", "#dashboard-children-heading", "yellow")}
+      ${count(h.awaitingSignOff, "awaiting sign-off", "#dashboard-awaiting-heading", "blue")}
+      ${count(h.writeUpsLate, "write-ups late", "#dashboard-write-ups-heading", "orange")}
+      ${count(h.needsDecision, "need a decision", "#dashboard-awaiting-heading", "red")}
+    </ul>
     ${online ? `<button type="button" class="button button--secondary" data-action="refresh-dashboard">Update now</button>` : ""}
-    <h2>Children</h2>
+    <h2 id="dashboard-awaiting-heading">Records awaiting sign-off, oldest first</h2>
+    ${d.awaitingSignOff.length === 0 ? `<p class="body">No records are waiting for you.</p>` : `<table class="table" id="dashboard-awaiting"><thead><tr><th scope="col">Child</th><th scope="col">Visit</th><th scope="col">Waiting</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Review</span></th></tr></thead>
+      <tbody>${d.awaitingSignOff.map((a) => `<tr data-visit="${esc(a.visitDocumentId)}"><td>${esc(a.childName)}<br><span class="hint">${esc(a.workerName)}</span></td>
+        <td>${esc(longDate(a.visitDate) ?? "No date")}</td>
+        <td data-waiting="${esc(a.waitingDays ?? "")}">${esc(waited(a.waitingDays))}</td>
+        <td>${reviewTag(a.reviewState)}${a.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}${a.openConflicts ? ` <strong class="tag tag--red" data-needs-decision>Needs a decision</strong>` : ""}${a.byPreviousWorker ? ` <strong class="tag tag--blue">Recorded by the previous worker</strong>` : ""}</td>
+        <td><a href="#/review/${encodeURIComponent(a.visitDocumentId)}">Review<span class="visually-hidden"> the visit to ${esc(a.childName)} on ${esc(longDate(a.visitDate) ?? "")}</span></a></td></tr>`).join("")}</tbody></table>`}
+    <h2 id="dashboard-write-ups-heading">Write-ups outstanding</h2>
+    ${writeUps.length === 0 ? `<p class="body">Every visit recorded has been written up and submitted.</p>` : `<table class="table" id="dashboard-write-ups"><thead><tr><th scope="col">Child</th><th scope="col">Worker</th><th scope="col">Visit</th><th scope="col">Outstanding</th></tr></thead>
+      <tbody>${writeUps.map((w) => `<tr data-visit="${esc(w.visitDocumentId)}"><td>${esc(w.childName)}</td><td>${esc(w.workerName)}</td><td>${esc(longDate(w.visitDate))}</td>
+        <td data-days="${esc(w.daysSinceVisit)}">${esc(`${w.daysSinceVisit} day${w.daysSinceVisit === 1 ? "" : "s"}`)}${w.late ? ` <strong class="tag tag--red">Late</strong>` : ""}</td></tr>`).join("")}</tbody></table>`}
+    <h2 id="dashboard-children-heading">Children</h2>
     <form id="dashboard-filters" novalidate>
       ${fieldset("Show only", `<div class="checkboxes">
         <div class="checkboxes__item"><input type="checkbox" id="filter-overdue" name="overdue" ${dashboardFilters.overdue ? "checked" : ""}><label for="filter-overdue">Overdue visits</label></div>
@@ -716,12 +1043,6 @@ function dashboardPage() {
     <h2>Actions past their due date</h2>
     ${d.overdueActions.length === 0 ? `<p class="body">No actions are past their due date.</p>` : `<table class="table" id="dashboard-actions"><thead><tr><th scope="col">Child</th><th scope="col">Action</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead>
       <tbody>${d.overdueActions.map((a) => `<tr><td><a href="#/child/${encodeURIComponent(a.childRef)}">${esc(a.childName)}</a></td><td>${esc(a.description)}</td><td>${esc(a.ownerName || "Not set")}</td><td>${esc(longDate(a.dueDate))} <strong class="tag tag--red">Overdue</strong></td></tr>`).join("")}</tbody></table>`}
-    <h2>Records awaiting sign-off</h2>
-    ${d.awaitingSignOff.length === 0 ? `<p class="body">No records are waiting for you.</p>` : `<table class="table" id="dashboard-awaiting"><thead><tr><th scope="col">Child</th><th scope="col">Worker</th><th scope="col">Visit</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Review</span></th></tr></thead>
-      <tbody>${d.awaitingSignOff.map((a) => `<tr data-visit="${esc(a.visitDocumentId)}"><td>${esc(a.childName)}</td><td>${esc(a.workerName)}</td>
-        <td>${esc(longDate(a.visitDate) ?? "No date")}${a.submittedAt ? `<br><span class="hint">Submitted ${esc(dateTime(a.submittedAt))}</span>` : ""}</td>
-        <td>${reviewTag(a.reviewState)}${a.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</td>
-        <td><a href="#/review/${encodeURIComponent(a.visitDocumentId)}">Review<span class="visually-hidden"> the visit to ${esc(a.childName)} on ${esc(longDate(a.visitDate) ?? "")}</span></a></td></tr>`).join("")}</tbody></table>`}
     <p><a href="#/caseload">See all the team's children and their records</a></p>`, "Team dashboard");
 }
 
@@ -759,12 +1080,24 @@ function loadReview(id, keep = {}) {
     .finally(() => { if (review.id === id) { review.loading = false; if (parseRoute().page === "review") render(); } });
 }
 
-// Who wrote each section, when on their device, and when the server received it.
-const provenance = (s) => (!s.author && !s.deviceTime && !s.receivedAt
-  ? "Who wrote this and when is not known"
-  : `${s.author ? `By ${esc(s.author)}` : "Author not known"}<br>On the device: ${esc(dateTime(s.deviceTime))}<br>Received: ${esc(dateTime(s.receivedAt))}`);
-const sectionRows = (sections, withMeta) => sections.map((s) => `<div class="summary-list__row" data-field="${esc(s.field)}"><dt>${esc(s.label)}</dt><dd>${esc(s.value || "Not answered")}</dd>
-  <dd>${withMeta ? `<span class="hint">${provenance(s)}</span>` : ""}</dd></div>`).join("");
+// Who wrote each section and when, on one line: "sw-north-1 · 3 March 2026, 14:05 on the
+// device · received 14:07".
+const shortTime = (ms) => new Date(ms).toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+const provenance = (s) => {
+  if (!s.author && !s.deviceTime && !s.receivedAt) return "Who wrote this and when is not known";
+  const parts = [s.author ?? "Author not known"];
+  if (s.deviceTime) parts.push(`written ${shortTime(s.deviceTime)}`);
+  if (s.receivedAt) parts.push(`received ${shortTime(s.receivedAt)}`);
+  return parts.map(esc).join(" · ");
+};
+const sectionRows = (sections, withMeta, conflicts = []) => sections.map((s) => {
+  const conflict = conflicts.find((c) => c.field === s.field);
+  const value = conflict
+    ? `<strong class="tag tag--red">Needs a decision</strong> Two answers: ${conflict.candidates.map((c) => `${esc(c.value)} (${esc(c.by ?? "someone")}${c.at ? `, ${esc(shortTime(c.at))}` : ""})`).join(" or ")}`
+    : esc(s.value || "Not answered");
+  return `<div class="summary-list__row" data-field="${esc(s.field)}"><dt>${esc(s.label)}</dt><dd>${value}</dd>
+  <dd>${withMeta ? `<span class="hint provenance">${provenance(s)}</span>` : ""}</dd></div>`;
+}).join("");
 
 function reviewPage(id) {
   if (review.id !== id) loadReview(id);
@@ -781,28 +1114,32 @@ function reviewPage(id) {
   const v = review.values;
   const error = (field) => review.errors.find((e) => e.href === `#${field}`);
   const commentError = error("decision-comment");
+  const conflicts = r.conflicts ?? [];
   show(`${back}
     ${errorSummary(review.errors)}
     ${review.notice ? `<div class="notification notification--success" role="status"><h2>${esc(review.notice)}</h2></div>` : ""}
     <span class="caption">${esc(r.childName)} · visit on ${esc(longDate(r.visitDate) ?? "no date")} · by ${esc(r.workerName)}</span>
     <h1>Review the visit record</h1>
-    <p class="body">${reviewTag(r.reviewState)}${r.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}</p>
+    <p class="body">${reviewTag(r.reviewState)}${r.late ? ` <strong class="tag tag--yellow">Recorded late</strong>` : ""}${r.recordedByPreviousWorker ? ` <strong class="tag tag--blue" data-previous-worker>Recorded by the previous worker</strong>` : ""}</p>
+    ${conflicts.length ? `<div class="warning" id="review-conflicts"><h2>Needs a decision</h2><p class="body">Two devices gave different answers, and the worker has not yet chosen:</p><ul class="list">${conflicts.map((c) => `<li>${esc(c.label)}: ${c.candidates.map((side) => `${esc(side.value)} (${esc(side.by ?? "someone")}${side.device ? ` on device …${esc(side.device.slice(-6))}` : ""}${side.at ? `, ${esc(shortTime(side.at))}` : ""})`).join(" or ")}</li>`).join("")}</ul></div>` : ""}
     ${signed ? `<div class="inset" id="signed-version">
       <h2>${r.reviewState === "amendedAfterSignOff" ? "Amended after sign-off" : "Signed off"}</h2>
       <p class="body">Signed off by ${esc(signed.signedBy)} on ${esc(dateTime(signed.signedAt))}${signed.comment ? `: “${esc(signed.comment)}”` : ""}</p>
       ${r.differences.length ? `<h3>What changed since it was signed off</h3>
-        <dl class="summary-list" id="differences">${r.differences.map((d) => `<div class="summary-list__row" data-field="${esc(d.field)}"><dt>${esc(d.label)}</dt>
-          <dd><span class="hint">When signed off:</span>\n${esc(d.signed || "Not answered")}</dd><dd><span class="hint">Now:</span>\n${esc(d.current || "Not answered")}</dd></div>`).join("")}</dl>` : ""}
+        <div id="differences">${r.differences.map((d) => `<div class="difference" data-field="${esc(d.field)}"><h4 class="difference__label">${esc(d.label)}</h4>
+          <div class="difference__sides"><div class="difference__side"><p class="hint">When signed off</p><p class="difference__text">${esc(d.signed || "Not answered")}</p></div>
+          <div class="difference__side"><p class="hint">Now</p><p class="difference__text">${esc(d.current || "Not answered")}</p></div></div></div>`).join("")}</div>` : ""}
       <details class="details"><summary>The version that was signed off</summary>
-        <dl class="summary-list">${sectionRows(signed.sections, false)}</dl></details>
+        <dl class="summary-list">${sectionRows(signed.sections.filter((s) => !["visitId", "childId", "workerId"].includes(s.field)), false)}</dl></details>
     </div>` : ""}
     <h2>The record now</h2>
-    <dl class="summary-list" id="review-sections">${sectionRows(r.sections, true)}</dl>
+    <dl class="summary-list" id="review-sections">${sectionRows(r.sections, true, conflicts)}</dl>
     ${r.history.length ? `<h2>History</h2><ul class="list" id="review-history">${r.history.map((h) => `<li>${esc({ signedOff: "Signed off", returned: "Returned for amendment", amendment: "Amended" }[h.kind] ?? h.kind)} by ${esc(h.by)} on ${esc(dateTime(h.at))}${h.text ? `: “${esc(h.text)}”` : ""}</li>`).join("")}</ul>` : ""}
     ${decidable ? `<h2>Your decision</h2>
+      ${conflicts.length ? `<p class="body">You can return the record so the worker chooses the right answers; it cannot be signed off with answers in dispute.</p>` : ""}
       <form id="decision-form" novalidate>
         ${fieldsetWithError("Do you sign off this record?", `<div class="radios">
-          <div class="radios__item"><input type="radio" id="decision-signOff" name="decision" value="signOff" ${v.decision === "signOff" ? "checked" : ""}><label for="decision-signOff">Sign off</label></div>
+          ${conflicts.length ? "" : `<div class="radios__item"><input type="radio" id="decision-signOff" name="decision" value="signOff" ${v.decision === "signOff" ? "checked" : ""}><label for="decision-signOff">Sign off</label></div>`}
           <div class="radios__item"><input type="radio" id="decision-return" name="decision" value="return" ${v.decision === "return" ? "checked" : ""}><label for="decision-return">Return for amendment</label></div></div>`, error("decision-signOff"))}
         <div class="form-group ${commentError ? "form-group--error" : ""}">
           <label class="label" for="decision-comment">Comment</label>
@@ -825,7 +1162,8 @@ async function submitDecision(form) {
   const data = new FormData(form);
   const values = { decision: data.get("decision"), comment: (data.get("comment") ?? "").trim() };
   const errors = [];
-  if (!values.decision) errors.push({ href: "#decision-signOff", message: "Select sign off or return for amendment" });
+  const firstChoice = `#${form.querySelector("input[name=decision]")?.id ?? "decision-return"}`;
+  if (!values.decision) errors.push({ href: firstChoice, message: "Select sign off or return for amendment" });
   if (values.decision === "return" && !values.comment) errors.push({ href: "#decision-comment", message: "Say what needs to change before returning the record" });
   review.values = values;
   review.errors = errors;
@@ -841,7 +1179,7 @@ async function submitDecision(form) {
       // Someone changed the record since it was shown: show the latest version instead.
       return loadReview(review.id, { errors: [{ href: "#review-sections", message: "This record changed since you opened it. Check it again before you decide." }], values });
     }
-    review.errors = [{ href: "#decision-signOff", message: error.message ?? String(error) }];
+    review.errors = [{ href: `#${form.querySelector("input[name=decision]")?.id ?? "decision-return"}`, message: error.message ?? String(error) }];
   }
   render();
 }
@@ -924,19 +1262,60 @@ function edit(id, op) {
   }
 }
 
+// Keeps what is typed in a form that is not yet part of the record (a new action, the
+// reason for discarding a draft), sealed on the device, so no button, lock or reload loses it.
+function saveDraftFrom(form) {
+  const id = form.dataset.visit;
+  if (!id) return;
+  if (form.id === "add-action-form") {
+    const data = new FormData(form);
+    device.setFormDraft(draftKey(id, "new-action"), {
+      description: data.get("description") ?? "", ownerType: data.get("ownerType") ?? "",
+      ownerName: data.get("ownerName") ?? "", dueDate: readDate("action-due"),
+    });
+  } else if (form.id === "discard-form") {
+    device.setFormDraft(draftKey(id, "discard"), { reason: new FormData(form).get("reason") ?? "" });
+  }
+}
+
+// Adds the action being written if it is complete; otherwise shows what is missing.
+// Answers whether it was added (or there was nothing to add).
+function addDraftAction(id, { always = false } = {}) {
+  const d = draft(id, "new-action");
+  const empty = !(d.description?.trim() || d.ownerName?.trim() || d.dueDate || d.ownerType);
+  if (empty && !always) return true;
+  const fields = { description: "description", ownerName: "owner", dueDate: "due-day" };
+  const problems = Device.actionProblems(d.description ?? "", d.ownerName ?? "", d.dueDate ?? "");
+  if (problems.length) {
+    const errors = problems.map((p) => ({ href: `#action-${fields[p.field] ?? p.field}`, message: p.message }));
+    visitSectionPage(id, "actions", errors);
+    focusErrorSummary();
+    return false;
+  }
+  if (edit(id, { op: "addAction", description: d.description, ownerType: d.ownerType ?? "", ownerName: d.ownerName, dueDate: d.dueDate }) === null) return false;
+  device.setFormDraft(draftKey(id, "new-action"), null);
+  return true;
+}
+
 main.addEventListener("input", (event) => {
   // What a manager has typed or chosen survives a re-render of the review.
   if (event.target.closest("#decision-form")) review.values[event.target.name] = event.target.value;
+  const draftForm = event.target.closest("#add-action-form, #discard-form");
+  if (draftForm) return saveDraftFrom(draftForm);
   const form = event.target.closest("#visit-form");
   if (!form) return;
   const id = form.dataset.visit;
   const el = event.target;
-  if (el.dataset.text) edit(id, { op: "text", field: el.dataset.text, value: el.value });
-  else if (el.dataset.item) {
+  if (el.dataset.text) {
+    if (edit(id, { op: "text", field: el.dataset.text, base: shownBase(el), value: el.value }) !== null) shownText.set(el, el.value);
+  } else if (el.dataset.item) {
     const [list, index, field] = el.dataset.item.split(":");
-    edit(id, { op: "itemText", list, index: Number(index), field, value: el.value });
+    if (edit(id, { op: "itemText", list, index: Number(index), field, base: shownBase(el), value: el.value }) !== null) shownText.set(el, el.value);
   } else if (el.closest("[data-date='visit-date']")) {
     edit(id, { op: "visitDate", value: readDate("visit-date") });
+  } else if (el.closest("[data-action-due]")) {
+    const index = Number(el.closest("[data-action-due]").dataset.actionDue);
+    edit(id, { op: "actionDueDate", index, value: readDate(`action-${index}-due`) });
   }
 });
 
@@ -952,18 +1331,24 @@ main.addEventListener("change", (event) => {
     if (stored) document.getElementById("dashboard-results").innerHTML = dashboardResults(stored.dashboard);
     return;
   }
+  const draftForm = event.target.closest("#add-action-form, #discard-form");
+  if (draftForm) return saveDraftFrom(draftForm);
   const form = event.target.closest("#visit-form");
   if (!form) return;
   const id = form.dataset.visit;
   const el = event.target;
   if (el.dataset.choice) {
     edit(id, { op: "choice", field: el.dataset.choice, value: el.value });
-    // Radios with a reveal re-render to show or hide it, keeping focus on the radio.
-    if (el.dataset.choice === "seenAlone") {
+    // Radios with a reveal (and answers others depend on) re-render, keeping focus.
+    if (el.dataset.choice === "seenAlone" || el.dataset.choice === "childSeen") {
       const focusId = el.id;
       render();
       document.getElementById(focusId)?.focus();
     }
+  } else if (el.dataset.actionOwner) {
+    edit(id, { op: "actionOwnerType", index: Number(el.dataset.actionOwner), value: el.value });
+  } else if (el.dataset.actionStatus) {
+    edit(id, { op: "actionStatus", index: Number(el.dataset.actionStatus), value: el.value });
   } else if (el.dataset.topic) {
     const [index, topic] = el.dataset.topic.split(":");
     edit(id, { op: "voiceTopic", index: Number(index), topic, on: el.checked });
@@ -992,6 +1377,15 @@ main.addEventListener("submit", async (event) => {
     else location.hash = target;
     return;
   }
+  if (form.id === "discard-form") {
+    const id = form.dataset.visit;
+    const reason = (new FormData(form).get("reason") ?? "").trim();
+    if (!reason) return discardPage(id, [{ href: "#discard-reason", message: "Enter why you are discarding this draft" }]);
+    if (edit(id, { op: "discard", reason }) === null) return;
+    device.setFormDraft(draftKey(id, "discard"), null);
+    location.hash = `#/visit/${encodeURIComponent(id)}`;
+    return;
+  }
   if (form.id === "unlock-form") return submitUnlock(form);
   if (form.id === "new-visit-form") {
     const date = readDate("visit-date");
@@ -1011,31 +1405,46 @@ main.addEventListener("submit", async (event) => {
     return;
   }
   if (form.id === "add-action-form") {
-    const data = new FormData(form);
-    const op = { op: "addAction", description: data.get("description") ?? "", ownerType: data.get("ownerType") ?? "", ownerName: data.get("ownerName") ?? "", dueDate: readDate("action-due") };
-    edit(route.id, op);
-    render();
+    saveDraftFrom(form);
+    if (addDraftAction(route.id, { always: true })) {
+      render();
+      document.getElementById(`action-${loadVisit(route.id).actions.length - 1}-description`)?.focus();
+    }
   }
 });
 
 document.addEventListener("click", async (event) => {
+  // Leaving the actions page keeps what was typed in the new action: it is added if it is
+  // complete; otherwise the page says what is missing.
+  const leaving = event.target.closest("[data-continue]");
+  if (leaving) {
+    const route = parseRoute();
+    if (route.page === "visit" && route.section === "actions" && !addDraftAction(route.id)) event.preventDefault();
+    return;
+  }
   const button = event.target.closest("[data-action]");
   if (!button) return;
   const route = parseRoute();
   switch (button.dataset.action) {
     case "lock":
+      rememberWhere();
       await device.lock();
       render();
       break;
     case "sign-out": {
       const state = device.syncState();
-      const warning = state.unsent > 0 ? `${state.unsent} record(s) have not reached the server and will be lost. ` : "";
+      const waiting = state.unsent + state.refused;
+      const warning = waiting > 0 ? `${waiting} record${waiting === 1 ? " has" : "s have"} not reached the server and will be lost. ` : "";
       if (!confirm(`${warning}Sign out and wipe every record from this device?`)) return;
       await device.signOut();
       location.hash = "#/";
       render();
       break;
     }
+    case "dismiss-notice":
+      device.dismissNotice();
+      render();
+      break;
     case "add-person": {
       const index = edit(route.id, { op: "addPerson", name: "", role: "" });
       render();
@@ -1048,13 +1457,27 @@ document.addEventListener("click", async (event) => {
       document.getElementById(`voice-${index}-words`)?.focus();
       break;
     }
+    case "remove-entry": {
+      const { list, index, id } = button.dataset;
+      const what = { personsPresent: "this person", voice: "what the child said", actions: "this action" }[list] ?? "this";
+      if (!confirm(`Remove ${what} from the record? The record keeps a note of what was removed.`)) return;
+      edit(route.id, { op: "remove", list, index: Number(index), id });
+      render();
+      main.querySelector("h1")?.focus();
+      break;
+    }
     case "submit-visit": {
       const visit = loadVisit(route.id, today());
       if (visit.problems.length) {
         triedToSubmit.add(route.id);
-        return checkAnswersPage(route.id, visit.problems.map((p) => ({ href: `#/visit/${encodeURIComponent(route.id)}/${sectionOf(p.field)}`, message: p.message })));
+        const href = (p) => {
+          const section = sectionOf(p.field);
+          // An answer in dispute links to its conflict, on the section's page.
+          return visit.conflicts.some((c) => c.field === p.field) ? `#/visit/${encodeURIComponent(route.id)}/${section}` : `#/visit/${encodeURIComponent(route.id)}/${section}`;
+        };
+        return checkAnswersPage(route.id, visit.problems.map((p) => ({ href: href(p), message: p.message })));
       }
-      edit(route.id, { op: "submit", today: today() });
+      if (edit(route.id, { op: "submit", today: today() }) === null) return;
       location.hash = `#/visit/${encodeURIComponent(route.id)}/done`;
       break;
     }
@@ -1077,6 +1500,7 @@ function resetLockTimer() {
   clearTimeout(lockTimer);
   lockTimer = setTimeout(async () => {
     if (device?.status() === "unlocked") {
+      rememberWhere();
       await device.lock();
       render();
     }
@@ -1130,6 +1554,8 @@ async function boot() {
     }
   });
   window.addEventListener("offline", renderStatus);
+  // A reload or a closed tab: remember the field and scroll, to come back there after unlocking.
+  window.addEventListener("pagehide", () => { if (device.status() === "unlocked") rememberWhere(); });
   setInterval(renderStatus, 30_000);
   registerServiceWorker();
   resetLockTimer();

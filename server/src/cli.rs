@@ -282,6 +282,21 @@ pub struct ServeArgs {
     /// Whose visit-schedule rules apply: england, wales or scotland.
     #[arg(long, env = "DOORSTEP_JURISDICTION", default_value = "england", value_parser = parse_jurisdiction)]
     pub jurisdiction: shared::schedule::Jurisdiction,
+    /// Wrong PINs in a row after which a worker's device makes them wait.
+    #[arg(long, env = "DOORSTEP_PIN_ATTEMPTS_BEFORE_WAIT", default_value_t = 5)]
+    pub pin_attempts_before_wait: u32,
+    /// Seconds the device waits after each wrong PIN from then on.
+    #[arg(long, env = "DOORSTEP_PIN_WAIT_SECS", default_value_t = 60)]
+    pub pin_wait_secs: u32,
+    /// Wrong PINs in a row after which the device wipes its records.
+    #[arg(long, env = "DOORSTEP_PIN_ATTEMPTS_BEFORE_WIPE", default_value_t = 10)]
+    pub pin_attempts_before_wipe: u32,
+    /// Days without reaching the server after which a device wipes itself when opened.
+    #[arg(long, env = "DOORSTEP_OFFLINE_WIPE_DAYS", default_value_t = 30)]
+    pub offline_wipe_days: u32,
+    /// Days before that wipe from which the worker is warned.
+    #[arg(long, env = "DOORSTEP_OFFLINE_WARNING_DAYS", default_value_t = 7)]
+    pub offline_warning_days: u32,
     /// Seconds a peer has for each step of connecting (TLS, each request's headers, the
     /// sync `join`); a peer still silent after it is disconnected.
     #[arg(long, env = "DOORSTEP_HANDSHAKE_TIMEOUT_SECS", default_value_t = 10)]
@@ -315,6 +330,15 @@ impl ServeArgs {
         config.behind_tls_proxy = self.behind_tls_proxy;
         config.web_dir = self.web_dir.clone();
         config.schedule_policy = shared::schedule::SchedulePolicy::statutory(self.jurisdiction);
+        config.device_policy = crate::config::DevicePolicy {
+            pin_attempts_before_wait: self.pin_attempts_before_wait.max(1),
+            pin_wait_secs: self.pin_wait_secs,
+            pin_attempts_before_wipe: self
+                .pin_attempts_before_wipe
+                .max(self.pin_attempts_before_wait.max(1) + 1),
+            offline_wipe_days: self.offline_wipe_days.max(1),
+            offline_warning_days: self.offline_warning_days,
+        };
         config.handshake_timeout = Duration::from_secs(self.handshake_timeout_secs);
         config.max_inflated_bytes = self.max_inflated_bytes;
         config.max_messages_per_sec = self.max_messages_per_sec.max(1);
@@ -481,11 +505,21 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Device(DeviceCommand::Revoke { device_id }) => {
+            let reported = admin::unsent_reported(&conn, &device_id)?;
             admin::revoke_device(&mut conn, &device_id)?;
             writeln!(
                 out,
                 "Revoked device {device_id}; it will be told to wipe its local copy."
             )?;
+            if let Some((unsent, at)) = reported.filter(|(unsent, _)| *unsent > 0) {
+                let when = shared::model::uk_civil_date(u64::try_from(at).unwrap_or(0));
+                writeln!(
+                    out,
+                    "Warning: at its last contact ({}) the device had {unsent} record(s) not yet \
+                     on the server; wiping it loses them unless it reaches the server first.",
+                    when.long_form()
+                )?;
+            }
         }
         AdminCommand::Audit(AuditCommand::Export { child, format }) => {
             let Some(rows) = audit::child_audit_trail(&conn, &child)? else {

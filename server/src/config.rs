@@ -31,8 +31,12 @@ pub struct ServerConfig {
     /// The built web app (the PWA) to serve at `/`; `None` serves only the API.
     pub web_dir: Option<PathBuf>,
     /// The visit-schedule rules (jurisdiction, local intervals) for the dashboard and the
-    /// late write-up flag.
+    /// late write-up flag; the workers' devices get them with their caseload, so their
+    /// timescales are computed by the same rules.
     pub schedule_policy: SchedulePolicy,
+    /// What the workers' devices do about wrong PINs and long silences (domain
+    /// requirement D7); sent to each device when it signs in.
+    pub device_policy: DevicePolicy,
     /// How long a peer has to finish each step of connecting: the TLS handshake, each
     /// HTTP request's headers (the WebSocket upgrade among them) and the sync `join`.
     pub handshake_timeout: Duration,
@@ -60,6 +64,36 @@ pub struct ServerConfig {
     /// binary (no flag or variable reaches it).
     #[doc(hidden)]
     pub injected_faults: Option<Arc<InjectedFaults>>,
+}
+
+/// The rules a worker's device applies offline, set by the council.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DevicePolicy {
+    /// Wrong PINs in a row after which the device makes the worker wait.
+    pub pin_attempts_before_wait: u32,
+    /// How long it waits, in seconds, after each wrong PIN from then on.
+    pub pin_wait_secs: u32,
+    /// Wrong PINs in a row after which the device wipes its records.
+    pub pin_attempts_before_wipe: u32,
+    /// Days without reaching the server after which the device wipes its records on its
+    /// next opening.
+    pub offline_wipe_days: u32,
+    /// How many days before that wipe the worker is warned, each time the app opens.
+    pub offline_warning_days: u32,
+}
+
+impl Default for DevicePolicy {
+    /// 5 wrong PINs, then a 60-second wait after each; 10 wipe. 30 days without contact
+    /// wipe, warned from 7 days before.
+    fn default() -> Self {
+        DevicePolicy {
+            pin_attempts_before_wait: 5,
+            pin_wait_secs: 60,
+            pin_attempts_before_wipe: 10,
+            offline_wipe_days: 30,
+            offline_warning_days: 7,
+        }
+    }
 }
 
 /// Faults a test can inject into a running in-process server (see
@@ -114,7 +148,8 @@ impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
     /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 10 s to
     /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
-    /// connections, a 60 s window for coalescing repeated denials.
+    /// connections, a 60 s window for coalescing repeated denials, the default
+    /// [`DevicePolicy`].
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -126,6 +161,7 @@ impl ServerConfig {
             behind_tls_proxy: false,
             web_dir: None,
             schedule_policy: SchedulePolicy::statutory(Jurisdiction::England),
+            device_policy: DevicePolicy::default(),
             handshake_timeout: Duration::from_secs(10),
             max_inflated_bytes: 16 * 1024 * 1024,
             max_messages_per_sec: 500,

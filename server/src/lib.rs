@@ -44,7 +44,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info};
 
-pub use config::{InjectedFaults, ServerConfig};
+pub use config::{DevicePolicy, InjectedFaults, ServerConfig};
 pub use data_dir_lock::{DataDirLock, LockError};
 pub use store::{DATABASE_FILE, SqliteStore, StoreError};
 
@@ -147,6 +147,7 @@ pub async fn run_with_lock(
         sockets: sockets.clone(),
         web_dir: config.web_dir.clone(),
         schedule_policy: config.schedule_policy.clone(),
+        device_policy: config.device_policy,
         max_messages_per_sec: config.max_messages_per_sec,
         message_burst: config.message_burst,
     };

@@ -11,6 +11,7 @@
 //! - [`model`]: the visit and child documents with typed accessors and validation.
 //! - [`schedule`]: the statutory visit schedule (rules V1 to V16): what is due, met or overdue.
 //! - [`DocumentId`], [`PeerId`]: identifiers, wire-compatible with automerge-repo.
+//! - [`small_sort`]: a small stable sort for short lists (less wasm than the standard one).
 //!
 //! # Typical workflow
 //! A driver creates a `SyncCore`, reports each connection with `Event::Connected`,
@@ -23,6 +24,7 @@ pub mod model;
 mod peer_id;
 pub mod protocol;
 pub mod schedule;
+pub mod small_sort;
 pub mod sync;
 
 pub use document_id::{DocumentId, DocumentIdError};

@@ -41,6 +41,7 @@ pub fn visit_for_child(seed: u64, child_ref: &str, worker: &str, words_bytes: us
     };
     model::create_visit(&mut tx, &new_visit).expect("create visit");
     model::append_text(&mut tx, TextField::Purpose, "Six-weekly statutory visit").expect("purpose");
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
     model::set_child_seen(&mut tx, true).expect("seen");
     model::set_seen_alone(&mut tx, true).expect("alone");
     let entry = model::add_voice_entry(&mut tx, &format!("voice-{seed}")).expect("voice entry");

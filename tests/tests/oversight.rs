@@ -75,6 +75,8 @@ fn submitted_visit(child_ref: &str, worker: &str) -> Automerge {
     )
     .expect("create");
     model::append_text(&mut tx, TextField::Purpose, "Statutory visit").expect("purpose");
+    // A visit counts once its kind is recorded too (issue 15).
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
     model::set_child_seen(&mut tx, true).expect("seen");
     model::set_seen_alone(&mut tx, true).expect("alone");
     model::append_text(&mut tx, TextField::Observations, "Bedroom warm and tidy.")
@@ -332,4 +334,160 @@ async fn a_manager_signs_off_a_visit_and_then_sees_the_amendment() {
         server::projection::check(&mut conn, &policy).expect("check"),
         None
     );
+}
+
+/// Issue 15: after a return, each section still names who wrote it (the worker, with the
+/// device time), not the manager who returned it, also for a record stored by an
+/// administrator (as the demo council's are), whose changes the server did not receive
+/// from a device: the return's batch must not be taken for theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_return_never_changes_who_wrote_a_section() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    // A submitted visit, committed as a worker's tablet commits it, stored like the demo's.
+    let mut doc = submitted_visit("C-N1", "sw-north-1");
+    let mut tx = doc.transaction();
+    model::append_text(&mut tx, TextField::Analysis, "Settled.").expect("analysis");
+    tx.commit_with(
+        CommitOptions::default()
+            .with_message("doorstep:author=sw-north-1;device=tablet-1")
+            .with_time((now_ms() / 1000) as i64),
+    );
+    let visit = shared::DocumentId::from_bytes(*b"issue15-return!!");
+    {
+        let conn = server::directory::open_connection(dir.path()).expect("db");
+        let child_row: i64 = conn
+            .query_row(
+                "SELECT child_id FROM children WHERE child_ref = 'C-N1'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("child");
+        server::directory::admin::store_document(&conn, visit, child_row, "visit", &doc)
+            .expect("store");
+    }
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("manager signs in");
+    let review_path = format!("/api/visits/{visit}/review");
+    let (status, before, _) = api(&manager, "GET", &review_path, None).await;
+    assert_eq!(status, 200, "{before}");
+    let returned = json!({ "decision": "return", "comment": "Add the school's view", "heads": before["heads"] });
+    let oversight_path = format!("/api/visits/{visit}/oversight");
+    let (status, after, _) = api(&manager, "POST", &oversight_path, Some(&returned)).await;
+    assert_eq!(status, 200, "{after}");
+    assert_eq!(after["reviewState"], "returned");
+    let sections = |review: &Value| -> Vec<(String, Value, Value)> {
+        review["sections"]
+            .as_array()
+            .expect("sections")
+            .iter()
+            .filter(|s| s["field"] != "status")
+            .map(|s| {
+                (
+                    s["field"].as_str().unwrap_or_default().to_owned(),
+                    s["author"].clone(),
+                    s["deviceTime"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(sections(&after), sections(&before), "{after}");
+    let analysis = sections(&after)
+        .into_iter()
+        .find(|(field, _, _)| field == "analysis")
+        .expect("analysis");
+    assert_eq!(analysis.1, "sw-north-1", "{after}");
+    assert!(analysis.2.as_i64().is_some_and(|t| t > 0), "{after}");
+    server.stop().await.expect("stop");
+}
+
+/// Issue 15: a draft started in error is discarded with a reason: kept, audited (with the
+/// reason, in the child's audit export) and never counted on the dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_discarded_draft_is_kept_audited_and_never_counted() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("manager signs in");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("worker signs in");
+    let client = NativeClient::new("worker-tablet");
+    client
+        .connect(&worker.sync_url().await.expect("ticket"))
+        .await
+        .expect("connect");
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    model::create_visit(
+        &mut tx,
+        &NewVisit {
+            visit_id: "visit-in-error".into(),
+            child_id: "C-N1".into(),
+            worker_id: "sw-north-1".into(),
+            visit_date: today(),
+            created_at: Timestamp::from_millis(now_ms()),
+        },
+    )
+    .expect("create");
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
+    model::set_child_seen(&mut tx, true).expect("seen");
+    tx.commit();
+    let visit = client.create(doc);
+    client
+        .wait_acknowledged(visit, TIMEOUT)
+        .await
+        .expect("stored");
+    let (_, dashboard, _) = api(&manager, "GET", "/api/team/dashboard", None).await;
+    assert_eq!(
+        child(&dashboard, "C-N1")["status"],
+        "met",
+        "a recorded visit counts"
+    );
+    client
+        .change(visit, |doc| {
+            let mut tx = doc.transaction();
+            model::discard_visit(
+                &mut tx,
+                "Started for the wrong child",
+                "sw-north-1",
+                Timestamp::from_millis(now_ms()),
+            )
+            .expect("discard");
+            tx.commit();
+        })
+        .expect("change");
+    client
+        .wait_acknowledged(visit, TIMEOUT)
+        .await
+        .expect("stored");
+    let (_, dashboard, _) = api(&manager, "GET", "/api/team/dashboard", None).await;
+    assert_eq!(
+        child(&dashboard, "C-N1")["status"],
+        "overdue",
+        "a discarded draft never counts: {dashboard}"
+    );
+    assert!(
+        dashboard["writeUpsOutstanding"]
+            .as_array()
+            .expect("write-ups")
+            .is_empty(),
+        "nor is its write-up outstanding"
+    );
+    let export = tests::test_server::run_admin(
+        std::path::Path::new(env!("CARGO_BIN_EXE_server-under-test")),
+        dir.path(),
+        &["audit", "export", "--child", "C-N1", "--format", "json"],
+    );
+    assert!(
+        export.contains("\"discard\"") && export.contains("Started for the wrong child"),
+        "{export}"
+    );
+    server.stop().await.expect("stop");
 }

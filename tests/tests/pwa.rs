@@ -115,6 +115,10 @@ async fn a_visit_recorded_offline_survives_reload_and_restart_and_reaches_the_se
     );
     assert_eq!(visit.voice[0].topics, vec![VoiceTopic::Home]);
     assert_eq!(visit.voice[0].scale, Some(9));
+    assert_eq!(
+        visit.voice[0].scale_question,
+        "How happy are you living here?"
+    );
     assert_eq!(visit.voice[0].read_back, Some(true));
     assert_eq!(visit.analysis, "Placement is stable and meeting needs.");
     assert_eq!(visit.actions.len(), 1);
@@ -291,6 +295,7 @@ fn previous_workers_visit(words: &str) -> Automerge {
         "First visit in the new placement",
     )
     .expect("purpose");
+    model::set_visit_kind(&mut tx, model::VisitKind::Statutory).expect("kind");
     model::set_child_seen(&mut tx, true).expect("seen");
     model::set_seen_alone(&mut tx, true).expect("alone");
     let entry = model::add_voice_entry(&mut tx, "voice-1").expect("voice");

@@ -296,3 +296,69 @@ async fn the_server_serves_tls_itself_with_hsts_and_secure_cookies() {
             .unwrap_or(true)
     );
 }
+
+/// Issue 15: a device that signed out offline sends its refresh token's hash at its next
+/// contact; the session ends, so neither its token nor the browser's cookie works after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_sign_out_revokes_the_session_and_its_cookie_at_the_next_contact() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = ServerProcess::start(server_binary(), dir.path(), &[]).expect("server");
+    let session = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let bearer = format!("Bearer {}", session.token);
+    let cookie = format!("doorstep_session={}", session.token);
+    for header in [
+        ("Authorization", bearer.as_str()),
+        ("Cookie", cookie.as_str()),
+    ] {
+        let (status, _, _) = http_request(server.addr, "GET", "/api/caseload", &[header], None)
+            .await
+            .expect("request");
+        assert_eq!(status, 200, "before: {header:?}");
+    }
+    let hash: String = Sha256::digest(session.refresh_token.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let body = json!({ "refreshTokenHash": hash });
+    let (status, _, text) = http_request(server.addr, "DELETE", "/api/session", &[], Some(&body))
+        .await
+        .expect("request");
+    assert_eq!(status, 204, "{text}");
+    for header in [
+        ("Authorization", bearer.as_str()),
+        ("Cookie", cookie.as_str()),
+    ] {
+        let (status, _, _) = http_request(server.addr, "GET", "/api/caseload", &[header], None)
+            .await
+            .expect("request");
+        assert_eq!(status, 401, "after: {header:?}");
+    }
+    let refresh = json!({ "refreshToken": session.refresh_token });
+    let (status, _, _) = http_request(
+        server.addr,
+        "POST",
+        "/api/session/refresh",
+        &[],
+        Some(&refresh),
+    )
+    .await
+    .expect("request");
+    assert_eq!(status, 401, "the refresh token is revoked too");
+    // Sending it again changes nothing and says nothing more.
+    let (status, _, _) = http_request(server.addr, "DELETE", "/api/session", &[], Some(&body))
+        .await
+        .expect("request");
+    assert_eq!(status, 204);
+    let logouts: i64 = db(dir.path())
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'logout' AND actor = 'sw-north-1'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(logouts, 1);
+}

@@ -308,6 +308,13 @@ pub fn store_document(
         "INSERT INTO child_documents (document_id, child_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![document.as_bytes().as_slice(), child_row, kind, now],
     )?;
+    // Their receipt, like the hub's: a later batch (a manager's decision) must not be taken
+    // for the batch that brought these changes. No sender: an administrator stored them.
+    let heads: Vec<u8> = doc.get_heads().iter().flat_map(|head| head.0).collect();
+    conn.execute(
+        "INSERT INTO change_batches (document_id, received_at, worker_ref, heads) VALUES (?1, ?2, NULL, ?3)",
+        params![document.as_bytes().as_slice(), now, heads],
+    )?;
     // Documents written here bypass the hub: project them in the same transaction too.
     let policy =
         shared::schedule::SchedulePolicy::statutory(shared::schedule::Jurisdiction::England);
@@ -443,6 +450,20 @@ pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), Admin
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// What the device said at its last contact about its records not yet on the server:
+/// how many, and when (server time, ms). `None` if it never said.
+///
+/// # Errors
+/// The SQLite error.
+pub fn unsent_reported(conn: &Connection, device_id: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.query_row(
+        "SELECT unsent, reported_at FROM device_reports WHERE device_id = ?1",
+        [device_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
 }
 
 /// Every device of a user (id, revoked?).

@@ -23,6 +23,7 @@
 //! | `carer_name`, `postcode` | no | the carer or home, and its postcode |
 //! | `statutory_basis` | no | `standard` (default), `reg19`, `reg24`, `icoWithParent`, `careOrderWithParent`, `otherLivingArrangements`, `shortBreaks` |
 //! | `intended_until_18`, `ltf_designated` | no | `yes` / `no` (default `no`) |
+//! | `short_breaks_interval`, `other_arrangements_interval`, `local_interval` | no | the interval between visits agreed for short breaks (with the IRO and parents), set for other living arrangements, or a shorter local one for this placement: a whole number and `days`, `weeks` or `months` (calendar months), e.g. `3 months` |
 //! | `worker` | no | username of the social worker to allocate the child to |
 
 use std::collections::HashSet;
@@ -32,6 +33,7 @@ use rusqlite::Connection;
 use shared::model::{
     CalendarDate, Coded, NewChild, NewPlacement, PlacementProvider, StatutoryBasis,
 };
+use shared::schedule::Interval;
 
 use super::admin::{AdminError, insert_allocation, insert_child};
 
@@ -59,6 +61,9 @@ pub const COLUMNS: &[&str] = &[
     "statutory_basis",
     "intended_until_18",
     "ltf_designated",
+    "short_breaks_interval",
+    "other_arrangements_interval",
+    "local_interval",
     "worker",
 ];
 
@@ -243,6 +248,9 @@ fn placement(
         "statutory_basis",
         "intended_until_18",
         "ltf_designated",
+        "short_breaks_interval",
+        "other_arrangements_interval",
+        "local_interval",
     ];
     let Some(start) = field("placement_start") else {
         if let Some(stray) = placement_columns.iter().find(|c| field(c).is_some()) {
@@ -273,10 +281,29 @@ fn placement(
         ltf_designated,
         child_agreement_date: None,
         care_order_date: None,
-        short_breaks_interval_days: None,
-        other_arrangements_interval_days: None,
-        local_interval_days: None,
+        short_breaks_interval: interval(problems, field, "short_breaks_interval"),
+        other_arrangements_interval: interval(problems, field, "other_arrangements_interval"),
+        local_interval: interval(problems, field, "local_interval"),
     })
+}
+
+/// An interval column: a whole number from 1 and days, weeks or months.
+fn interval(
+    problems: &mut Vec<String>,
+    field: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+) -> Option<Interval> {
+    let text = field(name)?;
+    let parsed = text
+        .parse::<Interval>()
+        .ok()
+        .filter(|interval| !interval.is_empty());
+    if parsed.is_none() {
+        problems.push(format!(
+            "{name} {text:?} is not an interval such as \"28 days\", \"4 weeks\" or \"3 months\""
+        ));
+    }
+    parsed
 }
 
 fn date(problems: &mut Vec<String>, name: &str, text: &str) -> Option<CalendarDate> {

@@ -19,7 +19,7 @@ use shared::model::{
     PlacementProvider, StatutoryBasis, TextField, VisitKind, VisitLocation,
 };
 use shared::schedule::{
-    Jurisdiction, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy, VisitFacts,
+    Interval, Jurisdiction, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy, VisitFacts,
     review_due_dates, visit_requirements,
 };
 use shared::sync::Timestamp;
@@ -315,10 +315,12 @@ fn demo_child(n: usize, today: CalendarDate, rng: &mut impl Rng) -> DemoChild {
                 .then(|| start.add_days(400))
                 .flatten(),
             care_order_date: (basis == StatutoryBasis::CareOrderWithParent).then_some(start),
-            short_breaks_interval_days: (basis == StatutoryBasis::ShortBreaks).then_some(28),
-            other_arrangements_interval_days: None,
+            // Short breaks monthly, as agreed with the IRO and parents.
+            short_breaks_interval: (basis == StatutoryBasis::ShortBreaks)
+                .then_some(Interval::Months(1)),
+            other_arrangements_interval: None,
             // One children's home visits every four weeks by local practice.
-            local_interval_days: (n == 13).then_some(28),
+            local_interval: (n == 13).then_some(Interval::Weeks(4)),
         }),
         became_looked_after: Some(became_looked_after),
         reviews: demo_reviews(&child_ref, became_looked_after, today, rng),
@@ -457,9 +459,9 @@ fn schedule_facts(child: &NewChild, visits: &[CalendarDate]) -> ScheduleInput {
                 ltf_designated: placement.ltf_designated,
                 child_agreement: placement.child_agreement_date,
                 care_order_date: placement.care_order_date,
-                short_breaks_interval_days: placement.short_breaks_interval_days,
-                other_arrangements_interval_days: placement.other_arrangements_interval_days,
-                local_interval_days: placement.local_interval_days,
+                short_breaks_interval: placement.short_breaks_interval,
+                other_arrangements_interval: placement.other_arrangements_interval,
+                local_interval: placement.local_interval,
             })
             .collect(),
         reviews: child
@@ -480,6 +482,9 @@ fn schedule_facts(child: &NewChild, visits: &[CalendarDate]) -> ScheduleInput {
                 location_virtual: false,
                 kind_review_meeting: false,
                 submitted: true,
+                kind_recorded: true,
+                made_by: None,
+                discarded: false,
             })
             .collect(),
         became_looked_after: child.became_looked_after,
@@ -531,7 +536,16 @@ fn demo_visit(
     )?;
     model::set_welfare_safeguarded(&mut tx, true)?;
     model::submit_visit(&mut tx, created_at)?;
-    tx.commit();
+    // As a worker's tablet commits it: their name and device, and the time of writing.
+    let author = model::ChangeAuthor {
+        worker_id: worker.into(),
+        device: "demo-seed".into(),
+    };
+    tx.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(author.message())
+            .with_time(i64::try_from(created_at.as_millis() / 1000).unwrap_or(0)),
+    );
     Ok(doc)
 }
 

@@ -534,6 +534,52 @@ pub fn logout(conn: &Connection, token: &str, now: i64) -> Result<Identity, Sess
     Ok(identity)
 }
 
+/// Signs out the session whose refresh token hashes (SHA-256) to `refresh_hash`: what a
+/// device that signed out offline sends at its next contact, having kept only the hash
+/// (which authenticates nothing: only the token itself does). The session is revoked
+/// whether or not it has expired; an unknown or already revoked session changes
+/// nothing. Returns whether a session was revoked.
+///
+/// # Errors
+/// [`SessionError::Sqlite`] if the directory cannot be written.
+pub fn logout_by_refresh_hash(
+    conn: &Connection,
+    refresh_hash: &[u8],
+    now: i64,
+) -> Result<bool, SessionError> {
+    let found: Option<(i64, i64, String, String)> = conn
+        .query_row(
+            "SELECT s.session_id, w.worker_id, w.username, s.device_id
+             FROM sessions s JOIN workers w ON w.worker_id = s.worker_id
+             WHERE s.refresh_hash = ?1 AND s.revoked_at IS NULL",
+            [refresh_hash],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
+        .optional()?;
+    let Some((session_id, worker_id, username, device_id)) = found else {
+        return Ok(false);
+    };
+    conn.execute(
+        "UPDATE sessions SET revoked_at = ?2 WHERE session_id = ?1",
+        params![session_id, now],
+    )?;
+    append_audit(
+        conn,
+        &AuditEntry {
+            at: now,
+            actor_worker_id: Some(worker_id),
+            actor: Some(username),
+            device_id: Some(device_id),
+            action: "logout".into(),
+            outcome: Outcome::Allowed,
+            document_id: None,
+            child_id: None,
+            detail: Some("signed out while offline; revoked at the device's next contact".into()),
+        },
+    )?;
+    Ok(true)
+}
+
 /// A single-use ticket for opening `/sync`, valid [`TICKET_TTL_MS`].
 ///
 /// # Errors

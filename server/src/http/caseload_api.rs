@@ -2,6 +2,12 @@
 //!
 //! The listing itself is audited (`caseload`), so a trail shows when a device learnt
 //! which children it holds; the documents' contents are audited as they are synced.
+//!
+//! The answer also carries the council's visit-schedule rules (`schedulePolicy`), so the
+//! device works out each child's timescales offline by the rules the dashboard applies.
+//! A device says how many of its records the server does not have yet in the
+//! `X-Doorstep-Unsent` header; the last report is kept (`device_reports`) so that
+//! `admin device revoke` can warn before records are wiped.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -14,6 +20,7 @@ use super::{ApiError, AppState};
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
 use crate::directory::caseload::{CaseloadChild, caseload_for};
 use crate::directory::sessions;
+use shared::schedule::SchedulePolicy;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new().route("/api/caseload", get(caseload))
@@ -26,6 +33,41 @@ struct CaseloadBody {
     username: String,
     role: &'static str,
     children: Vec<CaseloadChild>,
+    schedule_policy: PolicyBody,
+}
+
+/// The visit-schedule rules, as the device rebuilds its `SchedulePolicy` from them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyBody {
+    jurisdiction: &'static str,
+    /// `[rule, interval]` pairs, e.g. `["V1", "3 days"]`.
+    local_intervals: Vec<(String, String)>,
+    virtual_visits_count: bool,
+    review_meetings_count: bool,
+    unsubmitted_visits_count: bool,
+    due_soon_days: u32,
+    late_write_up_working_days: u32,
+    temporary_placements_restart_clock: bool,
+}
+
+impl From<&SchedulePolicy> for PolicyBody {
+    fn from(policy: &SchedulePolicy) -> Self {
+        PolicyBody {
+            jurisdiction: policy.jurisdiction().as_str(),
+            local_intervals: policy
+                .local_intervals()
+                .iter()
+                .map(|(rule, interval)| (rule.to_string(), interval.to_string()))
+                .collect(),
+            virtual_visits_count: policy.virtual_visits_count,
+            review_meetings_count: policy.review_meetings_count,
+            unsubmitted_visits_count: policy.unsubmitted_visits_count,
+            due_soon_days: policy.due_soon_days,
+            late_write_up_working_days: policy.late_write_up_working_days,
+            temporary_placements_restart_clock: policy.temporary_placements_restart_clock,
+        }
+    }
 }
 
 async fn caseload(
@@ -33,9 +75,22 @@ async fn caseload(
     headers: HeaderMap,
 ) -> Result<Json<CaseloadBody>, ApiError> {
     let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    let unsent: Option<i64> = headers
+        .get("x-doorstep-unsent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse().ok())
+        .filter(|count| *count >= 0);
+    let policy = PolicyBody::from(&state.schedule_policy);
     let body = state
         .with_directory(move |conn| {
             let identity = sessions::authenticate(conn, &token, now_ms())?;
+            if let Some(unsent) = unsent {
+                conn.execute(
+                    "INSERT INTO device_reports (device_id, unsent, reported_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (device_id) DO UPDATE SET unsent = ?2, reported_at = ?3",
+                    rusqlite::params![identity.device_id, unsent, now_ms()],
+                )?;
+            }
             let children = caseload_for(conn, &identity)?;
             append_audit(
                 conn,
@@ -55,6 +110,7 @@ async fn caseload(
                 username: identity.username,
                 role: identity.role.code(),
                 children,
+                schedule_policy: policy,
             })
         })
         .await?;

@@ -55,8 +55,11 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// The built web app served at `/`, if any.
     pub web_dir: Option<PathBuf>,
-    /// The visit-schedule rules the dashboard applies.
+    /// The visit-schedule rules the dashboard applies (and the devices, told with their
+    /// caseload).
     pub schedule_policy: shared::schedule::SchedulePolicy,
+    /// What workers' devices do about wrong PINs and long silences.
+    pub device_policy: crate::config::DevicePolicy,
     /// Sync messages per second each connection may send on average.
     pub max_messages_per_sec: u32,
     /// Sync messages a connection may send at once before pacing starts.

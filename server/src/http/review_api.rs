@@ -149,6 +149,14 @@ async fn decide(
                         ));
                     }
                 }
+                // A record with answers in dispute is not signed off as if it said one thing.
+                if decision == OversightDecision::SignedOff
+                    && !model::single_value_conflicts(&doc).is_empty()
+                {
+                    return Err(ApiError::Unprocessable(
+                        "two devices gave different answers in this record: return it so the worker can choose".into(),
+                    ));
+                }
                 let name: String = conn.query_row(
                     "SELECT display_name FROM workers WHERE worker_id = ?1",
                     [identity.worker_id],
@@ -169,13 +177,18 @@ async fn decide(
         at: Timestamp::from_millis(now_ms() as u64),
     };
     let (reply, answer) = oneshot::channel();
+    let author = model::ChangeAuthor {
+        worker_id: identity.username.clone(),
+        device: identity.device_id.clone(),
+    };
     let edit = ServerEdit {
         document,
         expected_heads: heads.clone(),
         author: identity.username.clone(),
         edit: Box::new(move |doc| {
             let time_s = entry.at.as_millis() as i64 / 1000;
-            model::record_oversight(doc, &entry, time_s).map_err(|err| err.to_string())
+            model::record_oversight_by(doc, &entry, time_s, Some(&author))
+                .map_err(|err| err.to_string())
         }),
         reply,
     };

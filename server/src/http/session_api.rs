@@ -2,7 +2,10 @@
 //! `POST /api/sync-ticket`.
 //!
 //! A browser keeps its access token in an HttpOnly cookie; scripts and tests send it as
-//! `Authorization: Bearer`. `/sync` is opened with a single-use ticket from
+//! `Authorization: Bearer`. A device that signed out while offline keeps only the SHA-256
+//! of its refresh token and sends it with `DELETE /api/session` at its next contact, so
+//! the session (and the browser's cookie) stops working even though the device no longer
+//! holds a token. Signing in also tells the device the council's [`DevicePolicy`]. `/sync` is opened with a single-use ticket from
 //! `/api/sync-ticket` (a WebSocket cannot carry headers) or with the cookie.
 //! Tokens never reach the logs: handlers do not log them and the request span records
 //! only the path.
@@ -16,6 +19,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState, ClientAddress};
+use crate::config::DevicePolicy;
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
 use crate::directory::sessions::{self, Identity, IssuedSession, SessionError, SignIn as Attempt};
@@ -49,6 +53,14 @@ struct Refresh {
     refresh_token: String,
 }
 
+/// `DELETE /api/session` body of a device without a token (it signed out offline).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SignOutBody {
+    /// Hex SHA-256 of the session's refresh token.
+    refresh_token_hash: String,
+}
+
 /// A signed-in session as the client sees it.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +71,30 @@ struct SessionBody {
     refresh_expires_at: i64,
     device_id: String,
     worker: WorkerBody,
+    device_policy: DevicePolicyBody,
+}
+
+/// What the device does about wrong PINs and long silences.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DevicePolicyBody {
+    pin_attempts_before_wait: u32,
+    pin_wait_secs: u32,
+    pin_attempts_before_wipe: u32,
+    offline_wipe_days: u32,
+    offline_warning_days: u32,
+}
+
+impl From<DevicePolicy> for DevicePolicyBody {
+    fn from(policy: DevicePolicy) -> Self {
+        DevicePolicyBody {
+            pin_attempts_before_wait: policy.pin_attempts_before_wait,
+            pin_wait_secs: policy.pin_wait_secs,
+            pin_attempts_before_wipe: policy.pin_attempts_before_wipe,
+            offline_wipe_days: policy.offline_wipe_days,
+            offline_warning_days: policy.offline_warning_days,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -151,11 +187,30 @@ async fn refresh(
     Ok(session_response(&state, StatusCode::OK, issued, &identity))
 }
 
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
-    state
-        .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
-        .await?;
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Option<Json<SignOutBody>>,
+) -> Result<Response, ApiError> {
+    match (bearer_or_cookie(&headers), body) {
+        // A device that signed out offline names its session by its refresh token's hash
+        // (the cookie, if the browser still sends one, may be for the same session).
+        (_, Some(Json(body))) => {
+            let hash = hex_bytes(&body.refresh_token_hash).ok_or_else(|| {
+                ApiError::BadRequest("refreshTokenHash must be 64 hex digits".into())
+            })?;
+            let revoked = state
+                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now_ms()))
+                .await?;
+            tracing::info!(revoked, "offline sign-out completed");
+        }
+        (Some(token), None) => {
+            state
+                .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
+                .await?;
+        }
+        (None, None) => return Err(ApiError::Unauthorized),
+    }
     let mut response = StatusCode::NO_CONTENT.into_response();
     let expired = format!("{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
     if let Ok(value) = HeaderValue::from_str(&expired) {
@@ -202,12 +257,23 @@ fn session_response(
             role: identity.role.code(),
             team_id: identity.team_id,
         },
+        device_policy: state.device_policy.into(),
     };
     let mut response = (status, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&cookie) {
         response.headers_mut().insert(SET_COOKIE, value);
     }
     response
+}
+
+/// 32 bytes from 64 hex digits.
+fn hex_bytes(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    (0..32)
+        .map(|index| u8::from_str_radix(&text[index * 2..index * 2 + 2], 16).ok())
+        .collect()
 }
 
 /// The access token from `Authorization: Bearer …` or the session cookie.

@@ -1,17 +1,23 @@
-//! The team manager's dashboard: every child of the team with their visit status under
-//! the statutory schedule, overdue counts per worker, actions past their due date, and
-//! visits awaiting sign-off. Read from the projection tables plus the schedule engine
-//! (`shared::schedule`), for "today" as given.
+//! The team manager's dashboard: headline counts (overdue, due this week, awaiting
+//! sign-off, write-ups late, records that need a decision), the sign-off queue oldest
+//! first with how long each record has waited, write-ups outstanding with their days,
+//! every child of the team with their visit status under the statutory schedule, overdue
+//! counts per worker and actions past their due date. Read from the projection tables
+//! plus the schedule engine (`shared::schedule`), for "today" as given.
+//!
+//! The schedule's facts are read back from the tables field for field into the facts
+//! `shared::schedule` made from the documents (`rows`): no interpretation happens here,
+//! so the dashboard's answer for a child is the worker's device's answer.
 
 use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 use serde::Serialize;
 use shared::DocumentId;
-use shared::model::{CalendarDate, StatutoryBasis};
+use shared::model::{CalendarDate, Coded, StatutoryBasis, VisitMaker};
 use shared::schedule::{
-    CareLeaverFacts, ChildVisitStatus, PlacementFacts, ReviewFacts, ScheduleInput, SchedulePolicy,
-    VisitFacts, child_schedule,
+    CareLeaverFacts, ChildVisitStatus, Interval, PlacementFacts, ReviewFacts, ScheduleInput,
+    SchedulePolicy, VisitFacts, child_schedule, is_late_write_up,
 };
 
 /// What a dashboard request asks for (all optional filters).
@@ -33,14 +39,59 @@ pub struct Dashboard {
     pub as_of: String,
     /// The team's name.
     pub team: String,
+    /// What needs the manager first, counted over the whole team (unfiltered).
+    pub headline: Headline,
     /// The team's children (filtered), most urgent first.
     pub children: Vec<ChildRow>,
     /// Per worker: children held and how many are overdue (unfiltered).
     pub workers: Vec<WorkerRow>,
     /// Open actions past their due date.
     pub overdue_actions: Vec<ActionRow>,
-    /// Submitted visits waiting for the manager.
+    /// Submitted visits waiting for the manager, oldest first.
     pub awaiting_sign_off: Vec<AwaitingRow>,
+    /// Visits that happened (date, kind and child seen recorded) whose record is not yet
+    /// submitted, oldest first (domain requirement D5).
+    pub write_ups_outstanding: Vec<WriteUpRow>,
+}
+
+/// The dashboard's headline counts.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Headline {
+    /// Children overdue a visit.
+    pub overdue: usize,
+    /// Children not overdue whose next visit is due within 7 days.
+    pub due_this_week: usize,
+    /// Records awaiting sign-off.
+    pub awaiting_sign_off: usize,
+    /// Write-ups outstanding for longer than the allowed working days.
+    pub write_ups_late: usize,
+    /// Write-ups outstanding.
+    pub write_ups_outstanding: usize,
+    /// Records with answers two devices gave differently, not yet settled.
+    pub needs_decision: usize,
+}
+
+/// A visit whose write-up is outstanding.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WriteUpRow {
+    /// The visit document.
+    pub visit_document_id: String,
+    /// The child's case reference.
+    pub child_ref: String,
+    /// The child's name.
+    pub child_name: String,
+    /// The visiting worker's username.
+    pub worker: String,
+    /// Their name.
+    pub worker_name: String,
+    /// The day of the visit.
+    pub visit_date: String,
+    /// Days since the visit.
+    pub days_since_visit: i64,
+    /// Outstanding for more than the allowed working days.
+    pub late: bool,
 }
 
 /// One child on the dashboard.
@@ -67,6 +118,8 @@ pub struct ChildRow {
     pub reason: String,
     /// `overdue`, `dueSoon`, `met`, `upcoming` or `noSchedule`.
     pub status: &'static str,
+    /// How many of the child's records have answers two devices gave differently.
+    pub needs_decision: usize,
 }
 
 /// One worker's figures.
@@ -123,6 +176,12 @@ pub struct AwaitingRow {
     pub review_state: String,
     /// Written up more than the allowed working days after the visit.
     pub late: bool,
+    /// Whole days since it was submitted (by the device's clock), if known.
+    pub waiting_days: Option<i64>,
+    /// Answers two devices gave differently, not yet settled.
+    pub open_conflicts: usize,
+    /// Recorded by a worker who no longer holds the child.
+    pub by_previous_worker: bool,
 }
 
 /// Builds the dashboard of `team_id` for `today`.
@@ -167,6 +226,7 @@ pub fn team_dashboard(
             }
         }
         let next = schedule.next_due.as_ref();
+        let needs_decision = child.needs_decision;
         rows.push(ChildRow {
             child_name: child.name.clone(),
             child_ref: child.child_ref,
@@ -181,8 +241,20 @@ pub fn team_dashboard(
                 .or_else(|| schedule.no_schedule_reason.clone())
                 .unwrap_or_else(|| "No visit schedule: no current placement recorded".into()),
             status,
+            needs_decision,
         });
     }
+    let week_end = today.days_since_epoch() + 7;
+    let mut headline = Headline {
+        overdue: rows.iter().filter(|row| row.status == "overdue").count(),
+        due_this_week: rows
+            .iter()
+            .filter(|row| row.status != "overdue")
+            .filter_map(|row| row.next_due.as_deref().and_then(CalendarDate::parse))
+            .filter(|due| due.days_since_epoch() <= week_end)
+            .count(),
+        ..Headline::default()
+    };
     rows.retain(|row| keep(row, filter, today));
     rows.sort_by(|a, b| {
         urgency(a.status)
@@ -195,7 +267,12 @@ pub fn team_dashboard(
     let scheduled = started.elapsed();
     let overdue_actions = overdue_actions(conn, team_id, today)?;
     let read_actions = started.elapsed();
-    let awaiting_sign_off = awaiting_sign_off(conn, team_id)?;
+    let awaiting_sign_off = awaiting_sign_off(conn, team_id, today)?;
+    let write_ups_outstanding = write_ups_outstanding(conn, team_id, today, policy)?;
+    headline.awaiting_sign_off = awaiting_sign_off.len();
+    headline.write_ups_outstanding = write_ups_outstanding.len();
+    headline.write_ups_late = write_ups_outstanding.iter().filter(|w| w.late).count();
+    headline.needs_decision = needs_decision(conn, team_id)?;
     tracing::debug!(
         team_id,
         children_ms = read_children.as_secs_f64() * 1e3,
@@ -208,10 +285,12 @@ pub fn team_dashboard(
     Ok(Dashboard {
         as_of: today.to_string(),
         team,
+        headline,
         children: rows,
         workers,
         overdue_actions,
         awaiting_sign_off,
+        write_ups_outstanding,
     })
 }
 
@@ -284,6 +363,8 @@ struct TeamChild {
     worker_name: Option<String>,
     placement_start: Option<String>,
     input: ScheduleInput,
+    /// How many of the child's records have open conflicts.
+    needs_decision: usize,
 }
 
 fn team_children(conn: &Connection, team_id: i64) -> rusqlite::Result<HashMap<String, TeamChild>> {
@@ -337,6 +418,7 @@ fn team_children(conn: &Connection, team_id: i64) -> rusqlite::Result<HashMap<St
                 worker_name,
                 placement_start: None,
                 input,
+                needs_decision: 0,
             },
         );
     }
@@ -351,7 +433,8 @@ fn add_placements(
     let mut stmt = conn.prepare_cached(
         "SELECT p.child_ref, p.placement_id, p.start_date, p.end_date, p.placement_type,
                 p.statutory_basis, p.intended_until_18, p.ltf_designated, p.child_agreement_date,
-                p.care_order_date, p.short_breaks_interval_days, p.local_interval_days
+                p.care_order_date, p.short_breaks_interval, p.other_arrangements_interval,
+                p.local_interval
          FROM proj_placements p JOIN children c ON c.child_ref = p.child_ref
          WHERE c.team_id = ?1",
     )?;
@@ -361,34 +444,36 @@ fn add_placements(
         let Some(child) = children.get_mut(&child_ref) else {
             continue;
         };
-        let start_text: Option<String> = row.get(2)?;
-        let Some(start) = start_text.as_deref().and_then(CalendarDate::parse) else {
-            continue;
-        };
+        // The facts as `rows` stored them, field for field.
         let date = |index: usize| -> rusqlite::Result<Option<CalendarDate>> {
             Ok(row
                 .get::<_, Option<String>>(index)?
                 .as_deref()
                 .and_then(CalendarDate::parse))
         };
-        let basis: Option<String> = row.get(5)?;
-        child.placement_start = start_text.clone();
+        let interval = |index: usize| -> rusqlite::Result<Option<Interval>> {
+            Ok(row
+                .get::<_, Option<String>>(index)?
+                .and_then(|text| text.parse().ok()))
+        };
+        let Some(start) = date(2)? else {
+            continue;
+        };
+        let basis: String = row.get(5)?;
+        child.placement_start = Some(start.to_string());
         child.input.placements.push(PlacementFacts {
             placement_id: row.get(1)?,
             start,
             end: date(3)?,
             placement_type: row.get::<_, Option<String>>(4)?.unwrap_or_default(),
-            basis: basis
-                .as_deref()
-                .and_then(<StatutoryBasis as shared::model::Coded>::from_code)
-                .unwrap_or(StatutoryBasis::Standard),
-            intended_until_18: row.get::<_, Option<bool>>(6)?.unwrap_or(false),
-            ltf_designated: row.get::<_, Option<bool>>(7)?.unwrap_or(false),
+            basis: StatutoryBasis::from_code(&basis).unwrap_or(StatutoryBasis::Standard),
+            intended_until_18: row.get(6)?,
+            ltf_designated: row.get(7)?,
             child_agreement: date(8)?,
             care_order_date: date(9)?,
-            short_breaks_interval_days: row.get(10)?,
-            other_arrangements_interval_days: None,
-            local_interval_days: row.get(11)?,
+            short_breaks_interval: interval(10)?,
+            other_arrangements_interval: interval(11)?,
+            local_interval: interval(12)?,
         });
     }
     Ok(())
@@ -428,8 +513,9 @@ fn add_visits(
     children: &mut HashMap<String, TeamChild>,
 ) -> rusqlite::Result<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT v.child_ref, v.visit_id, v.visit_date, v.child_seen, v.location, v.visit_kind,
-                v.status
+        "SELECT v.child_ref, v.visit_id, v.fact_date, v.fact_child_seen, v.fact_virtual,
+                v.fact_review_meeting, v.fact_submitted, v.fact_kind_recorded, v.fact_made_by,
+                v.fact_discarded, v.open_conflicts
          FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref WHERE c.team_id = ?1",
     )?;
     let mut rows = stmt.query([team_id])?;
@@ -438,6 +524,11 @@ fn add_visits(
         let Some(child) = children.get_mut(row.get_ref(0)?.as_str()?) else {
             continue;
         };
+        let open_conflicts: i64 = row.get(10)?;
+        if open_conflicts > 0 {
+            child.needs_decision += 1;
+        }
+        // The facts as `rows` stored them, field for field; none without a real date.
         let Some(date) = row
             .get::<_, Option<String>>(2)?
             .as_deref()
@@ -445,18 +536,85 @@ fn add_visits(
         else {
             continue;
         };
-        let location: Option<String> = row.get(4)?;
-        let status: Option<String> = row.get(6)?;
+        let flag = |index: usize| -> rusqlite::Result<bool> {
+            Ok(row.get::<_, Option<bool>>(index)?.unwrap_or(false))
+        };
         child.input.visits.push(VisitFacts {
             visit_id: row.get(1)?,
             date,
-            child_seen: row.get::<_, Option<bool>>(3)?.unwrap_or(false),
-            location_virtual: location.as_deref() == Some("virtual"),
-            kind_review_meeting: false,
-            submitted: status.as_deref() == Some("submitted"),
+            child_seen: flag(3)?,
+            location_virtual: flag(4)?,
+            kind_review_meeting: flag(5)?,
+            submitted: flag(6)?,
+            kind_recorded: flag(7)?,
+            made_by: row
+                .get::<_, Option<String>>(8)?
+                .as_deref()
+                .and_then(VisitMaker::from_code),
+            discarded: flag(9)?,
         });
     }
     Ok(())
+}
+
+/// How many records of the team have answers two devices gave differently.
+fn needs_decision(conn: &Connection, team_id: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref
+         WHERE c.team_id = ?1 AND v.open_conflicts > 0 AND v.discarded = 0",
+    )?
+    .query_row([team_id], |row| row.get::<_, i64>(0))
+    .map(|count| usize::try_from(count).unwrap_or(0))
+}
+
+/// Visits recorded as having happened (date, kind and child seen; not discarded) whose
+/// record is not submitted, oldest first.
+fn write_ups_outstanding(
+    conn: &Connection,
+    team_id: i64,
+    today: CalendarDate,
+    policy: &SchedulePolicy,
+) -> rusqlite::Result<Vec<WriteUpRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT v.document_id, v.child_ref, COALESCE(pc.preferred_name, pc.legal_name, v.child_ref),
+                v.worker_ref, COALESCE(w.display_name, v.worker_ref), v.fact_date
+         FROM proj_visits v
+         JOIN children c ON c.child_ref = v.child_ref
+         LEFT JOIN proj_children pc ON pc.document_id = c.document_id
+         LEFT JOIN workers w ON w.username = v.worker_ref
+         WHERE c.team_id = ?1 AND v.fact_date IS NOT NULL AND v.fact_child_seen = 1
+           AND v.fact_kind_recorded = 1 AND v.fact_discarded = 0 AND v.fact_submitted = 0
+           AND v.fact_date <= ?2
+         ORDER BY v.fact_date, v.child_ref",
+    )?;
+    let rows = stmt
+        .query_map(params![team_id, today.to_string()], |row| {
+            Ok((
+                document_id_text(&row.get::<_, Vec<u8>>(0)?),
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, child_ref, child_name, worker, worker_name, date)| {
+            let visited = CalendarDate::parse(&date)?;
+            Some(WriteUpRow {
+                visit_document_id: id,
+                child_ref,
+                child_name,
+                worker,
+                worker_name,
+                visit_date: date,
+                days_since_visit: today.days_since_epoch() - visited.days_since_epoch(),
+                late: is_late_write_up(visited, today, policy),
+            })
+        })
+        .collect())
 }
 
 fn overdue_actions(
@@ -493,29 +651,47 @@ fn overdue_actions(
         .collect())
 }
 
-fn awaiting_sign_off(conn: &Connection, team_id: i64) -> rusqlite::Result<Vec<AwaitingRow>> {
+fn awaiting_sign_off(
+    conn: &Connection,
+    team_id: i64,
+    today: CalendarDate,
+) -> rusqlite::Result<Vec<AwaitingRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.document_id, v.child_ref, COALESCE(pc.preferred_name, pc.legal_name, v.child_ref),
                 v.worker_ref, COALESCE(w.display_name, v.worker_ref), v.visit_date, v.submitted_at,
-                v.review_state, v.late
+                v.review_state, v.late, v.open_conflicts,
+                (SELECT cw.username FROM allocations a JOIN workers cw ON cw.worker_id = a.worker_id
+                  WHERE a.child_id = c.child_id AND a.ended_at IS NULL AND cw.role = 'social-worker'
+                  ORDER BY a.started_at DESC LIMIT 1) AS current_worker
          FROM proj_visits v
          JOIN children c ON c.child_ref = v.child_ref
          LEFT JOIN proj_children pc ON pc.document_id = c.document_id
          LEFT JOIN workers w ON w.username = v.worker_ref
          WHERE c.team_id = ?1 AND v.review_state IN ('submitted', 'amendedAfterSignOff', 'resubmitted')
-         ORDER BY v.submitted_at, v.visit_date",
+         ORDER BY v.submitted_at IS NULL, v.submitted_at, v.visit_date",
     )?;
     stmt.query_map([team_id], |row| {
+        let submitted_at: Option<i64> = row.get(6)?;
+        let worker: String = row.get(3)?;
+        let current: Option<String> = row.get(10)?;
         Ok(AwaitingRow {
             visit_document_id: document_id_text(&row.get::<_, Vec<u8>>(0)?),
             child_ref: row.get(1)?,
             child_name: row.get(2)?,
-            worker: row.get(3)?,
+            by_previous_worker: current.is_some_and(|current| current != worker),
+            worker,
             worker_name: row.get(4)?,
             visit_date: row.get(5)?,
-            submitted_at: row.get(6)?,
+            submitted_at,
             review_state: row.get(7)?,
             late: row.get(8)?,
+            waiting_days: submitted_at.map(|at| {
+                let submitted = super::date_of(shared::sync::Timestamp::from_millis(
+                    u64::try_from(at).unwrap_or(0),
+                ));
+                (today.days_since_epoch() - submitted.days_since_epoch()).max(0)
+            }),
+            open_conflicts: usize::try_from(row.get::<_, i64>(9)?).unwrap_or(0),
         })
     })?
     .collect()

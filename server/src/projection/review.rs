@@ -4,11 +4,14 @@
 //! and how the record now differs from it; the history of decisions and amendments.
 //!
 //! Read from the stored document itself (what is durable), plus `change_batches` for
-//! receipt times and senders.
+//! receipt times and senders. Answers two devices gave differently are listed with who
+//! chose each, on which device and when (the record "needs a decision"), and the
+//! record-keeping references (the visit's, child's and worker's ids) are left out: a
+//! manager reads the record, not its internal ids.
 
 use std::collections::HashMap;
 
-use automerge::{Automerge, ChangeHash};
+use automerge::{Automerge, ChangeHash, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use shared::DocumentId;
@@ -38,6 +41,12 @@ pub struct VisitReview {
     pub late: bool,
     /// The record, section by section.
     pub sections: Vec<Section>,
+    /// Answers two devices gave differently, for the worker to choose between.
+    pub conflicts: Vec<ReviewConflict>,
+    /// The social worker who holds the child now, if any.
+    pub current_worker: Option<String>,
+    /// Recorded by a worker who no longer holds the child.
+    pub recorded_by_previous_worker: bool,
     /// The latest signed-off version, if any.
     pub signed_version: Option<SignedVersion>,
     /// How the record differs from the signed version.
@@ -62,6 +71,36 @@ pub struct Section {
     pub device_time: Option<i64>,
     /// When the server received that change, ms.
     pub received_at: Option<i64>,
+    /// The device it was made on (its id at the server), when the change says.
+    pub device: Option<String>,
+    /// Two devices gave different answers here and nobody has chosen yet.
+    pub in_conflict: bool,
+}
+
+/// An answer two devices gave differently.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReviewConflict {
+    /// The document key.
+    pub field: &'static str,
+    /// What it is, in plain words.
+    pub label: &'static str,
+    /// Each different answer.
+    pub candidates: Vec<ConflictSide>,
+}
+
+/// One side of a conflict.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConflictSide {
+    /// The answer as shown.
+    pub value: String,
+    /// Who chose it (name), when the change says.
+    pub by: Option<String>,
+    /// On which device (its id at the server).
+    pub device: Option<String>,
+    /// When, by that device's clock, ms.
+    pub at: Option<i64>,
 }
 
 /// A section of the signed version.
@@ -179,14 +218,49 @@ pub fn visit_review(
             .into_iter()
             .map(|entry| (entry.field, entry))
             .collect();
+    let conflicts: Vec<ReviewConflict> = model::single_value_conflicts(doc)
+        .into_iter()
+        .map(|conflict| {
+            let field = conflict.field.key();
+            ReviewConflict {
+                field,
+                label: model::visit_sections(&visit)
+                    .into_iter()
+                    .find(|section| section.field == field)
+                    .map_or(field, |section| section.label),
+                candidates: conflict
+                    .candidates
+                    .iter()
+                    .map(|candidate| {
+                        let origin = model::change_origin(doc, &candidate.op);
+                        let author = origin.as_ref().and_then(|o| o.author.clone());
+                        ConflictSide {
+                            value: candidate.display.clone(),
+                            by: author.as_ref().map(|a| names.name(&a.worker_id)),
+                            device: author.map(|a| a.device),
+                            at: origin.map(|o| o.device_time_s * 1000).filter(|at| *at > 0),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
     let sections = model::visit_sections(&visit)
         .into_iter()
+        .filter(|section| !INTERNAL_IDS.contains(&section.field))
         .map(|section| {
             let change = provenance.get(section.field);
             let receipt = change.and_then(|change| receipts.get(&change.change));
+            let written_by = change
+                .and_then(|change| doc.get_change_by_hash(&change.change))
+                .and_then(|found| found.message().and_then(model::ChangeAuthor::parse));
+            // Who sent it, as the server saw; for changes it did not receive from a device
+            // (stored by an administrator), who the change says wrote it.
             let author = receipt
                 .and_then(|(_, worker)| worker.as_deref())
+                .or(written_by.as_ref().map(|author| author.worker_id.as_str()))
                 .map(|worker| names.name(worker));
+            let device = written_by.map(|author| author.device);
             Section {
                 field: section.field,
                 label: section.label,
@@ -194,6 +268,8 @@ pub fn visit_review(
                 author,
                 device_time: change.map(|change| change.device_time_s * 1000),
                 received_at: receipt.map(|(at, _)| *at),
+                device,
+                in_conflict: conflicts.iter().any(|c| c.field == section.field),
             }
         })
         .collect();
@@ -245,7 +321,22 @@ pub fn visit_review(
         .optional()?
         .flatten()
         .unwrap_or_else(|| visit.child_id.clone());
+    let current_worker: Option<String> = conn
+        .query_row(
+            "SELECT w.username FROM allocations a JOIN workers w ON w.worker_id = a.worker_id
+             JOIN children c ON c.child_id = a.child_id
+             WHERE c.child_ref = ?1 AND a.ended_at IS NULL AND w.role = 'social-worker'
+             ORDER BY a.started_at DESC LIMIT 1",
+            [&visit.child_id],
+            |row| row.get(0),
+        )
+        .optional()?;
     Ok(VisitReview {
+        recorded_by_previous_worker: current_worker
+            .as_deref()
+            .is_some_and(|current| current != visit.worker_id),
+        current_worker,
+        conflicts,
         visit_document_id: document.to_string(),
         child_ref: visit.child_id.clone(),
         child_name,
@@ -270,6 +361,9 @@ pub fn visit_review(
         history,
     })
 }
+
+/// Sections that are record keeping (ids), not what the record says.
+const INTERNAL_IDS: [&str; 3] = ["visitId", "childId", "workerId"];
 
 /// Receipt time and sender of every change of a document, from its `change_batches`.
 fn receipts(

@@ -4,13 +4,23 @@
 //! The live projection (written with each accepted change) and the rebuild (from stored
 //! documents) both go through [`DocumentRows::of`], so they cannot drift apart by
 //! construction; `tests/tests/projection.rs` checks it on real data all the same.
+//!
+//! What the visit schedule needs is kept as the schedule's own facts
+//! ([`PlacementFacts`], [`ReviewFacts`], [`CareLeaverFacts`], [`VisitFacts`]), made by the
+//! one conversion from documents in `shared::schedule` that the worker's device uses
+//! too: the tables store those facts field for field and the dashboard reads them back
+//! field for field (`tables`, `dashboard`), so the two cannot read a document
+//! differently.
 
 use automerge::{Automerge, ReadDoc};
 use shared::model::{
     self, CalendarDate, Child, ReviewState, VisitLocation, VisitStatus, VisitSummary,
-    oversight_entries,
+    oversight_entries, single_value_conflicts,
 };
-use shared::schedule::{SchedulePolicy, is_late_write_up};
+use shared::schedule::{
+    CareLeaverFacts, PlacementFacts, ReviewFacts, SchedulePolicy, VisitFacts, child_facts,
+    is_late_write_up, review_facts, visit_facts,
+};
 use shared::sync::Timestamp;
 
 /// The rows of one document.
@@ -35,54 +45,23 @@ pub struct ChildRows {
     pub preferred_name: Option<String>,
     /// Date of birth as stored.
     pub date_of_birth: Option<String>,
-    /// When the child became looked after.
-    pub became_looked_after: Option<String>,
-    /// When care-leaver accommodation was first provided.
-    pub care_leaver_from: Option<String>,
-    /// Pathway-plan review dates, comma separated.
-    pub pathway_reviews: String,
-    /// The current placement.
-    pub placement: Option<PlacementRow>,
+    /// When the child became looked after (the schedule's fact: a real date).
+    pub became_looked_after: Option<CalendarDate>,
+    /// Care-leaver facts.
+    pub care_leaver: Option<CareLeaverFacts>,
+    /// The current placement's facts.
+    pub placement: Option<PlacementFacts>,
     /// Reviews of the child's case.
     pub reviews: Vec<ReviewRow>,
 }
 
-/// A placement row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlacementRow {
-    /// The placement's id.
-    pub placement_id: String,
-    /// Start date as stored.
-    pub start_date: Option<String>,
-    /// End date as stored.
-    pub end_date: Option<String>,
-    /// SSDA903 placement type.
-    pub placement_type: Option<String>,
-    /// Statutory basis code.
-    pub statutory_basis: Option<String>,
-    /// Intended to last until 18.
-    pub intended_until_18: Option<bool>,
-    /// Designated long-term foster placement.
-    pub ltf_designated: Option<bool>,
-    /// When the child agreed to less frequent visits.
-    pub child_agreement_date: Option<String>,
-    /// When a care order was made (placed with parent).
-    pub care_order_date: Option<String>,
-    /// Agreed short-breaks visit interval.
-    pub short_breaks_interval_days: Option<u32>,
-    /// Local, shorter interval for this placement.
-    pub local_interval_days: Option<u32>,
-}
-
-/// A review row.
+/// A review row: the review's id and its facts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReviewRow {
     /// The review's id.
     pub review_id: String,
-    /// When it is due.
-    pub due_date: Option<String>,
-    /// When it was held.
-    pub held_date: Option<String>,
+    /// Its facts.
+    pub facts: ReviewFacts,
 }
 
 /// A visit document's rows.
@@ -114,6 +93,16 @@ pub struct VisitRows {
     pub submitted_at: Option<i64>,
     /// Written up later than the allowed working days after the visit.
     pub late: bool,
+    /// What the schedule knows of it (`None` without a real date).
+    pub facts: Option<VisitFacts>,
+    /// Answers two devices gave differently, not yet settled by a person.
+    pub open_conflicts: usize,
+    /// Who made it (`socialWorker`, `personalAdviser`), as recorded.
+    pub made_by: Option<String>,
+    /// Whether its draft was discarded.
+    pub discarded: bool,
+    /// Why it was discarded and by whom (`reason`, `workerId`), for the audit log.
+    pub discard: Option<(String, String)>,
     /// The heads projected, hex, comma separated.
     pub heads: String,
     /// Actions agreed.
@@ -200,43 +189,24 @@ fn document_type(doc: &Automerge) -> Option<String> {
 }
 
 fn child_rows(child: &Child) -> ChildRows {
+    let facts = child_facts(child);
     ChildRows {
         child_ref: child.child_id.clone(),
         legal_name: child.legal_name.clone(),
         preferred_name: child.preferred_name.clone(),
         date_of_birth: child.date_of_birth.clone(),
-        became_looked_after: child.became_looked_after.clone(),
-        care_leaver_from: child
-            .care_leaver
-            .as_ref()
-            .and_then(|leaver| leaver.accommodation_from.clone()),
-        pathway_reviews: child
-            .care_leaver
-            .as_ref()
-            .map(|leaver| leaver.pathway_reviews.join(","))
-            .unwrap_or_default(),
-        placement: child.placement.as_ref().map(|placement| PlacementRow {
-            placement_id: placement.placement_id.clone(),
-            start_date: placement.start_date.clone(),
-            end_date: placement.end_date.clone(),
-            placement_type: placement.placement_type.clone(),
-            statutory_basis: placement
-                .statutory_basis
-                .map(|basis| model::Coded::code(basis).to_owned()),
-            intended_until_18: placement.intended_until_18,
-            ltf_designated: placement.ltf_designated,
-            child_agreement_date: placement.child_agreement_date.clone(),
-            care_order_date: placement.care_order_date.clone(),
-            short_breaks_interval_days: placement.short_breaks_interval_days,
-            local_interval_days: placement.local_interval_days,
-        }),
+        became_looked_after: facts.became_looked_after,
+        care_leaver: facts.care_leaver,
+        // A child document holds one placement, the current one.
+        placement: facts.placements.into_iter().next(),
         reviews: child
             .reviews
             .iter()
-            .map(|review| ReviewRow {
-                review_id: review.review_id.clone(),
-                due_date: review.due_date.clone(),
-                held_date: review.held_date.clone(),
+            .filter_map(|review| {
+                Some(ReviewRow {
+                    review_id: review.review_id.clone(),
+                    facts: review_facts(review)?,
+                })
             })
             .collect(),
     }
@@ -284,6 +254,16 @@ fn visit_rows(doc: &Automerge, visit: &VisitSummary, policy: &SchedulePolicy) ->
         created_at: visit.created_at.map(|time| time.as_millis() as i64),
         submitted_at: visit.submitted_at.map(|time| time.as_millis() as i64),
         late,
+        facts: visit_facts(visit),
+        open_conflicts: single_value_conflicts(doc).len(),
+        made_by: visit
+            .made_by
+            .map(|maker| model::Coded::code(maker).to_owned()),
+        discarded: visit.discarded,
+        discard: model::discard_of(doc)
+            .ok()
+            .flatten()
+            .map(|discard| (discard.reason, discard.worker_id)),
         heads: heads.join(","),
         actions: visit
             .actions

@@ -6,7 +6,10 @@ use std::fmt::Write as _;
 use automerge::Automerge;
 use rusqlite::{Connection, params};
 use shared::DocumentId;
-use shared::schedule::SchedulePolicy;
+use shared::model::{self, CalendarDate};
+use shared::schedule::{
+    CareLeaverFacts, Interval, PlacementFacts, ReviewFacts, SchedulePolicy, VisitFacts,
+};
 use tracing::{info, warn};
 
 use super::rows::{ChildRows, DocumentRows, VisitRows};
@@ -47,6 +50,7 @@ pub fn apply_update(
     .execute(params![id, update.received_at, update.worker_ref, heads])?;
     if let DocumentRows::Visit(visit) = &update.rows {
         audit_new_amendments(conn, document, visit, update.received_at)?;
+        audit_new_discard(conn, document, visit, update.received_at)?;
     }
     write_rows(conn, document, &update.rows)
 }
@@ -97,6 +101,21 @@ pub fn write_rows(
 }
 
 fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Result<()> {
+    let date = |date: Option<CalendarDate>| date.map(|date| date.to_string());
+    let (care_leaver_from, pathway_reviews) = match &child.care_leaver {
+        Some(CareLeaverFacts {
+            accommodation_from,
+            pathway_reviews,
+        }) => (
+            Some(accommodation_from.to_string()),
+            pathway_reviews
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        None => (None, String::new()),
+    };
     conn.prepare_cached(
         "INSERT OR REPLACE INTO proj_children (document_id, child_ref, legal_name, preferred_name,
              date_of_birth, became_looked_after, care_leaver_from, pathway_reviews)
@@ -108,33 +127,57 @@ fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Res
         child.legal_name,
         child.preferred_name,
         child.date_of_birth,
-        child.became_looked_after,
-        child.care_leaver_from,
-        child.pathway_reviews
+        date(child.became_looked_after),
+        care_leaver_from,
+        pathway_reviews
     ])?;
     conn.prepare_cached("DELETE FROM proj_placements WHERE document_id = ?1")?
         .execute([id])?;
     if let Some(placement) = &child.placement {
+        // Every field of the facts, so a field added to them cannot be left out here.
+        let PlacementFacts {
+            placement_id,
+            start,
+            end,
+            placement_type,
+            basis,
+            intended_until_18,
+            ltf_designated,
+            child_agreement,
+            care_order_date,
+            short_breaks_interval,
+            other_arrangements_interval,
+            local_interval,
+        } = placement;
+        let text = |interval: &Option<Interval>| interval.map(|interval| interval.to_string());
+        let days = |interval: &Option<Interval>| match interval {
+            Some(Interval::Days(days)) => Some(*days),
+            _ => None,
+        };
         conn.prepare_cached(
             "INSERT INTO proj_placements (document_id, placement_id, child_ref, start_date, end_date,
                  placement_type, statutory_basis, intended_until_18, ltf_designated,
-                 child_agreement_date, care_order_date, short_breaks_interval_days, local_interval_days)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 child_agreement_date, care_order_date, short_breaks_interval_days, local_interval_days,
+                 short_breaks_interval, other_arrangements_interval, local_interval)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?
         .execute(params![
             id,
-            placement.placement_id,
+            placement_id,
             child.child_ref,
-            placement.start_date,
-            placement.end_date,
-            placement.placement_type,
-            placement.statutory_basis,
-            placement.intended_until_18,
-            placement.ltf_designated,
-            placement.child_agreement_date,
-            placement.care_order_date,
-            placement.short_breaks_interval_days,
-            placement.local_interval_days
+            start.to_string(),
+            date(*end),
+            placement_type,
+            model::Coded::code(*basis),
+            intended_until_18,
+            ltf_designated,
+            date(*child_agreement),
+            date(*care_order_date),
+            days(short_breaks_interval),
+            days(local_interval),
+            text(short_breaks_interval),
+            text(other_arrangements_interval),
+            text(local_interval)
         ])?;
     }
     conn.prepare_cached("DELETE FROM proj_reviews WHERE document_id = ?1")?
@@ -144,23 +187,52 @@ fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Res
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for row in &child.reviews {
+        let ReviewFacts { due, held } = row.facts;
         review.execute(params![
             id,
             row.review_id,
             child.child_ref,
-            row.due_date,
-            row.held_date
+            date(due),
+            date(held)
         ])?;
     }
     Ok(())
 }
 
 fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Result<()> {
+    // Every field of the facts, so a field added to them cannot be left out here.
+    let (fact_date, seen, virtual_visit, review_meeting, submitted, kind, made_by, discarded) =
+        match &visit.facts {
+            Some(VisitFacts {
+                visit_id: _,
+                date,
+                child_seen,
+                location_virtual,
+                kind_review_meeting,
+                submitted,
+                kind_recorded,
+                made_by,
+                discarded,
+            }) => (
+                Some(date.to_string()),
+                Some(*child_seen),
+                Some(*location_virtual),
+                Some(*kind_review_meeting),
+                Some(*submitted),
+                Some(*kind_recorded),
+                made_by.map(|maker| model::Coded::code(maker).to_owned()),
+                Some(*discarded),
+            ),
+            None => (None, None, None, None, None, None, None, None),
+        };
     conn.prepare_cached(
         "INSERT OR REPLACE INTO proj_visits (document_id, visit_id, child_ref, worker_ref, visit_date,
              visit_kind, location, child_seen, seen_alone, status, review_state, created_at,
-             submitted_at, late, heads)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             submitted_at, late, heads, fact_date, fact_child_seen, fact_virtual,
+             fact_review_meeting, fact_submitted, fact_kind_recorded, fact_made_by,
+             fact_discarded, made_by, discarded, open_conflicts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
     )?
     .execute(params![
         id,
@@ -177,7 +249,18 @@ fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Res
         visit.created_at,
         visit.submitted_at,
         visit.late,
-        visit.heads
+        visit.heads,
+        fact_date,
+        seen,
+        virtual_visit,
+        review_meeting,
+        submitted,
+        kind,
+        made_by,
+        discarded,
+        visit.made_by,
+        visit.discarded,
+        visit.open_conflicts as i64
     ])?;
     conn.prepare_cached("DELETE FROM proj_actions WHERE document_id = ?1")?
         .execute([id])?;
@@ -272,6 +355,48 @@ fn audit_new_amendments(
         )?;
     }
     Ok(())
+}
+
+/// Audits a draft discarded in this change (`discard`, with the reason): the record is
+/// kept and never counts, and the audit log says who took it out and why.
+fn audit_new_discard(
+    conn: &Connection,
+    document: &DocumentId,
+    visit: &VisitRows,
+    at: i64,
+) -> rusqlite::Result<()> {
+    let Some((reason, worker_ref)) = &visit.discard else {
+        return Ok(());
+    };
+    let id = document.as_bytes().as_slice();
+    let known = conn
+        .prepare_cached("SELECT 1 FROM proj_visits WHERE document_id = ?1 AND discarded = 1")?
+        .exists([id])?;
+    if known {
+        return Ok(());
+    }
+    let (worker_id, child_id) = conn
+        .prepare_cached(
+            "SELECT (SELECT worker_id FROM workers WHERE username = ?1),
+                    (SELECT child_id FROM children WHERE child_ref = ?2)",
+        )?
+        .query_row(params![worker_ref, visit.child_ref], |row| {
+            Ok((row.get::<_, Option<i64>>(0)?, row.get::<_, Option<i64>>(1)?))
+        })?;
+    append_audit(
+        conn,
+        &AuditEntry {
+            at,
+            actor_worker_id: worker_id,
+            actor: Some(worker_ref.clone()),
+            device_id: None,
+            action: "discard".into(),
+            outcome: Outcome::Allowed,
+            document_id: Some(id.to_vec()),
+            child_id,
+            detail: Some(format!("reason: {reason}")),
+        },
+    )
 }
 
 /// Recreates every projection table from the stored documents alone, in one transaction.

@@ -13,11 +13,15 @@
 //!
 //! The schedule keys (`becameLookedAfter`, `reviews`, `careLeaver`, and
 //! `childAgreementDate`, `careOrderDate`, `shortBreaksIntervalDays`,
-//! `otherArrangementsIntervalDays`, `localIntervalDays` in `placement`) were
+//! `otherArrangementsIntervalDays`, `localIntervalDays`, `shortBreaksInterval`,
+//! `otherArrangementsInterval`, `localInterval` in `placement`) were
 //! added without a new `schemaVersion`: they are optional and additive, so a
 //! version 1 document without them reads as before (nothing recorded) and
 //! older readers ignore them. Numbers of days are whole numbers from 1 to
-//! 4294967295.
+//! 4294967295. An interval agreed in other units is text: a whole number from 1 and
+//! `days`, `weeks` or `months` (calendar months), e.g. `"3 months"`; it takes precedence
+//! over the `…Days` key, which is also written for an interval in days so that readers
+//! from before the text keys keep working.
 //!
 //! SSDA903 codes that the DfE may extend (legal status, placement type) stay
 //! strings so that a new code never makes a child unreadable; the small
@@ -32,6 +36,7 @@ use super::visit::check_header;
 use super::visit_edit::put_text;
 use super::write::{ensure_empty, push_root_list_entry};
 use super::{CalendarDate, Coded, ModelError};
+use crate::schedule::Interval;
 
 /// The child schema version this build reads and writes.
 pub const CHILD_SCHEMA_VERSION: u64 = 1;
@@ -108,15 +113,15 @@ pub struct Placement {
     /// When the care order was made, for a child placed with a parent under
     /// a care order, as stored.
     pub care_order_date: Option<String>,
-    /// Days between visits agreed with the IRO and parents for a series of
+    /// The interval between visits agreed with the IRO and parents for a series of
     /// short breaks (CPPCR reg 48).
-    pub short_breaks_interval_days: Option<u32>,
-    /// Days between visits set for other living arrangements (e.g. a young
+    pub short_breaks_interval: Option<Interval>,
+    /// The interval between visits set for other living arrangements (e.g. a young
     /// offender institution or hospital).
-    pub other_arrangements_interval_days: Option<u32>,
+    pub other_arrangements_interval: Option<Interval>,
     /// A shorter interval between visits set for this placement; it never
     /// lengthens a statutory one.
-    pub local_interval_days: Option<u32>,
+    pub local_interval: Option<Interval>,
 }
 
 /// One review of the child's case (an entry of the `reviews` list).
@@ -246,12 +251,12 @@ pub struct NewPlacement {
     pub child_agreement_date: Option<CalendarDate>,
     /// When the care order was made (placed with a parent under a care order).
     pub care_order_date: Option<CalendarDate>,
-    /// Days between visits agreed for a series of short breaks.
-    pub short_breaks_interval_days: Option<u32>,
-    /// Days between visits set for other living arrangements.
-    pub other_arrangements_interval_days: Option<u32>,
+    /// The interval between visits agreed for a series of short breaks.
+    pub short_breaks_interval: Option<Interval>,
+    /// The interval between visits set for other living arrangements.
+    pub other_arrangements_interval: Option<Interval>,
     /// A shorter, local interval between visits for this placement.
-    pub local_interval_days: Option<u32>,
+    pub local_interval: Option<Interval>,
 }
 
 /// A review of the child's case to record.
@@ -375,6 +380,24 @@ fn days<D: ReadDoc>(map: &MapReader<'_, D>, key: &str) -> Result<Option<u32>, Mo
         .transpose()
 }
 
+/// An interval: the text key `key` (e.g. `"3 months"`), else the whole number of days at
+/// `{key}Days`, or a [`ModelError`] naming the field.
+fn interval<D: ReadDoc>(map: &MapReader<'_, D>, key: &str) -> Result<Option<Interval>, ModelError> {
+    if let Some(text) = map.string(key)? {
+        return text
+            .parse::<Interval>()
+            .ok()
+            .filter(|interval| !interval.is_empty())
+            .map(Some)
+            .ok_or_else(|| ModelError::WrongValueType {
+                field: map.path_of(key),
+                expected: "a number of days, weeks or months from 1 up",
+                found: format!("the text {text:?}"),
+            });
+    }
+    Ok(days(map, &format!("{key}Days"))?.map(Interval::Days))
+}
+
 fn read_placement<D: ReadDoc>(placement: &MapReader<'_, D>) -> Result<Placement, ModelError> {
     Ok(Placement {
         placement_id: placement.required_string("placementId")?,
@@ -389,9 +412,9 @@ fn read_placement<D: ReadDoc>(placement: &MapReader<'_, D>) -> Result<Placement,
         ltf_designated: placement.bool("ltfDesignated")?,
         child_agreement_date: placement.string("childAgreementDate")?,
         care_order_date: placement.string("careOrderDate")?,
-        short_breaks_interval_days: days(placement, "shortBreaksIntervalDays")?,
-        other_arrangements_interval_days: days(placement, "otherArrangementsIntervalDays")?,
-        local_interval_days: days(placement, "localIntervalDays")?,
+        short_breaks_interval: interval(placement, "shortBreaksInterval")?,
+        other_arrangements_interval: interval(placement, "otherArrangementsInterval")?,
+        local_interval: interval(placement, "localInterval")?,
     })
 }
 
@@ -523,20 +546,22 @@ pub fn set_placement(
             tx.put(&map, key, date.to_string())?;
         }
     }
-    for (key, days) in [
+    for (key, interval) in [
+        ("shortBreaksInterval", placement.short_breaks_interval),
         (
-            "shortBreaksIntervalDays",
-            placement.short_breaks_interval_days,
+            "otherArrangementsInterval",
+            placement.other_arrangements_interval,
         ),
-        (
-            "otherArrangementsIntervalDays",
-            placement.other_arrangements_interval_days,
-        ),
-        ("localIntervalDays", placement.local_interval_days),
+        ("localInterval", placement.local_interval),
     ] {
-        if let Some(days) = days {
-            // A signed int, as JavaScript writes numbers.
-            tx.put(&map, key, i64::from(days))?;
+        let Some(interval) = interval else {
+            continue;
+        };
+        tx.put(&map, key, interval.to_string())?;
+        if let Interval::Days(days) = interval {
+            // Also as days, for readers from before the text keys; a signed int, as
+            // JavaScript writes numbers.
+            tx.put(&map, format!("{key}Days"), i64::from(days))?;
         }
     }
     Ok(())

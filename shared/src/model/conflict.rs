@@ -9,10 +9,16 @@
 //! value it has seen, so once the resolving change has reached the other
 //! devices the conflict is gone everywhere.
 //!
+//! Two devices that gave the same answer while apart have not disagreed: automerge still
+//! holds both values, but they are one candidate and no conflict. An answer that does
+//! not apply given another (the reason for not being seen alone, once the child was
+//! seen alone) is not a conflict either. Each candidate names the operation that wrote
+//! it, so [`super::change_origin`] can say who chose it, on which device and when.
+//!
 //! Text fields are not covered here: automerge merges them by character.
 
 use automerge::transaction::Transactable;
-use automerge::{ObjType, ROOT, ReadDoc, ScalarValue, Value};
+use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 
 use super::ModelError;
 use super::read::{describe_scalar, integral, render_value};
@@ -52,6 +58,8 @@ pub enum VisitScalarField {
     Status,
     /// `createdAt`
     CreatedAt,
+    /// `madeBy`
+    MadeBy,
 }
 
 /// What kind of value a [`VisitScalarField`] holds.
@@ -64,7 +72,7 @@ enum ValueKind {
 
 impl VisitScalarField {
     /// Every single-value root key, in form order.
-    pub const ALL: [VisitScalarField; 16] = [
+    pub const ALL: [VisitScalarField; 17] = [
         Self::SchemaVersion,
         Self::DocumentType,
         Self::VisitId,
@@ -81,6 +89,7 @@ impl VisitScalarField {
         Self::WelfareSafeguarded,
         Self::Status,
         Self::CreatedAt,
+        Self::MadeBy,
     ];
 
     /// The document key, e.g. `"seenAlone"`.
@@ -102,6 +111,7 @@ impl VisitScalarField {
             Self::WelfareSafeguarded => "welfareSafeguarded",
             Self::Status => "status",
             Self::CreatedAt => "createdAt",
+            Self::MadeBy => "madeBy",
         }
     }
 
@@ -116,12 +126,13 @@ impl VisitScalarField {
     }
 }
 
-/// A key that holds more than one value after a merge.
+/// A key that holds more than one different value after a merge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldConflict {
     /// The key in conflict.
     pub field: VisitScalarField,
-    /// Every value it holds, in automerge's (deterministic) order.
+    /// Every different value it holds, in automerge's (deterministic) order; a value
+    /// two devices both chose appears once.
     pub candidates: Vec<ConflictCandidate>,
 }
 
@@ -133,37 +144,66 @@ pub struct ConflictCandidate {
     /// The value to pass to [`resolve_conflict`] if this one is chosen; a
     /// value written as a text object appears here as a string.
     pub value: ScalarValue,
+    /// The operation that wrote it (the first, when two devices wrote the same value),
+    /// for [`super::change_origin`].
+    pub op: ObjId,
 }
 
-/// Every single-value root key of a visit that holds more than one value.
+/// Every single-value root key of a visit that holds more than one different value,
+/// leaving out answers that do not apply (see the module documentation).
 ///
 /// A value that is a map or list (never valid for these keys) still counts
 /// towards the conflict but is not offered as a candidate.
 pub fn single_value_conflicts(doc: &impl ReadDoc) -> Vec<FieldConflict> {
+    let settled = |key: &str| -> Option<bool> {
+        match doc.get_all(ROOT, key).unwrap_or_default().as_slice() {
+            [(Value::Scalar(scalar), _)] => match scalar.as_ref() {
+                ScalarValue::Boolean(value) => Some(*value),
+                _ => None,
+            },
+            _ => None,
+        }
+    };
+    let child_seen = settled("childSeen");
+    let seen_alone = settled("seenAlone");
     VisitScalarField::ALL
         .into_iter()
+        .filter(|field| match field {
+            VisitScalarField::SeenAlone => child_seen != Some(false),
+            VisitScalarField::NotAloneReason => {
+                child_seen != Some(false) && seen_alone != Some(true)
+            }
+            _ => true,
+        })
         .filter_map(|field| {
             // Reading a key of the root map cannot fail; treat a failure as no values.
             let values = doc.get_all(ROOT, field.key()).unwrap_or_default();
-            (values.len() > 1).then(|| FieldConflict {
-                field,
-                candidates: values
-                    .iter()
-                    .filter_map(|(value, id)| {
-                        let scalar = match value {
-                            Value::Scalar(scalar) => scalar.as_ref().clone(),
-                            Value::Object(ObjType::Text) => {
-                                ScalarValue::Str(doc.text(id).ok()?.into())
-                            }
-                            Value::Object(_) => return None,
-                        };
-                        Some(ConflictCandidate {
-                            display: render_value(doc, value, id),
-                            value: scalar,
-                        })
-                    })
-                    .collect(),
-            })
+            if values.len() < 2 {
+                return None;
+            }
+            let mut candidates: Vec<ConflictCandidate> = Vec::with_capacity(values.len());
+            let mut others = false;
+            for (value, id) in &values {
+                let scalar = match value {
+                    Value::Scalar(scalar) => scalar.as_ref().clone(),
+                    Value::Object(ObjType::Text) => match doc.text(id) {
+                        Ok(text) => ScalarValue::Str(text.into()),
+                        Err(_) => continue,
+                    },
+                    Value::Object(_) => {
+                        others = true;
+                        continue;
+                    }
+                };
+                if !candidates.iter().any(|known| known.value == scalar) {
+                    candidates.push(ConflictCandidate {
+                        display: render_value(doc, value, id),
+                        value: scalar,
+                        op: id.clone(),
+                    });
+                }
+            }
+            (candidates.len() > 1 || others).then_some(FieldConflict { field, candidates })
         })
         .collect()
 }
@@ -192,5 +232,9 @@ pub fn resolve_conflict(
             found,
         });
     }
-    Ok(tx.put(ROOT, field.key(), chosen.clone())?)
+    tx.put(ROOT, field.key(), chosen.clone())?;
+    if let ScalarValue::Boolean(value) = chosen {
+        super::visit_edit::settle_dependents(tx, field.key(), *value)?;
+    }
+    Ok(())
 }

@@ -103,6 +103,21 @@ pub enum ModelError {
     /// An amendment to a record without a reason for it (domain requirement D4).
     #[error("an amendment needs a reason")]
     EmptyAmendmentReason,
+    /// A list entry is no longer where the screen saw it (another device changed the
+    /// list meanwhile), so the edit that named it was not made.
+    #[error("{field}[{index}] is no longer the entry you chose; look again and retry")]
+    EntryMoved {
+        /// The list, e.g. `"actions"`.
+        field: String,
+        /// The index asked for.
+        index: usize,
+    },
+    /// A draft is discarded only with a reason.
+    #[error("say why you are discarding this draft")]
+    EmptyDiscardReason,
+    /// Only a draft that was never submitted can be discarded.
+    #[error("only a draft that was never submitted can be discarded")]
+    NotADraft,
     /// An entry id already names a different entry in an append-only list.
     #[error("{field} already holds a different entry with id {entry_id:?}")]
     DuplicateEntry {

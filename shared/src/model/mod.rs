@@ -16,7 +16,12 @@
 //!   earlier versions ([`visit_at`]) and where a record stands ([`review`]).
 //! - [`visit_sections`](mod@visit_sections): a visit as the plain-words
 //!   [`VisitSection`]s a manager reads, and the [`SectionDifference`]s between versions.
-//! - [`provenance`]: who last changed each section, and when.
+//! - [`provenance`]: who last changed each section, and when; who wrote an answer
+//!   ([`ChangeAuthor`], [`change_origin`]).
+//! - [`removal`]: removing list entries (kept in the `removals` log) and discarding a
+//!   draft started in error.
+//! - `typing`: [`merge_typing`], a keystroke applied to text that changed meanwhile
+//!   ([`type_text`], [`type_item_text`]).
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
 //! - [`integrity`]: who may write which field; the checks run on every change a peer sends.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
@@ -61,6 +66,8 @@ mod ownership;
 pub mod problem;
 pub mod provenance;
 mod read;
+pub mod removal;
+mod typing;
 pub mod visit;
 pub mod visit_edit;
 pub mod visit_sections;
@@ -70,6 +77,8 @@ mod write;
 mod integrity_tests;
 #[cfg(test)]
 mod oversight_tests;
+#[cfg(test)]
+mod record_tests;
 #[cfg(test)]
 mod tests;
 
@@ -87,23 +96,32 @@ pub use error::ModelError;
 pub use integrity::{IntegrityViolation, check_new_visit, check_peer_change};
 pub use oversight::{
     Amendment, OversightDecision, OversightEntry, Review, ReviewState, add_amendment,
-    amendment_required, amendments, oversight_entries, record_amendment, record_oversight, review,
-    visit_at,
+    amendment_required, amendments, oversight_entries, record_amendment, record_oversight,
+    record_oversight_by, review, visit_at,
 };
 pub use ownership::{visit_child_id, visit_created_at, visit_worker_id};
-pub use problem::Problem;
-pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance};
+pub use problem::{Problem, new_action_problems, submission_problems};
+pub use provenance::{
+    ChangeAuthor, ChangeOrigin, SectionProvenance, batch_of_each_change, change_origin,
+    section_provenance,
+};
+pub use removal::{
+    Removal, RemovedBy, VisitList, discard_of, discard_visit, removals, remove_list_entry,
+};
+pub use typing::merge_typing;
 pub use visit::{
-    Action, ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, PersonPresent,
-    VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitStatus,
-    VisitSummary, VoiceEntry, VoiceTopic,
+    Action, ActionOwnerType, ActionStatus, BedroomSeen, Discard, NotAloneReason, PersonPresent,
+    VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitKind, VisitLocation, VisitMaker,
+    VisitStatus, VisitSummary, VoiceEntry, VoiceTopic,
 };
 pub use visit_edit::{
-    ItemTextField, NewAction, NewVisit, TextField, add_action, add_person_present, add_voice_entry,
-    add_voice_topic, append_child_words, append_text, create_visit, remove_voice_topic,
-    set_action_due_date, set_action_status, set_announced, set_bedroom_seen, set_child_seen,
-    set_location, set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
+    ItemTextField, NewAction, NewVisit, TextField, add_action, add_person, add_person_present,
+    add_voice_entry, add_voice_topic, append_child_words, append_text, create_visit,
+    remove_voice_topic, set_action_due_date, set_action_due_text, set_action_owner_type,
+    set_action_status, set_announced, set_bedroom_seen, set_child_seen, set_location, set_made_by,
+    set_not_alone_reason, set_paraphrase, set_seen_alone, set_status, set_visit_date,
     set_visit_kind, set_voice_read_back, set_voice_scale, set_welfare_safeguarded,
-    splice_child_words, splice_item_text, splice_text, submit_visit, update_item_text, update_text,
+    splice_child_words, splice_item_text, splice_text, submit_visit, type_item_text, type_text,
+    update_item_text, update_text,
 };
 pub use visit_sections::{SectionDifference, VisitSection, differences, visit_sections};

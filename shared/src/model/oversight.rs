@@ -28,7 +28,10 @@ use super::visit::check_header;
 use super::visit_edit::millis_value;
 use super::visit_sections::{SectionDifference, differences};
 use super::write::object_at;
-use super::{Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus};
+use super::{
+    ChangeAuthor, Coded, ModelError, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION, Visit, VisitStatus,
+};
+use crate::small_sort::sort_small_by;
 use crate::sync::Timestamp;
 
 const OVERSIGHT: &str = "oversight";
@@ -140,6 +143,20 @@ pub fn record_oversight(
     entry: &OversightEntry,
     time_s: i64,
 ) -> Result<(), ModelError> {
+    record_oversight_by(doc, entry, time_s, None)
+}
+
+/// [`record_oversight`], committing the change with `author`'s message
+/// ([`ChangeAuthor::message`]) when given, so the record says who decided and where.
+///
+/// # Errors
+/// As [`record_oversight`].
+pub fn record_oversight_by(
+    doc: &mut Automerge,
+    entry: &OversightEntry,
+    time_s: i64,
+    author: Option<&ChangeAuthor>,
+) -> Result<(), ModelError> {
     Visit::read(&*doc)?;
     if let Some(existing) = oversight_entries(&*doc)?
         .into_iter()
@@ -161,7 +178,11 @@ pub fn record_oversight(
     let mut tx = doc.transaction();
     match put_oversight(&mut tx, entry) {
         Ok(()) => {
-            tx.commit_with(CommitOptions::default().with_time(time_s));
+            let mut options = CommitOptions::default().with_time(time_s);
+            if let Some(author) = author {
+                options.set_message(author.message());
+            }
+            tx.commit_with(options);
             Ok(())
         }
         Err(err) => {
@@ -241,10 +262,7 @@ pub fn add_amendment(
         VISIT_DOCUMENT_TYPE,
         VISIT_SCHEMA_VERSION,
     )?;
-    if amendments(&*tx)?
-        .iter()
-        .any(|existing| existing.entry_id == entry_id)
-    {
+    if has_entry(&*tx, AMENDMENTS, entry_id)? {
         return Err(ModelError::DuplicateEntry {
             field: AMENDMENTS,
             entry_id: entry_id.to_owned(),
@@ -299,7 +317,9 @@ pub fn amendments(doc: &impl ReadDoc) -> Result<Vec<Amendment>, ModelError> {
             amendments.push(amendment);
         }
     }
-    amendments.sort_by(|a, b| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    sort_small_by(&mut amendments, |a, b| {
+        (a.at, &a.entry_id) < (b.at, &b.entry_id)
+    });
     Ok(amendments)
 }
 
@@ -441,12 +461,37 @@ fn oversight_with_ids(doc: &impl ReadDoc) -> Result<Vec<(OversightEntry, ObjId)>
             decisions.push((decision, obj));
         }
     }
-    decisions.sort_by(|(a, _), (b, _)| (a.at, &a.entry_id).cmp(&(b.at, &b.entry_id)));
+    sort_small_by(&mut decisions, |(a, _), (b, _)| {
+        (a.at, &a.entry_id) < (b.at, &b.entry_id)
+    });
     Ok(decisions)
 }
 
+/// Whether a map in the lists at root key `key` has `entryId` `entry_id`. Only the ids are
+/// read: inside a transaction, a full read of the entries would be a second copy of the
+/// readers in the browser's wasm.
+fn has_entry(doc: &impl ReadDoc, key: &'static str, entry_id: &str) -> Result<bool, ModelError> {
+    for (value, list) in doc.get_all(ROOT, key)? {
+        if !matches!(value, Value::Object(ObjType::List)) {
+            continue;
+        }
+        for index in 0..doc.length(&list) {
+            if let Some((Value::Object(ObjType::Map), entry)) = doc.get(&list, index)?
+                && let Some((value, id)) = doc.get(&entry, "entryId")?
+                && string_value(doc, &value, &id, String::new).is_ok_and(|id| id == entry_id)
+            {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// Appends a new map to the root list `key` (creating the list when missing).
-fn push_entry(tx: &mut impl Transactable, key: &'static str) -> Result<ObjId, ModelError> {
+pub(crate) fn push_entry(
+    tx: &mut impl Transactable,
+    key: &'static str,
+) -> Result<ObjId, ModelError> {
     let list = object_at(tx, &ROOT, key, ObjType::List, || key.to_owned())?;
     let end = tx.length(&list);
     Ok(tx.insert_object(&list, end, ObjType::Map)?)
@@ -467,7 +512,7 @@ fn put_heads(
 
 /// Every map in every list at the root key `key`, with the map's id; a
 /// missing key has none.
-fn entries<'a, D: ReadDoc>(
+pub(crate) fn entries<'a, D: ReadDoc>(
     doc: &'a D,
     key: &'static str,
 ) -> Result<Vec<(Entry<'a, D>, ObjId)>, ModelError> {
@@ -498,7 +543,7 @@ fn entries<'a, D: ReadDoc>(
 /// Reads the keys of one entry of `oversight` or `amendments`, tolerating
 /// strings written as text and numbers written as floats like
 /// [`MapReader`] does.
-struct Entry<'a, D> {
+pub(crate) struct Entry<'a, D> {
     doc: &'a D,
     obj: ObjId,
     /// E.g. `"oversight[2]"`.
@@ -516,14 +561,14 @@ impl<D: ReadDoc> Entry<'_, D> {
         }
     }
 
-    fn string(&self, key: &str) -> Result<Option<String>, ModelError> {
+    pub(crate) fn string(&self, key: &str) -> Result<Option<String>, ModelError> {
         self.doc
             .get(&self.obj, key)?
             .map(|(value, id)| string_value(self.doc, &value, &id, || self.path_of(key)))
             .transpose()
     }
 
-    fn required_string(&self, key: &str) -> Result<String, ModelError> {
+    pub(crate) fn required_string(&self, key: &str) -> Result<String, ModelError> {
         self.string(key)?.ok_or_else(|| self.missing(key))
     }
 
@@ -538,7 +583,7 @@ impl<D: ReadDoc> Entry<'_, D> {
             .transpose()
     }
 
-    fn required_timestamp(&self, key: &str) -> Result<Timestamp, ModelError> {
+    pub(crate) fn required_timestamp(&self, key: &str) -> Result<Timestamp, ModelError> {
         let (value, id) = self
             .doc
             .get(&self.obj, key)?

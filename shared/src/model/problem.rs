@@ -6,8 +6,40 @@
 //! System style: "Enter ..." for a missing text, "Select ..." for a missing
 //! choice, "... must be a real date" for an impossible date. Problems come in
 //! the order the fields appear on the form.
+//!
+//! [`submission_problems`] adds what only the document knows: answers two devices gave
+//! differently (a person must choose before the record goes to a manager, domain
+//! requirement D13) come first.
 
-use super::{BedroomSeen, CalendarDate, Child, Visit};
+use automerge::ReadDoc;
+
+use super::visit_sections::field_label;
+use super::{BedroomSeen, CalendarDate, Child, ModelError, Visit, single_value_conflicts};
+
+/// Everything that stops the visit in `doc` being submitted: every open conflict (its
+/// field named by the conflicting key, e.g. `"seenAlone"`), then
+/// [`Visit::problems_for_submission`].
+///
+/// # Errors
+/// The errors of [`Visit::read`].
+pub fn submission_problems(doc: &impl ReadDoc, today: &str) -> Result<Vec<Problem>, ModelError> {
+    let visit = Visit::read(doc)?;
+    let mut problems: Vec<Problem> = single_value_conflicts(doc)
+        .into_iter()
+        .map(|conflict| {
+            let key = conflict.field.key();
+            let label = field_label(key).unwrap_or(key);
+            Problem {
+                field: key.to_owned(),
+                message: format!(
+                    "Choose the right answer for \u{201c}{label}\u{201d}: two devices gave different answers"
+                ),
+            }
+        })
+        .collect();
+    problems.extend(visit.problems_for_submission(today));
+    Ok(problems)
+}
 
 /// One thing to fix before a record is complete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +71,14 @@ impl Visit {
                 "Date of the visit must be today or in the past",
             );
         }
+        if self.discarded.is_some() {
+            problems.add(
+                "discarded",
+                "This draft was discarded, so it cannot be submitted",
+            );
+        }
+        problems.answer("visitKind", self.visit_kind, "Select the kind of visit");
+        problems.answer("location", self.location, "Select where you saw the child");
         problems.text("purpose", &self.purpose, "Enter the purpose of the visit");
         problems.answer(
             "childSeen",
@@ -94,6 +134,13 @@ impl Visit {
                 );
                 problems.add(format!("voice[{index}].scale"), message);
             }
+            if entry.scale.is_some() && entry.scale_question.trim().is_empty() {
+                let message = format!(
+                    "Enter the question the scale answered for entry {} of what the child said",
+                    index + 1
+                );
+                problems.add(format!("voice[{index}].scaleQuestion"), message);
+            }
         }
         problems.text(
             "analysis",
@@ -128,6 +175,26 @@ impl Visit {
         );
         problems.0
     }
+}
+
+/// What stops an action being added, before it is (field names `description`,
+/// `ownerName`, `dueDate`): what will be done, who owns it and a real due date are
+/// needed, so no action is ever added that the record cannot be submitted with.
+pub fn new_action_problems(description: &str, owner_name: &str, due_date: &str) -> Vec<Problem> {
+    let mut problems = Problems::default();
+    problems.text("description", description, "Enter what will be done");
+    problems.text(
+        "ownerName",
+        owner_name,
+        "Enter who is responsible for the action",
+    );
+    problems.date(
+        "dueDate",
+        Some(due_date),
+        "when the action is due",
+        "The due date",
+    );
+    problems.0
 }
 
 impl Child {

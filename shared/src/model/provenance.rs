@@ -11,13 +11,70 @@
 //!
 //! [`batch_of_each_change`] tells which batch of changes received by the
 //! server brought each change, for the server's receipt times.
+//!
+//! A Doorstep device commits every change with a message naming the worker and the
+//! device ([`ChangeAuthor`]); [`change_origin`] reads it back for the operation behind
+//! an answer (e.g. each side of a conflict), with the change's device time.
 
 use std::collections::HashMap;
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
-use automerge::{ActorId, Automerge, ChangeHash};
+use automerge::{ActorId, Automerge, ChangeHash, ObjId};
 
 use super::visit_sections::Section;
+
+/// Who made a change and on which device, as the change's message records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeAuthor {
+    /// The worker's username.
+    pub worker_id: String,
+    /// The device's id at the server (`deviceId` of the session), or `server`.
+    pub device: String,
+}
+
+/// The message prefix of [`ChangeAuthor::message`].
+const AUTHOR_PREFIX: &str = "doorstep:author=";
+
+impl ChangeAuthor {
+    /// The change message that records this author: `doorstep:author=WORKER;device=DEVICE`.
+    pub fn message(&self) -> String {
+        format!("{AUTHOR_PREFIX}{};device={}", self.worker_id, self.device)
+    }
+
+    /// The author a change message records, if it is one of [`ChangeAuthor::message`]'s.
+    pub fn parse(message: &str) -> Option<ChangeAuthor> {
+        let rest = message.strip_prefix(AUTHOR_PREFIX)?;
+        // Split on a character: a string pattern would cost the browser's wasm kilobytes.
+        let (worker, device) = rest.split_once(';')?;
+        Some(ChangeAuthor {
+            worker_id: worker.to_owned(),
+            device: device.strip_prefix("device=")?.to_owned(),
+        })
+    }
+}
+
+/// Where the operation behind an answer came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangeOrigin {
+    /// The change holding it.
+    pub change: ChangeHash,
+    /// Who made it and where, if the change says (Doorstep's own clients do).
+    pub author: Option<ChangeAuthor>,
+    /// When, by that device's clock: seconds since the epoch (0 when not recorded).
+    pub device_time_s: i64,
+}
+
+/// The change that wrote operation `op` (e.g. a [`super::ConflictCandidate::op`]), with
+/// its author and device time; `None` for the root or an operation not in `doc`.
+pub fn change_origin(doc: &Automerge, op: &ObjId) -> Option<ChangeOrigin> {
+    let change = doc.hash_for_opid(op)?;
+    let found = doc.get_change_meta_by_hash(&change)?;
+    Some(ChangeOrigin {
+        change,
+        author: found.message.as_deref().and_then(ChangeAuthor::parse),
+        device_time_s: found.timestamp,
+    })
+}
 
 /// The latest change to one section of a visit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use automerge::{ActorId, AutoCommit, Automerge, ObjId, ObjType, ROOT, ReadDoc, S
 use proptest::prelude::*;
 
 use super::*;
+use crate::schedule::Interval;
 use crate::sync::Timestamp;
 
 const TODAY: &str = "2024-03-10";
@@ -48,6 +49,7 @@ pub(super) fn draft_doc() -> Automerge {
 /// Answers every question on a draft so that it is ready to submit.
 pub(super) fn complete(tx: &mut impl Transactable) -> Result<(), ModelError> {
     set_visit_kind(tx, VisitKind::Statutory)?;
+    set_made_by(tx, VisitMaker::SocialWorker)?;
     set_location(tx, VisitLocation::Placement)?;
     set_announced(tx, false)?;
     append_text(tx, TextField::Purpose, "Six-weekly statutory visit")?;
@@ -63,6 +65,12 @@ pub(super) fn complete(tx: &mut impl Transactable) -> Result<(), ModelError> {
     add_voice_topic(tx, entry, VoiceTopic::Home)?;
     add_voice_topic(tx, entry, VoiceTopic::Feelings)?;
     set_voice_scale(tx, entry, Some(8))?;
+    update_item_text(
+        tx,
+        ItemTextField::ScaleQuestion,
+        entry,
+        "How happy are you here?",
+    )?;
     set_voice_read_back(tx, entry, true)?;
     append_text(tx, TextField::Analysis, "Placement meeting needs")?;
     let action = NewAction {
@@ -87,6 +95,7 @@ fn complete_visit() -> Visit {
         announced: Some(false),
         purpose: "Six-weekly statutory visit".into(),
         persons_present: vec![PersonPresent {
+            person_id: None,
             name: "Sam Carer".into(),
             role: "foster carer".into(),
         }],
@@ -103,6 +112,7 @@ fn complete_visit() -> Visit {
             paraphrase: "Feels settled".into(),
             topics: vec![VoiceTopic::Home, VoiceTopic::Feelings],
             scale: Some(8),
+            scale_question: "How happy are you here?".into(),
             read_back: Some(true),
         }],
         analysis: "Placement meeting needs".into(),
@@ -118,6 +128,8 @@ fn complete_visit() -> Visit {
         status: Some(VisitStatus::Draft),
         created_at: Some(Timestamp::from_millis(1_709_290_000_000)),
         submitted_at: None,
+        made_by: Some(VisitMaker::SocialWorker),
+        discarded: None,
     }
 }
 
@@ -159,6 +171,8 @@ fn a_visit_summary_agrees_with_the_visit_and_skips_the_narrative() -> Result<(),
             status: visit.status,
             created_at: visit.created_at,
             submitted_at: visit.submitted_at,
+            made_by: visit.made_by,
+            discarded: false,
         }
     );
     // A listing still shows a visit whose child's words it cannot read; the record itself
@@ -214,9 +228,9 @@ fn child_round_trips_through_a_document() -> Result<(), ModelError> {
             ltf_designated: true,
             child_agreement_date: Some(date("2024-10-01")),
             care_order_date: None,
-            short_breaks_interval_days: None,
-            other_arrangements_interval_days: Some(30),
-            local_interval_days: Some(28),
+            short_breaks_interval: None,
+            other_arrangements_interval: Some(Interval::Days(30)),
+            local_interval: Some(Interval::Days(28)),
         }),
         became_looked_after: Some(date("2023-08-30")),
         reviews: vec![
@@ -265,9 +279,9 @@ fn child_round_trips_through_a_document() -> Result<(), ModelError> {
             ltf_designated: Some(true),
             child_agreement_date: Some("2024-10-01".into()),
             care_order_date: None,
-            short_breaks_interval_days: None,
-            other_arrangements_interval_days: Some(30),
-            local_interval_days: Some(28),
+            short_breaks_interval: None,
+            other_arrangements_interval: Some(Interval::Days(30)),
+            local_interval: Some(Interval::Days(28)),
         }),
         became_looked_after: Some("2023-08-30".into()),
         reviews: vec![
@@ -303,6 +317,9 @@ fn empty_draft_lists_every_missing_answer() -> Result<(), ModelError> {
     assert_eq!(
         fields_and_messages(&problems),
         vec![
+            // The kind and place of a visit are required since issue 15.
+            ("visitKind", "Select the kind of visit"),
+            ("location", "Select where you saw the child"),
             ("purpose", "Enter the purpose of the visit"),
             ("childSeen", "Select whether the child was seen"),
             ("bedroomSeen", "Select whether the child's bedroom was seen"),
@@ -500,9 +517,9 @@ fn child_problems_cover_the_basics() {
             ltf_designated: None,
             child_agreement_date: None,
             care_order_date: None,
-            short_breaks_interval_days: None,
-            other_arrangements_interval_days: None,
-            local_interval_days: None,
+            short_breaks_interval: None,
+            other_arrangements_interval: None,
+            local_interval: None,
         }),
         became_looked_after: None,
         reviews: Vec::new(),
@@ -536,7 +553,7 @@ fn child_schedule_keys_are_optional_and_checked() -> Result<(), ModelError> {
     assert_eq!(child.care_leaver, None);
     let read = child.placement.expect("placement");
     assert_eq!(
-        (read.local_interval_days, read.child_agreement_date),
+        (read.local_interval, read.child_agreement_date),
         (None, None)
     );
 
@@ -557,8 +574,8 @@ fn child_schedule_keys_are_optional_and_checked() -> Result<(), ModelError> {
     )?;
     let child = Child::read(&doc)?;
     assert_eq!(
-        child.placement.and_then(|p| p.short_breaks_interval_days),
-        Some(28)
+        child.placement.and_then(|p| p.short_breaks_interval),
+        Some(Interval::Days(28))
     );
     assert_eq!(
         child.care_leaver,

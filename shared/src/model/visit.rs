@@ -15,6 +15,12 @@
 //! | `announced`, `childSeen`, `seenAlone`, `welfareSafeguarded` | booleans |
 //! | `purpose`, `notAloneDetail`, `bedroomDetail`, `observations`, `analysis` | text |
 //! | `personsPresent`, `voice`, `actions` | lists of maps |
+//! | `personsPresent[i]` | `name`, `role` (text), `personId` (UUID; entries added since the removal log) |
+//! | `voice[i]` | `entryId`, `words`, `paraphrase` (text), `topics` (list of codes), `scale` (0 to 10), `scaleQuestion` (text: what the scale asked), `readBack` (boolean) |
+//! | `actions[i]` | `actionId`, `description`, `ownerName` (text), `ownerType`, `status` (codes), `dueDate` (`"YYYY-MM-DD"`) |
+//! | `madeBy` | code: `socialWorker` or `personalAdviser` (who made the visit; the schedule counts each rule's own) |
+//! | `removals` | list of maps, written by the device that removed an entry from `personsPresent`, `voice` or `actions`: `entryId`, `list`, `itemId` (the removed entry's id, when it had one), `summary` (what it said, in plain words), `workerId`, `at` (milliseconds, device time) |
+//! | `discarded` | map, written when a draft started in error is discarded: `reason`, `workerId`, `at` (milliseconds, device time); a discarded record never counts |
 //! | `createdAt` | milliseconds since the Unix epoch, device time |
 //! | `submittedAt` | milliseconds since the Unix epoch, device time of the latest submission |
 //! | `oversight` | list of maps, written by the server: `entryId`, `decision` (`"signedOff"` or `"returned"`), `comment`, `managerId` (username), `managerName`, `heads` (list of hex change hashes: the version decided on), `at` (milliseconds, server time) |
@@ -25,10 +31,21 @@
 //! automerge keeps as a conflict when two devices set it concurrently (see
 //! [`super::conflict`]).
 //!
-//! `submittedAt`, `oversight` and `amendments` were added to schema 1 without
-//! a version change: older documents simply lack them. Oversight and
-//! amendments are append-only records of who decided or changed what, read
-//! through [`super::oversight`], not part of [`Visit`].
+//! `submittedAt`, `oversight`, `amendments`, `madeBy`, `removals`, `discarded`,
+//! `scaleQuestion` and `personId` were added to schema 1 without a version change:
+//! they are optional and additive, so older documents simply lack them and older
+//! readers ignore them. Oversight, amendments and removals are append-only records of
+//! who decided, changed or removed what, read through [`super::oversight`] and
+//! [`super::removal`], not part of [`Visit`].
+//!
+//! Each change a Doorstep device commits carries a message naming its author and
+//! device ([`super::ChangeAuthor`]); other clients' changes simply have none.
+//!
+//! Some answers only apply given another: "seen alone" only when the child was seen,
+//! and the reason for not being seen alone only when they were not. [`Visit::read`]
+//! leaves out an answer that does not apply (so a reason typed on one device never
+//! stands beside "seen alone: yes" chosen on another), and the edits that settle the
+//! answer they depend on also remove them (kept in the document's history).
 
 use automerge::ReadDoc;
 
@@ -98,11 +115,28 @@ pub struct Visit {
     /// When the record was last submitted, by the device's clock; `None`
     /// until it is first submitted (or when a client did not record it).
     pub submitted_at: Option<Timestamp>,
+    /// Who made the visit: the child's social worker or a personal adviser.
+    pub made_by: Option<VisitMaker>,
+    /// Set when a draft started in error was discarded; it then never counts.
+    pub discarded: Option<Discard>,
+}
+
+/// Why and by whom a draft was discarded (the `discarded` map).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discard {
+    /// Why, in the worker's words.
+    pub reason: String,
+    /// Who discarded it.
+    pub worker_id: String,
+    /// When, by their device's clock.
+    pub at: Option<Timestamp>,
 }
 
 /// A person at the visit other than the worker.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonPresent {
+    /// This person's entry id (UUID text); `None` for entries added before ids were.
+    pub person_id: Option<String>,
     /// Their name.
     pub name: String,
     /// Their role or relationship to the child, e.g. "foster carer".
@@ -123,6 +157,8 @@ pub struct VoiceEntry {
     /// A 0 to 10 answer (e.g. "how safe do you feel"), `None` if not asked.
     /// Kept as read so validation can report values outside 0 to 10.
     pub scale: Option<i64>,
+    /// The question the scale answered, e.g. "How safe do you feel at home?".
+    pub scale_question: String,
     /// Whether the entry was read back to the child.
     pub read_back: Option<bool>,
 }
@@ -248,6 +284,17 @@ coded_enum! {
 }
 
 coded_enum! {
+    /// Who made the visit (`madeBy`): the rules count only the visits they name (the
+    /// placement rules a social worker's, care-leaver visits a personal adviser's).
+    pub enum VisitMaker {
+        /// The child's social worker (the authority's representative, CPPCR reg 28).
+        SocialWorker = "socialWorker",
+        /// A personal adviser (Care Leavers (England) Regulations 2010 reg 8).
+        PersonalAdviser = "personalAdviser",
+    }
+}
+
+coded_enum! {
     /// Where a visit record is in its life (`status`).
     pub enum VisitStatus {
         /// Still being written.
@@ -269,6 +316,8 @@ impl Visit {
     pub fn read(doc: &impl ReadDoc) -> Result<Visit, ModelError> {
         let summary = VisitSummary::read(doc)?;
         let root = MapReader::root(doc);
+        // Why the child was not seen alone applies unless they were seen alone or not seen.
+        let reason_applies = summary.seen_alone != Some(true) && summary.child_seen != Some(false);
         Ok(Visit {
             visit_id: summary.visit_id,
             child_id: summary.child_id,
@@ -283,6 +332,7 @@ impl Visit {
                 .iter()
                 .map(|person| {
                     Ok(PersonPresent {
+                        person_id: person.string("personId")?,
                         name: person.text("name")?,
                         role: person.text("role")?,
                     })
@@ -290,8 +340,12 @@ impl Visit {
                 .collect::<Result<_, ModelError>>()?,
             child_seen: summary.child_seen,
             seen_alone: summary.seen_alone,
-            not_alone_reason: root.code("notAloneReason")?,
-            not_alone_detail: root.text("notAloneDetail")?,
+            not_alone_reason: root.code("notAloneReason")?.filter(|_| reason_applies),
+            not_alone_detail: if reason_applies {
+                root.text("notAloneDetail")?
+            } else {
+                String::new()
+            },
             bedroom_seen: root.code("bedroomSeen")?,
             bedroom_detail: root.text("bedroomDetail")?,
             observations: root.text("observations")?,
@@ -306,6 +360,8 @@ impl Visit {
             status: summary.status,
             created_at: summary.created_at,
             submitted_at: summary.submitted_at,
+            made_by: summary.made_by,
+            discarded: read_discard(&root)?,
         })
     }
 }
@@ -340,6 +396,10 @@ pub struct VisitSummary {
     pub created_at: Option<Timestamp>,
     /// As [`Visit::submitted_at`].
     pub submitted_at: Option<Timestamp>,
+    /// As [`Visit::made_by`].
+    pub made_by: Option<VisitMaker>,
+    /// Whether [`Visit::discarded`] is set.
+    pub discarded: bool,
 }
 
 impl VisitSummary {
@@ -350,6 +410,7 @@ impl VisitSummary {
     pub fn read(doc: &impl ReadDoc) -> Result<VisitSummary, ModelError> {
         let root = MapReader::root(doc);
         check_header(&root, VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION)?;
+        let child_seen = root.bool("childSeen")?;
         Ok(VisitSummary {
             visit_id: root.required_string("visitId")?,
             child_id: root.required_string("childId")?,
@@ -357,8 +418,11 @@ impl VisitSummary {
             visit_date: root.string("visitDate")?,
             visit_kind: root.code("visitKind")?,
             location: root.code("location")?,
-            child_seen: root.bool("childSeen")?,
-            seen_alone: root.bool("seenAlone")?,
+            child_seen,
+            // Seen alone only applies to a child who was seen.
+            seen_alone: root
+                .bool("seenAlone")?
+                .filter(|_| child_seen != Some(false)),
             actions: root
                 .maps("actions")?
                 .iter()
@@ -367,7 +431,44 @@ impl VisitSummary {
             status: root.code("status")?,
             created_at: root.timestamp("createdAt")?,
             submitted_at: root.timestamp("submittedAt")?,
+            made_by: root.code("madeBy")?,
+            discarded: root.map("discarded")?.is_some(),
         })
+    }
+}
+
+/// The `discarded` map, if any.
+fn read_discard<D: ReadDoc>(root: &MapReader<'_, D>) -> Result<Option<Discard>, ModelError> {
+    root.map("discarded")?
+        .map(|map| {
+            Ok(Discard {
+                reason: map.text("reason")?,
+                worker_id: map.text("workerId")?,
+                at: map.timestamp("at")?,
+            })
+        })
+        .transpose()
+}
+
+impl Visit {
+    /// The fields a [`VisitSummary`] holds, as they are here.
+    pub fn summary(&self) -> VisitSummary {
+        VisitSummary {
+            visit_id: self.visit_id.clone(),
+            child_id: self.child_id.clone(),
+            worker_id: self.worker_id.clone(),
+            visit_date: self.visit_date.clone(),
+            visit_kind: self.visit_kind,
+            location: self.location,
+            child_seen: self.child_seen,
+            seen_alone: self.seen_alone,
+            actions: self.actions.clone(),
+            status: self.status,
+            created_at: self.created_at,
+            submitted_at: self.submitted_at,
+            made_by: self.made_by,
+            discarded: self.discarded.is_some(),
+        }
     }
 }
 
@@ -403,6 +504,7 @@ fn read_voice_entry<D: ReadDoc>(entry: &MapReader<'_, D>) -> Result<VoiceEntry, 
         paraphrase: entry.text("paraphrase")?,
         topics: entry.codes("topics")?,
         scale: entry.int("scale")?,
+        scale_question: entry.text("scaleQuestion")?,
         read_back: entry.bool("readBack")?,
     })
 }

@@ -15,13 +15,14 @@ use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ScalarValue};
 
 use super::read::string_value;
+use super::typing::merge_typing;
 use super::visit::{VISIT_DOCUMENT_TYPE, VISIT_SCHEMA_VERSION};
 use super::write::{
     ensure_empty, object_at, push_root_list_entry, root_list_entry, splice_checked,
 };
 use super::{
     ActionOwnerType, ActionStatus, BedroomSeen, CalendarDate, Coded, ModelError, NotAloneReason,
-    VisitKind, VisitLocation, VisitStatus, VoiceTopic,
+    VisitKind, VisitLocation, VisitMaker, VisitStatus, VoiceTopic,
 };
 use crate::sync::Timestamp;
 
@@ -107,6 +108,8 @@ pub enum ItemTextField {
     ActionDescription,
     /// `actions[i].ownerName`.
     ActionOwnerName,
+    /// `voice[i].scaleQuestion`: what the 0 to 10 scale asked.
+    ScaleQuestion,
 }
 
 impl ItemTextField {
@@ -119,6 +122,7 @@ impl ItemTextField {
             Self::PersonRole => ("personsPresent", "role"),
             Self::ActionDescription => ("actions", "description"),
             Self::ActionOwnerName => ("actions", "ownerName"),
+            Self::ScaleQuestion => ("voice", "scaleQuestion"),
         }
     }
 }
@@ -179,10 +183,8 @@ root_setters! {
     set_location(VisitLocation) => "location", |location| location.code().into();
     /// Sets `announced`.
     set_announced(bool) => "announced", ScalarValue::Boolean;
-    /// Sets `childSeen`.
-    set_child_seen(bool) => "childSeen", ScalarValue::Boolean;
-    /// Sets `seenAlone`.
-    set_seen_alone(bool) => "seenAlone", ScalarValue::Boolean;
+    /// Sets `madeBy`.
+    set_made_by(VisitMaker) => "madeBy", |maker| maker.code().into();
     /// Sets `notAloneReason`.
     set_not_alone_reason(NotAloneReason) => "notAloneReason", |reason| reason.code().into();
     /// Sets `bedroomSeen`.
@@ -192,6 +194,58 @@ root_setters! {
     /// Sets `status`. This does not validate; call
     /// [`Visit::problems_for_submission`](super::Visit::problems_for_submission) first.
     set_status(VisitStatus) => "status", |status| status.code().into();
+}
+
+/// Sets `childSeen`; a child not seen was not seen alone either, so `No` also removes
+/// the answers that depended on seeing them (see [`settle_dependents`]).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_child_seen(tx: &mut impl Transactable, seen: bool) -> Result<(), ModelError> {
+    tx.put(ROOT, "childSeen", seen)?;
+    settle_dependents(tx, "childSeen", seen)
+}
+
+/// Sets `seenAlone`; `Yes` also removes the reason for not being seen alone (see
+/// [`settle_dependents`]).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub fn set_seen_alone(tx: &mut impl Transactable, alone: bool) -> Result<(), ModelError> {
+    tx.put(ROOT, "seenAlone", alone)?;
+    settle_dependents(tx, "seenAlone", alone)
+}
+
+/// Removes the answers that stop applying once `key` (`childSeen` or `seenAlone`) reads
+/// `value`: a child not seen has no "seen alone" and no reason for it; a child seen alone
+/// has no reason for not being. The values go (every one, should two devices have
+/// answered differently) and stay in the document's history; the detail text is emptied
+/// in place, so text typed concurrently elsewhere is still merged (and left out by
+/// [`Visit::read`](super::Visit::read) while it does not apply).
+///
+/// # Errors
+/// [`ModelError::Automerge`] if automerge refuses the write.
+pub(crate) fn settle_dependents(
+    tx: &mut impl Transactable,
+    key: &str,
+    value: bool,
+) -> Result<(), ModelError> {
+    let gone: &[&str] = match (key, value) {
+        ("childSeen", false) => &["seenAlone", "notAloneReason"],
+        ("seenAlone", true) => &["notAloneReason"],
+        _ => return Ok(()),
+    };
+    for key in gone {
+        if tx.get(ROOT, *key)?.is_some() {
+            tx.delete(ROOT, *key)?;
+        }
+    }
+    if let Some((automerge::Value::Object(ObjType::Text), text)) = tx.get(ROOT, "notAloneDetail")?
+        && tx.length(&text) > 0
+    {
+        tx.update_text(&text, "")?;
+    }
+    Ok(())
 }
 
 /// Submits the record for management oversight: sets `status` to submitted
@@ -238,6 +292,40 @@ pub fn update_text(
         field.key().to_owned()
     })?;
     Ok(tx.update_text(&text, new_text)?)
+}
+
+/// What a keystroke in a root text field writes: the field showed `base` and now shows
+/// `typed`; words another device added meanwhile are kept ([`merge_typing`]).
+///
+/// # Errors
+/// As [`update_text`].
+pub fn type_text(
+    tx: &mut impl Transactable,
+    field: TextField,
+    base: &str,
+    typed: &str,
+) -> Result<(), ModelError> {
+    let text = object_at(tx, &ROOT, field.key(), ObjType::Text, || {
+        field.key().to_owned()
+    })?;
+    let merged = merge_typing(base, typed, &tx.text(&text)?);
+    Ok(tx.update_text(&text, &merged)?)
+}
+
+/// [`type_text`] for a text inside list entry `index`.
+///
+/// # Errors
+/// As [`update_item_text`].
+pub fn type_item_text(
+    tx: &mut impl Transactable,
+    field: ItemTextField,
+    index: usize,
+    base: &str,
+    typed: &str,
+) -> Result<(), ModelError> {
+    let (text, _) = item_text(tx, field, index)?;
+    let merged = merge_typing(base, typed, &tx.text(&text)?);
+    Ok(tx.update_text(&text, &merged)?)
 }
 
 /// Makes a text inside list entry `index` read `new_text`, writing only the difference.
@@ -339,6 +427,24 @@ pub fn add_person_present(
     role: &str,
 ) -> Result<usize, ModelError> {
     let (person, index) = push_root_list_entry(tx, "personsPresent")?;
+    put_text(tx, &person, "name", name)?;
+    put_text(tx, &person, "role", role)?;
+    Ok(index)
+}
+
+/// Adds a person present with an entry id (so a removal can name them) and returns
+/// their index.
+///
+/// # Errors
+/// [`ModelError::WrongValueType`] if `personsPresent` is not a list.
+pub fn add_person(
+    tx: &mut impl Transactable,
+    person_id: &str,
+    name: &str,
+    role: &str,
+) -> Result<usize, ModelError> {
+    let (person, index) = push_root_list_entry(tx, "personsPresent")?;
+    tx.put(&person, "personId", person_id)?;
     put_text(tx, &person, "name", name)?;
     put_text(tx, &person, "role", role)?;
     Ok(index)
@@ -458,6 +564,44 @@ pub fn set_action_status(
 ) -> Result<(), ModelError> {
     let entry = root_list_entry(tx, "actions", index)?;
     Ok(tx.put(&entry, "status", status.code())?)
+}
+
+/// Sets who owns action `index` (`None`: not decided).
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_owner_type(
+    tx: &mut impl Transactable,
+    index: usize,
+    owner: Option<ActionOwnerType>,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    match owner {
+        Some(owner) => tx.put(&entry, "ownerType", owner.code())?,
+        None if tx.get(&entry, "ownerType")?.is_some() => tx.delete(&entry, "ownerType")?,
+        None => {}
+    }
+    Ok(())
+}
+
+/// Sets the due date of action `index` as typed (a draft may hold a date that is not
+/// real yet, checked on submission); empty text removes it.
+///
+/// # Errors
+/// [`ModelError::IndexOutOfRange`] if there is no such action.
+pub fn set_action_due_text(
+    tx: &mut impl Transactable,
+    index: usize,
+    due: &str,
+) -> Result<(), ModelError> {
+    let entry = root_list_entry(tx, "actions", index)?;
+    if due.trim().is_empty() {
+        if tx.get(&entry, "dueDate")?.is_some() {
+            tx.delete(&entry, "dueDate")?;
+        }
+        return Ok(());
+    }
+    Ok(tx.put(&entry, "dueDate", due)?)
 }
 
 /// Sets the due date of action `index`.

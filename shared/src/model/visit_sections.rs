@@ -11,7 +11,7 @@
 use super::date::CalendarDate;
 use super::{
     ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, Visit, VisitKind, VisitLocation,
-    VisitStatus, VoiceTopic,
+    VisitMaker, VisitStatus, VoiceTopic,
 };
 use crate::sync::Timestamp;
 
@@ -72,11 +72,20 @@ pub fn differences(old: &Visit, new: &Visit) -> Vec<SectionDifference> {
         .collect()
 }
 
+/// The plain-words name of the section held at root key `key`, e.g. "Seen alone".
+pub(crate) fn field_label(key: &str) -> Option<&'static str> {
+    Section::ALL
+        .into_iter()
+        .find(|section| section.key() == key)
+        .map(Section::label)
+}
+
 /// The sections of a visit, one per field of [`Visit`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Section {
     VisitDate,
     VisitKind,
+    MadeBy,
     Location,
     Announced,
     Purpose,
@@ -102,9 +111,10 @@ pub(crate) enum Section {
 
 impl Section {
     /// Every section, in reading order.
-    pub(crate) const ALL: [Section; 23] = [
+    pub(crate) const ALL: [Section; 24] = [
         Self::VisitDate,
         Self::VisitKind,
+        Self::MadeBy,
         Self::Location,
         Self::Announced,
         Self::Purpose,
@@ -133,6 +143,7 @@ impl Section {
         match self {
             Self::VisitDate => "visitDate",
             Self::VisitKind => "visitKind",
+            Self::MadeBy => "madeBy",
             Self::Location => "location",
             Self::Announced => "announced",
             Self::Purpose => "purpose",
@@ -161,6 +172,7 @@ impl Section {
         match self {
             Self::VisitDate => "Date of the visit",
             Self::VisitKind => "Kind of visit",
+            Self::MadeBy => "Visit made by",
             Self::Location => "Where the child was seen",
             Self::Announced => "Visit announced to the carer",
             Self::Purpose => "Purpose of the visit",
@@ -195,6 +207,7 @@ impl Section {
         match self {
             Self::VisitDate => visit.visit_date.as_deref().map_or_else(not_answered, date),
             Self::VisitKind => answer(visit.visit_kind.map(kind_words)),
+            Self::MadeBy => answer(visit.made_by.map(maker_words)),
             Self::Location => answer(visit.location.map(location_words)),
             Self::Announced => yes_no(visit.announced),
             Self::Purpose => text(&visit.purpose),
@@ -238,7 +251,10 @@ impl Section {
                 line
             })),
             Self::WelfareSafeguarded => yes_no(visit.welfare_safeguarded),
-            Self::Status => answer(visit.status.map(status_words)),
+            Self::Status => match &visit.discarded {
+                Some(discard) => format!("Discarded: {}", discard.reason),
+                None => answer(visit.status.map(status_words)),
+            },
             Self::SubmittedAt => visit.submitted_at.map_or_else(not_answered, date_time),
             Self::CreatedAt => visit.created_at.map_or_else(not_answered, date_time),
             Self::VisitId => visit.visit_id.clone(),
@@ -301,7 +317,12 @@ fn voice(visit: &Visit) -> String {
                 parts.push(format!("Topics: {}", topics.join(", ")));
             }
             if let Some(scale) = entry.scale {
-                parts.push(format!("Scale: {scale} out of 10"));
+                let question = entry.scale_question.trim();
+                if question.is_empty() {
+                    parts.push(format!("Scale: {scale} out of 10"));
+                } else {
+                    parts.push(format!("Scale ({question}): {scale} out of 10"));
+                }
             }
             if let Some(read_back) = entry.read_back {
                 parts.push(format!(
@@ -348,6 +369,13 @@ fn kind_words(kind: VisitKind) -> &'static str {
         VisitKind::Requested => "Requested visit",
         VisitKind::PostComplaint => "Visit after a complaint",
         VisitKind::Other => "Other visit",
+    }
+}
+
+fn maker_words(maker: VisitMaker) -> &'static str {
+    match maker {
+        VisitMaker::SocialWorker => "The child's social worker",
+        VisitMaker::PersonalAdviser => "A personal adviser",
     }
 }
 

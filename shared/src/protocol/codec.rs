@@ -1,38 +1,39 @@
-//! CBOR encoding and decoding of [`Message`], by hand over `ciborium::Value`.
+//! CBOR encoding and decoding of [`Message`], over the small reader and writer in [`super::cbor`].
 //!
 //! Decoding goes through a generic CBOR value first so that every shape error
-//! becomes a precise [`DecodeError`]; ciborium bounds recursion depth, and the
+//! becomes a precise [`DecodeError`]; the reader bounds nesting depth, and the
 //! driver bounds the frame size before bytes reach this module.
 
-use ciborium::Value;
-
+use super::cbor::{self, Value, Writer};
 use super::{DecodeError, Message, PeerMetadata};
 use crate::{DocumentId, PeerId};
 
 /// Encodes a message as the CBOR map automerge-repo expects.
 pub fn encode(message: &Message) -> Vec<u8> {
-    let text = |s: &str| Value::Text(s.to_owned());
-    let mut map: Vec<(Value, Value)> = vec![(text("type"), text(message.kind()))];
-    let mut put = |key: &str, value: Value| map.push((text(key), value));
+    let mut w = Writer::default();
+    // How many keys the map below writes (CBOR maps state their length up front).
+    let entries = match message {
+        Message::Join { peer_metadata, .. } => 3 + usize::from(peer_metadata.is_some()),
+        Message::Peer { peer_metadata, .. } => 4 + usize::from(peer_metadata.is_some()),
+        Message::Leave { .. } | Message::Error { .. } => 2,
+        Message::Request { .. } | Message::Sync { .. } => 5,
+        Message::DocUnavailable { .. } => 4,
+        Message::Ignored { .. } => 1,
+    };
+    w.map(entries).text("type").text(message.kind());
     match message {
         Message::Join {
             sender_id,
             supported_protocol_versions,
             peer_metadata,
         } => {
-            put("senderId", text(sender_id.as_str()));
-            put(
-                "supportedProtocolVersions",
-                Value::Array(
-                    supported_protocol_versions
-                        .iter()
-                        .map(|v| text(v))
-                        .collect(),
-                ),
-            );
-            if let Some(meta) = peer_metadata {
-                put("peerMetadata", encode_metadata(meta));
+            w.text("senderId").text(sender_id.as_str());
+            w.text("supportedProtocolVersions")
+                .array(supported_protocol_versions.len());
+            for version in supported_protocol_versions {
+                w.text(version);
             }
+            encode_metadata(&mut w, peer_metadata.as_ref());
         }
         Message::Peer {
             sender_id,
@@ -40,14 +41,15 @@ pub fn encode(message: &Message) -> Vec<u8> {
             selected_protocol_version,
             peer_metadata,
         } => {
-            put("senderId", text(sender_id.as_str()));
-            put("targetId", text(target_id.as_str()));
-            put("selectedProtocolVersion", text(selected_protocol_version));
-            if let Some(meta) = peer_metadata {
-                put("peerMetadata", encode_metadata(meta));
-            }
+            w.text("senderId").text(sender_id.as_str());
+            w.text("targetId").text(target_id.as_str());
+            w.text("selectedProtocolVersion")
+                .text(selected_protocol_version);
+            encode_metadata(&mut w, peer_metadata.as_ref());
         }
-        Message::Leave { sender_id } => put("senderId", text(sender_id.as_str())),
+        Message::Leave { sender_id } => {
+            w.text("senderId").text(sender_id.as_str());
+        }
         Message::Request {
             sender_id,
             target_id,
@@ -60,41 +62,37 @@ pub fn encode(message: &Message) -> Vec<u8> {
             document_id,
             data,
         } => {
-            put("senderId", text(sender_id.as_str()));
-            put("targetId", text(target_id.as_str()));
-            put("documentId", text(&document_id.to_string()));
-            put("data", Value::Bytes(data.clone()));
+            w.text("senderId").text(sender_id.as_str());
+            w.text("targetId").text(target_id.as_str());
+            w.text("documentId").text(&document_id.to_string());
+            w.text("data").bytes(data);
         }
         Message::DocUnavailable {
             sender_id,
             target_id,
             document_id,
         } => {
-            put("senderId", text(sender_id.as_str()));
-            put("targetId", text(target_id.as_str()));
-            put("documentId", text(&document_id.to_string()));
+            w.text("senderId").text(sender_id.as_str());
+            w.text("targetId").text(target_id.as_str());
+            w.text("documentId").text(&document_id.to_string());
         }
-        Message::Error { message } => put("message", text(message)),
+        Message::Error { message } => {
+            w.text("message").text(message);
+        }
         Message::Ignored { .. } => {}
     }
-    let mut bytes = Vec::new();
-    // Writing into a Vec cannot fail, and every value above is encodable.
-    ciborium::into_writer(&Value::Map(map), &mut bytes).unwrap_or_default();
-    bytes
+    w.0
 }
 
-fn encode_metadata(meta: &PeerMetadata) -> Value {
-    let mut map = vec![(
-        Value::Text("isEphemeral".into()),
-        Value::Bool(meta.is_ephemeral),
-    )];
+fn encode_metadata(w: &mut Writer, meta: Option<&PeerMetadata>) {
+    let Some(meta) = meta else { return };
+    w.text("peerMetadata")
+        .map(1 + usize::from(meta.storage_id.is_some()))
+        .text("isEphemeral")
+        .bool(meta.is_ephemeral);
     if let Some(storage_id) = &meta.storage_id {
-        map.push((
-            Value::Text("storageId".into()),
-            Value::Text(storage_id.clone()),
-        ));
+        w.text("storageId").text(storage_id);
     }
-    Value::Map(map)
 }
 
 /// Decodes one frame from a peer.
@@ -102,8 +100,7 @@ fn encode_metadata(meta: &PeerMetadata) -> Value {
 /// # Errors
 /// [`DecodeError`] for anything that is not a well-formed protocol message.
 pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
-    let value: Value =
-        ciborium::from_reader(bytes).map_err(|e| DecodeError::Cbor(e.to_string()))?;
+    let value = cbor::read(bytes).map_err(|e| DecodeError::Cbor(e.into()))?;
     let Value::Map(entries) = value else {
         return Err(DecodeError::NotAMap);
     };
@@ -153,17 +150,17 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
 }
 
 /// The entries of a decoded CBOR map, looked up by string key.
-struct Fields(Vec<(Value, Value)>);
+struct Fields<'a>(Vec<(Value<'a>, Value<'a>)>);
 
-impl Fields {
-    fn get(&self, key: &'static str) -> Option<&Value> {
+impl<'a> Fields<'a> {
+    fn get(&self, key: &'static str) -> Option<&Value<'a>> {
         self.0
             .iter()
             .find(|(k, _)| matches!(k, Value::Text(t) if t == key))
             .map(|(_, v)| v)
     }
 
-    fn required(&self, key: &'static str) -> Result<&Value, DecodeError> {
+    fn required(&self, key: &'static str) -> Result<&Value<'a>, DecodeError> {
         self.get(key).ok_or(DecodeError::MissingField(key))
     }
 
@@ -179,7 +176,7 @@ impl Fields {
 
     fn bytes(&self, key: &'static str) -> Result<Vec<u8>, DecodeError> {
         match self.required(key)? {
-            Value::Bytes(b) => Ok(b.clone()),
+            Value::Bytes(b) => Ok(b.to_vec()),
             _ => Err(DecodeError::WrongType {
                 field: key,
                 expected: "a byte string",
@@ -198,7 +195,7 @@ impl Fields {
         items
             .iter()
             .map(|item| match item {
-                Value::Text(t) => Ok(t.clone()),
+                Value::Text(t) => Ok(t.to_string()),
                 _ => Err(wrong.clone()),
             })
             .collect()
@@ -226,7 +223,7 @@ impl Fields {
             Some(Value::Map(entries)) => {
                 let meta = Fields(entries.clone());
                 let storage_id = match meta.get("storageId") {
-                    Some(Value::Text(t)) => Some(t.clone()),
+                    Some(Value::Text(t)) => Some(t.to_string()),
                     _ => None,
                 };
                 let is_ephemeral = matches!(meta.get("isEphemeral"), Some(Value::Bool(true)));

@@ -5,6 +5,7 @@
 //! client encodes it (string keys, byte strings for `data`). Decoding untrusted bytes never
 //! panics: every failure is a [`DecodeError`] naming what was wrong.
 
+pub(crate) mod cbor;
 mod codec;
 mod decode_error;
 mod message;

@@ -2,6 +2,7 @@
 
 use proptest::prelude::*;
 
+use super::cbor;
 use super::*;
 use crate::{DocumentId, PeerId};
 
@@ -150,4 +151,124 @@ fn deeply_nested_cbor_is_refused_not_overflowed() {
     // 100k nested arrays: a naive recursive decoder would blow the stack.
     let bytes = vec![0x81; 100_000];
     assert!(decode(&bytes).is_err());
+}
+
+/// The hand-written reader's view of what ciborium decoded (numbers, floats, tags: `Other`).
+fn as_ours(value: &ciborium::Value) -> cbor::Value<'static> {
+    use ciborium::Value as C;
+    match value {
+        C::Text(t) => cbor::Value::Text(t.clone().into()),
+        C::Bytes(b) => cbor::Value::Bytes(b.clone().into()),
+        C::Array(items) => cbor::Value::Array(items.iter().map(as_ours).collect()),
+        C::Map(entries) => cbor::Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (as_ours(k), as_ours(v)))
+                .collect(),
+        ),
+        C::Bool(b) => cbor::Value::Bool(*b),
+        C::Null => cbor::Value::Null,
+        _ => cbor::Value::Other,
+    }
+}
+
+fn cbor_value() -> impl Strategy<Value = ciborium::Value> {
+    use ciborium::Value as C;
+    let leaf = prop_oneof![
+        ".{0,12}".prop_map(C::Text),
+        any::<Vec<u8>>().prop_map(C::Bytes),
+        any::<i64>().prop_map(|n| C::Integer(n.into())),
+        any::<u64>().prop_map(|n| C::Integer(n.into())),
+        any::<f64>().prop_map(C::Float),
+        any::<bool>().prop_map(C::Bool),
+        Just(C::Null),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(C::Array),
+            proptest::collection::vec((inner.clone(), inner.clone()), 0..6).prop_map(C::Map),
+            (0u64..100_000, inner).prop_map(|(tag, v)| C::Tag(tag, Box::new(v))),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn the_reader_reads_what_ciborium_writes(value in cbor_value()) {
+        let bytes = cbor(&value);
+        prop_assert_eq!(cbor::read(&bytes), Ok(as_ours(&value)));
+    }
+
+    /// Never reads what ciborium finds malformed, and reads what both accept alike. (It may
+    /// refuse a little more: simple values in the two-byte form, which RFC 8949 says are not
+    /// well-formed; and it accepts the bignums ciborium refuses as too big, not reading them.)
+    #[test]
+    fn the_reader_agrees_with_ciborium_on_arbitrary_bytes(bytes in any::<Vec<u8>>()) {
+        let theirs = ciborium::from_reader::<ciborium::Value, _>(bytes.as_slice());
+        if let Ok(ours) = cbor::read(&bytes) {
+            match theirs {
+                Ok(value) => prop_assert_eq!(as_ours(&value), ours),
+                Err(ciborium::de::Error::Semantic(..)) => {}
+                Err(e) => prop_assert!(false, "ciborium: {e:?}, ours: {ours:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_writer_writes_what_ciborium_reads() {
+    use ciborium::Value as C;
+    let long = "x".repeat(300);
+    let mut w = cbor::Writer::default();
+    w.map(3)
+        .text("a")
+        .array(2)
+        .bool(true)
+        .bool(false)
+        .text(&long)
+        .bytes(&[1, 2, 3])
+        .text("")
+        .bytes(&vec![7; 70_000]);
+    let read: C = ciborium::from_reader(w.0.as_slice()).expect("well-formed");
+    assert_eq!(
+        read,
+        C::Map(vec![
+            (
+                C::Text("a".into()),
+                C::Array(vec![C::Bool(true), C::Bool(false)])
+            ),
+            (C::Text(long.clone()), C::Bytes(vec![1, 2, 3])),
+            (C::Text(String::new()), C::Bytes(vec![7; 70_000])),
+        ])
+    );
+}
+
+#[test]
+fn indefinite_lengths_are_read() {
+    // {_ "type": (_ "sy" "nc") ...}: a map, a text string and a byte string of indefinite length.
+    let mut bytes = vec![0xbf, 0x64];
+    bytes.extend(b"type");
+    bytes.extend([0x7f, 0x62]);
+    bytes.extend(b"sy");
+    bytes.extend([0x62]);
+    bytes.extend(b"nc");
+    bytes.extend([0xff, 0x64]);
+    bytes.extend(b"data");
+    bytes.extend([0x5f, 0x41, 1, 0x41, 2, 0xff, 0xff]);
+    assert_eq!(
+        cbor::read(&bytes),
+        Ok(cbor::Value::Map(vec![
+            (
+                cbor::Value::Text("type".into()),
+                cbor::Value::Text("sync".into())
+            ),
+            (
+                cbor::Value::Text("data".into()),
+                cbor::Value::Bytes(vec![1, 2].into())
+            ),
+        ]))
+    );
+    // A text chunk inside a byte string, and a map that never ends, are errors.
+    assert!(cbor::read(&[0x5f, 0x61, b'a', 0xff]).is_err());
+    assert!(cbor::read(&[0xbf, 0x61, b'a', 0xf5]).is_err());
 }

@@ -2,7 +2,8 @@
 //! from, as plain values (the server reads them from its tables,
 //! [`super::schedule_input`] from the documents).
 
-use crate::model::{CalendarDate, StatutoryBasis};
+use super::Interval;
+use crate::model::{CalendarDate, StatutoryBasis, VisitMaker};
 
 /// Everything the schedule needs to know about one child.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,13 +44,14 @@ pub struct PlacementFacts {
     pub child_agreement: Option<CalendarDate>,
     /// When the care order was made, for a child placed with a parent (V8).
     pub care_order_date: Option<CalendarDate>,
-    /// Days between visits agreed with the IRO and parents for short breaks (V11).
-    pub short_breaks_interval_days: Option<u32>,
-    /// Days between visits set for other living arrangements (V9).
-    pub other_arrangements_interval_days: Option<u32>,
+    /// The interval between visits agreed with the IRO and parents for short breaks
+    /// (V11), in days, weeks or calendar months.
+    pub short_breaks_interval: Option<Interval>,
+    /// The interval between visits set for other living arrangements (V9).
+    pub other_arrangements_interval: Option<Interval>,
     /// A shorter interval set for this placement; it caps every deadline
     /// and is ignored where the statutory one is shorter.
-    pub local_interval_days: Option<u32>,
+    pub local_interval: Option<Interval>,
 }
 
 /// One review of the child's case.
@@ -76,6 +78,15 @@ pub struct VisitFacts {
     pub kind_review_meeting: bool,
     /// Whether its record has been submitted.
     pub submitted: bool,
+    /// Whether the kind of visit is recorded: a visit counts once its date, its kind and
+    /// whether the child was seen are recorded, submitted or not.
+    pub kind_recorded: bool,
+    /// Who made it; each rule counts only the visits it names (placement rules a social
+    /// worker's, V15 a personal adviser's). `None` (not recorded, as in records from
+    /// before it was) counts for every rule.
+    pub made_by: Option<VisitMaker>,
+    /// Whether its draft was discarded as started in error: then it never counts.
+    pub discarded: bool,
 }
 
 /// A request for an additional visit (V10), e.g. by the child, the carer,

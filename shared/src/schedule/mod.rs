@@ -14,8 +14,9 @@
 //! - [`review_schedule`], [`review_due_dates`] (`review`): review timings (V14).
 //! - [`working_days_after`], [`is_late_write_up`] (`working_days`): bank holidays.
 //! - [`SchedulePolicy`], [`Interval`], [`RuleId`], [`Jurisdiction`], [`ScheduleError`].
-//! - [`ScheduleInput`] and its facts (`input`); [`schedule_input`] reads them
-//!   from documents (`from_documents`).
+//! - [`ScheduleInput`] and its facts (`input`); [`child_facts`], [`visit_facts`] and
+//!   [`schedule_input`] read them from documents (`from_documents`): the one conversion
+//!   the device and the server's projection share.
 //!
 //! # How deadlines are counted
 //! - The visit day is day 0: a week is 7 days, four weeks 28, six weeks 42.
@@ -37,18 +38,24 @@
 //!   So the first visit after the first anniversary of a placement intended
 //!   to last until 18 is due 3 months after the last visit when 6 weeks
 //!   would already fall after the anniversary.
-//! - Local intervals (council-wide per rule, or `local_interval_days` on a
+//! - Intervals agreed for a placement (short breaks, other living arrangements, a
+//!   placement's own local interval) are days, weeks or calendar months, counted as
+//!   above: 3 months from 31 January is 30 April.
+//! - Local intervals (council-wide per rule, or `local_interval` on a
 //!   placement) only ever bring a deadline forward: each deadline is the
 //!   sooner of the statutory one and the local one, and the reason says
 //!   "local timescale" when the local one decided it.
 //!
 //! # Which visit counts
-//! A visit counts (is "qualifying") when the child was seen, it took place on
-//! or after the clock start and not after today, and the policy counts its
-//! kind: not by video call and not a review meeting unless configured, and,
-//! by default, already while its record is still a draft (the visit took
-//! place once it is recorded with a date; the late write-up is flagged
-//! separately). Several visits on one day meet one deadline.
+//! A visit counts (is "qualifying") when its date, its kind and that the child was seen
+//! are recorded, it took place on or after the clock start and not after today, its
+//! draft was not discarded, and the policy counts its kind: not by video call and not a
+//! review meeting unless configured, and, by default, already while its record is still
+//! a draft (the visit took place once it is recorded; the write-up outstanding, and
+//! late, is flagged separately). Several visits on one day meet one deadline.
+//! Each rule counts only the visits of whoever it names: the placement rules (V1 to V11,
+//! V16) a social worker's, V15 a personal adviser's; a visit that does not record who
+//! made it counts for both.
 //!
 //! # The rules
 //! - Standard placements (England, Wales): V1 within 1 week of `S`; V2 at most
@@ -108,7 +115,10 @@ mod tests;
 
 pub use child_schedule::{ChildSchedule, ChildVisitStatus, child_schedule};
 pub use error::ScheduleError;
-pub use from_documents::schedule_input;
+pub use from_documents::{
+    care_leaver_facts, child_facts, documents_schedule, placement_facts, review_facts,
+    schedule_input, schedule_input_of_summaries, visit_facts,
+};
 pub use input::{
     CareLeaverFacts, PlacementFacts, ReviewFacts, ScheduleInput, VisitFacts, VisitRequestFacts,
 };

@@ -7,7 +7,8 @@ use super::{
     CareLeaverFacts, PlacementFacts, RequirementStatus, RuleId, ScheduleInput, SchedulePolicy,
     VisitFacts, VisitRequirement,
 };
-use crate::model::CalendarDate;
+use crate::model::{CalendarDate, VisitMaker};
+use crate::small_sort::sort_small_by;
 
 /// The requirements of the child's current placement and of any care-leaver
 /// visits, as of `today`, in order of due date (a requirement met earlier
@@ -51,7 +52,7 @@ impl Plan {
                 let start = match Regime::for_placement(input, current, policy, today) {
                     Ok(regime) => {
                         let walk = Walk {
-                            visits: &visits,
+                            visits: &by(&visits, VisitMaker::SocialWorker),
                             placement_id: placement_id.clone(),
                             policy,
                             today,
@@ -64,21 +65,25 @@ impl Plan {
                         current.start
                     }
                 };
-                additional_visits(input, start, &visits, placement_id, policy, today)
+                let social_worker = by(&visits, VisitMaker::SocialWorker);
+                additional_visits(input, start, &social_worker, placement_id, policy, today)
                     .for_each(|requirement| requirements.push(requirement));
             }
         }
         if let Some(leaver) = &input.care_leaver {
+            let adviser = by(&visits, VisitMaker::PersonalAdviser);
             let walk = Walk {
-                visits: &visits,
+                visits: &adviser,
                 placement_id: None,
                 policy,
                 today,
             };
             walk.run(&Regime::for_care_leaver(leaver, policy), &mut requirements);
-            requirements.extend(pathway_review_visits(leaver, &visits, policy, today));
+            requirements.extend(pathway_review_visits(leaver, &adviser, policy, today));
         }
-        requirements.sort_by_key(|requirement| (requirement.due, requirement.is_open()));
+        sort_small_by(&mut requirements, |a, b| {
+            (a.due, a.is_open()) < (b.due, b.is_open())
+        });
         Plan {
             requirements,
             no_schedule,
@@ -87,8 +92,8 @@ impl Plan {
 }
 
 /// The visits that count, oldest first (ties by id, so the result does not
-/// depend on the input's order): the child was seen, on or before `today`,
-/// and the policy counts its kind.
+/// depend on the input's order): the child was seen, the kind of visit is recorded, on
+/// or before `today`, not discarded, and the policy counts its kind.
 pub(super) fn qualifying_visits<'a>(
     input: &'a ScheduleInput,
     policy: &SchedulePolicy,
@@ -99,14 +104,27 @@ pub(super) fn qualifying_visits<'a>(
         .iter()
         .filter(|visit| {
             visit.child_seen
+                && visit.kind_recorded
+                && !visit.discarded
                 && visit.date <= today
                 && (policy.virtual_visits_count || !visit.location_virtual)
                 && (policy.review_meetings_count || !visit.kind_review_meeting)
                 && (policy.unsubmitted_visits_count || visit.submitted)
         })
         .collect();
-    visits.sort_by(|a, b| (a.date, &a.visit_id).cmp(&(b.date, &b.visit_id)));
+    sort_small_by(&mut visits, |a, b| {
+        (a.date, &a.visit_id) < (b.date, &b.visit_id)
+    });
     visits
+}
+
+/// The visits made by `maker` (or by whoever, when not recorded).
+fn by<'a>(visits: &[&'a VisitFacts], maker: VisitMaker) -> Vec<&'a VisitFacts> {
+    visits
+        .iter()
+        .copied()
+        .filter(|visit| visit.made_by.is_none_or(|made_by| made_by == maker))
+        .collect()
 }
 
 /// The latest placement that has started by `today` and not ended before it
@@ -195,7 +213,7 @@ fn pathway_review_visits(
         .copied()
         .filter(|review| *review >= leaver.accommodation_from)
         .collect();
-    reviews.sort_unstable();
+    sort_small_by(&mut reviews, |a, b| a < b);
     reviews.dedup();
     let mut previous: Option<CalendarDate> = None;
     let mut requirements = Vec::with_capacity(reviews.len());

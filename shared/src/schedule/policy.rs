@@ -99,6 +99,11 @@ impl SchedulePolicy {
         self.jurisdiction
     }
 
+    /// Every interval the council set, one per rule, in the order they were set.
+    pub fn local_intervals(&self) -> &[(RuleId, Interval)] {
+        &self.local
+    }
+
     /// The council's own interval for `rule`, if one is set.
     pub fn local_interval(&self, rule: RuleId) -> Option<Interval> {
         self.local

@@ -16,6 +16,7 @@ use super::{
     CareLeaverFacts, Interval, Jurisdiction, PlacementFacts, RuleId, ScheduleInput, SchedulePolicy,
 };
 use crate::model::{CalendarDate, StatutoryBasis};
+use crate::small_sort::sort_small_by;
 
 /// The deadlines of one clock (a placement's, or a care leaver's).
 pub(super) struct Regime<'a> {
@@ -24,7 +25,7 @@ pub(super) struct Regime<'a> {
     start: CalendarDate,
     /// What the first deadline counts from, for its reason.
     first_anchor: Anchor,
-    /// The placement's own shorter interval (`local_interval_days`).
+    /// The placement's own shorter interval (`local_interval`).
     placement_cap: Option<Interval>,
     kind: Kind,
 }
@@ -110,9 +111,8 @@ impl<'a> Regime<'a> {
     ) -> Result<Self, String> {
         let start = clock_start(&input.placements, current, policy);
         let placement_cap = current
-            .local_interval_days
-            .filter(|days| *days > 0)
-            .map(Interval::Days);
+            .local_interval
+            .filter(|interval| !interval.is_empty());
         let regime = |start: CalendarDate, first_anchor: Anchor, kind: Kind| Regime {
             policy,
             start,
@@ -141,7 +141,7 @@ impl<'a> Regime<'a> {
             then,
             first_review,
         };
-        let agreed = |days: Option<u32>| days.filter(|days| *days > 0).map(Interval::Days);
+        let agreed = |interval: Option<Interval>| interval.filter(|interval| !interval.is_empty());
         Ok(match current.basis {
             StatutoryBasis::Standard => {
                 let v5_possible =
@@ -178,7 +178,7 @@ impl<'a> Regime<'a> {
                 }
             }
             StatutoryBasis::OtherLivingArrangements => {
-                let interval = agreed(current.other_arrangements_interval_days)
+                let interval = agreed(current.other_arrangements_interval)
                     .or_else(|| policy.local_interval(RuleId::V9))
                     .ok_or_else(|| {
                         "No visit interval is recorded for these living arrangements (V9): \
@@ -194,7 +194,7 @@ impl<'a> Regime<'a> {
                 regime(start, from_start, kind)
             }
             StatutoryBasis::ShortBreaks => {
-                let interval = agreed(current.short_breaks_interval_days).ok_or_else(|| {
+                let interval = agreed(current.short_breaks_interval).ok_or_else(|| {
                     "No visit interval agreed with the IRO and parents is recorded for \
                      these short breaks (V11)"
                         .to_owned()
@@ -393,7 +393,7 @@ fn is_temporary(placement: &PlacementFacts) -> bool {
 /// earliest of all if none is (which the rules above never produce).
 fn earliest_in_force(options: impl IntoIterator<Item = (Deadline, bool)>) -> Deadline {
     let mut options: Vec<(Deadline, bool)> = options.into_iter().collect();
-    options.sort_by_key(|(deadline, _)| deadline.due);
+    sort_small_by(&mut options, |(a, _), (b, _)| a.due < b.due);
     let index = options
         .iter()
         .position(|(_, in_force)| *in_force)

@@ -32,9 +32,9 @@ fn placement(id: &str, start: &str, basis: StatutoryBasis) -> PlacementFacts {
         ltf_designated: false,
         child_agreement: None,
         care_order_date: None,
-        short_breaks_interval_days: None,
-        other_arrangements_interval_days: None,
-        local_interval_days: None,
+        short_breaks_interval: None,
+        other_arrangements_interval: None,
+        local_interval: None,
     }
 }
 
@@ -46,6 +46,9 @@ fn visit(date: &str) -> VisitFacts {
         location_virtual: false,
         kind_review_meeting: false,
         submitted: true,
+        kind_recorded: true,
+        made_by: None,
+        discarded: false,
     }
 }
 
@@ -540,7 +543,7 @@ fn v9_other_living_arrangements_use_the_configured_interval() {
         ("2026-02-02".into(), RuleId::V9)
     );
     let mut own = placed;
-    own.other_arrangements_interval_days = Some(30);
+    own.other_arrangements_interval = Some(Interval::Days(30));
     let child = input(own, &["2026-01-20"]);
     let now = current(&child, &england(), "2026-01-21");
     assert_eq!(due_and_rule(&now), ("2026-02-19".into(), RuleId::V9));
@@ -615,7 +618,7 @@ fn v11_short_breaks_need_an_agreed_interval() {
     );
     assert_eq!(schedule.last_qualifying_visit, Some(d("2026-01-20")));
 
-    placed.short_breaks_interval_days = Some(28);
+    placed.short_breaks_interval = Some(Interval::Days(28));
     let child = input(placed.clone(), &[]);
     let schedule = child_schedule(&child, &england(), d("2026-01-05"));
     assert_eq!(schedule.status, ChildVisitStatus::Upcoming);
@@ -1098,7 +1101,7 @@ fn local_intervals_shorten_only_their_own_rule() {
 fn a_placements_own_interval_caps_every_deadline_but_never_lengthens() {
     let mut placed = placement("P1", "2025-01-10", StatutoryBasis::Standard);
     placed.intended_until_18 = true;
-    placed.local_interval_days = Some(28);
+    placed.local_interval = Some(Interval::Days(28));
     let child = input(placed.clone(), &["2026-01-31"]);
     let now = current(&child, &england(), "2026-02-01");
     assert_eq!(due_and_rule(&now), ("2026-02-28".into(), RuleId::V3));
@@ -1107,7 +1110,7 @@ fn a_placements_own_interval_caps_every_deadline_but_never_lengthens() {
         "Within 28 days of the last visit on 31 January 2026 \
          (placement intended to last until 18, after its first year; local timescale)"
     );
-    placed.local_interval_days = Some(200);
+    placed.local_interval = Some(Interval::Days(200));
     let child = input(placed, &["2026-01-31"]);
     assert_eq!(
         current(&child, &england(), "2026-02-01").due,
@@ -1429,6 +1432,8 @@ fn visit_document(
     // Written as text so that drafts with impossible dates can be tested.
     doc.put(ROOT, "visitDate", date).expect("put date");
     model::set_child_seen(&mut doc, true).expect("seen");
+    // A visit counts once its kind is recorded too (issue 15).
+    model::set_visit_kind(&mut doc, model::VisitKind::Statutory).expect("kind");
     model::set_location(&mut doc, location).expect("location");
     if submit {
         model::set_status(&mut doc, VisitStatus::Submitted).expect("status");
@@ -1465,9 +1470,9 @@ fn schedule_input_reads_the_documents() {
             ltf_designated: false,
             child_agreement_date: None,
             care_order_date: None,
-            short_breaks_interval_days: None,
-            other_arrangements_interval_days: None,
-            local_interval_days: Some(21),
+            short_breaks_interval: None,
+            other_arrangements_interval: None,
+            local_interval: Some(Interval::Days(21)),
         }),
         became_looked_after: Some(d("2026-01-05")),
         reviews: vec![NewCaseReview {
@@ -1521,9 +1526,9 @@ fn schedule_input_reads_the_documents() {
                 ltf_designated: false,
                 child_agreement: None,
                 care_order_date: None,
-                short_breaks_interval_days: None,
-                other_arrangements_interval_days: None,
-                local_interval_days: Some(21),
+                short_breaks_interval: None,
+                other_arrangements_interval: None,
+                local_interval: Some(Interval::Days(21)),
             }],
             reviews: vec![ReviewFacts {
                 due: Some(d("2026-02-02")),
@@ -1537,6 +1542,9 @@ fn schedule_input_reads_the_documents() {
                     location_virtual: false,
                     kind_review_meeting: false,
                     submitted: true,
+                    kind_recorded: true,
+                    made_by: None,
+                    discarded: false,
                 },
                 VisitFacts {
                     visit_id: "V2".into(),
@@ -1545,6 +1553,9 @@ fn schedule_input_reads_the_documents() {
                     location_virtual: true,
                     kind_review_meeting: false,
                     submitted: false,
+                    kind_recorded: true,
+                    made_by: None,
+                    discarded: false,
                 },
             ],
             requests: vec![],
@@ -1563,4 +1574,82 @@ fn schedule_input_reads_the_documents() {
         Some((RuleId::V7, d("2026-01-15")))
     );
     assert_eq!(schedule.status, ChildVisitStatus::Overdue);
+}
+
+// Intervals in calendar months, and which visits count (issue 15).
+
+#[test]
+fn agreed_intervals_in_calendar_months_count_as_the_calendar_counts() {
+    let mut placed = placement("P1", "2026-01-31", StatutoryBasis::ShortBreaks);
+    placed.short_breaks_interval = Some(Interval::Months(3));
+    let child = input(placed.clone(), &[]);
+    assert_eq!(
+        due_and_rule(&current(&child, &england(), "2026-02-01")),
+        ("2026-04-30".into(), RuleId::V11)
+    );
+    let child = input(placed.clone(), &["2026-04-30"]);
+    assert_eq!(
+        due_and_rule(&current(&child, &england(), "2026-05-01")),
+        ("2026-07-30".into(), RuleId::V11)
+    );
+    let mut other = placed;
+    other.basis = StatutoryBasis::OtherLivingArrangements;
+    other.short_breaks_interval = None;
+    other.other_arrangements_interval = Some(Interval::Months(1));
+    let child = input(other, &["2026-01-31"]);
+    assert_eq!(
+        due_and_rule(&current(&child, &england(), "2026-02-01")),
+        ("2026-02-28".into(), RuleId::V9)
+    );
+}
+
+#[test]
+fn a_visit_counts_once_its_date_kind_and_child_seen_are_recorded_and_not_if_discarded() {
+    let placed = placement("P1", "2026-01-05", StatutoryBasis::Standard);
+    let today = "2026-01-20";
+    let with = |change: fn(&mut VisitFacts)| {
+        let mut child = input(placed.clone(), &["2026-01-08"]);
+        change(&mut child.visits[0]);
+        child_schedule(&child, &england(), d(today))
+    };
+    let counted = with(|_| {});
+    assert_eq!(counted.last_qualifying_visit, Some(d("2026-01-08")));
+    assert_eq!(counted.status, ChildVisitStatus::Met);
+    // A draft counts (submitted or not) once date, kind and child seen are recorded.
+    let draft = with(|visit| visit.submitted = false);
+    assert_eq!(draft.last_qualifying_visit, Some(d("2026-01-08")));
+    for not_yet in [
+        with(|visit| visit.kind_recorded = false),
+        with(|visit| visit.child_seen = false),
+        with(|visit| visit.discarded = true),
+    ] {
+        assert_eq!(not_yet.last_qualifying_visit, None);
+        assert_eq!(not_yet.status, ChildVisitStatus::Overdue);
+    }
+}
+
+#[test]
+fn each_rule_counts_only_the_visits_of_whoever_it_names() {
+    use crate::model::VisitMaker;
+    let placed = placement("P1", "2026-01-05", StatutoryBasis::Standard);
+    let mut child = input(placed, &["2026-01-08"]);
+    child.care_leaver = Some(CareLeaverFacts {
+        accommodation_from: d("2026-01-05"),
+        pathway_reviews: vec![],
+    });
+    let rules_met = |maker: Option<VisitMaker>| {
+        let mut child = child.clone();
+        child.visits[0].made_by = maker;
+        let mut met: Vec<RuleId> = visit_requirements(&child, &england(), d("2026-01-10"))
+            .into_iter()
+            .filter(|r| !r.is_open())
+            .map(|r| r.rule)
+            .collect();
+        met.sort_by_key(ToString::to_string);
+        met
+    };
+    assert_eq!(rules_met(Some(VisitMaker::SocialWorker)), [RuleId::V1]);
+    assert_eq!(rules_met(Some(VisitMaker::PersonalAdviser)), [RuleId::V15]);
+    // Not recorded (records from before it was): counts for both.
+    assert_eq!(rules_met(None), [RuleId::V1, RuleId::V15]);
 }
