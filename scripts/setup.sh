@@ -3,7 +3,8 @@
 # the wasm32 Rust target, the wasm-bindgen CLI at the exact version of the wasm-bindgen crate,
 # cargo-fuzz,
 # the npm packages in tests/js (official automerge-repo clients, playwright-core, axe-core,
-# binaryen's wasm-opt) and, unless --no-browser, Debian's Chromium for the PWA tests.
+# binaryen's wasm-opt), Debian's PostgreSQL and nginx, and, unless --no-browser, Debian's
+# Chromium for the PWA tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,11 +32,18 @@ if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/n
   touch tests/js/node_modules
 fi
 
-if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
-  echo "setup: installing Debian's chromium for the PWA tests"
+# Debian's packages the tests run for real: Chromium for the PWA, PostgreSQL (a private
+# cluster per test, started from /usr/lib/postgresql/*/bin) and nginx (the load balancer in
+# front of replicas). Installed once; the packages' own services are not used.
+packages=()
+[ "$browser" = yes ] && [ ! -x /usr/bin/chromium ] && packages+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
+[ -x /usr/sbin/nginx ] || packages+=(nginx)
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "setup: installing Debian's ${packages[*]}"
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi

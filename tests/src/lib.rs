@@ -14,12 +14,16 @@
 pub mod council;
 pub mod fuzz_targets;
 pub mod js_client;
+pub mod load_balancer;
 pub mod native_client;
+pub mod postgres_cluster;
 pub mod raw_peer;
 pub mod test_server;
 pub mod visit_fixture;
 
+pub use load_balancer::LoadBalancer;
 pub use native_client::NativeClient;
+pub use postgres_cluster::PostgresCluster;
 pub use test_server::{ServerProcess, TestServer};
 
 /// Installs a tracing subscriber for tests once (output captured by the test runner).
