@@ -10,7 +10,10 @@
 //! - [`fuzz_targets`]: the fuzz targets' bodies (run by `tests/fuzz`, replayed by a test).
 //! - [`council`]: a small test council (teams, workers, children, allocations) and sign-in.
 //! - [`visit_fixture`]: builds realistic visit documents for tests and benchmarks.
+//! - [`bench`]: the benchmarks' machinery (metering, servers, the real sign-in path,
+//!   scenarios, reports).
 
+pub mod bench;
 pub mod council;
 pub mod fuzz_targets;
 pub mod js_client;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_directory.sql"),
     include_str!("migrations/0003_projection.sql"),
     include_str!("migrations/0004_sign_in_throttle_and_audit_repeats.sql"),
+    include_str!("migrations/0006_sync_credentials.sql"),
 ];
 
 /// Brings the database up to the newest schema.

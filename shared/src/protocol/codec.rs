@@ -74,6 +74,21 @@ pub fn encode(message: &Message) -> Vec<u8> {
             put("targetId", text(target_id.as_str()));
             put("documentId", text(&document_id.to_string()));
         }
+        Message::Ephemeral {
+            sender_id,
+            target_id,
+            document_id,
+            session_id,
+            count,
+            data,
+        } => {
+            put("senderId", text(sender_id.as_str()));
+            put("targetId", text(target_id.as_str()));
+            put("documentId", text(&document_id.to_string()));
+            put("sessionId", text(session_id));
+            put("count", Value::Integer((*count).into()));
+            put("data", Value::Bytes(data.clone()));
+        }
         Message::Error { message } => put("message", text(message)),
         Message::Ignored { .. } => {}
     }
@@ -144,7 +159,10 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         "error" => Message::Error {
             message: fields.text("message")?.to_owned(),
         },
-        "ephemeral" | "remote-heads-changed" | "remote-subscription-change" => Message::Ignored {
+        "ephemeral" => fields.ephemeral().unwrap_or(Message::Ignored {
+            kind: kind.to_owned(),
+        }),
+        "remote-heads-changed" | "remote-subscription-change" => Message::Ignored {
             kind: kind.to_owned(),
         },
         other => return Err(DecodeError::UnknownType(other.chars().take(64).collect())),
@@ -210,6 +228,23 @@ impl Fields {
             return Err(DecodeError::PeerId(key));
         }
         Ok(PeerId::new(text))
+    }
+
+    /// An `ephemeral` with every field well formed, else `None` (then it is ignored, as
+    /// any peer's ephemeral message is by this server).
+    fn ephemeral(&self) -> Option<Message> {
+        let count = match self.get("count")? {
+            Value::Integer(count) => u64::try_from(*count).ok()?,
+            _ => return None,
+        };
+        Some(Message::Ephemeral {
+            sender_id: self.peer_id("senderId").ok()?,
+            target_id: self.peer_id("targetId").ok()?,
+            document_id: self.document_id().ok()?,
+            session_id: self.text("sessionId").ok()?.to_owned(),
+            count,
+            data: self.bytes("data").ok()?,
+        })
     }
 
     fn document_id(&self) -> Result<DocumentId, DecodeError> {
