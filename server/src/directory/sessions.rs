@@ -221,12 +221,30 @@ pub fn begin_login(
     attempt: &SignIn<'_>,
     now: i64,
 ) -> Result<PendingLogin, SessionError> {
-    let provisional = reserve_attempt(conn, attempt.username, attempt.address, now)?;
-    let worker = find_worker(conn, attempt.username)?;
-    Ok(PendingLogin {
-        provisional,
-        worker,
+    without_fsync(conn, |conn| {
+        let provisional = reserve_attempt(conn, attempt.username, attempt.address, now)?;
+        let worker = find_worker(conn, attempt.username)?;
+        Ok(PendingLogin {
+            provisional,
+            worker,
+        })
     })
+}
+
+/// Runs sign-in bookkeeping (attempts counted, sessions opened or refreshed, sync
+/// credentials) with `synchronous=NORMAL`: each commit is atomic and isolated as ever (the
+/// lockout count stays exact under any concurrency) but waits for no fsync of its own; the
+/// WAL reaches the disk with the storage thread's next commit (or the next checkpoint). A
+/// power cut in between can forget the last moments' sign-ins: a device then signs in
+/// again. Documents, sign-outs and revocations keep `synchronous=FULL`.
+fn without_fsync<T>(
+    conn: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> Result<T, SessionError>,
+) -> Result<T, SessionError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let outcome = work(conn);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    outcome
 }
 
 /// Gives back an attempt's allowance when its password was never checked (the hashing
@@ -234,12 +252,14 @@ pub fn begin_login(
 ///
 /// # Errors
 /// The SQLite error.
-pub fn abandon_login(conn: &Connection, pending: PendingLogin) -> Result<(), SessionError> {
-    conn.execute(
-        "DELETE FROM login_failures WHERE rowid = ?1",
-        [pending.provisional],
-    )?;
-    Ok(())
+pub fn abandon_login(conn: &mut Connection, pending: PendingLogin) -> Result<(), SessionError> {
+    without_fsync(conn, |conn| {
+        conn.execute(
+            "DELETE FROM login_failures WHERE rowid = ?1",
+            [pending.provisional],
+        )?;
+        Ok(())
+    })
 }
 
 /// Signs a worker in on a device (reusing `device_hint` if it is theirs and not revoked),
@@ -250,6 +270,18 @@ pub fn abandon_login(conn: &Connection, pending: PendingLogin) -> Result<(), Ses
 /// user, a wrong password or an inactive account), or [`SessionError::DeviceRevoked`] for
 /// a revoked device.
 pub fn finish_login(
+    conn: &mut Connection,
+    pending: PendingLogin,
+    password_ok: bool,
+    attempt: &SignIn<'_>,
+    now: i64,
+) -> Result<(IssuedSession, Identity), SessionError> {
+    without_fsync(conn, |conn| {
+        open_session(conn, pending, password_ok, attempt, now)
+    })
+}
+
+fn open_session(
     conn: &mut Connection,
     pending: PendingLogin,
     password_ok: bool,
@@ -548,6 +580,14 @@ pub fn refresh(
     refresh_token: &str,
     now: i64,
 ) -> Result<(IssuedSession, Identity), SessionError> {
+    without_fsync(conn, |conn| rotate(conn, refresh_token, now))
+}
+
+fn rotate(
+    conn: &mut Connection,
+    refresh_token: &str,
+    now: i64,
+) -> Result<(IssuedSession, Identity), SessionError> {
     let mut identity = identity_where(
         conn,
         "s.refresh_hash = ?1",
@@ -622,6 +662,14 @@ pub fn check_session(conn: &Connection, session_id: i64, now: i64) -> Result<(),
 /// # Errors
 /// [`SessionError::Sqlite`] if it cannot be stored.
 pub fn issue_sync_credential(
+    conn: &mut Connection,
+    identity: &Identity,
+    now: i64,
+) -> Result<(String, i64), SessionError> {
+    without_fsync(conn, |conn| store_credential(conn, identity, now))
+}
+
+fn store_credential(
     conn: &Connection,
     identity: &Identity,
     now: i64,
