@@ -358,3 +358,103 @@ pub async fn morning(
     server.stop()?;
     Ok(report)
 }
+
+/// What connecting costs the server.
+#[derive(Debug, Serialize, Default, Clone)]
+pub struct ConnectsReport {
+    /// Tickets issued (and as many connections made with them).
+    pub count: usize,
+    /// Server CPU per `POST /api/sync-ticket` (HTTP request, bearer check, ticket), µs.
+    pub ticket_cpu_us: f64,
+    /// Its latency p50 / p95 (ms).
+    pub ticket_p50_ms: f64,
+    /// p95.
+    pub ticket_p95_ms: f64,
+    /// Server CPU per connection: the upgrade with the ticket (redeemed, the session
+    /// checked), the `join`/`peer` handshake and the close, µs.
+    pub connect_cpu_us: f64,
+    /// Upgrade to `peer`, p50 / p95 (ms).
+    pub connect_p50_ms: f64,
+    /// p95.
+    pub connect_p95_ms: f64,
+    /// Server CPU per `POST /api/session/refresh`, µs.
+    pub refresh_cpu_us: f64,
+}
+
+impl ConnectsReport {
+    /// One paragraph for people.
+    pub fn describe(&self) -> String {
+        format!(
+            "connects: {} tickets, server CPU {:.0} µs each (latency p50 {:.2} ms, p95 {:.2} ms); \
+             {} connections with them (upgrade, ticket redeemed, join/peer, close), server CPU \
+             {:.0} µs each (p50 {:.2} ms, p95 {:.2} ms); refresh {:.0} µs CPU each",
+            self.count,
+            self.ticket_cpu_us,
+            self.ticket_p50_ms,
+            self.ticket_p95_ms,
+            self.count,
+            self.connect_cpu_us,
+            self.connect_p50_ms,
+            self.connect_p95_ms,
+            self.refresh_cpu_us,
+        )
+    }
+}
+
+/// `count` tickets one after another, then `count` connections with them, then `count`
+/// refreshes, on an idle Doorstep: the server's CPU per ticket, per connection and per
+/// refresh (whole-process CPU over each phase, divided).
+///
+/// # Errors
+/// If the server cannot be started or a step fails.
+pub async fn connects(count: usize, doorstep_args: &[String]) -> anyhow::Result<ConnectsReport> {
+    let data = tempfile::Builder::new().prefix("connects-").tempdir()?;
+    real_path::provision(data.path(), &[], 1)?;
+    let extra: Vec<&str> = doorstep_args.iter().map(String::as_str).collect();
+    let server = Running::start(Kind::Doorstep, data.path(), &extra)?;
+    let (pid, addr) = (server.pid(), server.addr());
+    let hz = clock_ticks_per_second();
+    let (mut session, _) = DeviceSession::sign_in(addr, &real_path::worker_name(0)).await?;
+    let per = |seconds: f64| seconds * 1e6 / count.max(1) as f64;
+    let mut report = ConnectsReport {
+        count,
+        ..ConnectsReport::default()
+    };
+
+    let cpu = CpuMeter::start(pid, hz);
+    let mut urls = Vec::with_capacity(count);
+    let mut took = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (url, latency) = session.ticket_url(addr).await?;
+        urls.push(url);
+        took.push(latency);
+    }
+    report.ticket_cpu_us = per(cpu.stop().server_s);
+    took.sort();
+    report.ticket_p50_ms = ms(percentile(&took, 0.5));
+    report.ticket_p95_ms = ms(percentile(&took, 0.95));
+
+    let cpu = CpuMeter::start(pid, hz);
+    let mut took = Vec::with_capacity(count);
+    for url in urls {
+        let client = NativeClient::new("connector");
+        let started = Instant::now();
+        client.connect(&url).await?;
+        took.push(started.elapsed());
+        client.disconnect().await;
+    }
+    // The hub notices each close on its own; give it a moment before reading the CPU.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    report.connect_cpu_us = per(cpu.stop().server_s);
+    took.sort();
+    report.connect_p50_ms = ms(percentile(&took, 0.5));
+    report.connect_p95_ms = ms(percentile(&took, 0.95));
+
+    let cpu = CpuMeter::start(pid, hz);
+    for _ in 0..count {
+        session.refresh(addr).await?;
+    }
+    report.refresh_cpu_us = per(cpu.stop().server_s);
+    server.stop()?;
+    Ok(report)
+}

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release --locked -p tests -p server --bins
-//! target/release/sync-storm [--scenario storm|morning|sign-in-flood]
+//! target/release/sync-storm [--scenario storm|morning|sign-in-flood|connects]
 //!     [--clients C] [--docs-per-client M] [--words-bytes 2000]
 //!     [--server doorstep|node|both] [--rounds 1] [--json] [--timeout-secs 300]
 //!     [--keep-data] [--workers 200] [--window-secs 60] [--attempts 500]
@@ -24,10 +24,15 @@
 //!   sign in with their passwords, then sync their `--docs-per-client` visits.
 //! - **sign-in-flood**: `--attempts` N password sign-ins at once (N accounts); memory idle,
 //!   at peak and after, and the answers' latency.
+//! - **connects**: `--attempts` N tickets, then N connections with them, then N refreshes,
+//!   one after another on an idle server: the server's CPU per ticket, per connection and
+//!   per refresh.
 //!
 //! `--doorstep-arg` passes an argument to `doorstep-server serve` (repeat it for each).
-//! `--json` adds one JSON line with every figure. The process exits non-zero if any
-//! document was lost or wrongly answered "unavailable", or a sign-in went unanswered.
+//! `--json` adds one JSON line with every figure. The process exits non-zero if Doorstep
+//! lost a document or wrongly answered one "unavailable", or a sign-in went unanswered (the
+//! Node baseline's losses are reported, not fatal: its cold fetch now and then never
+//! answers a document).
 //! Progress goes to stderr. The client tasks run at nice 10, the servers at normal
 //! priority, so the shared cores favour the server being measured.
 
@@ -44,7 +49,7 @@ use tests::bench::servers::Kind;
 use tests::bench::sign_in;
 use tests::bench::storm::{self, Fixture, StormOptions};
 
-const USAGE: &str = "usage: sync-storm [--scenario storm|morning|sign-in-flood] [--clients C] \
+const USAGE: &str = "usage: sync-storm [--scenario storm|morning|sign-in-flood|connects] [--clients C] \
                      [--docs-per-client M] [--words-bytes N] [--server doorstep|node|both] \
                      [--rounds R] [--json] [--timeout-secs S] [--keep-data] [--workers N] \
                      [--window-secs S] [--attempts N] [--doorstep-arg ARG]...";
@@ -54,6 +59,7 @@ enum Scenario {
     Storm,
     Morning,
     SignInFlood,
+    Connects,
 }
 
 #[derive(Debug)]
@@ -111,6 +117,7 @@ fn parse_args() -> anyhow::Result<Args> {
                     "storm" => Scenario::Storm,
                     "morning" => Scenario::Morning,
                     "sign-in-flood" => Scenario::SignInFlood,
+                    "connects" => Scenario::Connects,
                     other => bail!("unknown --scenario {other}\n{USAGE}"),
                 }
             }
@@ -203,6 +210,18 @@ async fn run() -> anyhow::Result<ExitCode> {
                 println!("{}", serde_json::json!({ "morning": reports }));
             }
             Ok(exit(failed))
+        }
+        Scenario::Connects => {
+            let mut reports = Vec::new();
+            for round in 0..args.rounds {
+                let report = sign_in::connects(args.attempts, &args.doorstep_args).await?;
+                println!("round {}: {}", round + 1, report.describe());
+                reports.push(report);
+            }
+            if args.json {
+                println!("{}", serde_json::json!({ "connects": reports }));
+            }
+            Ok(exit(false))
         }
         Scenario::SignInFlood => {
             let mut failed = false;
@@ -358,12 +377,15 @@ async fn run_storm(args: &Args) -> anyhow::Result<ExitCode> {
         });
         println!("{line}");
     }
+    // Only Doorstep's losses fail the run: the Node baseline's cold fetch now and then
+    // never answers a document (it is reported in its column all the same).
     let failed = rounds
         .iter()
         .flat_map(|(reports, _)| reports)
+        .filter(|r| r.server == "doorstep")
         .any(|r| r.lost() > 0 || r.wrongly_unavailable > 0);
     if failed {
-        eprintln!("FAILED: documents were lost or wrongly unavailable");
+        eprintln!("FAILED: Doorstep lost documents or answered them wrongly unavailable");
     }
     Ok(exit(failed))
 }
