@@ -70,7 +70,7 @@ for target in protocol_decode sync_message core_frames model_reads csv_import; d
     echo "fuzz target $target failed: the input is in tests/fuzz/artifacts/$target" >&2
     exit 1
   fi
-  echo "$target: $(grep -E '^#[0-9]+ +DONE' "$log" | tail -1)"
+  echo "$target: $(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1)"
 done
 rm -rf "$fuzz_scratch"
 

@@ -306,6 +306,10 @@ pub struct ServeArgs {
     /// keep it on loopback or a private network: it is not authenticated).
     #[arg(long, env = "DOORSTEP_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Days after a child is reallocated during which its former worker's devices may still
+    /// send what they recorded while they held the child.
+    #[arg(long, env = "DOORSTEP_REALLOCATION_GRACE_DAYS", default_value_t = 7)]
+    pub reallocation_grace_days: u64,
 }
 
 impl ServeArgs {
@@ -332,6 +336,8 @@ impl ServeArgs {
         }
         config.sign_in_wait = Duration::from_secs(self.sign_in_wait_secs);
         config.metrics_addr = self.metrics_addr;
+        config.reallocation_grace =
+            Duration::from_secs(self.reallocation_grace_days * 24 * 60 * 60);
         config
     }
 }

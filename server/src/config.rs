@@ -46,6 +46,10 @@ pub struct ServerConfig {
     /// Sync messages a connection may send at once before pacing starts (a device
     /// reconnecting offers one message per record it holds).
     pub message_burst: u32,
+    /// How long after a child is reallocated its former worker's devices may still send
+    /// what they recorded while they held the child (visits they started, edits they made
+    /// then); after it, such changes are refused.
+    pub reallocation_grace: Duration,
     /// How many SQLite connections the HTTP API keeps open (opened once, at start).
     pub api_connections: usize,
     /// Threads checking passwords, each with its own 19 MiB Argon2id buffer allocated once
@@ -136,6 +140,7 @@ impl ServerConfig {
             max_inflated_bytes: 16 * 1024 * 1024,
             max_messages_per_sec: 500,
             message_burst: 5_000,
+            reallocation_grace: Duration::from_secs(7 * 24 * 60 * 60),
             api_connections: 8,
             password_hashers: crate::directory::password_hashers::PasswordHashers::default_threads(
             ),

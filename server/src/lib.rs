@@ -130,6 +130,7 @@ pub async fn run_with_lock(
         directory,
         config.schedule_policy.clone(),
         metrics.clone(),
+        config.reallocation_grace,
     )
     .context("starting the hub")?;
     let hashers = Arc::new(

@@ -158,6 +158,17 @@ impl Session {
         })
     }
 
+    /// A native device signed in with this session, connected to `/sync` with a fresh
+    /// ticket.
+    ///
+    /// # Errors
+    /// If a ticket is refused or the connection fails.
+    pub async fn device(&self, name: &str) -> anyhow::Result<crate::NativeClient> {
+        let client = crate::NativeClient::new(name);
+        client.connect(&self.sync_url().await?).await?;
+        Ok(client)
+    }
+
     /// A `/sync` URL carrying a fresh single-use ticket.
     ///
     /// # Errors

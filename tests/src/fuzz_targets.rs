@@ -113,6 +113,7 @@ pub fn core_frames(data: &[u8]) {
         children: [("C-N1".to_owned(), Access::ReadWrite)].into(),
         may_create_for: ["C-N1".to_owned()].into(),
         author: Some("sw-north-1".into()),
+        former: Default::default(),
     };
     step(
         &mut core,

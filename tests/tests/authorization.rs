@@ -118,12 +118,7 @@ fn is_stored(dir: &Path, document: DocumentId) -> bool {
 }
 
 async fn connected(session: &Session, name: &str) -> NativeClient {
-    let client = NativeClient::new(name);
-    client
-        .connect(&session.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
-    client
+    session.device(name).await.expect("connected device")
 }
 
 /// Reads with a fresh native client: the document, or `None` if unavailable.

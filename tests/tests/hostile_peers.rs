@@ -37,11 +37,7 @@ async fn scene(extra_args: &[&str]) -> Scene {
     let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
         .await
         .expect("login");
-    let tablet = NativeClient::new("honest-tablet");
-    tablet
-        .connect(&worker.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
+    let tablet = worker.device("honest-tablet").await.expect("tablet");
     let visit = tablet.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 300));
     tablet
         .wait_acknowledged(visit, TIMEOUT)

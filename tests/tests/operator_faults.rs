@@ -37,12 +37,7 @@ async fn device(addr: std::net::SocketAddr, username: &str, name: &str) -> Nativ
     let session = Session::login(addr, username, PASSWORD, None)
         .await
         .expect("login");
-    let client = NativeClient::new(name);
-    client
-        .connect(&session.sync_url().await.expect("ticket"))
-        .await
-        .expect("connect");
-    client
+    session.device(name).await.expect("connected device")
 }
 
 /// Appends `words` to the first voice entry of a visit on the device.

@@ -220,6 +220,7 @@ pub fn spawn_hub(
     directory: rusqlite::Connection,
     policy: SchedulePolicy,
     metrics: Arc<Metrics>,
+    reallocation_grace: std::time::Duration,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
     let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
@@ -239,6 +240,8 @@ pub fn spawn_hub(
                 child_ids: HashMap::new(),
                 audited_reads: HashSet::new(),
                 denials: DenialLog::default(),
+                reallocation_grace,
+                grace_ends: None,
                 directory,
                 directory_version: -1,
                 storage: Some(storage),
@@ -283,6 +286,10 @@ struct Hub {
     audited_reads: HashSet<(i64, DocumentId)>,
     /// Denials already audited, so a repeated one is counted rather than written again.
     denials: DenialLog,
+    /// How long a worker still holds a child, as a former holder, after de-allocation.
+    reallocation_grace: std::time::Duration,
+    /// When the first former holder's grace ends (ms): grants are recomputed then.
+    grace_ends: Option<i64>,
     /// A read connection for grants and session checks (writes go to the storage thread).
     directory: rusqlite::Connection,
     /// The directory version the grants were computed at.
@@ -564,9 +571,16 @@ impl Hub {
         let Some(identity) = self.identities.get(&connection) else {
             return;
         };
-        match grants::grant_for(&self.directory, identity) {
+        let now_ms = now().as_millis() as i64;
+        match grants::grant_for(&self.directory, identity, now_ms, self.reallocation_grace) {
             Ok(granted) => {
                 self.child_ids.extend(granted.child_ids);
+                // The grant changes again when a former holder's grace ends.
+                let grace_ms = self.reallocation_grace.as_millis() as i64;
+                for until in granted.grant.former.values() {
+                    let ends = until.as_millis() as i64 + grace_ms;
+                    self.grace_ends = Some(self.grace_ends.map_or(ends, |next| next.min(ends)));
+                }
                 self.set_grant(connection, granted.grant);
             }
             Err(err) => {
@@ -589,11 +603,15 @@ impl Hub {
                 return;
             }
         };
-        if version == self.directory_version {
+        let now = now().as_millis() as i64;
+        let grace_ended = self.grace_ends.is_some_and(|ends| ends <= now);
+        if version == self.directory_version && !grace_ended {
             return;
         }
         self.directory_version = version;
-        let now = now().as_millis() as i64;
+        if grace_ended {
+            self.grace_ends = None;
+        }
         let connections: Vec<ConnectionId> = self.identities.keys().copied().collect();
         for connection in connections {
             let Some(identity) = self.identities.get(&connection) else {
@@ -643,11 +661,17 @@ impl Hub {
             let Some(identity) = self.identities.get(&event.connection) else {
                 continue;
             };
-            let child = event
-                .child
-                .as_ref()
-                .and_then(|child| self.child_ids.get(child))
-                .copied();
+            // Every access goes into its child's record, refusals of children the worker does
+            // not hold included.
+            let child = event.child.as_ref().and_then(|child| {
+                self.child_ids.get(child).copied().or_else(|| {
+                    let found = grants::child_row_id(&self.directory, child).ok().flatten();
+                    if let Some(id) = found {
+                        self.child_ids.insert(child.clone(), id);
+                    }
+                    found
+                })
+            });
             let (action, outcome, detail) = match event.kind {
                 AccessKind::Read => {
                     if !self
@@ -782,6 +806,7 @@ fn refusal_label(reason: &DenialReason) -> &'static str {
         DenialReason::ChildNotAllocated { .. } => "child_not_allocated",
         DenialReason::NotAVisit => "not_a_visit",
         DenialReason::Revoked => "revoked",
+        DenialReason::NoLongerAllocated => "no_longer_allocated",
         DenialReason::Integrity(_) => "integrity",
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use automerge::Automerge;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use shared::DocumentId;
 use shared::schedule::SchedulePolicy;
 use tracing::{info, warn};
@@ -66,17 +66,7 @@ pub fn write_rows(
     rows: &DocumentRows,
 ) -> rusqlite::Result<()> {
     let id = document.as_bytes().as_slice();
-    let index = conn
-        .prepare_cached(
-            "SELECT c.child_ref, w.username FROM child_documents cd
-             JOIN children c ON c.child_id = cd.child_id
-             LEFT JOIN workers w ON w.worker_id = cd.created_by
-             WHERE cd.document_id = ?1",
-        )?
-        .query_row([id], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, Option<String>>(1)?))
-        })
-        .optional()?;
+    let index = crate::store::index_of(conn, id)?.map(|index| (index.child_id, index.created_by));
     match rows {
         DocumentRows::Child(child) => match index {
             Some((child_ref, _)) if child_ref != child.child_ref => {

@@ -377,6 +377,27 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
     }
 }
 
+/// Where the server's own index (`child_documents`) places a document: the child's
+/// reference and its creator's username.
+///
+/// # Errors
+/// The SQLite error.
+pub fn index_of(conn: &Connection, document: &[u8]) -> rusqlite::Result<Option<DocumentIndex>> {
+    conn.prepare_cached(
+        "SELECT c.child_ref, w.username FROM child_documents cd
+         JOIN children c ON c.child_id = cd.child_id
+         LEFT JOIN workers w ON w.worker_id = cd.created_by
+         WHERE cd.document_id = ?1",
+    )?
+    .query_row([document], |row| {
+        Ok(DocumentIndex {
+            child_id: row.get(0)?,
+            created_by: row.get(1)?,
+        })
+    })
+    .optional()
+}
+
 fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<StoredChunks>> {
     let mut stmt =
         conn.prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?;
@@ -390,21 +411,7 @@ fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<Sto
     if count == 0 {
         return Ok(None);
     }
-    // Where the server's own index places it: the child's reference and its creator.
-    let index = conn
-        .prepare_cached(
-            "SELECT c.child_ref, w.username FROM child_documents cd
-             JOIN children c ON c.child_id = cd.child_id
-             LEFT JOIN workers w ON w.worker_id = cd.created_by
-             WHERE cd.document_id = ?1",
-        )?
-        .query_row(params![document.as_bytes().as_slice()], |row| {
-            Ok(DocumentIndex {
-                child_id: row.get(0)?,
-                created_by: row.get(1)?,
-            })
-        })
-        .optional()?;
+    let index = index_of(conn, document.as_bytes())?;
     Ok(Some(StoredChunks {
         bytes,
         count,

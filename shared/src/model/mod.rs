@@ -90,7 +90,7 @@ pub use oversight::{
     amendment_required, amendments, oversight_entries, record_amendment, record_oversight, review,
     visit_at,
 };
-pub use ownership::{visit_child_id, visit_worker_id};
+pub use ownership::{visit_child_id, visit_created_at, visit_worker_id};
 pub use problem::Problem;
 pub use provenance::{SectionProvenance, batch_of_each_change, section_provenance};
 pub use visit::{

@@ -24,3 +24,8 @@ pub fn visit_worker_id(doc: &impl ReadDoc) -> Option<String> {
     }
     root.string("workerId").ok()?.filter(|id| !id.is_empty())
 }
+
+/// When a visit document says it was created (`createdAt`, device time), if it says.
+pub fn visit_created_at(doc: &impl ReadDoc) -> Option<crate::sync::Timestamp> {
+    MapReader::root(doc).timestamp("createdAt").ok().flatten()
+}

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::ChangeHash;
 
-use super::{ConnectionId, DocumentIndex};
+use super::{ConnectionId, DocumentIndex, Timestamp};
 use crate::DocumentId;
 use crate::model::IntegrityViolation;
 
@@ -28,6 +28,10 @@ pub struct AccessGrant {
     /// The `workerId` every visit it creates must carry (its signed-in worker); `None`
     /// leaves authorship unchecked.
     pub author: Option<String>,
+    /// Children it held until the given time and no longer does, while a grace period
+    /// lasts: what the worker recorded while they held the child still reaches the server
+    /// (see [`Access::Former`]).
+    pub former: HashMap<String, Timestamp>,
 }
 
 /// The right a connection has on one document.
@@ -37,19 +41,42 @@ pub enum Access {
     ReadWrite,
     /// Read only.
     ReadOnly,
+    /// The child was reallocated away from this worker a short while ago: they may read
+    /// its documents, change the visits they created, create visits they started while
+    /// they held the child, and change other documents only with changes made (by their
+    /// device's clock) while they held it.
+    Former,
 }
 
 impl AccessGrant {
     /// The right on a document indexed under `index`, if any.
     pub fn access(&self, index: &DocumentIndex) -> Option<Access> {
-        self.children.get(&index.child_id).copied()
+        self.children.get(&index.child_id).copied().or_else(|| {
+            self.former
+                .contains_key(&index.child_id)
+                .then_some(Access::Former)
+        })
+    }
+
+    /// Whether it may create a visit for `child` made at `created_at` (device time): a
+    /// child it holds, or one it held until after then.
+    pub fn may_create_visit(&self, child: &str, created_at: Option<Timestamp>) -> bool {
+        self.may_create_for.contains(child)
+            || self
+                .former
+                .get(child)
+                .is_some_and(|until| created_at.is_some_and(|made| made <= until.plus(CLOCK_SKEW)))
     }
 
     /// Whether it may create any document at all.
     pub fn may_create(&self) -> bool {
-        !self.may_create_for.is_empty()
+        !self.may_create_for.is_empty() || !self.former.is_empty()
     }
 }
+
+/// How far a device's clock may run ahead when it says a change was made while its worker
+/// still held the child.
+pub const CLOCK_SKEW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
 
 /// Why the core refused a connection something.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,6 +95,8 @@ pub enum DenialReason {
     NotAVisit,
     /// The grant was withdrawn while the connection was syncing the document.
     Revoked,
+    /// A former holder's change made after they stopped holding the child.
+    NoLongerAllocated,
     /// The connection's changes touched what it may not write (see
     /// `shared::model::integrity`): refused, nothing stored, the connection closed.
     Integrity(IntegrityViolation),
@@ -86,6 +115,9 @@ impl std::fmt::Display for DenialReason {
             }
             DenialReason::NotAVisit => f.write_str("new document is not a visit naming its child"),
             DenialReason::Revoked => f.write_str("access withdrawn"),
+            DenialReason::NoLongerAllocated => f.write_str(
+                "changes made after the child was reallocated are refused: the child is no longer allocated to you",
+            ),
             DenialReason::Integrity(violation) => write!(f, "change refused: {violation}"),
         }
     }

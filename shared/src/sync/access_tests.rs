@@ -410,3 +410,145 @@ fn a_stale_grant_update_never_withdraws_a_visit_its_author_created() {
     net.run_until_quiescent();
     assert!(unavailable_sent_to(&net, 1, id));
 }
+
+/// A visit for `child` recorded by `worker`, begun at `created_ms` (device time).
+fn visit_by(child: &str, worker: &str, actor: u8, created_ms: u64) -> Automerge {
+    let mut doc = Automerge::new();
+    doc.set_actor(automerge::ActorId::from(vec![actor; 16]));
+    let mut tx = doc.transaction();
+    let visit = crate::model::NewVisit {
+        visit_id: format!("visit-{actor}"),
+        child_id: child.into(),
+        worker_id: worker.into(),
+        visit_date: crate::model::CalendarDate::parse("2026-11-20").expect("date"),
+        created_at: Timestamp::from_millis(created_ms),
+    };
+    crate::model::create_visit(&mut tx, &visit).expect("visit");
+    let time_s = i64::try_from(created_ms / 1000).expect("seconds");
+    tx.commit_with(automerge::transaction::CommitOptions::default().with_time(time_s));
+    doc
+}
+
+/// Types `text` into the observations, as a change made at `time_s` (device time).
+fn observe_at(doc: &mut Automerge, text: &str, time_s: i64) {
+    let mut tx = doc.transaction();
+    let observations = tx.get(ROOT, "observations").expect("get").expect("text").1;
+    tx.splice_text(&observations, 0, 0, text).expect("splice");
+    tx.commit_with(automerge::transaction::CommitOptions::default().with_time(time_s));
+}
+
+#[test]
+fn a_new_visit_reaches_the_workers_other_devices_unasked_but_not_managers() {
+    let mut net = Network::with_access_control(3, true);
+    for client in 1..=3 {
+        net.connect(client);
+    }
+    net.grant(1, may_create_for("child-a"));
+    net.grant(2, may_create_for("child-a"));
+    net.grant(3, holding("child-a", Access::ReadOnly));
+    net.run_until_quiescent();
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    assert_eq!(
+        net.nodes[2].core.document(&id).map(Automerge::get_heads),
+        Some(net.doc(1, &id).get_heads()),
+        "the other device holds it without having asked"
+    );
+    assert!(
+        net.nodes[3].core.document(&id).is_none(),
+        "a manager asks when needed"
+    );
+}
+
+#[test]
+fn a_former_holder_sends_what_they_recorded_while_holding_the_child_and_nothing_later() {
+    let reallocated_ms: u64 = 1_800_000_000_000;
+    let before_s = i64::try_from(reallocated_ms / 1000).expect("secs") - 3600;
+    let after_s = i64::try_from(reallocated_ms / 1000).expect("secs") + 3600;
+    let mut net = Network::with_access_control(2, true);
+    net.connect(1);
+    net.connect(2);
+    net.grant(1, may_create_for("child-a"));
+    let mut colleague = may_create_for("child-a");
+    colleague.author = Some("colleague".into());
+    net.grant(2, colleague);
+    net.run_until_quiescent();
+    let own = net.create(1, visit_for("child-a", 1));
+    let theirs = net.create(2, visit_by("child-a", "colleague", 2, 5));
+    net.run_until_quiescent();
+    assert!(
+        net.nodes[1].core.document(&theirs).is_some(),
+        "offered to the worker too"
+    );
+
+    // Offline: the worker types into both visits, in the home, before the child is
+    // reallocated to someone else; starts a visit then; and, by the device's clock after the
+    // reallocation, types more into their own visit and starts another.
+    net.disconnect_client(1);
+    net.change(1, own, |doc| {
+        observe_at(doc, "Own visit, at the home. ", before_s)
+    });
+    net.change(1, theirs, |doc| {
+        observe_at(doc, "Typed at the visit. ", before_s)
+    });
+    let begun_before = net.create(1, visit_by("child-a", "worker", 3, reallocated_ms - 60_000));
+    let begun_after = net.create(
+        1,
+        visit_by("child-a", "worker", 4, reallocated_ms + 3_600_000),
+    );
+
+    // Back online as a former holder: what was recorded while holding the child arrives,
+    // then each record is withdrawn from the device, which no longer holds the child.
+    net.connect(1);
+    net.grant(
+        1,
+        AccessGrant {
+            author: Some("worker".into()),
+            former: [("child-a".to_owned(), Timestamp::from_millis(reallocated_ms))].into(),
+            ..AccessGrant::default()
+        },
+    );
+    net.run_until_quiescent();
+    for id in [own, theirs, begun_before] {
+        assert!(
+            net.nodes[1].core.is_acknowledged(&id),
+            "{id} reached the server"
+        );
+        assert_eq!(
+            net.open_doc(SERVER, &id).get_heads(),
+            net.doc(1, &id).get_heads()
+        );
+        assert!(net.nodes[1].core.is_refused(&id), "{id} then withdrawn");
+    }
+    assert!(
+        !net.nodes[SERVER].stored.contains_key(&begun_after),
+        "begun after: refused"
+    );
+    assert!(net.nodes[1].core.is_refused(&begun_after));
+
+    // Edits made after the reallocation are refused, for that record only: the device
+    // stays connected.
+    net.change(1, own, |doc| {
+        observe_at(doc, "Own visit, afterwards. ", after_s)
+    });
+    net.change(1, theirs, |doc| {
+        observe_at(doc, "Typed afterwards. ", after_s)
+    });
+    net.run_until_quiescent();
+    assert!(net.is_connected(1));
+    let text = |net: &mut Network, id| {
+        let doc = net.open_doc(SERVER, &id);
+        let (_, text) = doc.get(ROOT, "observations").expect("get").expect("text");
+        doc.text(&text).expect("text")
+    };
+    assert!(!text(&mut net, own).contains("afterwards"));
+    assert!(
+        net.access_events()
+            .contains(&AccessKind::Denied(DenialReason::NoLongerAllocated)),
+        "the late edits were sent, and refused"
+    );
+    let server_text = text(&mut net, theirs);
+    assert!(server_text.contains("Typed at the visit."));
+    assert!(!server_text.contains("Typed afterwards."));
+}

@@ -120,11 +120,20 @@ impl SyncCore {
         };
         // A pending document is never packed (see `Loaded::is_settled`).
         let decided = match (loaded.working(), self.config.peer_checks) {
-            (Some(doc), Some(checks)) => (checks.new_document)(
-                doc,
-                conn.grant.author.as_deref(),
-                &conn.grant.may_create_for,
-            ),
+            (Some(doc), Some(checks)) => {
+                // The children it holds, and those it held when (its device says) it began
+                // this visit.
+                let created_at = crate::model::visit_created_at(doc);
+                let allowed: std::collections::HashSet<String> = conn
+                    .grant
+                    .may_create_for
+                    .iter()
+                    .chain(conn.grant.former.keys())
+                    .filter(|child| conn.grant.may_create_visit(child, created_at))
+                    .cloned()
+                    .collect();
+                (checks.new_document)(doc, conn.grant.author.as_deref(), &allowed)
+            }
             _ => Err(IntegrityViolation::NotAVisit),
         };
         let worker = loaded.working().and_then(crate::model::visit_worker_id);
@@ -143,8 +152,11 @@ impl SyncCore {
                     connection,
                     document: id,
                     child: Some(child_id.clone()),
-                    kind: AccessKind::Created { child_id },
+                    kind: AccessKind::Created {
+                        child_id: child_id.clone(),
+                    },
                 });
+                self.offer_to_holders(connection, id, &child_id, fx);
                 true
             }
             Err(violation) => {
@@ -156,8 +168,9 @@ impl SyncCore {
                 match violation {
                     // Told it does not exist here, as for any document it may not have.
                     IntegrityViolation::ChildNotAllocated { child_id } => {
+                        let child = Some(child_id.clone());
                         let reason = DenialReason::ChildNotAllocated { child_id };
-                        self.deny(connection, id, None, reason, fx);
+                        self.deny(connection, id, child, reason, fx);
                     }
                     IntegrityViolation::NotAVisit => {
                         self.deny(connection, id, None, DenialReason::NotAVisit, fx);
@@ -169,6 +182,33 @@ impl SyncCore {
                     }
                 }
                 false
+            }
+        }
+    }
+
+    /// A new document goes at once to every other connection that may change its child's
+    /// records (the worker's other devices, co-workers): they could not ask for an id they
+    /// have never heard of. Read-only connections (managers) ask when they need it.
+    fn offer_to_holders(
+        &mut self,
+        creator: ConnectionId,
+        id: DocumentId,
+        child: &str,
+        fx: &mut Effects,
+    ) {
+        let holders: Vec<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(connection, conn)| {
+                **connection != creator
+                    && matches!(conn.phase, super::connection::Phase::Ready(_))
+                    && conn.grant.children.get(child) == Some(&Access::ReadWrite)
+            })
+            .map(|(connection, _)| *connection)
+            .collect();
+        for connection in holders {
+            if let Some(read) = self.subscribe(connection, id) {
+                fx.access.push(read);
             }
         }
     }
@@ -216,6 +256,9 @@ impl SyncCore {
                         && let Some(state) = loaded.peers.get_mut(&connection)
                     {
                         state.set_read_only(access == Access::ReadOnly);
+                    }
+                    if access == Access::Former {
+                        self.withdraw_from_former_holders(id, fx);
                     }
                 }
                 Standing::Creating | Standing::Unclaimed => {}

@@ -10,11 +10,12 @@
 use automerge::{Automerge, sync, sync::SyncDoc};
 use tracing::debug;
 
+use super::access::CLOCK_SKEW;
 use super::admission::Standing;
 use super::document::{Body, Slot, Waiting};
 use super::incoming::decode_sync;
 use super::{
-    AccessEvent, AccessKind, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
+    Access, AccessEvent, AccessKind, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
     refusal_notice,
 };
 use crate::protocol::Message;
@@ -116,7 +117,8 @@ impl SyncCore {
             return;
         }
         match self.standing(waiting.connection, id) {
-            Standing::Granted(_) | Standing::Creating => self.receive(now, id, waiting, fx),
+            Standing::Granted(access) => self.receive(now, id, waiting, Some(access), fx),
+            Standing::Creating => self.receive(now, id, waiting, None, fx),
             Standing::Unclaimed => {
                 let creates = !waiting.is_request
                     && !waiting.message.changes.is_empty()
@@ -128,7 +130,7 @@ impl SyncCore {
                     if let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) {
                         loaded.pending_owner = Some(waiting.connection);
                     }
-                    self.receive(now, id, waiting, fx);
+                    self.receive(now, id, waiting, None, fx);
                 } else {
                     // Nothing exists here. A `sync` without changes is how every new
                     // document starts (answered, not a denial); asking for it, or sending
@@ -198,8 +200,16 @@ impl SyncCore {
         }
     }
 
-    /// Applies a message from a connection entitled to the document (or creating it).
-    fn receive(&mut self, now: Timestamp, id: DocumentId, waiting: Waiting, fx: &mut Effects) {
+    /// Applies a message from a connection entitled to the document (`access`), or creating
+    /// it (`None`).
+    fn receive(
+        &mut self,
+        now: Timestamp,
+        id: DocumentId,
+        waiting: Waiting,
+        access: Option<Access>,
+        fx: &mut Effects,
+    ) {
         let Waiting {
             connection,
             is_request,
@@ -233,6 +243,23 @@ impl SyncCore {
         // Replies wait until every change is durable (see `flush`).
         let reply_waits = !loaded.is_durable();
         let child = loaded.index.as_ref().map(|index| index.child_id.clone());
+        // A former holder's changes must date (by their device's clock) from while they
+        // held the child; they may not fetch a record they do not have.
+        let held_until = match (access, &loaded.index) {
+            (Some(Access::Former), Some(index)) => self
+                .connections
+                .get(&connection)
+                .and_then(|conn| conn.grant.former.get(&index.child_id))
+                .copied(),
+            _ => None,
+        };
+        if held_until.is_some() && is_request {
+            loaded.peers.remove(&connection);
+            if let Some(conn) = self.connections.get_mut(&connection) {
+                conn.documents.remove(&id);
+            }
+            return self.deny(connection, id, child, DenialReason::Revoked, fx);
+        }
         let pending = loaded.pending_owner.is_some();
         let persisted_empty = loaded.persisted_heads.is_empty();
         let saving = loaded.saving.is_some();
@@ -262,7 +289,7 @@ impl SyncCore {
                 refusal_notice(
                     &self.config,
                     self.notices_sent,
-                    remote,
+                    remote.clone(),
                     id,
                     &DenialReason::ReadOnly,
                 ),
@@ -322,6 +349,23 @@ impl SyncCore {
                 if let Err(violation) = check_change(doc, &candidate) {
                     let reason = DenialReason::Integrity(violation);
                     return self.refuse_change(now, connection, id, child, reason, fx);
+                }
+                if let Some(until) = held_until
+                    && !made_before(&candidate, &before, until)
+                {
+                    // Not a forgery, a reallocation: refused for this record only, so the
+                    // device shows it refused and goes on syncing the rest.
+                    loaded.peers.remove(&connection);
+                    if let Some(conn) = self.connections.get_mut(&connection) {
+                        conn.documents.remove(&id);
+                    }
+                    let reason = DenialReason::NoLongerAllocated;
+                    self.notices_sent += 1;
+                    fx.outbound.push((
+                        connection,
+                        refusal_notice(&self.config, self.notices_sent, remote, id, &reason),
+                    ));
+                    return self.deny(connection, id, child, reason, fx);
                 }
                 *doc = candidate;
                 *state = candidate_state;
@@ -388,4 +432,25 @@ impl SyncCore {
         });
         self.fail(now, connection, message, fx);
     }
+}
+
+/// Whether every change `after` has beyond `before_heads` was made (by the device's clock,
+/// automerge's change time in seconds) no later than `until`, give or take [`CLOCK_SKEW`].
+/// A change without a time (0) cannot show when it was made, so it does not count.
+fn made_before(
+    after: &Automerge,
+    before_heads: &[automerge::ChangeHash],
+    until: Timestamp,
+) -> bool {
+    let limit_s = until.plus(CLOCK_SKEW).as_millis() / 1000;
+    after.get_changes(before_heads).iter().all(|change| {
+        let time = change.timestamp();
+        // Seconds, as automerge writes them; a client writing milliseconds is read as such.
+        let seconds = if time > 100_000_000_000 {
+            time / 1000
+        } else {
+            time
+        };
+        u64::try_from(seconds).is_ok_and(|seconds| seconds > 0 && seconds <= limit_s)
+    })
 }

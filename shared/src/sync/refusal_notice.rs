@@ -3,12 +3,14 @@
 //! A refused change used to be only audited: a manager's edit (read-only access) was
 //! dropped and the client, told nothing, kept it pending forever. Now the core sends the
 //! peer a [`Message::Ephemeral`] about the document whose data is the CBOR map
-//! `{"type": "doorstep/refused", "reason": "read-only" | "integrity", "message": "…",
-//! "documentId": "…"}`. An automerge-repo app receives it as the document handle's
+//! `{"type": "doorstep/refused", "reason": "read-only" | "integrity" | "no-longer-allocated",
+//! "message": "…", "documentId": "…"}`. An automerge-repo app receives it as the document handle's
 //! `ephemeral-message` event (`handle.on("ephemeral-message", ({ message }) => …)`) and
 //! can show it; the change stays out of the server either way. A read-only refusal leaves
 //! the connection open (the peer may go on reading); an integrity refusal is followed by
-//! the protocol's `error` and a close, as before.
+//! the protocol's `error` and a close, as before. A former holder's change made after a
+//! reallocation (`no-longer-allocated`) is told, then answered `doc-unavailable` for that
+//! record only.
 //!
 //! automerge-repo passes an ephemeral message on only if its `count` is above the last one
 //! seen from its `sessionId`, so the session ([`super::CoreConfig::notice_session`]) must
@@ -43,6 +45,7 @@ pub fn refusal_word(reason: &DenialReason) -> &'static str {
         DenialReason::ChildNotAllocated { .. } => "child-not-allocated",
         DenialReason::NotAVisit => "not-a-visit",
         DenialReason::Revoked => "revoked",
+        DenialReason::NoLongerAllocated => "no-longer-allocated",
     }
 }
 

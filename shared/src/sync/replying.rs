@@ -3,9 +3,10 @@
 
 use automerge::sync::SyncDoc;
 
+use super::admission::Standing;
 use super::connection::Phase;
 use super::document::Slot;
-use super::{ConnectionId, Effects, SyncCore};
+use super::{Access, ConnectionId, DenialReason, Effects, SyncCore};
 use crate::protocol::Message;
 use crate::{DocumentId, PeerId};
 
@@ -60,7 +61,45 @@ impl SyncCore {
             };
             fx.outbound.push((connection, message));
         }
+        self.withdraw_from_former_holders(id, fx);
         self.pack_if_over(id);
+    }
+
+    /// A former holder keeps a record only until it has given the server what it recorded:
+    /// once the server holds every change the peer holds (and has told it so, above), the
+    /// record is withdrawn from it, as from anyone who no longer holds the child.
+    pub(super) fn withdraw_from_former_holders(&mut self, id: DocumentId, fx: &mut Effects) {
+        let Some(Slot::Loaded(loaded)) = self.documents.get(&id) else {
+            return;
+        };
+        let (Some(doc), true) = (loaded.working(), loaded.is_durable()) else {
+            return;
+        };
+        let settled: Vec<ConnectionId> = loaded
+            .peers
+            .iter()
+            .filter(|(_, state)| {
+                state.their_heads.as_ref().is_some_and(|heads| {
+                    heads
+                        .iter()
+                        .all(|head| doc.get_change_meta_by_hash(head).is_some())
+                })
+            })
+            .map(|(connection, _)| *connection)
+            .filter(|connection| {
+                self.standing(*connection, id) == Standing::Granted(Access::Former)
+            })
+            .collect();
+        let child = loaded.index.as_ref().map(|index| index.child_id.clone());
+        for connection in settled {
+            if let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&id) {
+                loaded.peers.remove(&connection);
+            }
+            if let Some(conn) = self.connections.get_mut(&connection) {
+                conn.documents.remove(&id);
+            }
+            self.deny(connection, id, child.clone(), DenialReason::Revoked, fx);
+        }
     }
 
     pub(super) fn unavailable(&self, connection: ConnectionId, id: DocumentId) -> Message {

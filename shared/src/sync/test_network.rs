@@ -429,6 +429,7 @@ pub(super) fn may_create_for(child: &str) -> AccessGrant {
         children: [(child.to_owned(), Access::ReadWrite)].into(),
         may_create_for: [child.to_owned()].into(),
         author: Some("worker".into()),
+        former: Default::default(),
     }
 }
 
