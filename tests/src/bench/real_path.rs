@@ -3,12 +3,17 @@
 //! (`POST /api/session/refresh`, as the PWA does when it comes back online), fetch a
 //! single-use ticket (`POST /api/sync-ticket`) and open `/sync?ticket=…`.
 //!
+//! Each device sends its HTTP requests from an address of its own in 127.0.0.0/8
+//! ([`device_address`]), as tablets on mobile networks do: the server's per-address
+//! sign-in throttle then sees many clients, not one guesser with dozens of attempts in
+//! flight.
+//!
 //! Creating the accounts is not the path under test: [`provision`] writes them straight
 //! into the data directory before the server starts (one Argon2id hash shared by all, so
 //! that making 500 accounts does not take 500 hashes), as `doorstep-server admin` would.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,7 +21,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use crate::test_server::http_request;
+use crate::test_server::http_request_from;
 
 /// Every benchmark account's password.
 pub const PASSWORD: &str = "sync-storm-password";
@@ -24,6 +29,17 @@ pub const PASSWORD: &str = "sync-storm-password";
 /// The username of device (client) `index`.
 pub fn worker_name(index: usize) -> String {
     format!("storm-worker-{index}")
+}
+
+/// The loopback address device `username` sends from: 127.x.y.z from a hash of the name
+/// (never 127.0.0.1), so that each simulated tablet is a client of its own.
+pub fn device_address(username: &str) -> IpAddr {
+    // FNV-1a: a fixed, well-spread hash, the same in every run.
+    let hash = username.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    let [_, a, b, c] = hash.to_be_bytes();
+    IpAddr::V4(Ipv4Addr::new(127, a.max(1), b, c))
 }
 
 /// The team manager who fetches everything back cold.
@@ -122,13 +138,16 @@ pub struct Answer {
 }
 
 async fn post(
+    from: &str,
     addr: SocketAddr,
     path: &str,
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> anyhow::Result<Answer> {
     let started = Instant::now();
-    let (status, response_headers, text) = http_request(addr, "POST", path, headers, body).await?;
+    let local = Some(device_address(from));
+    let (status, response_headers, text) =
+        http_request_from(local, addr, "POST", path, headers, body).await?;
     let retry_after = response_headers
         .iter()
         .find(|(name, _)| name == "retry-after")
@@ -151,7 +170,7 @@ pub async fn sign_in_answer(
     password: &str,
 ) -> anyhow::Result<Answer> {
     let body = json!({ "username": username, "password": password, "deviceLabel": "bench tablet" });
-    post(addr, "/api/session", &[], Some(&body)).await
+    post(username, addr, "/api/session", &[], Some(&body)).await
 }
 
 impl DeviceSession {
@@ -188,7 +207,14 @@ impl DeviceSession {
     /// If the server does not answer `200`.
     pub async fn refresh(&mut self, addr: SocketAddr) -> anyhow::Result<Duration> {
         let body = json!({ "refreshToken": self.refresh_token });
-        let answer = post(addr, "/api/session/refresh", &[], Some(&body)).await?;
+        let answer = post(
+            &self.username,
+            addr,
+            "/api/session/refresh",
+            &[],
+            Some(&body),
+        )
+        .await?;
         if answer.status != 200 {
             bail!(
                 "refresh of {}: {} {}",
@@ -208,6 +234,7 @@ impl DeviceSession {
     pub async fn ticket_url(&self, addr: SocketAddr) -> anyhow::Result<(String, Duration)> {
         let auth = format!("Bearer {}", self.token);
         let answer = post(
+            &self.username,
             addr,
             "/api/sync-ticket",
             &[("Authorization", auth.as_str())],

@@ -41,17 +41,29 @@ pub fn sorted_heads(doc: &Automerge) -> Vec<ChangeHash> {
     heads
 }
 
+/// Children in one worker's caseload in the fixture.
+pub const CASELOAD: usize = 10;
+
 impl Fixture {
     /// Generates `clients × per_client` visits of about `words_bytes` of child's words
     /// typed in small bursts (one automerge change each), visit `i` by client `i / M`.
+    ///
+    /// Each client's worker has a caseload of their own (up to [`CASELOAD`] children, no
+    /// child shared with another worker), as tablets in a storm belong to different workers.
+    /// The server offers every new visit at once to every other connection that may change
+    /// its child's records, so a fixture sharing each child among half the clients (as
+    /// `visit_with_history`'s 40 children would) measures that fan-out instead: each visit
+    /// synced to 24 other tablets at C=50.
     ///
     /// # Errors
     /// If a generated visit names no child.
     pub fn generate(clients: usize, per_client: usize, words_bytes: usize) -> anyhow::Result<Self> {
         let docs: Vec<Automerge> = (0..clients * per_client)
             .map(|seed| {
-                let worker = real_path::worker_name(seed / per_client);
-                crate::visit_fixture::visit_with_history(seed as u64, &worker, words_bytes)
+                let (client, visit) = (seed / per_client, seed % per_client);
+                let worker = real_path::worker_name(client);
+                let child = format!("child-{client}-{}", visit % CASELOAD);
+                crate::visit_fixture::visit_for_child(seed as u64, &child, &worker, words_bytes)
             })
             .collect();
         let heads = docs.iter().map(sorted_heads).collect();
