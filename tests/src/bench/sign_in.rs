@@ -414,7 +414,17 @@ pub async fn connects(count: usize, doorstep_args: &[String]) -> anyhow::Result<
     let server = Running::start(Kind::Doorstep, data.path(), &extra)?;
     let (pid, addr) = (server.pid(), server.addr());
     let hz = clock_ticks_per_second();
-    let (mut session, _) = DeviceSession::sign_in(addr, &real_path::worker_name(0)).await?;
+    // A session holds at most MAX_TICKETS_PER_SESSION unused tickets (the oldest go
+    // first), so the tickets are spread over enough sessions of the same worker.
+    let per_session = server::directory::sync_tickets::MAX_TICKETS_PER_SESSION;
+    let mut sessions = Vec::new();
+    for _ in 0..count.div_ceil(per_session).max(1) {
+        sessions.push(
+            DeviceSession::sign_in(addr, &real_path::worker_name(0))
+                .await?
+                .0,
+        );
+    }
     let per = |seconds: f64| seconds * 1e6 / count.max(1) as f64;
     let mut report = ConnectsReport {
         count,
@@ -424,8 +434,8 @@ pub async fn connects(count: usize, doorstep_args: &[String]) -> anyhow::Result<
     let cpu = CpuMeter::start(pid, hz);
     let mut urls = Vec::with_capacity(count);
     let mut took = Vec::with_capacity(count);
-    for _ in 0..count {
-        let (url, latency) = session.ticket_url(addr).await?;
+    for i in 0..count {
+        let (url, latency) = sessions[i / per_session].ticket_url(addr).await?;
         urls.push(url);
         took.push(latency);
     }
@@ -451,6 +461,7 @@ pub async fn connects(count: usize, doorstep_args: &[String]) -> anyhow::Result<
     report.connect_p95_ms = ms(percentile(&took, 0.95));
 
     let cpu = CpuMeter::start(pid, hz);
+    let session = &mut sessions[0];
     for _ in 0..count {
         session.refresh(addr).await?;
     }
