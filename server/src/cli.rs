@@ -309,6 +309,18 @@ pub struct ServeArgs {
     /// read more slowly); bursts of ten seconds' worth pass at once.
     #[arg(long, env = "DOORSTEP_MAX_MESSAGES_PER_SEC", default_value_t = 500)]
     pub max_messages_per_sec: u32,
+    /// Threads that check passwords (Argon2id, 19 MiB each, allocated once and reused);
+    /// 0 means one per core.
+    #[arg(long, env = "DOORSTEP_PASSWORD_HASHERS", default_value_t = 0)]
+    pub password_hashers: usize,
+    /// Seconds a sign-in may wait for a password-hashing thread before it is answered
+    /// `503` with `Retry-After`.
+    #[arg(long, env = "DOORSTEP_SIGN_IN_WAIT_SECS", default_value_t = 10)]
+    pub sign_in_wait_secs: u64,
+    /// Serve Prometheus metrics at `/metrics` on this separate address (off by default;
+    /// keep it on loopback or a private network: it is not authenticated).
+    #[arg(long, env = "DOORSTEP_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
     /// Days after a child is reallocated during which its former worker's devices may still
     /// send what they recorded while they held the child.
     #[arg(long, env = "DOORSTEP_REALLOCATION_GRACE_DAYS", default_value_t = 7)]
@@ -343,6 +355,11 @@ impl ServeArgs {
         config.max_inflated_bytes = self.max_inflated_bytes;
         config.max_messages_per_sec = self.max_messages_per_sec.max(1);
         config.message_burst = self.max_messages_per_sec.max(1).saturating_mul(10);
+        if self.password_hashers > 0 {
+            config.password_hashers = self.password_hashers;
+        }
+        config.sign_in_wait = Duration::from_secs(self.sign_in_wait_secs);
+        config.metrics_addr = self.metrics_addr;
         config.reallocation_grace =
             Duration::from_secs(self.reallocation_grace_days * 24 * 60 * 60);
         config

@@ -7,6 +7,8 @@ mod caseload_api;
 mod client_address;
 mod dashboard_api;
 mod health;
+mod json_errors;
+mod metrics_api;
 mod origin_check;
 mod pacer;
 mod review_api;
@@ -25,6 +27,7 @@ use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
 pub use client_address::ClientAddress;
+pub use metrics_api::serve_metrics;
 pub use serve::serve;
 
 use crate::health::Health;
@@ -64,6 +67,14 @@ pub struct AppState {
     pub max_messages_per_sec: u32,
     /// Sync messages a connection may send at once before pacing starts.
     pub message_burst: u32,
+    /// The threads that check passwords (each with one reused Argon2id buffer).
+    pub hashers: Arc<crate::directory::password_hashers::PasswordHashers>,
+    /// How long a sign-in may wait for a hashing thread (then `503` + `Retry-After`).
+    pub sign_in_wait: std::time::Duration,
+    /// The single-use sync tickets issued and not yet used (in memory).
+    pub tickets: Arc<crate::directory::sync_tickets::SyncTickets>,
+    /// The figures `/metrics` serves.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -114,7 +125,8 @@ pub fn app(state: AppState) -> Router {
         .merge(caseload_api::router())
         .merge(dashboard_api::router())
         .merge(review_api::router())
-        .merge(sync_socket::router());
+        .merge(sync_socket::router())
+        .layer(axum::middleware::from_fn(json_errors::json_errors));
     web_app::add_to(api, state.web_dir.as_deref())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

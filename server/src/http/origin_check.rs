@@ -4,15 +4,16 @@
 //! host of the same registrable domain (`evil.council.gov.uk` beside
 //! `visits.council.gov.uk`) is same-site, so the browser would send the cookie with its
 //! requests and WebSocket handshakes. So a request the **session cookie** authenticates
-//! (no `Authorization: Bearer`, and for `/sync` no `ticket`) must carry an `Origin` equal
+//! (no `Authorization: Bearer`, and for `/sync` no `ticket` or `credential`) must carry an `Origin` equal
 //! to the server's own: scheme (`https` with TLS here or `--behind-tls-proxy`, else `http`)
 //! and the `Host` it was asked for (behind a proxy, `X-Forwarded-Host` if the proxy sets
 //! it). Without an `Origin`, only a plain `GET`/`HEAD` passes (browsers omit it on
 //! same-origin GETs); a state-changing request or a WebSocket upgrade (browsers always send
 //! one there) is refused. Refusals are `403 {"error": …}` and audited (coalesced).
 //!
-//! Bearer-token and ticket requests are untouched: a page on another origin cannot set
-//! `Authorization`, and cannot get a ticket without a same-origin `POST`.
+//! Bearer-token, ticket and sync-credential requests are untouched: a page on another
+//! origin cannot set `Authorization`, and cannot get a ticket or credential without a
+//! same-origin `POST`.
 
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, UPGRADE};
@@ -85,9 +86,10 @@ fn check(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer "));
     let ticket = uri.path() == "/sync"
-        && uri
-            .query()
-            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("ticket=")));
+        && uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|pair| pair.starts_with("ticket=") || pair.starts_with("credential="))
+        });
     if bearer || ticket || !has_session_cookie(headers) {
         return Ok(());
     }

@@ -16,7 +16,8 @@ use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
     AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig, CoreStats,
-    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
+    DenialReason, Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore,
+    Timestamp,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
@@ -24,6 +25,7 @@ use tracing::{debug, error};
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::grants;
 use crate::directory::sessions::{self, Identity, SessionError};
+use crate::metrics::Metrics;
 use denials::DenialLog;
 
 mod denials;
@@ -217,12 +219,13 @@ pub fn spawn_hub(
     store: crate::store::SqliteStore,
     directory: rusqlite::Connection,
     policy: SchedulePolicy,
+    metrics: Arc<Metrics>,
     reallocation_grace: std::time::Duration,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
     let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
-    let storage = crate::store::spawn_storage_thread(store, move |report| {
+    let storage = crate::store::spawn_storage_thread(store, metrics.clone(), move |report| {
         // blocking_send is fine: this is the storage thread, not the reactor. The hub
         // keeps draining its inbox while storage shuts down, so this cannot deadlock.
         let _ = results_to_hub.blocking_send(HubInput::Storage(report));
@@ -247,6 +250,7 @@ pub fn spawn_hub(
                 edits_loading: HashMap::new(),
                 edits_storing: Vec::new(),
                 edit_author: None,
+                metrics,
             };
             while let Some(input) = receiver.blocking_recv() {
                 if hub.on_input_contained(input) == Flow::Stop {
@@ -301,6 +305,8 @@ struct Hub {
     edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
     /// While a server edit's effects are carried out: who it was made for.
     edit_author: Option<String>,
+    /// Refusals are counted here for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
@@ -686,6 +692,7 @@ impl Hub {
                     ("create", Outcome::Allowed, Some(detail))
                 }
                 AccessKind::Denied(reason) => {
+                    self.metrics.sync_refusals.add(refusal_label(&reason));
                     let reason = reason.to_string();
                     if !self.denials.first(identity, event.document, child, &reason) {
                         continue;
@@ -788,6 +795,19 @@ impl Hub {
             Some(storage) => storage.request_shutdown(),
             None => error!("storage already stopped"),
         }
+    }
+}
+
+/// The `/metrics` label of a refusal (a fixed word, never what the peer sent).
+fn refusal_label(reason: &DenialReason) -> &'static str {
+    match reason {
+        DenialReason::NotGranted => "not_granted",
+        DenialReason::ReadOnly => "read_only",
+        DenialReason::ChildNotAllocated { .. } => "child_not_allocated",
+        DenialReason::NotAVisit => "not_a_visit",
+        DenialReason::Revoked => "revoked",
+        DenialReason::NoLongerAllocated => "no_longer_allocated",
+        DenialReason::Integrity(_) => "integrity",
     }
 }
 

@@ -12,7 +12,7 @@
 //! other than by [`StorageHandle::request_shutdown`] (a panic, or the hub letting go of
 //! it), it tells the server's health, and the server stops with an error.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use shared::sync::{IoResult, StorageTask};
 
 use crate::directory::audit::AuditEntry;
 use crate::health::panic_message;
+use crate::metrics::Metrics;
 use crate::projection::ProjectionUpdate;
 use tracing::{error, info};
 
@@ -110,6 +111,7 @@ pub enum StorageReport {
 /// The OS error if the thread cannot be spawned.
 pub fn spawn_storage_thread(
     store: SqliteStore,
+    metrics: Arc<Metrics>,
     report: impl Fn(StorageReport) + Send + 'static,
 ) -> std::io::Result<StorageHandle> {
     let (commands, inbox) = mpsc::channel::<Command>();
@@ -118,7 +120,7 @@ pub fn spawn_storage_thread(
         .name("doorstep-storage".into())
         .spawn(move || {
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_storage(store, &inbox, &report)
+                run_storage(store, &inbox, &metrics, &report)
             }));
             let how = match ran {
                 Ok(Ended::Shutdown) => return,
@@ -147,6 +149,7 @@ enum Ended {
 fn run_storage(
     mut store: SqliteStore,
     inbox: &mpsc::Receiver<Command>,
+    metrics: &Metrics,
     report: &impl Fn(StorageReport),
 ) -> Ended {
     let mut stopping = false;
@@ -189,7 +192,10 @@ fn run_storage(
             panic!("storage fault injected by a test");
         }
         if !batch.is_empty() || !audit.is_empty() {
-            report(StorageReport::Results(store.run_batch(batch, &audit)));
+            let started = Instant::now();
+            let results = store.run_batch(batch, &audit);
+            metrics.storage_commit_seconds.observe(started.elapsed());
+            report(StorageReport::Results(results));
         }
     }
     match store.checkpoint() {
