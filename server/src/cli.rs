@@ -380,7 +380,7 @@ fn run_server(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Opens the database for a command run beside (or without) the server, refusing to create
 /// one where the directory's lock file says a database was served and is now missing.
-fn open_directory(data_dir: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
+fn open_directory(data_dir: &std::path::Path) -> anyhow::Result<crate::directory::Connection> {
     crate::data_dir_lock::refuse_recreating(data_dir, &data_dir.join(crate::DATABASE_FILE))?;
     Ok(crate::directory::open_connection(data_dir)?)
 }
@@ -397,7 +397,7 @@ fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let today = shared::model::uk_civil_date(now_ms());
+    let today = shared::model::uk_civil_date(crate::clock::Clock::system().now().as_millis());
     let council = demo_council::seed(&mut conn, today)?;
     writeln!(
         out,
@@ -583,13 +583,6 @@ fn read_password() -> anyhow::Result<String> {
         bail!("no password on standard input");
     }
     Ok(password)
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     /// binary (no flag or variable reaches it).
     #[doc(hidden)]
     pub injected_faults: Option<Arc<InjectedFaults>>,
+    /// The time of day every part of the server reads (a test may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 /// The rules a worker's device applies offline, set by the council.
@@ -149,7 +151,7 @@ impl ServerConfig {
     /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 10 s to
     /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
     /// connections, a 60 s window for coalescing repeated denials, the default
-    /// [`DevicePolicy`].
+    /// [`DevicePolicy`], the system clock.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -170,6 +172,7 @@ impl ServerConfig {
             api_connections: 8,
             denial_audit_window: Duration::from_secs(60),
             injected_faults: None,
+            clock: crate::clock::Clock::system(),
         }
     }
 }

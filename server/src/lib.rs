@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`cli`]: the `doorstep-server` command line (subcommands, env variables).
 //! - [`config`]: the [`ServerConfig`] settings.
+//! - [`clock`]: the one [`clock::Clock`] every part of the server is given.
 //! - `hub`: the thread owning `shared::sync::SyncCore`; carries out its effects.
 //! - `store`: SQLite storage (migrations, group commits on a storage thread).
 //! - [`directory`]: teams, workers, children, allocations, devices, sessions, audit log.
@@ -21,6 +22,7 @@
 //! configuration and a shutdown future (Ctrl-C or SIGTERM); tests pass a oneshot.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod csv_cell;
 pub mod data_dir_lock;
@@ -95,6 +97,7 @@ pub async fn run_with_lock(
     let files = store.files().context("examining the database file")?;
     let health = Arc::new(Health::new(Some(files)));
     store.watch(health.clone());
+    store.set_clock(config.clock.clone());
     if let Some(faults) = &config.injected_faults {
         store.panic_when(faults.panic_storage.clone());
     }
@@ -121,6 +124,7 @@ pub async fn run_with_lock(
         directory,
         config.schedule_policy.clone(),
         config.reallocation_grace,
+        config.clock.clone(),
     )
     .context("starting the hub")?;
     if let Some(faults) = &config.injected_faults {
@@ -150,6 +154,7 @@ pub async fn run_with_lock(
         device_policy: config.device_policy,
         max_messages_per_sec: config.max_messages_per_sec,
         message_burst: config.message_burst,
+        clock: config.clock.clone(),
     };
     let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
     let app = http::app(state.clone());
@@ -220,7 +225,7 @@ async fn flush_denials(state: http::AppState, stop: CancellationToken) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = interval.tick() => write_repeats(&state, Some(now_ms())).await,
+            _ = interval.tick() => write_repeats(&state, Some(state.clock.now_ms())).await,
             () = stop.cancelled() => return,
         }
     }
@@ -245,13 +250,6 @@ async fn write_repeats(state: &http::AppState, now: Option<i64>) {
     if let Err(err) = written {
         error!(cause = %err, denials = count, "repeated denials could not be audited");
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Ticks the hub so it can unload idle documents.

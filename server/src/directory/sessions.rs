@@ -227,6 +227,7 @@ pub fn login(
             // The provisional failure stays: it was one.
             audit_login(
                 conn,
+                now,
                 None,
                 username,
                 None,
@@ -253,6 +254,7 @@ pub fn login(
                     tx.commit()?;
                     audit_login(
                         conn,
+                        now,
                         Some(worker.worker_id),
                         username,
                         Some(hint),
@@ -344,6 +346,7 @@ fn reserve_attempt(
 
 fn audit_login(
     conn: &Connection,
+    now: i64,
     worker_id: Option<i64>,
     username: &str,
     device_id: Option<&str>,
@@ -353,7 +356,7 @@ fn audit_login(
     append_audit(
         conn,
         &AuditEntry {
-            at: now_ms(),
+            at: now,
             actor_worker_id: worker_id,
             actor: Some(username.chars().take(100).collect()),
             device_id: device_id.map(str::to_owned),
@@ -646,11 +649,4 @@ pub fn check_session(conn: &Connection, session_id: i64, now: i64) -> Result<(),
         .optional()?;
     let hash = token_hash.ok_or(SessionError::Invalid)?;
     identity_where(conn, "s.token_hash = ?1", &hash, now, "expires_at").map(|_| ())
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -13,6 +13,7 @@ mod review_api;
 mod security_headers;
 mod serve;
 mod session_api;
+mod signed_in;
 mod sync_socket;
 mod web_app;
 
@@ -26,6 +27,7 @@ use tokio_util::task::TaskTracker;
 pub use api_error::ApiError;
 pub use client_address::ClientAddress;
 pub use serve::serve;
+pub use signed_in::SignedIn;
 
 use crate::health::Health;
 use crate::hub::HubHandle;
@@ -64,6 +66,8 @@ pub struct AppState {
     pub max_messages_per_sec: u32,
     /// Sync messages a connection may send at once before pacing starts.
     pub message_burst: u32,
+    /// The time of day (the server's one clock; tests may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -79,7 +83,7 @@ impl AppState {
     /// [`ApiError::Unavailable`] if the server is stopping.
     pub async fn with_directory<T, E>(
         &self,
-        work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut crate::directory::Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, ApiError>
     where
         T: Send + 'static,

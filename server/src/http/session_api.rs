@@ -18,7 +18,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState, ClientAddress};
+use super::{ApiError, AppState, ClientAddress, SignedIn};
 use crate::config::DevicePolicy;
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
@@ -127,6 +127,7 @@ async fn sign_in(
     let username = body.username.clone();
     let address = client.key();
     let denials = state.denials.clone();
+    let now = state.clock.now_ms();
     let signed_in = state
         .with_directory(move |conn| {
             let attempt = Attempt {
@@ -136,26 +137,18 @@ async fn sign_in(
                 device_hint: body.device_id.as_deref(),
                 device_label: &label,
             };
-            let outcome = sessions::login(conn, &attempt, now_ms());
+            let outcome = sessions::login(conn, &attempt, now);
             if let Err(SessionError::LockedOut { limit, .. }) = &outcome {
                 // A guesser hammering a locked account: one row per window, with a count.
                 let who = Denied::Address(address.clone().unwrap_or_default());
-                let entry = AuditEntry {
-                    at: now_ms(),
-                    actor_worker_id: None,
-                    actor: Some(body.username.chars().take(100).collect()),
-                    device_id: None,
-                    action: "login".into(),
-                    outcome: Outcome::Denied,
-                    document_id: None,
-                    child_id: None,
-                    detail: Some(format!(
+                let entry = AuditEntry::new(now, "login", Outcome::Denied)
+                    .by_name(None, body.username.chars().take(100).collect::<String>())
+                    .detail(format!(
                         "locked out ({limit} limit){}",
                         address
                             .as_deref()
                             .map_or(String::new(), |address| format!(" from {address}"))
-                    )),
-                };
+                    ));
                 denials.record(conn, who, entry)?;
             }
             outcome
@@ -181,8 +174,9 @@ async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<Refresh>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     let (issued, identity) = state
-        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now_ms()))
+        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now))
         .await?;
     Ok(session_response(&state, StatusCode::OK, issued, &identity))
 }
@@ -192,6 +186,7 @@ async fn sign_out(
     headers: HeaderMap,
     body: Option<Json<SignOutBody>>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     match (bearer_or_cookie(&headers), body) {
         // A device that signed out offline names its session by its refresh token's hash
         // (the cookie, if the browser still sends one, may be for the same session).
@@ -200,13 +195,13 @@ async fn sign_out(
                 ApiError::BadRequest("refreshTokenHash must be 64 hex digits".into())
             })?;
             let revoked = state
-                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now_ms()))
+                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now))
                 .await?;
             tracing::info!(revoked, "offline sign-out completed");
         }
         (Some(token), None) => {
             state
-                .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
+                .with_directory(move |conn| sessions::logout(conn, &token, now))
                 .await?;
         }
         (None, None) => return Err(ApiError::Unauthorized),
@@ -221,14 +216,10 @@ async fn sign_out(
 
 async fn sync_ticket(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let (ticket, expires_at) = state
-        .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            sessions::issue_ticket(conn, &identity, now_ms())
-        })
+        .with_directory(move |conn| sessions::issue_ticket(conn, &identity, now))
         .await?;
     Ok(Json(TicketBody { ticket, expires_at }))
 }
@@ -239,7 +230,7 @@ fn session_response(
     issued: IssuedSession,
     identity: &Identity,
 ) -> Response {
-    let max_age = (issued.token_expires_at - now_ms()) / 1000;
+    let max_age = (issued.token_expires_at - state.clock.now_ms()) / 1000;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
@@ -316,11 +307,4 @@ pub(super) fn retry_after(response: &mut Response, secs: i64) {
     if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(RETRY_AFTER, value);
     }
-}
-
-pub(super) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -53,9 +53,9 @@ async fn upgrade(
     let cookie = session_api::bearer_or_cookie(&headers);
     let denials = state.denials.clone();
     let who = Denied::Address(client.key().unwrap_or_default());
+    let now = state.clock.now_ms();
     let identity = state
         .with_directory(move |conn| {
-            let now = session_api::now_ms();
             let (outcome, presented) = match (&query.ticket, &cookie) {
                 (Some(ticket), _) => (sessions::redeem_ticket(conn, ticket, now), "ticket"),
                 (None, Some(token)) => (sessions::authenticate(conn, token, now), "session cookie"),
@@ -63,10 +63,8 @@ async fn upgrade(
             };
             if let Err(err) = &outcome {
                 // A client retrying a dead ticket in a loop: one row per window, counted.
-                let entry = audit::AuditEntry::system_denial(
-                    "sync-connect",
-                    &format!("{presented}: {err}"),
-                );
+                let entry = audit::AuditEntry::new(now, "sync-connect", audit::Outcome::Denied)
+                    .detail(format!("{presented}: {err}"));
                 denials.record(conn, who, entry)?;
             }
             Ok::<_, SessionError>(outcome)

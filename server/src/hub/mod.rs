@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{Automerge, ChangeHash};
 use shared::DocumentId;
@@ -16,13 +15,14 @@ use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
     AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig, CoreStats,
-    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
+    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
 
+use crate::clock::Clock;
+use crate::directory::access;
 use crate::directory::audit::{AuditEntry, Outcome};
-use crate::directory::grants;
 use crate::directory::sessions::{self, Identity, SessionError};
 use denials::DenialLog;
 
@@ -215,9 +215,10 @@ impl HubHandle {
 pub fn spawn_hub(
     core: SyncCore,
     store: crate::store::SqliteStore,
-    directory: rusqlite::Connection,
+    directory: crate::directory::Connection,
     policy: SchedulePolicy,
     reallocation_grace: std::time::Duration,
+    clock: Clock,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
     let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
@@ -247,6 +248,7 @@ pub fn spawn_hub(
                 edits_loading: HashMap::new(),
                 edits_storing: Vec::new(),
                 edit_author: None,
+                clock,
             };
             while let Some(input) = receiver.blocking_recv() {
                 if hub.on_input_contained(input) == Flow::Stop {
@@ -287,7 +289,7 @@ struct Hub {
     /// When the first former holder's grace ends (ms): grants are recomputed then.
     grace_ends: Option<i64>,
     /// A read connection for grants and session checks (writes go to the storage thread).
-    directory: rusqlite::Connection,
+    directory: crate::directory::Connection,
     /// The directory version the grants were computed at.
     directory_version: i64,
     storage: Option<StorageHandle>,
@@ -301,6 +303,8 @@ struct Hub {
     edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
     /// While a server edit's effects are carried out: who it was made for.
     edit_author: Option<String>,
+    /// The server's clock: read once per input, for the core's `now` and audit rows.
+    clock: Clock,
 }
 
 type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
@@ -331,16 +335,17 @@ impl Hub {
                 Some((connection, document)) => {
                     error!(%connection, ?document, "a peer's frame made the hub panic; closing that peer");
                     if let Some(identity) = self.identities.get(&connection) {
-                        let row = entry(
-                            identity,
-                            "sync",
-                            Outcome::Denied,
-                            document.map(|id| (id, None)),
-                            Some("message could not be handled"),
-                        );
+                        let mut row = AuditEntry::new(self.clock.now_ms(), "sync", Outcome::Denied)
+                            .by(identity)
+                            .detail("message could not be handled");
+                        if let Some(document) = &document {
+                            row = row.document(document);
+                        }
                         self.audit(vec![row]);
                     }
-                    let effects = self.core.recover(now(), Some(connection), document);
+                    let effects = self
+                        .core
+                        .recover(self.clock.now(), Some(connection), document);
                     self.carry_out(effects);
                     Flow::Continue
                 }
@@ -363,13 +368,10 @@ impl Hub {
                 outbox,
             } => {
                 self.outboxes.insert(connection, outbox);
-                self.audit(vec![entry(
-                    &identity,
-                    "sync-connect",
-                    Outcome::Allowed,
-                    None,
-                    None,
-                )]);
+                let connected =
+                    AuditEntry::new(self.clock.now_ms(), "sync-connect", Outcome::Allowed)
+                        .by(&identity);
+                self.audit(vec![connected]);
                 self.identities.insert(connection, identity);
                 self.handle(Event::Connected {
                     connection,
@@ -400,7 +402,7 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
-                let repeated = self.denials.flush(now().as_millis() as i64);
+                let repeated = self.denials.flush(self.clock.now_ms());
                 self.audit(repeated);
             }
             HubInput::Stats(reply) => {
@@ -430,7 +432,9 @@ impl Hub {
             HubInput::Storage(StorageReport::Results(results)) => {
                 for result in results {
                     // Results still update the core, but nobody is left to hear about it.
-                    let _ = self.core.handle(now(), Event::IoComplete(result));
+                    let _ = self
+                        .core
+                        .handle(self.clock.now(), Event::IoComplete(result));
                 }
             }
             HubInput::Connected { outbox, .. } => {
@@ -451,7 +455,7 @@ impl Hub {
     }
 
     fn handle(&mut self, event: Event) {
-        let effects = self.core.handle(now(), event);
+        let effects = self.core.handle(self.clock.now(), event);
         self.carry_out(effects);
         if !self.edits_loading.is_empty() {
             self.run_loaded_edits();
@@ -565,8 +569,8 @@ impl Hub {
         let Some(identity) = self.identities.get(&connection) else {
             return;
         };
-        let now_ms = now().as_millis() as i64;
-        match grants::grant_for(&self.directory, identity, now_ms, self.reallocation_grace) {
+        let now_ms = self.clock.now_ms();
+        match access::grant_for(&self.directory, identity, now_ms, self.reallocation_grace) {
             Ok(granted) => {
                 self.child_ids.extend(granted.child_ids);
                 // The grant changes again when a former holder's grace ends.
@@ -590,14 +594,14 @@ impl Hub {
     /// On a directory change (allocation, revocation, new document): end connections whose
     /// session is no longer valid, and give the others their new grants.
     fn check_directory(&mut self) {
-        let version = match grants::directory_version(&self.directory) {
+        let version = match access::directory_version(&self.directory) {
             Ok(version) => version,
             Err(err) => {
                 error!(cause = %err, "cannot read the directory version");
                 return;
             }
         };
-        let now = now().as_millis() as i64;
+        let now = self.clock.now_ms();
         let grace_ended = self.grace_ends.is_some_and(|ends| ends <= now);
         if version == self.directory_version && !grace_ended {
             return;
@@ -620,7 +624,9 @@ impl Hub {
                         }
                         _ => format!("session ended: {err}"),
                     };
-                    let ended = entry(identity, "sync-end", Outcome::Denied, None, Some(&message));
+                    let ended = AuditEntry::new(now, "sync-end", Outcome::Denied)
+                        .by(identity)
+                        .detail(message.clone());
                     self.audit(vec![ended]);
                     if let Some(outbox) = self.outboxes.get(&connection) {
                         let error = Message::Error {
@@ -650,6 +656,7 @@ impl Hub {
     /// write and creation, and each distinct denial once (repeats are counted, see
     /// [`DenialLog`]).
     fn audit_access(&mut self, events: Vec<AccessEvent>) {
+        let now = self.clock.now_ms();
         let mut entries = Vec::with_capacity(events.len());
         for event in events {
             let Some(identity) = self.identities.get(&event.connection) else {
@@ -659,7 +666,7 @@ impl Hub {
             // not hold included.
             let child = event.child.as_ref().and_then(|child| {
                 self.child_ids.get(child).copied().or_else(|| {
-                    let found = grants::child_row_id(&self.directory, child).ok().flatten();
+                    let found = access::child_row_id(&self.directory, child).ok().flatten();
                     if let Some(id) = found {
                         self.child_ids.insert(child.clone(), id);
                     }
@@ -687,19 +694,23 @@ impl Hub {
                 }
                 AccessKind::Denied(reason) => {
                     let reason = reason.to_string();
-                    if !self.denials.first(identity, event.document, child, &reason) {
+                    if !self
+                        .denials
+                        .first(identity, event.document, child, &reason, now)
+                    {
                         continue;
                     }
                     ("sync", Outcome::Denied, Some(reason))
                 }
             };
-            entries.push(entry(
-                identity,
-                action,
-                outcome,
-                Some((event.document, child)),
-                detail.as_deref(),
-            ));
+            let mut row = AuditEntry::new(now, action, outcome)
+                .by(identity)
+                .document(&event.document)
+                .child(child);
+            if let Some(detail) = detail {
+                row = row.detail(detail);
+            }
+            entries.push(row);
         }
         self.audit(entries);
     }
@@ -776,7 +787,7 @@ impl Hub {
             rows: DocumentRows::of(doc, &self.policy),
             heads: doc.get_heads(),
             worker_ref: self.edit_author.clone().or_else(|| writer.cloned()),
-            received_at: now().as_millis() as i64,
+            received_at: self.clock.now_ms(),
         })
     }
 
@@ -788,35 +799,5 @@ impl Hub {
             Some(storage) => storage.request_shutdown(),
             None => error!("storage already stopped"),
         }
-    }
-}
-
-/// The driver reads the clock; the core never does.
-pub(super) fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Timestamp::from_millis(millis)
-}
-
-/// An audit row for something `identity` did.
-pub(super) fn entry(
-    identity: &Identity,
-    action: &str,
-    outcome: Outcome,
-    document: Option<(DocumentId, Option<i64>)>,
-    detail: Option<&str>,
-) -> AuditEntry {
-    AuditEntry {
-        at: now().as_millis() as i64,
-        actor_worker_id: Some(identity.worker_id),
-        actor: Some(identity.username.clone()),
-        device_id: Some(identity.device_id.clone()),
-        action: action.to_owned(),
-        outcome,
-        document_id: document.map(|(id, _)| id.as_bytes().to_vec()),
-        child_id: document.and_then(|(_, child)| child),
-        detail: detail.map(str::to_owned),
     }
 }

@@ -200,7 +200,7 @@ pub fn team_dashboard(
         [team_id],
         |row| row.get(0),
     )?;
-    let started = std::time::Instant::now();
+    let started = crate::clock::monotonic();
     let mut children = team_children(conn, team_id)?;
     let read_children = started.elapsed();
     add_placements(conn, team_id, &mut children)?;

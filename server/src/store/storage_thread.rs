@@ -14,7 +14,7 @@
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::sync::{IoResult, StorageTask};
 
@@ -164,7 +164,7 @@ fn run_storage(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
         };
-        let gather_until = Instant::now() + GATHER_WINDOW;
+        let gather_until = crate::clock::monotonic() + GATHER_WINDOW;
         let mut batch = Vec::new();
         let mut audit = Vec::new();
         let mut next = Some(first);
@@ -178,7 +178,9 @@ fn run_storage(
                 next = match inbox.try_recv() {
                     Ok(command) => Some(command),
                     Err(_) if under_load => inbox
-                        .recv_timeout(gather_until.saturating_duration_since(Instant::now()))
+                        .recv_timeout(
+                            gather_until.saturating_duration_since(crate::clock::monotonic()),
+                        )
                         .ok(),
                     Err(_) => None,
                 };
