@@ -34,7 +34,7 @@ use shared::protocol;
 use shared::schedule::documents_schedule;
 use shared::sync::{
     ConnectionId, CoreConfig, Direction, Effects, Event, IoResult, StorageOutcome, StorageTask,
-    StorageTaskKind, StoredChunks, SyncCore, Timestamp,
+    StorageTaskKind, StoredChunks, SyncCore,
 };
 use shared::{DocumentId, PeerId};
 use wasm_bindgen::prelude::*;
@@ -42,6 +42,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::{future_to_promise, spawn_local};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
+use crate::clock::{now, now_ms};
 use crate::guard::{self, Guard, WrongPin};
 use crate::idb::{CHUNKS_STORE, Idb, RECORDS_STORE, VAULT_STORE, bytes_value, value_bytes};
 use crate::js::{self, Obj, array};
@@ -220,14 +221,6 @@ impl Drop for Link {
         self.socket.set_onerror(None);
         let _ = self.socket.close();
     }
-}
-
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-fn now() -> Timestamp {
-    Timestamp::from_millis(now_ms() as u64)
 }
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], ClientError> {

@@ -3,6 +3,7 @@
 // GOV.UK Design System patterns: error summary, date input, radios with reveal,
 // task list, check your answers. No inline scripts or styles (the CSP forbids them).
 import init, { Device } from "/pkg/client_wasm.js";
+import { nowMs, today } from "/clock.js";
 
 const main = document.getElementById("main");
 const statusBox = document.getElementById("sync-status");
@@ -20,12 +21,6 @@ let lockTimer = null;
 // One child of the caseload (profile, placement, visit history, and with `schedule` the
 // timescales, which cost a pass over the child's records), or null.
 const childOf = (ref, schedule = false) => device.caseload(schedule ? today() : null).children.find((c) => c.childRef === ref) ?? null;
-
-// Today by the device's clock, YYYY-MM-DD.
-const today = () => {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-};
 
 const esc = (value) =>
   String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
@@ -678,7 +673,7 @@ function visitTasksPage(id) {
   show(`
     ${visitHeader(visit, `#/child/${encodeURIComponent(visit.childId)}`)}
     <h1>Visit record</h1>
-    ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? Date.now()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
+    ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? nowMs()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
     ${reviewBanner(visit)}
     ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
     ${mustAmend && !isManager() ? `<a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}/amend" role="button" draggable="false">Change this record</a>` : ""}

@@ -8,6 +8,7 @@ const SHELL = [
   "/",
   "/index.html",
   "/app.js",
+  "/clock.js",
   "/style.css",
   "/manifest.webmanifest",
   "/icons/icon-192.png",
