@@ -17,6 +17,9 @@ mod signed_in;
 mod sync_socket;
 mod web_app;
 
+#[cfg(test)]
+mod tests;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
