@@ -6,12 +6,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use crate::server_binary;
 use tests::ServerProcess;
 use tests::council::Session;
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(server_binary())

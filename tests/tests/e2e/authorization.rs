@@ -19,16 +19,13 @@ const TIMEOUT: Duration = Duration::from_secs(15);
 /// How long a write the server silently ignores (read-only access) is given.
 const IGNORED_AFTER: Duration = Duration::from_secs(3);
 
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
-
 /// What the server did with an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Allowed,
     Denied,
 }
+use crate::server_binary;
 use Outcome::{Allowed, Denied};
 
 /// One row of the matrix: a signed-in role and what it may do to child C-N1's visit.

@@ -2,9 +2,9 @@
 //! client saw acknowledged is there, and the database is sound.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::time::Duration;
 
+use crate::server_binary;
 use automerge::{ChangeHash, ReadDoc};
 use shared::DocumentId;
 use shared::model;
@@ -12,10 +12,6 @@ use tests::council::{self, PASSWORD, Session};
 use tests::{NativeClient, ServerProcess, visit_fixture};
 
 const CLIENTS: usize = 6;
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_changes_survive_kill_9_mid_storm() {

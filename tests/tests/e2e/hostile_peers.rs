@@ -3,9 +3,9 @@
 //! half-open sockets, oversized frames. Each attack gets its answer; a concurrent honest
 //! device keeps syncing; nothing acknowledged is lost; memory stays bounded.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::server_binary;
 use automerge::{Automerge, ReadDoc};
 use shared::DocumentId;
 use shared::protocol::Message;
@@ -15,10 +15,6 @@ use tests::{NativeClient, ServerProcess, js_client, visit_fixture};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 /// The council, a server process and sw-north-1's tablet holding one acknowledged visit.
 struct Scene {

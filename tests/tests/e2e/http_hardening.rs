@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::server_binary;
 use serde_json::{Value, json};
 use server::ServerConfig;
 use server::directory::Role;
@@ -15,10 +16,6 @@ use tests::test_server::{http_request, run_admin};
 use tests::{NativeClient, TestServer, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn server_binary() -> &'static std::path::Path {
-    std::path::Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 fn db(dir: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join(server::DATABASE_FILE)).expect("open database")

@@ -3,19 +3,15 @@
 //! offline while they held a child reaches the server after the child was reallocated; a
 //! record refused for a child they never held is in that child's audit export.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
+use crate::server_binary;
 use shared::model;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::run_admin;
 use tests::{NativeClient, ServerProcess, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 async fn tablet(session: &Session, name: &str) -> NativeClient {
     session.device(name).await.expect("connected device")

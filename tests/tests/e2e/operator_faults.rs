@@ -17,6 +17,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::server_binary;
 use automerge::ReadDoc;
 use serde_json::{Value, json};
 use server::{InjectedFaults, ServerConfig};
@@ -27,10 +28,6 @@ use tests::test_server::{health_status, http_request, run_admin};
 use tests::{NativeClient, ServerProcess, TestServer, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 /// A signed-in social worker's device, connected.
 async fn device(addr: std::net::SocketAddr, username: &str, name: &str) -> NativeClient {

@@ -3,9 +3,9 @@
 //! concurrently, a manager signing some off), the live projection tables equal a rebuild
 //! from the stored documents alone, and the `admin projection` commands say so.
 
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::server_binary;
 use automerge::transaction::CommitOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -24,10 +24,6 @@ fn now_ms() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
 }
 
 /// One random edit of a visit, as a worker's device makes them.

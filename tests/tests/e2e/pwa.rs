@@ -6,9 +6,9 @@
 //! server is checked by a second client (the team manager's native client) and the audit
 //! export, not by the browser.
 
-use std::path::Path;
 use std::time::Duration;
 
+use crate::server_binary;
 use automerge::Automerge;
 use server::ServerConfig;
 use shared::DocumentId;
@@ -78,10 +78,6 @@ async fn document_on_server(server: &TestServer, id: DocumentId) -> Automerge {
         .await
         .expect("find")
         .expect("the server has the visit")
-}
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

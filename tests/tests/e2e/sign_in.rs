@@ -4,14 +4,11 @@
 
 use std::path::Path;
 
+use crate::server_binary;
 use serde_json::{Value, json};
 use tests::ServerProcess;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::http_request;
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 fn db(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join("doorstep.sqlite3")).expect("open database")

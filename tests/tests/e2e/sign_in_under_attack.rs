@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::server_binary;
 use serde_json::{Value, json};
 use server::directory::sessions::{MAX_ADDRESS_FAILURES, MAX_FAILURES};
 use tests::council::{self, PASSWORD, Session};
@@ -15,10 +16,6 @@ use tests::test_server::http_request_from;
 use tests::{NativeClient, ServerProcess, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
-
-fn server_binary() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_server-under-test"))
-}
 
 fn db(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join(server::DATABASE_FILE)).expect("open database")
