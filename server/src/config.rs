@@ -73,6 +73,8 @@ pub struct ServerConfig {
     /// binary (no flag or variable reaches it).
     #[doc(hidden)]
     pub injected_faults: Option<Arc<InjectedFaults>>,
+    /// The time of day every part of the server reads (a test may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 /// The rules a worker's device applies offline, set by the council.
@@ -159,7 +161,7 @@ impl ServerConfig {
     /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
     /// connections, one password hasher per core with sign-ins waiting up to 10 s, no
     /// metrics listener, a 60 s window for coalescing repeated denials, the default
-    /// [`DevicePolicy`].
+    /// [`DevicePolicy`], the system clock.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -184,6 +186,7 @@ impl ServerConfig {
             metrics_addr: None,
             denial_audit_window: Duration::from_secs(60),
             injected_faults: None,
+            clock: crate::clock::Clock::system(),
         }
     }
 }

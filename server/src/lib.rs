@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`cli`]: the `doorstep-server` command line (subcommands, env variables).
 //! - [`config`]: the [`ServerConfig`] settings.
+//! - [`clock`]: the one [`clock::Clock`] every part of the server is given.
 //! - `hub`: the thread owning `shared::sync::SyncCore`; carries out its effects.
 //! - `store`: SQLite storage (migrations, group commits on a storage thread).
 //! - [`directory`]: teams, workers, children, allocations, devices, sessions, audit log.
@@ -22,6 +23,7 @@
 //! configuration and a shutdown future (Ctrl-C or SIGTERM); tests pass a oneshot.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod csv_cell;
 pub mod data_dir_lock;
@@ -101,6 +103,7 @@ pub async fn run_with_lock(
     let files = store.files().context("examining the database file")?;
     let health = Arc::new(Health::new(Some(files)));
     store.watch(health.clone());
+    store.set_clock(config.clock.clone());
     if let Some(faults) = &config.injected_faults {
         store.panic_when(faults.panic_storage.clone());
     }
@@ -129,8 +132,9 @@ pub async fn run_with_lock(
         store,
         directory,
         config.schedule_policy.clone(),
-        metrics.clone(),
         config.reallocation_grace,
+        config.clock.clone(),
+        metrics.clone(),
     )
     .context("starting the hub")?;
     let hashers = Arc::new(
@@ -172,6 +176,7 @@ pub async fn run_with_lock(
         sign_in_wait: config.sign_in_wait,
         tickets: Arc::new(directory::sync_tickets::SyncTickets::new()),
         metrics: metrics.clone(),
+        clock: config.clock.clone(),
     };
     let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
     let app = http::app(state.clone());
@@ -254,7 +259,7 @@ async fn flush_denials(state: http::AppState, stop: CancellationToken) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = interval.tick() => write_repeats(&state, Some(now_ms())).await,
+            _ = interval.tick() => write_repeats(&state, Some(state.clock.now_ms())).await,
             () = stop.cancelled() => return,
         }
     }
@@ -279,13 +284,6 @@ async fn write_repeats(state: &http::AppState, now: Option<i64>) {
     if let Err(err) = written {
         error!(cause = %err, denials = count, "repeated denials could not be audited");
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Ticks the hub so it can unload idle documents.

@@ -1,16 +1,17 @@
 //! The directory: who works here, which children they hold, their devices and sessions,
 //! and the append-only audit log (SQLite, migration 0002).
 //!
-//! **Architecture Invariant:** SQL lives only in `server::store` (documents) and here
-//! (people, access, audit).
+//! **Architecture Invariant:** SQL lives only in `server::store` (documents),
+//! `server::projection` (the dashboard's tables) and here (people, access, audit); other
+//! modules name the connection type as [`Connection`], never the SQLite crate.
 
+pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod caseload;
 pub mod child_import;
 pub mod demo_council;
 pub mod denial_audit;
-pub mod grants;
 pub mod password_hashers;
 pub mod sessions;
 pub mod sync_tickets;
@@ -19,7 +20,7 @@ use std::path::Path;
 
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Version};
-use rusqlite::Connection;
+pub use rusqlite::Connection;
 
 use crate::store::StoreError;
 

@@ -177,7 +177,7 @@ impl PasswordHashers {
             queue.jobs.push_back(Job {
                 password,
                 stored,
-                deadline: Instant::now() + wait,
+                deadline: crate::clock::monotonic() + wait,
                 reply,
             });
             self.shared
@@ -234,7 +234,7 @@ fn work(shared: &Shared) {
         let Some((job, still_queued)) = job else {
             return;
         };
-        if Instant::now() > job.deadline {
+        if crate::clock::monotonic() > job.deadline {
             shared.stats.refused_busy.fetch_add(1, Ordering::Relaxed);
             let _ = job.reply.send(Err(HashError::Busy {
                 retry_after_secs: shared.retry_after(still_queued),
@@ -245,7 +245,7 @@ fn work(shared: &Shared) {
             // The request went away (its client hung up): nobody to answer.
             continue;
         }
-        let started = Instant::now();
+        let started = crate::clock::monotonic();
         let right = check(&job.password, job.stored.as_deref(), &mut memory);
         let took = started.elapsed();
         shared.stats.checked.fetch_add(1, Ordering::Relaxed);

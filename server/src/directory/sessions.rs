@@ -302,6 +302,7 @@ fn open_session(
             // The provisional failure stays: it was one.
             audit_login(
                 conn,
+                now,
                 None,
                 username,
                 None,
@@ -327,6 +328,7 @@ fn open_session(
                     tx.commit()?;
                     audit_login(
                         conn,
+                        now,
                         Some(worker.worker_id),
                         username,
                         Some(hint),
@@ -434,6 +436,7 @@ fn reserve_attempt(
 
 fn audit_login(
     conn: &Connection,
+    now: i64,
     worker_id: Option<i64>,
     username: &str,
     device_id: Option<&str>,
@@ -443,7 +446,7 @@ fn audit_login(
     append_audit(
         conn,
         &AuditEntry {
-            at: now_ms(),
+            at: now,
             actor_worker_id: worker_id,
             actor: Some(username.chars().take(100).collect()),
             device_id: device_id.map(str::to_owned),
@@ -750,11 +753,4 @@ pub fn redeem_sync_credential(
         .query_row([token_hash(credential)], |row| row.get(0))
         .optional()?;
     session_identity(conn, session_id.ok_or(SessionError::Invalid)?, now)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

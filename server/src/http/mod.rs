@@ -15,8 +15,12 @@ mod review_api;
 mod security_headers;
 mod serve;
 mod session_api;
+mod signed_in;
 mod sync_socket;
 mod web_app;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,6 +33,7 @@ pub use api_error::ApiError;
 pub use client_address::ClientAddress;
 pub use metrics_api::serve_metrics;
 pub use serve::serve;
+pub use signed_in::SignedIn;
 
 use crate::health::Health;
 use crate::hub::HubHandle;
@@ -75,6 +80,8 @@ pub struct AppState {
     pub tickets: Arc<crate::directory::sync_tickets::SyncTickets>,
     /// The figures `/metrics` serves.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The time of day (the server's one clock; tests may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -90,7 +97,7 @@ impl AppState {
     /// [`ApiError::Unavailable`] if the server is stopping.
     pub async fn with_directory<T, E>(
         &self,
-        work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut crate::directory::Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, ApiError>
     where
         T: Send + 'static,

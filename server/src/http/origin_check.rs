@@ -21,9 +21,9 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::session_api::{SESSION_COOKIE, now_ms};
+use super::session_api::SESSION_COOKIE;
 use super::{ApiError, AppState, ClientAddress};
-use crate::directory::audit::AuditEntry;
+use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
 
 /// Middleware: refuses cookie-authenticated requests from another origin.
@@ -60,10 +60,10 @@ pub async fn refuse_cross_origin(
     let detail = format!("{} {} from origin {origin}", parts.method, parts.uri.path());
     tracing::warn!(%detail, "cross-origin request refused");
     let denials = state.denials.clone();
+    let now = state.clock.now_ms();
     let audited = state
         .with_directory(move |conn| {
-            let mut entry = AuditEntry::system_denial("cross-origin", &detail);
-            entry.at = now_ms();
+            let entry = AuditEntry::new(now, "cross-origin", Outcome::Denied).detail(detail);
             denials.record(conn, who, entry)
         })
         .await;

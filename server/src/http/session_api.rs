@@ -23,9 +23,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use std::time::Instant;
-
-use super::{ApiError, AppState, ClientAddress};
+use super::{ApiError, AppState, ClientAddress, SignedIn};
 use crate::config::DevicePolicy;
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
@@ -134,7 +132,7 @@ async fn sign_in(
     client: ClientAddress,
     Json(body): Json<SignIn>,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
+    let started = crate::clock::monotonic();
     let answer = sign_in_steps(&state, client, body).await;
     state.metrics.sign_in_seconds.observe(started.elapsed());
     state.metrics.sign_ins.add(match &answer {
@@ -170,6 +168,7 @@ async fn sign_in_steps(
     let label = device_label.unwrap_or_else(|| "unnamed device".into());
     let address = client.key();
     let denials = state.denials.clone();
+    let now = state.clock.now_ms();
     let (user, from) = (username.clone(), address.clone());
     let pending = state
         .with_directory(move |conn| {
@@ -180,25 +179,17 @@ async fn sign_in_steps(
                 device_hint: None,
                 device_label: "",
             };
-            let outcome = sessions::begin_login(conn, &attempt, now_ms());
+            let outcome = sessions::begin_login(conn, &attempt, now);
             if let Err(SessionError::LockedOut { limit, .. }) = &outcome {
                 // A guesser hammering a locked account: one row per window, with a count.
                 let who = Denied::Address(from.clone().unwrap_or_default());
-                let entry = AuditEntry {
-                    at: now_ms(),
-                    actor_worker_id: None,
-                    actor: Some(user.chars().take(100).collect()),
-                    device_id: None,
-                    action: "login".into(),
-                    outcome: Outcome::Denied,
-                    document_id: None,
-                    child_id: None,
-                    detail: Some(format!(
+                let entry = AuditEntry::new(now, "login", Outcome::Denied)
+                    .by_name(None, user.chars().take(100).collect::<String>())
+                    .detail(format!(
                         "locked out ({limit} limit){}",
                         from.as_deref()
                             .map_or(String::new(), |address| format!(" from {address}"))
-                    )),
-                };
+                    ));
                 denials.record(conn, who, entry)?;
             }
             outcome
@@ -225,6 +216,7 @@ async fn sign_in_steps(
         }
     };
     let user = username.clone();
+    let now = state.clock.now_ms();
     let signed_in = state
         .with_directory(move |conn| {
             let attempt = Attempt {
@@ -234,7 +226,7 @@ async fn sign_in_steps(
                 device_hint: device_id.as_deref(),
                 device_label: &label,
             };
-            sessions::finish_login(conn, pending, password_ok, &attempt, now_ms())
+            sessions::finish_login(conn, pending, password_ok, &attempt, now)
         })
         .await;
     let (issued, identity) = match signed_in {
@@ -257,8 +249,9 @@ async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<Refresh>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     let (issued, identity) = state
-        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now_ms()))
+        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now))
         .await?;
     Ok(session_response(&state, StatusCode::OK, issued, &identity))
 }
@@ -268,6 +261,7 @@ async fn sign_out(
     headers: HeaderMap,
     body: Option<Json<SignOutBody>>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     match (bearer_or_cookie(&headers), body) {
         // A device that signed out offline names its session by its refresh token's hash
         // (the cookie, if the browser still sends one, may be for the same session).
@@ -276,13 +270,13 @@ async fn sign_out(
                 ApiError::BadRequest("refreshTokenHash must be 64 hex digits".into())
             })?;
             let revoked = state
-                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now_ms()))
+                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now))
                 .await?;
             tracing::info!(revoked, "offline sign-out completed");
         }
         (Some(token), None) => {
             state
-                .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
+                .with_directory(move |conn| sessions::logout(conn, &token, now))
                 .await?;
         }
         (None, None) => return Err(ApiError::Unauthorized),
@@ -299,13 +293,9 @@ async fn sign_out(
 /// then the ticket drawn and kept in memory (see `directory::sync_tickets`).
 async fn sync_ticket(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
-    let identity = state
-        .with_directory(move |conn| sessions::authenticate(conn, &token, now_ms()))
-        .await?;
-    let (ticket, expires_at) = state.tickets.issue(&identity, now_ms());
+    let (ticket, expires_at) = state.tickets.issue(&identity, now);
     Ok(Json(TicketBody { ticket, expires_at }))
 }
 
@@ -313,15 +303,10 @@ async fn sync_ticket(
 /// until the session ends (issuing again replaces it).
 async fn sync_credential(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
 ) -> Result<Response, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let (credential, expires_at) = state
-        .with_directory(move |conn| {
-            let now = now_ms();
-            let identity = sessions::authenticate(conn, &token, now)?;
-            sessions::issue_sync_credential(conn, &identity, now)
-        })
+        .with_directory(move |conn| sessions::issue_sync_credential(conn, &identity, now))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -339,7 +324,7 @@ fn session_response(
     issued: IssuedSession,
     identity: &Identity,
 ) -> Response {
-    let max_age = (issued.token_expires_at - now_ms()) / 1000;
+    let max_age = (issued.token_expires_at - state.clock.now_ms()) / 1000;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
@@ -416,11 +401,4 @@ pub(super) fn retry_after(response: &mut Response, secs: i64) {
     if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(RETRY_AFTER, value);
     }
-}
-
-pub(super) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

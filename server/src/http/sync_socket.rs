@@ -56,17 +56,17 @@ async fn upgrade(
     let cookie = session_api::bearer_or_cookie(&headers);
     let denials = state.denials.clone();
     let who = Denied::Address(client.key().unwrap_or_default());
+    let now = state.clock.now_ms();
     // A ticket is used up here, in memory, whatever happens next; what it names is
     // checked against the directory below.
     let holder = query
         .ticket
         .as_deref()
-        .map(|ticket| state.tickets.redeem(ticket, session_api::now_ms()));
+        .map(|ticket| state.tickets.redeem(ticket, now));
     let credential = query.credential;
     let metrics = state.metrics.clone();
     let identity = state
         .with_directory(move |conn| {
-            let now = session_api::now_ms();
             let (outcome, presented) = match (holder, &credential, &cookie) {
                 (Some(Some(holder)), _, _) => (
                     sessions::session_identity(conn, holder.session_id, now).and_then(|identity| {
@@ -97,10 +97,8 @@ async fn upgrade(
                     _ => "no_credentials",
                 });
                 // A client retrying a dead ticket in a loop: one row per window, counted.
-                let entry = audit::AuditEntry::system_denial(
-                    "sync-connect",
-                    &format!("{presented}: {err}"),
-                );
+                let entry = audit::AuditEntry::new(now, "sync-connect", audit::Outcome::Denied)
+                    .detail(format!("{presented}: {err}"));
                 denials.record(conn, who, entry)?;
             }
             Ok::<_, SessionError>(outcome)

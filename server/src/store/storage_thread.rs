@@ -14,7 +14,7 @@
 
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::sync::{IoResult, StorageTask};
 
@@ -167,7 +167,7 @@ fn run_storage(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
         };
-        let gather_until = Instant::now() + GATHER_WINDOW;
+        let gather_until = crate::clock::monotonic() + GATHER_WINDOW;
         let mut batch = Vec::new();
         let mut audit = Vec::new();
         let mut next = Some(first);
@@ -181,7 +181,9 @@ fn run_storage(
                 next = match inbox.try_recv() {
                     Ok(command) => Some(command),
                     Err(_) if under_load => inbox
-                        .recv_timeout(gather_until.saturating_duration_since(Instant::now()))
+                        .recv_timeout(
+                            gather_until.saturating_duration_since(crate::clock::monotonic()),
+                        )
                         .ok(),
                     Err(_) => None,
                 };
@@ -192,7 +194,7 @@ fn run_storage(
             panic!("storage fault injected by a test");
         }
         if !batch.is_empty() || !audit.is_empty() {
-            let started = Instant::now();
+            let started = crate::clock::monotonic();
             let results = store.run_batch(batch, &audit);
             metrics.storage_commit_seconds.observe(started.elapsed());
             report(StorageReport::Results(results));
