@@ -1792,7 +1792,14 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
 
   const syncPoint = async (label) => {
     for (const d of ["A", "B"]) if (offline[d]) { await contexts[d].setOffline(false); offline[d] = false; }
-    for (const d of ["A", "B"]) await pages[d].waitForFunction(() => window.__doorstep.syncState().allSaved, null, { timeout: 30_000 });
+    for (const d of ["A", "B"]) {
+      const saved = await pages[d].waitForFunction(() => window.__doorstep.syncState().allSaved, null, { timeout: 30_000 }).then(() => true).catch(() => false);
+      if (!saved) {
+        const state = await pages[d].evaluate(() => window.__doorstep.syncState());
+        const status = await pages[d].textContent("#sync-status");
+        check(false, `${d} says every record is saved within 30 s of going online (${label}): ${JSON.stringify(state)} ${status}`);
+      }
+    }
     // Each device holds the other's changes: the same version.
     let a; let b;
     for (let i = 0; i < 100; i++) {
