@@ -14,6 +14,10 @@
 //! doorstep-server admin device list USERNAME
 //! doorstep-server admin device revoke DEVICE_ID
 //! doorstep-server admin audit export --child CHILD_REF [--format csv|json]
+//! doorstep-server admin retention report [--all] [--jurisdiction J]
+//! doorstep-server admin retention show CHILD_REF | record-death CHILD_REF --date YYYY-MM-DD
+//! doorstep-server admin retention hold|release CHILD_REF --reason TEXT
+//! doorstep-server admin retention delete CHILD_REF --reason TEXT | deletions
 //! ```
 //! Every option can also come from the environment (`DOORSTEP_ADDR`, `DOORSTEP_DATA_DIR`, ...).
 //! Admin commands work on the database directly, also while the server runs; a running
@@ -117,6 +121,9 @@ pub enum AdminCommand {
     /// The projection (the SQL tables the dashboard reads, mirroring the documents).
     #[command(subcommand)]
     Projection(ProjectionCommand),
+    /// Retention of children's records: report, legal holds, deletion after retention.
+    #[command(subcommand)]
+    Retention(crate::cli_retention::RetentionCommand),
 }
 
 /// Projection actions.
@@ -226,6 +233,8 @@ pub enum RoleArg {
     TeamManager,
     /// Administers the directory.
     Admin,
+    /// Answers subject access requests (exports and redactions only).
+    RecordsOfficer,
 }
 
 impl From<RoleArg> for Role {
@@ -234,6 +243,7 @@ impl From<RoleArg> for Role {
             RoleArg::SocialWorker => Role::SocialWorker,
             RoleArg::TeamManager => Role::TeamManager,
             RoleArg::Admin => Role::Admin,
+            RoleArg::RecordsOfficer => Role::RecordsOfficer,
         }
     }
 }
@@ -444,7 +454,7 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             password_stdin: _,
         }) => {
             let role = Role::from(role);
-            if role != Role::Admin && team.is_none() {
+            if matches!(role, Role::SocialWorker | Role::TeamManager) && team.is_none() {
                 bail!("a {} needs --team", role.code());
             }
             let password = read_password()?;
@@ -483,6 +493,9 @@ fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
                 None => writeln!(out, "The projection matches the documents.")?,
                 Some(report) => bail!("the projection differs from the documents:\n{report}"),
             }
+        }
+        AdminCommand::Retention(command) => {
+            crate::cli_retention::run(&mut conn, command, &mut out)?;
         }
         AdminCommand::Allocate {
             child_ref,

@@ -21,6 +21,7 @@
 //! configuration and a shutdown future (Ctrl-C or SIGTERM); tests pass a oneshot.
 
 pub mod cli;
+mod cli_retention;
 pub mod config;
 pub mod csv_cell;
 pub mod data_dir_lock;
@@ -29,6 +30,7 @@ mod health;
 mod http;
 mod hub;
 pub mod projection;
+pub mod record_print;
 mod store;
 mod tls;
 

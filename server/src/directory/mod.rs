@@ -1,5 +1,6 @@
 //! The directory: who works here, which children they hold, their devices and sessions,
-//! and the append-only audit log (SQLite, migration 0002).
+//! and the append-only audit log (SQLite, migration 0002); retention and subject access
+//! (migration 0007).
 //!
 //! **Architecture Invariant:** SQL lives only in `server::store` (documents) and here
 //! (people, access, audit).
@@ -11,6 +12,8 @@ pub mod child_import;
 pub mod demo_council;
 pub mod denial_audit;
 pub mod grants;
+pub mod retention;
+pub mod subject_access;
 pub mod sessions;
 
 use std::path::Path;
@@ -30,6 +33,9 @@ pub enum Role {
     TeamManager,
     /// Administers accounts and allocations; reads no child's record.
     Admin,
+    /// Answers subject access requests: produces a child's full record for export, with
+    /// redactions; syncs nothing, holds no caseload, sees no dashboard.
+    RecordsOfficer,
 }
 
 impl Role {
@@ -39,6 +45,7 @@ impl Role {
             Role::SocialWorker => "social-worker",
             Role::TeamManager => "team-manager",
             Role::Admin => "admin",
+            Role::RecordsOfficer => "records-officer",
         }
     }
 
@@ -48,6 +55,7 @@ impl Role {
             "social-worker" => Some(Role::SocialWorker),
             "team-manager" => Some(Role::TeamManager),
             "admin" => Some(Role::Admin),
+            "records-officer" => Some(Role::RecordsOfficer),
             _ => None,
         }
     }

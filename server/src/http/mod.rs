@@ -9,6 +9,7 @@ mod dashboard_api;
 mod health;
 mod origin_check;
 mod pacer;
+mod records_api;
 mod review_api;
 mod security_headers;
 mod serve;
@@ -114,6 +115,7 @@ pub fn app(state: AppState) -> Router {
         .merge(caseload_api::router())
         .merge(dashboard_api::router())
         .merge(review_api::router())
+        .merge(records_api::router())
         .merge(sync_socket::router());
     web_app::add_to(api, state.web_dir.as_deref())
         .layer(axum::middleware::from_fn_with_state(

@@ -60,6 +60,15 @@ impl SyncCore {
         }
     }
 
+    /// Drops a document and every storage task about it, whatever its state, without
+    /// writing anything: a client whose server deleted the record after its retention
+    /// (the caseload's `erased`) forgets it before deleting its stored copy. Peers syncing
+    /// it are not told; the server already answers it as unavailable.
+    pub fn forget_document(&mut self, id: DocumentId) {
+        self.documents.remove(&id);
+        self.tasks.retain(|_, task| !task.concerns(id));
+    }
+
     /// Drops an empty document nobody syncs (e.g. after answering `doc-unavailable`).
     pub(super) fn forget_if_unused(&mut self, id: DocumentId) {
         if let Some(Slot::Loaded(loaded)) = self.documents.get(&id)
