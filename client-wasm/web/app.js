@@ -681,6 +681,7 @@ function visitTasksPage(id) {
     ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? Date.now()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
     ${reviewBanner(visit)}
     ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
+    ${printLink(`/api/visits/${encodeURIComponent(id)}/print`, "Print this visit")}
     ${mustAmend && !isManager() ? `<a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}/amend" role="button" draggable="false">Change this record</a>` : ""}
     <div id="conflicts" data-fields="${esc(visit.conflicts.map((c) => c.field).join(","))}">${conflictBlock(visit)}</div>
     <ol class="task-list">
@@ -1184,6 +1185,15 @@ async function submitDecision(form) {
   render();
 }
 
+// ---------- printing (issue 13): the server renders the record as printable HTML ----------
+// The page opens in a new tab (signed in by the session cookie), where the browser's print
+// (or "Save as PDF") prints it. It needs the server, so offline the link says so.
+function printLink(href, label) {
+  return navigator.onLine
+    ? `<p><a class="button button--secondary" href="${esc(href)}" target="_blank" rel="noopener" data-action="print" draggable="false">${esc(label)} (opens a printable page)</a></p>`
+    : `<p class="hint">${esc(label)}: available when this device is online.</p>`;
+}
+
 // ---------- handover summary ----------
 function handoverPage(ref) {
   const h = device.handover(ref, today());
@@ -1198,6 +1208,7 @@ function handoverPage(ref) {
     <span class="caption">${esc(ref)}</span>
     <h1>Handover summary: ${esc(name)}</h1>
     <p class="body">Made on this device from the records it holds (${h.visits.length} visit${h.visits.length === 1 ? "" : "s"}).</p>
+    ${printLink(`/api/children/${encodeURIComponent(ref)}/handover/print`, "Print the handover summary")}
     <h2>What a new worker needs to know</h2>
     <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
     <h2>Current placement</h2>

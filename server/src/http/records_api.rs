@@ -101,9 +101,21 @@ async fn export_html(State(state): State<AppState>, headers: HeaderMap, Path(chi
     Ok(printable(&export))
 }
 
+/// The policy of a printable page: no script, nothing loaded, only its own inline style
+/// sheet (every value in it is escaped, so no markup of the record's can add style).
+const PRINT_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'";
+
 /// HTML that the browser keeps out of shared caches.
 fn printable(export: &RecordExport) -> Response {
-    ([(header::CACHE_CONTROL, "no-store")], Html(html::render(export))).into_response()
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, PRINT_POLICY),
+        ],
+        Html(html::render(export)),
+    )
+        .into_response()
 }
 
 async fn list_redactions(State(state): State<AppState>, headers: HeaderMap, Path(child_ref): Path<String>) -> Result<Json<Vec<Redaction>>, ApiError> {

@@ -28,7 +28,11 @@ pub async fn add_security_headers(
             HeaderValue::from_static(value),
         );
     };
-    set("content-security-policy", CONTENT_SECURITY_POLICY);
+    // A response with its own, stricter policy keeps it (the printable records: no
+    // script at all, their inline style sheet only).
+    if !headers.contains_key("content-security-policy") {
+        set("content-security-policy", CONTENT_SECURITY_POLICY);
+    }
     set("x-content-type-options", "nosniff");
     set("x-frame-options", "DENY");
     set("referrer-policy", "no-referrer");

@@ -1,8 +1,9 @@
 //! [`render`]: a [`RecordExport`] as one self-contained, printable, accessible HTML page
 //! (GOV.UK Design System typography and summary lists; headings in order; a print style
 //! sheet with page breaks between entries and no navigation), which the browser prints to
-//! PDF. Every value is escaped; the page loads nothing (its styles are inline), so it
-//! prints the same offline and passes the server's content security policy.
+//! PDF. Every value is escaped; the page loads nothing and runs no script (its styles are
+//! inline, allowed by the page's own content security policy), so it prints the same
+//! saved and offline.
 
 use std::fmt::Write;
 
