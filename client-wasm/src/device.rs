@@ -1531,7 +1531,10 @@ async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
 /// returned key ranges (their sealed chunks) are deleted by the caller.
 fn forget_erased(state: &mut State, erased: &[String]) -> Vec<(String, String)> {
     let mut ranges = Vec::new();
-    for id in erased.iter().filter_map(|text| text.parse::<DocumentId>().ok()) {
+    for id in erased
+        .iter()
+        .filter_map(|text| text.parse::<DocumentId>().ok())
+    {
         if let Some(core) = state.core.as_mut() {
             core.forget_document(id);
         }

@@ -123,9 +123,13 @@ pub fn run(
         RetentionCommand::Show {
             child_ref,
             jurisdiction,
-        } => line(out, &retention::retention_of(conn, &child_ref, jurisdiction)?)?,
+        } => line(
+            out,
+            &retention::retention_of(conn, &child_ref, jurisdiction)?,
+        )?,
         RetentionCommand::RecordDeath { child_ref, date } => {
-            let date = CalendarDate::parse(&date).context("the date of death must be YYYY-MM-DD")?;
+            let date =
+                CalendarDate::parse(&date).context("the date of death must be YYYY-MM-DD")?;
             retention::record_death(conn, &child_ref, Some(date), ACTOR)?;
             writeln!(out, "Recorded {child_ref}'s date of death as {date}.")?;
         }

@@ -98,20 +98,43 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     let client = worker.device("tablet").await.expect("device");
     let kept = client.create(visit("C-N1", "sw-north-1", "I like football."));
     let doomed = client.create(visit("C-OLD", "sw-north-1", "I miss my sister."));
-    client.wait_acknowledged(kept, TIMEOUT).await.expect("kept stored");
-    client.wait_acknowledged(doomed, TIMEOUT).await.expect("doomed stored");
+    client
+        .wait_acknowledged(kept, TIMEOUT)
+        .await
+        .expect("kept stored");
+    client
+        .wait_acknowledged(doomed, TIMEOUT)
+        .await
+        .expect("doomed stored");
 
     // Every record's date; the report lists only the one past it.
     let all = run_admin(binary(), dir.path(), &["retention", "report", "--all"]);
     assert!(all.contains("C-N1\t2089-05-17\t75th birthday\t-"), "{all}");
-    assert!(all.contains("C-OLD\t2015-03-01\t75th birthday"), "leap day to 1 March: {all}");
+    assert!(
+        all.contains("C-OLD\t2015-03-01\t75th birthday"),
+        "leap day to 1 March: {all}"
+    );
     let due = run_admin(binary(), dir.path(), &["retention", "report"]);
     assert!(due.contains("C-OLD") && !due.contains("C-N1"), "{due}");
-    let scotland = run_admin(binary(), dir.path(), &["retention", "show", "C-N1", "--jurisdiction", "scotland"]);
-    assert!(scotland.contains("2114-05-17\t100th birthday"), "{scotland}");
-    run_admin(binary(), dir.path(), &["retention", "record-death", "C-N2", "--date", "2020-06-01"]);
+    let scotland = run_admin(
+        binary(),
+        dir.path(),
+        &["retention", "show", "C-N1", "--jurisdiction", "scotland"],
+    );
+    assert!(
+        scotland.contains("2114-05-17\t100th birthday"),
+        "{scotland}"
+    );
+    run_admin(
+        binary(),
+        dir.path(),
+        &["retention", "record-death", "C-N2", "--date", "2020-06-01"],
+    );
     let died = run_admin(binary(), dir.path(), &["retention", "show", "C-N2"]);
-    assert!(died.contains("2035-06-01\t15 years after death before 18"), "{died}");
+    assert!(
+        died.contains("2035-06-01\t15 years after death before 18"),
+        "{died}"
+    );
 
     // Refused before the date, and under a hold; both audited.
     let early = std::process::Command::new(binary())
@@ -122,8 +145,15 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
         .expect("run");
     assert!(!early.status.success());
     let message = String::from_utf8_lossy(&early.stderr);
-    assert!(message.contains("must be kept until 2089-05-17"), "{message}");
-    run_admin(binary(), dir.path(), &["retention", "hold", "C-OLD", "--reason", "inquiry 2026/4"]);
+    assert!(
+        message.contains("must be kept until 2089-05-17"),
+        "{message}"
+    );
+    run_admin(
+        binary(),
+        dir.path(),
+        &["retention", "hold", "C-OLD", "--reason", "inquiry 2026/4"],
+    );
     let held = std::process::Command::new(binary())
         .args(["admin", "--data-dir"])
         .arg(dir.path())
@@ -132,27 +162,88 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
         .expect("run");
     assert!(!held.status.success());
     assert!(String::from_utf8_lossy(&held.stderr).contains("legal hold (inquiry 2026/4)"));
-    let trail = run_admin(binary(), dir.path(), &["audit", "export", "--child", "C-N1", "--format", "json"]);
+    let trail = run_admin(
+        binary(),
+        dir.path(),
+        &["audit", "export", "--child", "C-N1", "--format", "json"],
+    );
     let trail: Value = serde_json::from_str(&trail).expect("json");
-    assert!(trail.as_array().expect("rows").iter().any(|row| row["action"] == "retention-delete" && row["outcome"] == "denied"), "{trail}");
+    assert!(
+        trail
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|row| row["action"] == "retention-delete" && row["outcome"] == "denied"),
+        "{trail}"
+    );
 
     // Released, then deleted while the server runs.
-    run_admin(binary(), dir.path(), &["retention", "release", "C-OLD", "--reason", "inquiry closed"]);
+    run_admin(
+        binary(),
+        dir.path(),
+        &[
+            "retention",
+            "release",
+            "C-OLD",
+            "--reason",
+            "inquiry closed",
+        ],
+    );
     let old_child_document = children.len(); // the council's children are unaffected
-    let deleted = run_admin(binary(), dir.path(), &["retention", "delete", "C-OLD", "--reason", "retention period over; DPO approval 17"]);
-    assert!(deleted.contains("Deleted C-OLD's record: 2 document(s)"), "{deleted}");
-    let tombstones: Value = serde_json::from_str(&run_admin(binary(), dir.path(), &["retention", "deletions"])).expect("json");
+    let deleted = run_admin(
+        binary(),
+        dir.path(),
+        &[
+            "retention",
+            "delete",
+            "C-OLD",
+            "--reason",
+            "retention period over; DPO approval 17",
+        ],
+    );
+    assert!(
+        deleted.contains("Deleted C-OLD's record: 2 document(s)"),
+        "{deleted}"
+    );
+    let tombstones: Value = serde_json::from_str(&run_admin(
+        binary(),
+        dir.path(),
+        &["retention", "deletions"],
+    ))
+    .expect("json");
     let tombstone = &tombstones[0];
     assert_eq!(tombstone["childRef"], "C-OLD");
     assert_eq!(tombstone["actor"], "admin-cli");
-    assert_eq!(tombstone["reason"], "retention period over; DPO approval 17");
-    assert!(tombstone["documents"].as_array().expect("ids").iter().any(|id| id == &doomed.to_string()));
+    assert_eq!(
+        tombstone["reason"],
+        "retention period over; DPO approval 17"
+    );
+    assert!(
+        tombstone["documents"]
+            .as_array()
+            .expect("ids")
+            .iter()
+            .any(|id| id == &doomed.to_string())
+    );
     assert!(tombstone["deletedAt"].as_i64().is_some());
 
     // The worker's caseload no longer lists the child and tells the device what to delete.
     let listed = caseload(&worker).await;
-    assert!(!listed["children"].as_array().expect("children").iter().any(|c| c["childRef"] == "C-OLD"));
-    assert!(listed["erased"].as_array().expect("erased").iter().any(|id| id == &doomed.to_string()), "{listed}");
+    assert!(
+        !listed["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .any(|c| c["childRef"] == "C-OLD")
+    );
+    assert!(
+        listed["erased"]
+            .as_array()
+            .expect("erased")
+            .iter()
+            .any(|id| id == &doomed.to_string()),
+        "{listed}"
+    );
 
     // A device still holding the visit sends a change: nothing comes back.
     let _ = client.change(doomed, |doc| {
@@ -164,19 +255,39 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     again.create(visit("C-OLD", "sw-north-1", "again"));
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let conn = server::directory::open_connection(dir.path()).expect("db");
-    for table in ["document_chunks", "change_batches", "child_documents", "proj_visits", "proj_amendments"] {
-        assert_eq!(count(&conn, table, &doomed), 0, "{table} still holds the deleted visit");
+    for table in [
+        "document_chunks",
+        "change_batches",
+        "child_documents",
+        "proj_visits",
+        "proj_amendments",
+    ] {
+        assert_eq!(
+            count(&conn, table, &doomed),
+            0,
+            "{table} still holds the deleted visit"
+        );
     }
     let stray: i64 = conn
-        .query_row("SELECT count(*) FROM proj_visits WHERE child_ref = 'C-OLD'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM proj_visits WHERE child_ref = 'C-OLD'",
+            [],
+            |r| r.get(0),
+        )
         .expect("count");
     assert_eq!(stray, 0);
-    assert!(count(&conn, "document_chunks", &kept) > 0, "other records stay");
+    assert!(
+        count(&conn, "document_chunks", &kept) > 0,
+        "other records stay"
+    );
     let deletions: i64 = conn
         .query_row("SELECT count(*) FROM audit_log WHERE action = 'retention-delete' AND outcome = 'allowed'", [], |r| r.get(0))
         .expect("audit");
     assert_eq!(deletions, 1);
-    assert!(conn.execute("DELETE FROM retention_deletions", []).is_err(), "the tombstone is append-only");
+    assert!(
+        conn.execute("DELETE FROM retention_deletions", []).is_err(),
+        "the tombstone is append-only"
+    );
     assert_eq!(old_child_document, 5);
     server.stop().await.expect("stop");
 }

@@ -13,8 +13,8 @@ pub mod demo_council;
 pub mod denial_audit;
 pub mod grants;
 pub mod retention;
-pub mod subject_access;
 pub mod sessions;
+pub mod subject_access;
 
 use std::path::Path;
 

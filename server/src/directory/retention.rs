@@ -350,13 +350,18 @@ pub fn delete_child(
         tx.commit()?;
         return Err(refusal);
     }
-    let until = retention.map(|r| r.retain_until.to_string()).unwrap_or_default();
+    let until = retention
+        .map(|r| r.retain_until.to_string())
+        .unwrap_or_default();
     let tombstone = erase(&tx, child_ref, row.child_id, reason, &until, actor)?;
     tx.commit()?;
     // Old pages of the documents may still sit in the WAL: fold it in and truncate it.
-    let _: rusqlite::Result<()> =
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-    info!(child = child_ref, documents = tombstone.documents.len(), "deleted a record after retention");
+    let _: rusqlite::Result<()> = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    info!(
+        child = child_ref,
+        documents = tombstone.documents.len(),
+        "deleted a record after retention"
+    );
     Ok(tombstone)
 }
 
@@ -385,7 +390,11 @@ fn erase(
         .filter_map(|bytes| <[u8; 16]>::try_from(bytes.as_slice()).ok())
         .map(DocumentId::from_bytes)
         .collect();
-    let id_list = ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let id_list = ids
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
     tx.execute(
         "INSERT INTO retention_deletions (child_ref, deleted_at, actor, reason, retain_until, documents)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -424,7 +433,10 @@ fn erase(
         }
     }
     for table in ["allocations", "sar_redactions", "child_retention"] {
-        tx.execute(&format!("DELETE FROM {table} WHERE child_id = ?1"), [child_id])?;
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE child_id = ?1"),
+            [child_id],
+        )?;
     }
     tx.execute("DELETE FROM children WHERE child_id = ?1", [child_id])?;
     audit(
@@ -433,7 +445,9 @@ fn erase(
         "retention-delete",
         Outcome::Allowed,
         Some(child_id),
-        format!("child {child_ref}, retained until {until}; reason: {reason}; documents: {id_list}"),
+        format!(
+            "child {child_ref}, retained until {until}; reason: {reason}; documents: {id_list}"
+        ),
     )?;
     Ok(Tombstone {
         deletion_id,

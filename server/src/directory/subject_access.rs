@@ -96,7 +96,10 @@ pub fn add_redaction(
         "redaction-add",
         child_id,
         redaction.document_id.as_ref(),
-        format!("redaction {id}: {scope}, reason {}", redaction.reason.code()),
+        format!(
+            "redaction {id}: {scope}, reason {}",
+            redaction.reason.code()
+        ),
     )?;
     Ok(id)
 }

@@ -27,7 +27,7 @@ use crate::directory::sessions::{self, Identity};
 use crate::directory::subject_access::{self as sar, NewRedaction};
 use crate::projection::record;
 use crate::projection::review::ReviewError;
-use crate::record_print::{Redaction, RedactionReason, RecordExport, html};
+use crate::record_print::{RecordExport, Redaction, RedactionReason, html};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -64,7 +64,12 @@ fn no_child(child_ref: &str) -> ApiError {
     ApiError::NotFound(format!("no child with reference {child_ref:?}"))
 }
 
-async fn export(state: &AppState, headers: &HeaderMap, child_ref: String, format: &'static str) -> Result<RecordExport, ApiError> {
+async fn export(
+    state: &AppState,
+    headers: &HeaderMap,
+    child_ref: String,
+    format: &'static str,
+) -> Result<RecordExport, ApiError> {
     let token = bearer_or_cookie(headers).ok_or(ApiError::Unauthorized)?;
     state
         .with_directory(move |conn| {
@@ -92,11 +97,19 @@ async fn export(state: &AppState, headers: &HeaderMap, child_ref: String, format
         .await
 }
 
-async fn export_json(State(state): State<AppState>, headers: HeaderMap, Path(child): Path<String>) -> Result<Json<RecordExport>, ApiError> {
+async fn export_json(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(child): Path<String>,
+) -> Result<Json<RecordExport>, ApiError> {
     export(&state, &headers, child, "json").await.map(Json)
 }
 
-async fn export_html(State(state): State<AppState>, headers: HeaderMap, Path(child): Path<String>) -> Result<Response, ApiError> {
+async fn export_html(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(child): Path<String>,
+) -> Result<Response, ApiError> {
     let export = export(&state, &headers, child, "html").await?;
     Ok(printable(&export))
 }
@@ -118,7 +131,11 @@ fn printable(export: &RecordExport) -> Response {
         .into_response()
 }
 
-async fn list_redactions(State(state): State<AppState>, headers: HeaderMap, Path(child_ref): Path<String>) -> Result<Json<Vec<Redaction>>, ApiError> {
+async fn list_redactions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(child_ref): Path<String>,
+) -> Result<Json<Vec<Redaction>>, ApiError> {
     let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     state
         .with_directory(move |conn| {
@@ -159,11 +176,16 @@ async fn add_redaction(
     let document_id = body
         .document_id
         .as_deref()
-        .map(|id| id.parse::<DocumentId>().map_err(|_| ApiError::BadRequest("documentId is not a document id".into())))
+        .map(|id| {
+            id.parse::<DocumentId>()
+                .map_err(|_| ApiError::BadRequest("documentId is not a document id".into()))
+        })
         .transpose()?;
     let blank = |text: &Option<String>| text.as_deref().is_none_or(|t| t.trim().is_empty());
     if blank(&body.field) && blank(&body.passage) {
-        return Err(ApiError::BadRequest("name a field or a passage to redact".into()));
+        return Err(ApiError::BadRequest(
+            "name a field or a passage to redact".into(),
+        ));
     }
     let redaction = NewRedaction {
         document_id,
@@ -185,26 +207,45 @@ async fn add_redaction(
         .await
 }
 
-async fn print_visit(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn print_visit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
-    let document: DocumentId = id.parse().map_err(|_| ApiError::NotFound("no such record".into()))?;
+    let document: DocumentId = id
+        .parse()
+        .map_err(|_| ApiError::NotFound("no such record".into()))?;
     let export = state
         .with_directory(move |conn| {
             let identity = sessions::authenticate(conn, &token, now_ms())?;
             let not_found = || ApiError::NotFound("no such record".into());
-            let (child_id, child_ref) = sar::child_of_document(conn, &document)?.ok_or_else(not_found)?;
+            let (child_id, child_ref) =
+                sar::child_of_document(conn, &document)?.ok_or_else(not_found)?;
             if !sar::may_print(conn, &identity, child_id)? {
                 return Err(not_found());
             }
-            let export = record::visit_print(conn, &document, &child_ref, &identity.username, now_ms())?;
-            sar::record_export(conn, &identity, "print", child_id, Some(&document), "visit".into())?;
+            let export =
+                record::visit_print(conn, &document, &child_ref, &identity.username, now_ms())?;
+            sar::record_export(
+                conn,
+                &identity,
+                "print",
+                child_id,
+                Some(&document),
+                "visit".into(),
+            )?;
             Ok::<_, ApiError>(export)
         })
         .await?;
     Ok(printable(&export))
 }
 
-async fn print_handover(State(state): State<AppState>, headers: HeaderMap, Path(child_ref): Path<String>) -> Result<Response, ApiError> {
+async fn print_handover(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(child_ref): Path<String>,
+) -> Result<Response, ApiError> {
     let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let export = state
         .with_directory(move |conn| {
@@ -214,8 +255,16 @@ async fn print_handover(State(state): State<AppState>, headers: HeaderMap, Path(
             if !sar::may_print(conn, &identity, child_id)? {
                 return Err(not_found());
             }
-            let export = record::handover(conn, &child_ref, &identity.username, now_ms())?.ok_or_else(not_found)?;
-            sar::record_export(conn, &identity, "print", child_id, None, "handover summary".into())?;
+            let export = record::handover(conn, &child_ref, &identity.username, now_ms())?
+                .ok_or_else(not_found)?;
+            sar::record_export(
+                conn,
+                &identity,
+                "print",
+                child_id,
+                None,
+                "handover summary".into(),
+            )?;
             Ok::<_, ApiError>(export)
         })
         .await?;

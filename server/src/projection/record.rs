@@ -15,7 +15,10 @@ use crate::directory::audit::child_audit_trail;
 use crate::record_print::{Entry, Event, Field, RecordExport, RecordKind};
 
 /// The child's documents: its child document and its visits (oldest filed first).
-fn documents_of(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<(Option<DocumentId>, Vec<DocumentId>)>> {
+fn documents_of(
+    conn: &Connection,
+    child_ref: &str,
+) -> rusqlite::Result<Option<(Option<DocumentId>, Vec<DocumentId>)>> {
     let child: Option<(i64, Option<Vec<u8>>)> = conn
         .query_row(
             "SELECT child_id, document_id FROM children WHERE child_ref = ?1",
@@ -26,7 +29,11 @@ fn documents_of(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<(
     let Some((child_id, own)) = child else {
         return Ok(None);
     };
-    let id = |bytes: Vec<u8>| <[u8; 16]>::try_from(bytes.as_slice()).ok().map(DocumentId::from_bytes);
+    let id = |bytes: Vec<u8>| {
+        <[u8; 16]>::try_from(bytes.as_slice())
+            .ok()
+            .map(DocumentId::from_bytes)
+    };
     let visits = conn
         .prepare("SELECT document_id FROM child_documents WHERE child_id = ?1 AND kind = 'visit' ORDER BY created_at, document_id")?
         .query_map([child_id], |r| r.get::<_, Vec<u8>>(0))?
@@ -44,20 +51,49 @@ fn child_fields(child: &Child) -> Vec<Field> {
     };
     let yes_no = |b: Option<bool>| b.map(|b| if b { "Yes" } else { "No" }.to_owned());
     let date = |text: &Option<String>| {
-        text.as_deref().map(|t| model::CalendarDate::parse(t).map_or_else(|| t.to_owned(), |d| d.long_form()))
+        text.as_deref()
+            .map(|t| model::CalendarDate::parse(t).map_or_else(|| t.to_owned(), |d| d.long_form()))
     };
     put("legalName", "Name", child.legal_name.clone());
-    put("preferredName", "Likes to be called", child.preferred_name.clone());
+    put(
+        "preferredName",
+        "Likes to be called",
+        child.preferred_name.clone(),
+    );
     put("dateOfBirth", "Date of birth", date(&child.date_of_birth));
-    put("laPersonId", "Council person id", child.la_person_id.clone());
+    put(
+        "laPersonId",
+        "Council person id",
+        child.la_person_id.clone(),
+    );
     put("sex", "Sex", child.sex.clone());
     put("ethnicity", "Ethnicity", child.ethnicity.clone());
-    put("firstLanguage", "First language", child.first_language.clone());
-    put("interpreterNeeded", "Interpreter needed", yes_no(child.interpreter_needed));
-    put("communicationNeeds", "How to communicate", Some(child.communication_needs.clone()));
+    put(
+        "firstLanguage",
+        "First language",
+        child.first_language.clone(),
+    );
+    put(
+        "interpreterNeeded",
+        "Interpreter needed",
+        yes_no(child.interpreter_needed),
+    );
+    put(
+        "communicationNeeds",
+        "How to communicate",
+        Some(child.communication_needs.clone()),
+    );
     put("legalStatus", "Legal status", child.legal_status.clone());
-    put("uasc", "Unaccompanied asylum-seeking child", yes_no(child.uasc));
-    put("becameLookedAfter", "Became looked after", date(&child.became_looked_after));
+    put(
+        "uasc",
+        "Unaccompanied asylum-seeking child",
+        yes_no(child.uasc),
+    );
+    put(
+        "becameLookedAfter",
+        "Became looked after",
+        date(&child.became_looked_after),
+    );
     put("summary", "Summary", Some(child.summary.clone()));
     fields
 }
@@ -70,7 +106,11 @@ fn placement_entry(child: &Child, document: Option<String>) -> Option<Entry> {
             fields.push(Field::new(key, label, value));
         }
     };
-    put("placementType", "Placement type", placement.placement_type.clone());
+    put(
+        "placementType",
+        "Placement type",
+        placement.placement_type.clone(),
+    );
     put("carerName", "Carer", placement.carer_name.clone());
     put("postcode", "Postcode", placement.postcode.clone());
     put("endDate", "Ended", placement.end_date.clone());
@@ -91,9 +131,17 @@ fn review_entries(child: &Child, document: Option<String>) -> Vec<Entry> {
         .map(|review| {
             let held = review.held_date.clone();
             Entry {
-                date: held.clone().or_else(|| review.due_date.clone()).unwrap_or_default(),
+                date: held
+                    .clone()
+                    .or_else(|| review.due_date.clone())
+                    .unwrap_or_default(),
                 kind: "review",
-                title: if held.is_some() { "Looked-after review held" } else { "Looked-after review due" }.into(),
+                title: if held.is_some() {
+                    "Looked-after review held"
+                } else {
+                    "Looked-after review due"
+                }
+                .into(),
                 document_id: document.clone(),
                 fields: review
                     .due_date
@@ -113,7 +161,10 @@ fn sections(visit: &Visit) -> Vec<Field> {
         .collect()
 }
 
-fn batches(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Vec<(i64, Option<String>, Vec<ChangeHash>)>> {
+fn batches(
+    conn: &Connection,
+    document: &DocumentId,
+) -> rusqlite::Result<Vec<(i64, Option<String>, Vec<ChangeHash>)>> {
     conn.prepare_cached("SELECT received_at, worker_ref, heads FROM change_batches WHERE document_id = ?1 ORDER BY batch_id")?
         .query_map(params![document.as_bytes().as_slice()], |r| {
             let heads: Vec<u8> = r.get(2)?;
@@ -128,7 +179,12 @@ fn batches(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Vec<(i6
 
 /// One visit as an entry: its current sections and (with `versions`) every version the
 /// server received, with the decisions and amendments, in time order.
-fn visit_entry(conn: &Connection, document: &DocumentId, doc: &Automerge, versions: bool) -> Result<Entry, ReviewError> {
+fn visit_entry(
+    conn: &Connection,
+    document: &DocumentId,
+    doc: &Automerge,
+    versions: bool,
+) -> Result<Entry, ReviewError> {
     let visit = Visit::read(doc)?;
     let mut events = Vec::new();
     if versions {
@@ -136,7 +192,13 @@ fn visit_entry(conn: &Connection, document: &DocumentId, doc: &Automerge, versio
             let Ok(then) = model::visit_at(doc, &heads) else {
                 continue;
             };
-            events.push(Event { at, kind: "version", by, text: String::new(), fields: sections(&then) });
+            events.push(Event {
+                at,
+                kind: "version",
+                by,
+                text: String::new(),
+                fields: sections(&then),
+            });
         }
     }
     for entry in model::oversight_entries(doc)? {
@@ -172,7 +234,11 @@ fn visit_entry(conn: &Connection, document: &DocumentId, doc: &Automerge, versio
         kind: "visit",
         title: format!("{kind} by {}", visit.worker_id),
         document_id: Some(document.to_string()),
-        fields: if versions { Vec::new() } else { sections(&visit) },
+        fields: if versions {
+            Vec::new()
+        } else {
+            sections(&visit)
+        },
         events,
     })
 }
@@ -189,8 +255,19 @@ fn child_name(child: &Child) -> String {
 ///
 /// # Errors
 /// A document that cannot be read, or the SQLite error.
-pub fn full_record(conn: &Connection, child_ref: &str, produced_by: &str, now_ms: i64) -> Result<Option<RecordExport>, ReviewError> {
-    record(conn, child_ref, produced_by, now_ms, RecordKind::SubjectAccess)
+pub fn full_record(
+    conn: &Connection,
+    child_ref: &str,
+    produced_by: &str,
+    now_ms: i64,
+) -> Result<Option<RecordExport>, ReviewError> {
+    record(
+        conn,
+        child_ref,
+        produced_by,
+        now_ms,
+        RecordKind::SubjectAccess,
+    )
 }
 
 /// A child's handover summary: details, placement, reviews, and each visit as it reads
@@ -198,11 +275,22 @@ pub fn full_record(conn: &Connection, child_ref: &str, produced_by: &str, now_ms
 ///
 /// # Errors
 /// As [`full_record`].
-pub fn handover(conn: &Connection, child_ref: &str, produced_by: &str, now_ms: i64) -> Result<Option<RecordExport>, ReviewError> {
+pub fn handover(
+    conn: &Connection,
+    child_ref: &str,
+    produced_by: &str,
+    now_ms: i64,
+) -> Result<Option<RecordExport>, ReviewError> {
     record(conn, child_ref, produced_by, now_ms, RecordKind::Handover)
 }
 
-fn record(conn: &Connection, child_ref: &str, produced_by: &str, now_ms: i64, kind: RecordKind) -> Result<Option<RecordExport>, ReviewError> {
+fn record(
+    conn: &Connection,
+    child_ref: &str,
+    produced_by: &str,
+    now_ms: i64,
+    kind: RecordKind,
+) -> Result<Option<RecordExport>, ReviewError> {
     let Some((own, visits)) = documents_of(conn, child_ref)? else {
         return Ok(None);
     };
@@ -229,12 +317,21 @@ fn record(conn: &Connection, child_ref: &str, produced_by: &str, now_ms: i64, ki
     Ok(Some(RecordExport {
         kind,
         child_ref: child_ref.to_owned(),
-        child_name: child.as_ref().map_or_else(|| child_ref.to_owned(), |(_, c)| child_name(c)),
+        child_name: child
+            .as_ref()
+            .map_or_else(|| child_ref.to_owned(), |(_, c)| child_name(c)),
         produced_at: now_ms,
         produced_by: produced_by.to_owned(),
-        child: child.as_ref().map(|(_, c)| child_fields(c)).unwrap_or_default(),
+        child: child
+            .as_ref()
+            .map(|(_, c)| child_fields(c))
+            .unwrap_or_default(),
         entries,
-        audit: if full { child_audit_trail(conn, child_ref)?.unwrap_or_default() } else { Vec::new() },
+        audit: if full {
+            child_audit_trail(conn, child_ref)?.unwrap_or_default()
+        } else {
+            Vec::new()
+        },
         redacted: Vec::new(),
     }))
 }
@@ -243,11 +340,21 @@ fn record(conn: &Connection, child_ref: &str, produced_by: &str, now_ms: i64, ki
 ///
 /// # Errors
 /// [`ReviewError::NotFound`] if not stored, or as [`full_record`].
-pub fn visit_print(conn: &Connection, document: &DocumentId, child_ref: &str, produced_by: &str, now_ms: i64) -> Result<RecordExport, ReviewError> {
+pub fn visit_print(
+    conn: &Connection,
+    document: &DocumentId,
+    child_ref: &str,
+    produced_by: &str,
+    now_ms: i64,
+) -> Result<RecordExport, ReviewError> {
     let doc = load_document(conn, document)?;
     let entry = visit_entry(conn, document, &doc, false)?;
     let child_doc: Option<Vec<u8>> = conn
-        .query_row("SELECT document_id FROM children WHERE child_ref = ?1", [child_ref], |r| r.get(0))
+        .query_row(
+            "SELECT document_id FROM children WHERE child_ref = ?1",
+            [child_ref],
+            |r| r.get(0),
+        )
         .optional()?
         .flatten();
     let child = child_doc
@@ -258,10 +365,15 @@ pub fn visit_print(conn: &Connection, document: &DocumentId, child_ref: &str, pr
     Ok(RecordExport {
         kind: RecordKind::Visit,
         child_ref: child_ref.to_owned(),
-        child_name: child.as_ref().map_or_else(|| child_ref.to_owned(), child_name),
+        child_name: child
+            .as_ref()
+            .map_or_else(|| child_ref.to_owned(), child_name),
         produced_at: now_ms,
         produced_by: produced_by.to_owned(),
-        child: child.as_ref().map(|c| child_fields(c).into_iter().take(3).collect()).unwrap_or_default(),
+        child: child
+            .as_ref()
+            .map(|c| child_fields(c).into_iter().take(3).collect())
+            .unwrap_or_default(),
         entries: vec![entry],
         audit: Vec::new(),
         redacted: Vec::new(),

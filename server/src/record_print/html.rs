@@ -96,8 +96,16 @@ fn event(out: &mut String, number: usize, event: &Event) {
         by.unwrap_or_default()
     );
     if !event.text.is_empty() {
-        let label = if event.kind == "amendment" { "Reason" } else { "Comment" };
-        let _ = write!(out, "<p><strong>{label}:</strong> {}</p>", value_html(&event.text));
+        let label = if event.kind == "amendment" {
+            "Reason"
+        } else {
+            "Comment"
+        };
+        let _ = write!(
+            out,
+            "<p><strong>{label}:</strong> {}</p>",
+            value_html(&event.text)
+        );
     }
     summary(out, &event.fields);
     out.push_str("</div>");

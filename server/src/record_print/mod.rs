@@ -240,7 +240,10 @@ impl RecordExport {
                     .iter_mut()
                     .chain(entry.events.iter_mut().flat_map(|e| e.fields.iter_mut()))
                 {
-                    count(redaction.reason, redaction.apply(document.as_deref(), field));
+                    count(
+                        redaction.reason,
+                        redaction.apply(document.as_deref(), field),
+                    );
                 }
                 if let Some(passage) = redaction.passage.as_deref().filter(|p| !p.is_empty())
                     && redaction.field.is_none()
