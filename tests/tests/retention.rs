@@ -15,9 +15,9 @@ use server::directory::admin;
 use shared::DocumentId;
 use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
+use tests::TestServer;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::{http_request, run_admin};
-use tests::{NativeClient, TestServer};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 

@@ -161,18 +161,22 @@ fn sections(visit: &Visit) -> Vec<Field> {
         .collect()
 }
 
-fn batches(
-    conn: &Connection,
-    document: &DocumentId,
-) -> rusqlite::Result<Vec<(i64, Option<String>, Vec<ChangeHash>)>> {
+/// One stored change batch: when it arrived, who sent it, and the heads after it.
+struct Batch {
+    received_at: i64,
+    worker_ref: Option<String>,
+    heads: Vec<ChangeHash>,
+}
+
+fn batches(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Vec<Batch>> {
     conn.prepare_cached("SELECT received_at, worker_ref, heads FROM change_batches WHERE document_id = ?1 ORDER BY batch_id")?
         .query_map(params![document.as_bytes().as_slice()], |r| {
             let heads: Vec<u8> = r.get(2)?;
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                heads.chunks_exact(32).filter_map(|h| ChangeHash::try_from(h).ok()).collect(),
-            ))
+            Ok(Batch {
+                received_at: r.get(0)?,
+                worker_ref: r.get(1)?,
+                heads: heads.chunks_exact(32).filter_map(|h| ChangeHash::try_from(h).ok()).collect(),
+            })
         })?
         .collect()
 }
@@ -188,14 +192,14 @@ fn visit_entry(
     let visit = Visit::read(doc)?;
     let mut events = Vec::new();
     if versions {
-        for (at, by, heads) in batches(conn, document)? {
-            let Ok(then) = model::visit_at(doc, &heads) else {
+        for batch in batches(conn, document)? {
+            let Ok(then) = model::visit_at(doc, &batch.heads) else {
                 continue;
             };
             events.push(Event {
-                at,
+                at: batch.received_at,
                 kind: "version",
-                by,
+                by: batch.worker_ref,
                 text: String::new(),
                 fields: sections(&then),
             });
