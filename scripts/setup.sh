@@ -3,7 +3,8 @@
 # the wasm32 Rust target, the wasm-bindgen CLI at the exact version of the wasm-bindgen crate,
 # cargo-fuzz,
 # the npm packages in tests/js (official automerge-repo clients, playwright-core, axe-core,
-# binaryen's wasm-opt) and, unless --no-browser, Debian's Chromium for the PWA tests.
+# binaryen's wasm-opt) and, unless --no-browser, Debian's Chromium for the PWA tests and
+# poppler-utils (pdftotext) for the subject-access PDF test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,11 +32,18 @@ if [ ! -d tests/js/node_modules ] || [ tests/js/package-lock.json -nt tests/js/n
   touch tests/js/node_modules
 fi
 
-if [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ]; then
-  echo "setup: installing Debian's chromium for the PWA tests"
+# Debian packages: Chromium for the PWA tests and for printing a subject-access export
+# to PDF, poppler-utils for reading that PDF back (`pdftotext`).
+packages=()
+if [ "$browser" = yes ]; then
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  command -v pdftotext >/dev/null || packages+=(poppler-utils)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "setup: installing Debian's ${packages[*]} for the browser tests"
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo_cmd apt-get update -qq
-  $sudo_cmd apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  $sudo_cmd apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 fi
