@@ -9,7 +9,7 @@
 //! - `replying`: what each syncing peer is sent, once every change is durable.
 //! - `lifecycle`: disconnects, ticks (idle unload, packing), eviction and closing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use automerge::{Automerge, ChangeHash};
 
@@ -87,6 +87,9 @@ pub struct SyncCore {
     /// How many loaded documents are packed (recounted on every tick, as documents
     /// leave memory in several places).
     pub(super) packed: usize,
+    /// Documents the driver erased for good (`SyncCore::erase_document`): never loaded,
+    /// applied or stored again, and answered exactly as documents that never existed.
+    pub(super) erased: HashSet<DocumentId>,
 }
 
 impl SyncCore {
@@ -101,6 +104,7 @@ impl SyncCore {
             wanted: 0,
             idle: VecDeque::new(),
             packed: 0,
+            erased: HashSet::new(),
         }
     }
 
