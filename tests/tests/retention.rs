@@ -2,7 +2,9 @@
 //! each record's retain-until date; deleting before it is refused and audited, as it is
 //! under a legal hold; after it the child's documents, their history, index and
 //! projection rows are gone from the store, a tombstone says who, when, why and which
-//! documents, a device re-sending its old copy brings nothing back, and the worker's
+//! documents, the running server drops its copy at once and tells the device syncing it,
+//! a device re-sending its old copy brings nothing back (not even once a child with the
+//! same reference is added and allocated again, nor after a restart), and the worker's
 //! caseload tells their devices to delete their copies.
 
 use std::path::Path;
@@ -17,7 +19,7 @@ use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
 use tests::TestServer;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{http_request, run_admin};
+use tests::test_server::{health, http_request, run_admin};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -60,6 +62,37 @@ fn count(conn: &rusqlite::Connection, table: &str, document: &DocumentId) -> i64
         |r| r.get(0),
     )
     .expect("count")
+}
+
+async fn loaded_documents(server: &TestServer) -> u64 {
+    health(server.addr).await.expect("health")["loadedDocuments"]
+        .as_u64()
+        .expect("count")
+}
+
+/// Waits until `done` holds, failing with `what` after [`TIMEOUT`].
+async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn assert_gone(conn: &rusqlite::Connection, doomed: &DocumentId) {
+    for table in [
+        "document_chunks",
+        "change_batches",
+        "child_documents",
+        "proj_visits",
+        "proj_amendments",
+    ] {
+        assert_eq!(
+            count(conn, table, doomed),
+            0,
+            "{table} still holds the deleted visit"
+        );
+    }
 }
 
 async fn caseload(session: &Session) -> Value {
@@ -190,6 +223,8 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
         ],
     );
     let old_child_document = children.len(); // the council's children are unaffected
+    let loaded_before = loaded_documents(&server).await;
+    assert!(!client.is_refused(doomed));
     let deleted = run_admin(
         binary(),
         dir.path(),
@@ -205,6 +240,18 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
         deleted.contains("Deleted C-OLD's record: 2 document(s)"),
         "{deleted}"
     );
+    // The running server drops its copy at once (no waiting for the idle unload) and
+    // tells the device syncing it, which stays connected for its other records.
+    eventually(
+        "the server never told the device the record is gone",
+        || client.is_refused(doomed),
+    )
+    .await;
+    assert!(
+        loaded_documents(&server).await < loaded_before,
+        "the server still holds the deleted visit in memory"
+    );
+    assert!(client.is_connected());
     let tombstones: Value = serde_json::from_str(&run_admin(
         binary(),
         dir.path(),
@@ -246,28 +293,23 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     );
 
     // A device still holding the visit sends a change: nothing comes back.
+    let held_copy = client.document(doomed).expect("the device's copy");
     let _ = client.change(doomed, |doc| {
         let mut tx = doc.transaction();
         model::append_text(&mut tx, TextField::Observations, " More.").expect("edit");
         tx.commit();
     });
     let again = worker.device("second-tablet").await.expect("device");
-    again.create(visit("C-OLD", "sw-north-1", "again"));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let refused_new = again.create(visit("C-OLD", "sw-north-1", "again"));
+    assert!(
+        !again
+            .wait_settled(refused_new, TIMEOUT)
+            .await
+            .expect("answered"),
+        "no new visit for a deleted child"
+    );
     let conn = server::directory::open_connection(dir.path()).expect("db");
-    for table in [
-        "document_chunks",
-        "change_batches",
-        "child_documents",
-        "proj_visits",
-        "proj_amendments",
-    ] {
-        assert_eq!(
-            count(&conn, table, &doomed),
-            0,
-            "{table} still holds the deleted visit"
-        );
-    }
+    assert_gone(&conn, &doomed);
     let stray: i64 = conn
         .query_row(
             "SELECT count(*) FROM proj_visits WHERE child_ref = 'C-OLD'",
@@ -280,6 +322,38 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
         count(&conn, "document_chunks", &kept) > 0,
         "other records stay"
     );
+
+    // A child with the same case reference is added and allocated again: a device
+    // offering the old visit (which names that reference) still gets it refused, while a
+    // new visit for the new child is stored.
+    {
+        let mut conn = server::directory::open_connection(dir.path()).expect("db");
+        admin::add_child(&mut conn, "North", &council::test_child("C-OLD")).expect("child");
+        admin::allocate(&mut conn, "C-OLD", "sw-north-1").expect("allocate");
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await; // the hub's next tick
+    let third = worker.device("third-tablet").await.expect("device");
+    let fresh = third.create(visit("C-OLD", "sw-north-1", "a new child"));
+    assert!(
+        third.wait_settled(fresh, TIMEOUT).await.expect("answered"),
+        "the new child's visit is stored"
+    );
+    third.adopt(doomed, held_copy).expect("adopt");
+    assert!(
+        !third.wait_settled(doomed, TIMEOUT).await.expect("answered"),
+        "the deleted visit is refused"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_gone(&conn, &doomed);
+    let refusals: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'sync' AND outcome = 'denied'
+             AND document_id = ?1 AND detail = 'document deleted after its retention'",
+            [doomed.as_bytes().as_slice()],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert!(refusals >= 1, "a device re-sending it is audited");
     let deletions: i64 = conn
         .query_row("SELECT count(*) FROM audit_log WHERE action = 'retention-delete' AND outcome = 'allowed'", [], |r| r.get(0))
         .expect("audit");
@@ -290,4 +364,19 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     );
     assert_eq!(old_child_document, 5);
     server.stop().await.expect("stop");
+    // Nothing was written back on the way down either, and a restarted server refuses it.
+    assert_gone(&conn, &doomed);
+    let server = TestServer::start(dir.path()).await.expect("restart");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let late = worker.device("late-tablet").await.expect("device");
+    late.adopt(doomed, client.document(doomed).expect("copy"))
+        .expect("adopt");
+    assert!(
+        !late.wait_settled(doomed, TIMEOUT).await.expect("answered"),
+        "refused after a restart"
+    );
+    server.stop().await.expect("stop");
+    assert_gone(&conn, &doomed);
 }

@@ -27,6 +27,7 @@ use crate::directory::sessions::{self, Identity, SessionError};
 use denials::DenialLog;
 
 mod denials;
+mod erasure;
 use crate::projection::{DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
@@ -247,7 +248,9 @@ pub fn spawn_hub(
                 edits_loading: HashMap::new(),
                 edits_storing: Vec::new(),
                 edit_author: None,
+                erased_through: 0,
             };
+            hub.forget_erased();
             while let Some(input) = receiver.blocking_recv() {
                 if hub.on_input_contained(input) == Flow::Stop {
                     break;
@@ -301,6 +304,9 @@ struct Hub {
     edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
     /// While a server edit's effects are carried out: who it was made for.
     edit_author: Option<String>,
+    /// The last deletion after retention whose documents the core has erased (its
+    /// `retention_deletions` row id; see `erasure`).
+    erased_through: i64,
 }
 
 type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
@@ -464,6 +470,10 @@ impl Hub {
     /// A server edit: made at once if the document is in memory, else after it loads.
     fn on_edit(&mut self, edit: ServerEdit) {
         let document = edit.document;
+        if self.core.is_erased(&document) {
+            let _ = edit.reply.send(Err(EditError::NotFound));
+            return;
+        }
         match self.core.document_status(&document) {
             DocumentStatus::Ready => self.make_edit(edit),
             DocumentStatus::Loading => self.edits_loading.entry(document).or_default().push(edit),
@@ -603,6 +613,7 @@ impl Hub {
             return;
         }
         self.directory_version = version;
+        self.forget_erased();
         if grace_ended {
             self.grace_ends = None;
         }
