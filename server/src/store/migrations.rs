@@ -10,6 +10,9 @@ use tracing::info;
 
 use super::StoreError;
 
+#[cfg(test)]
+mod tests;
+
 /// Every migration, in order; the number is the index plus one.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_documents.sql"),
