@@ -49,6 +49,9 @@ fi
 # The whole workspace, so that features unify as in the run above and nothing is rebuilt.
 cargo test --doc --locked --workspace
 
+step "API check: schemathesis against server/openapi.yaml (no undocumented status, no 5xx)"
+bash scripts/api-check.sh "${CARGO_TARGET_DIR:-target}/debug/server-under-test"
+
 step "fuzz: each target replays its committed corpus and crashers, then runs ${FUZZ_SECONDS:-20} s"
 # cargo-fuzz on the stable toolchain: RUSTC_BOOTSTRAP=1 lets it pass libFuzzer's -Z flags,
 # and `-s none` skips AddressSanitizer (the code is `forbid(unsafe_code)`; panics, aborts,

@@ -16,11 +16,13 @@
 //! - [`views`]: records → the plain objects the screens render.
 //! - [`js`]: building and reading those objects.
 //! - [`client_error`]: [`ClientError`], this layer's one error type.
+//! - [`clock`]: the device's one clock.
 //!
 //! The web app shell (HTML, CSS, the view script, the service worker, the manifest) lives
 //! in `client-wasm/web/`; `scripts/build-web.sh` builds the wasm and assembles `target/web`.
 
 pub mod client_error;
+pub mod clock;
 pub mod device;
 pub mod guard;
 pub mod idb;

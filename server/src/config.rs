@@ -1,5 +1,6 @@
 //! The server's settings.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -53,9 +54,17 @@ pub struct ServerConfig {
     /// what they recorded while they held the child (visits they started, edits they made
     /// then); after it, such changes are refused.
     pub reallocation_grace: Duration,
-    /// How many SQLite connections the HTTP API keeps open (opened once, at start). It also
-    /// bounds how many sign-ins hash a password at once (19 MiB each).
+    /// How many SQLite connections the HTTP API keeps open (opened once, at start).
     pub api_connections: usize,
+    /// Threads checking passwords, each with its own 19 MiB Argon2id buffer allocated once
+    /// (see `directory::password_hashers`): this many times 19 MiB is all sign-in ever
+    /// holds.
+    pub password_hashers: usize,
+    /// How long a sign-in may wait for a hashing thread before it is answered `503` with
+    /// `Retry-After`.
+    pub sign_in_wait: Duration,
+    /// Where to serve Prometheus metrics (`/metrics`); `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
     /// Identical denials (same session or address, action, record, reason) within this
     /// long of the first are counted, not appended one by one (see
     /// `directory::denial_audit`).
@@ -64,6 +73,8 @@ pub struct ServerConfig {
     /// binary (no flag or variable reaches it).
     #[doc(hidden)]
     pub injected_faults: Option<Arc<InjectedFaults>>,
+    /// The time of day every part of the server reads (a test may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 /// The rules a worker's device applies offline, set by the council.
@@ -148,8 +159,9 @@ impl ServerConfig {
     /// Defaults for a data directory: 8 MiB frames, 30 s idle unload, 256 live documents,
     /// 1 s ticks, plain HTTP, no web app, England's statutory visit schedule, 10 s to
     /// connect, 16 MiB inflated per message, 500 messages a second (bursts of 5,000), 8 API
-    /// connections, a 60 s window for coalescing repeated denials, the default
-    /// [`DevicePolicy`].
+    /// connections, one password hasher per core with sign-ins waiting up to 10 s, no
+    /// metrics listener, a 60 s window for coalescing repeated denials, the default
+    /// [`DevicePolicy`], the system clock.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
@@ -168,8 +180,13 @@ impl ServerConfig {
             message_burst: 5_000,
             reallocation_grace: Duration::from_secs(7 * 24 * 60 * 60),
             api_connections: 8,
+            password_hashers: crate::directory::password_hashers::PasswordHashers::default_threads(
+            ),
+            sign_in_wait: Duration::from_secs(10),
+            metrics_addr: None,
             denial_audit_window: Duration::from_secs(60),
             injected_faults: None,
+            clock: crate::clock::Clock::system(),
         }
     }
 }

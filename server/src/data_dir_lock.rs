@@ -286,11 +286,9 @@ fn utc_time(ms: i64) -> String {
     )
 }
 
+/// The lock is taken before the server (and its clock) exists: the system clock.
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::clock::Clock::system().now_ms()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! # Layout
 //! - [`cli`]: the `doorstep-server` command line (subcommands, env variables).
 //! - [`config`]: the [`ServerConfig`] settings.
+//! - [`clock`]: the one [`clock::Clock`] every part of the server is given.
 //! - `hub`: the thread owning `shared::sync::SyncCore`; carries out its effects.
 //! - `store`: SQLite storage (migrations, group commits on a storage thread).
 //! - [`directory`]: teams, workers, children, allocations, devices, sessions, audit log.
@@ -15,13 +16,14 @@
 //! - [`data_dir_lock`]: one `serve` per data directory.
 //! - [`csv_cell`]: CSV cells neutralised against formula injection.
 //! - `health`: what `/healthz` and sign-in know about storage and the threads.
+//! - [`metrics`]: the counters `/metrics` serves on `--metrics-addr`.
 //!
 //! # Typical workflow
 //! `main` parses the command line and calls [`run`] with a bound listener, the
 //! configuration and a shutdown future (Ctrl-C or SIGTERM); tests pass a oneshot.
 
 pub mod cli;
-mod cli_retention;
+pub mod clock;
 pub mod config;
 pub mod csv_cell;
 pub mod data_dir_lock;
@@ -29,6 +31,7 @@ pub mod directory;
 mod health;
 mod http;
 mod hub;
+pub mod metrics;
 pub mod projection;
 pub mod record_print;
 mod store;
@@ -56,6 +59,10 @@ use health::Health;
 /// thread never reports, and a live one has committed everything it acknowledged; the
 /// process exits regardless).
 const FLUSH_AFTER_DEATH: Duration = Duration::from_secs(2);
+
+/// Sign-ins that may wait for a password-hashing thread at once; more are answered `503`
+/// at once (each waits at most `ServerConfig::sign_in_wait` anyway).
+const SIGN_IN_QUEUE: usize = 2048;
 
 /// Serves until `shutdown` resolves, then closes sockets and flushes storage. Takes the
 /// data directory's lock first (see [`DataDirLock`]).
@@ -97,6 +104,7 @@ pub async fn run_with_lock(
     let files = store.files().context("examining the database file")?;
     let health = Arc::new(Health::new(Some(files)));
     store.watch(health.clone());
+    store.set_clock(config.clock.clone());
     if let Some(faults) = &config.injected_faults {
         store.panic_when(faults.panic_storage.clone());
     }
@@ -117,14 +125,27 @@ pub async fn run_with_lock(
     core_config.live_documents = config.live_documents;
     core_config.join_deadline = config.handshake_timeout;
     core_config.limits.max_inflated_bytes = config.max_inflated_bytes;
+    // A fresh session for this run's refusal notices (the peer id outlives runs).
+    core_config.notice_session = format!("{:016x}", rand::random::<u64>());
+    let metrics = metrics::Metrics::new();
     let (hub, hub_thread) = hub::spawn_hub(
         SyncCore::new(core_config),
         store,
         directory,
         config.schedule_policy.clone(),
         config.reallocation_grace,
+        config.clock.clone(),
+        metrics.clone(),
     )
     .context("starting the hub")?;
+    let hashers = Arc::new(
+        directory::password_hashers::PasswordHashers::start(config.password_hashers, SIGN_IN_QUEUE)
+            .context("starting the password hashers")?,
+    );
+    *metrics
+        .hashers
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(hashers.stats());
     if let Some(faults) = &config.injected_faults {
         let _ = faults.hub.set(hub.clone());
     }
@@ -152,6 +173,11 @@ pub async fn run_with_lock(
         device_policy: config.device_policy,
         max_messages_per_sec: config.max_messages_per_sec,
         message_burst: config.message_burst,
+        hashers: hashers.clone(),
+        sign_in_wait: config.sign_in_wait,
+        tickets: Arc::new(directory::sync_tickets::SyncTickets::new()),
+        metrics: metrics.clone(),
+        clock: config.clock.clone(),
     };
     let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
     let app = http::app(state.clone());
@@ -166,8 +192,20 @@ pub async fn run_with_lock(
         }
         stop.cancel();
     });
+    let metrics_server = match config.metrics_addr {
+        Some(addr) => Some(
+            http::serve_metrics(addr, state.clone(), token.clone())
+                .await
+                .with_context(|| format!("cannot serve metrics on {addr}"))?,
+        ),
+        None => None,
+    };
     let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
     let served = http::serve(listener, app, tls, config.handshake_timeout, token.clone()).await;
+    if let Some(metrics_server) = metrics_server {
+        metrics_server.abort();
+    }
+    hashers.close();
 
     let died = health.dead_component().is_some();
     health.stopping();
@@ -222,7 +260,7 @@ async fn flush_denials(state: http::AppState, stop: CancellationToken) {
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = interval.tick() => write_repeats(&state, Some(now_ms())).await,
+            _ = interval.tick() => write_repeats(&state, Some(state.clock.now_ms())).await,
             () = stop.cancelled() => return,
         }
     }
@@ -247,13 +285,6 @@ async fn write_repeats(state: &http::AppState, now: Option<i64>) {
     if let Err(err) = written {
         error!(cause = %err, denials = count, "repeated denials could not be audited");
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Ticks the hub so it can unload idle documents.

@@ -18,6 +18,10 @@
 //   fetch        -> {"docs":[{"documentId","heads","content"} | {"documentId","unavailable":true}]}
 //   append-words -> {"documentId","heads","content"}
 //   set          -> {"documentId","heads","content"}
+//   expect-refusal --url URL --id DOCID --field NAME --json VALUE
+//                -> {"documentId","notice":{type,reason,message,documentId}}: the change is
+//                   made, then the script waits for the server's refusal notice (an
+//                   `ephemeral` message on the document: handle "ephemeral-message")
 // heads are hex change hashes (Automerge.getHeads), sorted as Automerge returns them.
 //
 // create / append-words / set only succeed once a SECOND fresh peer (new Repo, no
@@ -47,20 +51,17 @@ import {
   startDeadline,
   strFlag,
   stripUrl,
-  waitServerHas, setSessionToken } from "./common.mjs"
+  waitServerHas, setSessionToken, newVisit, editWords, imm } from "./common.mjs"
 
 setScriptName("client.mjs")
 installCrashHandlers()
-
-// automerge 3.x: ImmutableString (scalar string); 2.x called it RawString.
-const Imm = A.ImmutableString ?? A.RawString
-const imm = s => new Imm(String(s))
 
 const USAGE = `usage:
   node client.mjs create       --url URL --count N [--child-id X] [--worker-id Y] [--timeout-ms MS]
   node client.mjs fetch        --url URL (--ids a,b,c | --ids-file PATH) [--timeout-ms MS]
   node client.mjs append-words --url URL --id DOCID --text TEXT [--entry 0] [--timeout-ms MS]
-  node client.mjs set          --url URL --id DOCID --field NAME --json VALUE [--timeout-ms MS]`
+  node client.mjs set          --url URL --id DOCID --field NAME --json VALUE [--timeout-ms MS]
+  node client.mjs expect-refusal --url URL --id DOCID --field NAME --json VALUE [--timeout-ms MS]`
 
 function docId(raw, what = "--id") {
   const id = stripUrl(String(raw).trim())
@@ -68,72 +69,6 @@ function docId(raw, what = "--id") {
   return id
 }
 
-function today() {
-  return new Date().toISOString().slice(0, 10)
-}
-
-function inDays(n) {
-  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10)
-}
-
-/** The fixed visit schema (schemaVersion 1). Narrative fields are collaborative text (plain JS strings). */
-function newVisit({ childId, workerId, index, count }) {
-  return {
-    schemaVersion: 1,
-    type: imm("visit"),
-    visitId: imm(randomUUID()),
-    childId: imm(childId),
-    workerId: imm(workerId),
-    visitDate: imm(today()),
-    visitKind: imm("statutory"),
-    location: imm("placement"),
-    announced: true,
-    purpose: `Statutory visit ${index + 1} of ${count}: check on placement and wellbeing.`,
-    personsPresent: [
-      { name: imm("Sam Carer"), role: imm("foster carer") },
-      { name: imm("Alex Worker"), role: imm("social worker") },
-    ],
-    childSeen: true,
-    seenAlone: true,
-    bedroomSeen: imm("yes"),
-    observations: "Child was relaxed and chatty; the home was warm and tidy.",
-    voice: [
-      {
-        entryId: imm(randomUUID()),
-        words: "I like", // extended below through several separate changes
-        paraphrase: "Likes living in the placement, misses brother.",
-        topics: [imm("home"), imm("school")],
-        scale: 7,
-        readBack: true,
-      },
-    ],
-    analysis: "Placement is meeting needs; sibling contact is the main gap.",
-    actions: [
-      {
-        actionId: imm(randomUUID()),
-        description: "Arrange sibling contact before the next visit.",
-        ownerType: imm("worker"),
-        ownerName: imm("Alex Worker"),
-        dueDate: imm(inDays(14)),
-        status: imm("open"),
-      },
-    ],
-    welfareSafeguarded: true,
-    status: imm("draft"),
-    createdAt: Date.now(),
-  }
-}
-
-const WORDS = ["voice", 0, "words"]
-
-/** Builds voice[0].words with several separate changes (appends and a mid-text insert). */
-function editWords(handle) {
-  const append = text => handle.change(d => A.splice(d, WORDS, d.voice[0].words.length, 0, text))
-  append(" living here")
-  append(". School is ok")
-  handle.change(d => A.splice(d, WORDS, 2, 0, "really ")) // "I really like ..."
-  append(" but I miss my brother.")
-}
 
 async function cmdCreate(flags, clock) {
   const url = strFlag(flags, "url", { required: true })
@@ -258,7 +193,32 @@ async function cmdSet(flags, clock) {
   })
 }
 
+/** Makes a change the server will refuse, and reports the refusal notice it sends back. */
+async function cmdExpectRefusal(flags, clock) {
+  const url = strFlag(flags, "url", { required: true })
+  const documentId = docId(strFlag(flags, "id", { required: true }))
+  const field = strFlag(flags, "field", { required: true })
+  const value = JSON.parse(strFlag(flags, "json", { required: true }))
+  setPhase(`connecting to ${url}`)
+  const repo = await connectRepo(url, clock, { label: "refused-writer" })
+  const handle = await repo.find(documentId)
+  const notice = new Promise(resolve => {
+    handle.on("ephemeral-message", ({ message }) => {
+      log(`ephemeral message: ${JSON.stringify(message)}`)
+      if (message?.type === "doorstep/refused") resolve(message)
+    })
+  })
+  setPhase(`changing ${field} and waiting for the server's answer`)
+  handle.change(d => {
+    d[field] = typeof value === "string" ? imm(value) : value
+  })
+  const told = await notice
+  await closeRepo(repo)
+  return { documentId, notice: told }
+}
+
 const COMMANDS = {
+  "expect-refusal": cmdExpectRefusal,
   create: cmdCreate,
   fetch: cmdFetch,
   "append-words": cmdAppendWords,

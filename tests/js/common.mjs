@@ -8,6 +8,7 @@
 
 import { Repo } from "@automerge/automerge-repo"
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket"
+import { randomUUID } from "node:crypto"
 import * as A from "@automerge/automerge"
 
 export const EXIT_FAILURE = 1
@@ -174,12 +175,29 @@ export async function withTicket(url) {
   api.protocol = api.protocol === "wss:" ? "https:" : "http:"
   api.pathname = "/api/sync-ticket"
   api.search = ""
-  const response = await fetch(api, { method: "POST", headers: { Authorization: `Bearer ${sessionToken}` } })
+  const response = await fetchRetrying(api, { method: "POST", headers: { Authorization: `Bearer ${sessionToken}` } })
   if (!response.ok) throw new Error(`sync ticket refused: HTTP ${response.status} ${await response.text()}`)
   const { ticket } = await response.json()
   const signed = new URL(url)
   signed.searchParams.set("ticket", ticket)
   return signed.toString()
+}
+
+/**
+ * `fetch`, tried again (up to 5 times, 100 ms apart) when it fails before any answer: a
+ * kept-alive connection that a dropped signal cut fails the next request on it ("fetch
+ * failed"), and a restarting server refuses connections for a moment.
+ */
+export async function fetchRetrying(url, init) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(url, init)
+    } catch (e) {
+      if (attempt >= 5) throw e
+      log(`fetch ${url} failed (${describe(e)}); trying again`)
+      await sleep(100)
+    }
+  }
 }
 
 let shutDownRepos = 0
@@ -251,3 +269,77 @@ export async function waitServerHas(url, targets, clock) {
     await sleep(Math.min(50 * attempt, 500))
   }
 }
+
+// Visits as an official client writes them (client.mjs, reconnect.mjs).
+
+// automerge 3.x: ImmutableString (scalar string); 2.x called it RawString.
+const Imm = A.ImmutableString ?? A.RawString
+export const imm = s => new Imm(String(s))
+
+function today() {
+  return new Date().toISOString().slice(0, 10)
+}
+
+function inDays(n) {
+  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10)
+}
+
+/** The fixed visit schema (schemaVersion 1). Narrative fields are collaborative text (plain JS strings). */
+export function newVisit({ childId, workerId, index, count }) {
+  return {
+    schemaVersion: 1,
+    type: imm("visit"),
+    visitId: imm(randomUUID()),
+    childId: imm(childId),
+    workerId: imm(workerId),
+    visitDate: imm(today()),
+    visitKind: imm("statutory"),
+    location: imm("placement"),
+    announced: true,
+    purpose: `Statutory visit ${index + 1} of ${count}: check on placement and wellbeing.`,
+    personsPresent: [
+      { name: imm("Sam Carer"), role: imm("foster carer") },
+      { name: imm("Alex Worker"), role: imm("social worker") },
+    ],
+    childSeen: true,
+    seenAlone: true,
+    bedroomSeen: imm("yes"),
+    observations: "Child was relaxed and chatty; the home was warm and tidy.",
+    voice: [
+      {
+        entryId: imm(randomUUID()),
+        words: "I like", // extended below through several separate changes
+        paraphrase: "Likes living in the placement, misses brother.",
+        topics: [imm("home"), imm("school")],
+        scale: 7,
+        readBack: true,
+      },
+    ],
+    analysis: "Placement is meeting needs; sibling contact is the main gap.",
+    actions: [
+      {
+        actionId: imm(randomUUID()),
+        description: "Arrange sibling contact before the next visit.",
+        ownerType: imm("worker"),
+        ownerName: imm("Alex Worker"),
+        dueDate: imm(inDays(14)),
+        status: imm("open"),
+      },
+    ],
+    welfareSafeguarded: true,
+    status: imm("draft"),
+    createdAt: Date.now(),
+  }
+}
+
+const WORDS = ["voice", 0, "words"]
+
+/** Builds voice[0].words with several separate changes (appends and a mid-text insert). */
+export function editWords(handle) {
+  const append = text => handle.change(d => A.splice(d, WORDS, d.voice[0].words.length, 0, text))
+  append(" living here")
+  append(". School is ok")
+  handle.change(d => A.splice(d, WORDS, 2, 0, "really ")) // "I really like ..."
+  append(" but I miss my brother.")
+}
+

@@ -1,7 +1,7 @@
 //! The bodies of Doorstep's fuzz targets: what a hostile peer or file can reach, each
 //! taking arbitrary bytes and panicking only on a real bug.
 //!
-//! `tests/fuzz` (a cargo-fuzz project) runs each under libFuzzer; `tests/tests/fuzz_corpus.rs`
+//! `tests/fuzz` (a cargo-fuzz project) runs each under libFuzzer; `tests/tests/e2e/fuzz_corpus.rs`
 //! replays every committed corpus and crasher file through the same functions in the
 //! ordinary test run, so a crash found once stays a regression test.
 //!

@@ -8,18 +8,27 @@
 //! - [`js_client`]: runs the official `@automerge/automerge-repo` client scripts in `tests/js/`.
 //! - [`raw_peer`]: [`raw_peer::RawPeer`], a WebSocket peer sending hand-made (hostile) frames.
 //! - [`fuzz_targets`]: the fuzz targets' bodies (run by `tests/fuzz`, replayed by a test).
+//! - [`flaky_proxy`]: a TCP proxy whose connections a test cuts (dropped signal).
 //! - [`council`]: a small test council (teams, workers, children, allocations) and sign-in.
 //! - [`visit_fixture`]: builds realistic visit documents for tests and benchmarks.
+//! - [`bench`]: the benchmarks' machinery (metering, servers, the real sign-in path,
+//!   scenarios, reports).
 
+pub mod bench;
 pub mod council;
+pub mod flaky_proxy;
 pub mod fuzz_targets;
 pub mod js_client;
+pub mod load_balancer;
 pub mod native_client;
+pub mod postgres_cluster;
 pub mod raw_peer;
 pub mod test_server;
 pub mod visit_fixture;
 
+pub use load_balancer::LoadBalancer;
 pub use native_client::NativeClient;
+pub use postgres_cluster::PostgresCluster;
 pub use test_server::{ServerProcess, TestServer};
 
 /// Installs a tracing subscriber for tests once (output captured by the test runner).

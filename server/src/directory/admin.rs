@@ -73,17 +73,10 @@ fn audit_admin(
 ) -> rusqlite::Result<()> {
     append_audit(
         conn,
-        &AuditEntry {
-            at: now_ms(),
-            actor_worker_id: None,
-            actor: Some("admin-cli".into()),
-            device_id: None,
-            action: action.into(),
-            outcome: Outcome::Allowed,
-            document_id: None,
-            child_id,
-            detail: Some(detail),
-        },
+        &AuditEntry::new(now_ms(), action, Outcome::Allowed)
+            .by_name(None, "admin-cli")
+            .child(child_id)
+            .detail(detail),
     )
 }
 
@@ -436,17 +429,9 @@ pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), Admin
     )?;
     append_audit(
         &tx,
-        &AuditEntry {
-            at: now,
-            actor_worker_id: None,
-            actor: Some("admin-cli".into()),
-            device_id: Some(device_id.into()),
-            action: "device-revoke".into(),
-            outcome: Outcome::Allowed,
-            document_id: None,
-            child_id: None,
-            detail: None,
-        },
+        &AuditEntry::new(now, "device-revoke", Outcome::Allowed)
+            .by_name(None, "admin-cli")
+            .device(device_id),
     )?;
     tx.commit()?;
     Ok(())
@@ -479,9 +464,27 @@ pub fn devices_of(conn: &Connection, username: &str) -> Result<Vec<(String, bool
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Keeps what device `device_id` last said of its unsent records (`X-Doorstep-Unsent`),
+/// so that revoking it can warn before records are wiped.
+///
+/// # Errors
+/// The SQLite error.
+pub fn report_unsent(
+    conn: &Connection,
+    device_id: &str,
+    unsent: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO device_reports (device_id, unsent, reported_at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (device_id) DO UPDATE SET unsent = ?2, reported_at = ?3",
+        params![device_id, unsent, now],
+    )?;
+    Ok(())
+}
+
+/// Administration runs as its own short command, not in `serve`: it stamps rows with the
+/// system clock through [`crate::clock::Clock`].
 fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::clock::Clock::system().now_ms()
 }

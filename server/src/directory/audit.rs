@@ -7,6 +7,8 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 
+use super::sessions::Identity;
+
 /// Whether the action was allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -53,19 +55,66 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// A denial with no known actor (e.g. an unauthenticated connection).
-    pub fn system_denial(action: &str, detail: &str) -> Self {
+    /// The one way to start an audit row: `action` with `outcome` at `at` (the server's
+    /// clock), by nobody known yet; [`AuditEntry::by`] and the other builders say who did
+    /// it and to what.
+    pub fn new(at: i64, action: &str, outcome: Outcome) -> Self {
         Self {
-            at: now_ms(),
+            at,
             actor_worker_id: None,
             actor: None,
             device_id: None,
             action: action.to_owned(),
-            outcome: Outcome::Denied,
+            outcome,
             document_id: None,
             child_id: None,
-            detail: Some(detail.to_owned()),
+            detail: None,
         }
+    }
+
+    /// Done by the signed-in `identity` on its device.
+    #[must_use]
+    pub fn by(mut self, identity: &Identity) -> Self {
+        self.actor_worker_id = Some(identity.worker_id);
+        self.actor = Some(identity.username.clone());
+        self.device_id = Some(identity.device_id.clone());
+        self
+    }
+
+    /// Done by a named actor (a worker's username, `admin-cli`), with their row if known.
+    #[must_use]
+    pub fn by_name(mut self, worker_id: Option<i64>, actor: impl Into<String>) -> Self {
+        self.actor_worker_id = worker_id;
+        self.actor = Some(actor.into());
+        self
+    }
+
+    /// About this device.
+    #[must_use]
+    pub fn device(mut self, device_id: impl Into<String>) -> Self {
+        self.device_id = Some(device_id.into());
+        self
+    }
+
+    /// About this document.
+    #[must_use]
+    pub fn document(mut self, document: &DocumentId) -> Self {
+        self.document_id = Some(document.as_bytes().to_vec());
+        self
+    }
+
+    /// About the child with this row id, if known (the row goes into the child's export).
+    #[must_use]
+    pub fn child(mut self, child_id: Option<i64>) -> Self {
+        self.child_id = child_id;
+        self
+    }
+
+    /// With a reason, heads or other detail (never a secret).
+    #[must_use]
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
     }
 }
 
@@ -75,6 +124,19 @@ impl AuditEntry {
 /// The SQLite error.
 pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<()> {
     append_audit_repeats(conn, entry, 1)
+}
+
+/// Appends all the rows in one transaction (e.g. one per child a dashboard showed): all or
+/// none are kept.
+///
+/// # Errors
+/// The SQLite error.
+pub fn append_audit_all(conn: &mut Connection, entries: &[AuditEntry]) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    for entry in entries {
+        append_audit(&tx, entry)?;
+    }
+    tx.commit()
 }
 
 /// Appends one row standing for `occurrences` identical events (a coalesced run of
@@ -176,11 +238,4 @@ pub fn child_audit_trail(
         })
     })?;
     rows.collect::<rusqlite::Result<Vec<_>>>().map(Some)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -2,25 +2,28 @@
 //! and the append-only audit log (SQLite, migration 0002); retention and subject access
 //! (migration 0007).
 //!
-//! **Architecture Invariant:** SQL lives only in `server::store` (documents) and here
-//! (people, access, audit).
+//! **Architecture Invariant:** SQL lives only in `server::store` (documents),
+//! `server::projection` (the dashboard's tables) and here (people, access, audit); other
+//! modules name the connection type as [`Connection`], never the SQLite crate.
 
+pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod caseload;
 pub mod child_import;
 pub mod demo_council;
 pub mod denial_audit;
-pub mod grants;
+pub mod password_hashers;
 pub mod retention;
 pub mod sessions;
 pub mod subject_access;
+pub mod sync_tickets;
 
 use std::path::Path;
 
 use argon2::password_hash::{PasswordHasher, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
-use rusqlite::Connection;
+use argon2::{Algorithm, Argon2, Version};
+pub use rusqlite::Connection;
 
 use crate::store::StoreError;
 
@@ -69,13 +72,17 @@ pub fn open_connection(data_dir: &Path) -> Result<Connection, StoreError> {
     crate::store::SqliteStore::open(data_dir).map(crate::store::SqliteStore::into_connection)
 }
 
-/// Hashes a password with argon2id (19 MiB, 2 passes), salted.
+/// Hashes a password with argon2id (19 MiB, 2 passes), salted. For administration (one
+/// password at a time); sign-in checks passwords on [`password_hashers::PasswordHashers`].
 ///
 /// # Errors
 /// The hasher's error (only for absurd inputs).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
-    let params = Params::new(19 * 1024, 2, 1, None)?;
-    let hasher = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+    let hasher = Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        password_hashers::hash_params(),
+    );
     let mut salt_bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt_bytes);
     let salt = SaltString::encode_b64(&salt_bytes)?;

@@ -180,7 +180,7 @@ pub fn report(
 
 fn audit(
     conn: &Connection,
-    actor: &str,
+    (actor, at): (&str, i64),
     action: &str,
     outcome: Outcome,
     child_id: Option<i64>,
@@ -188,17 +188,10 @@ fn audit(
 ) -> rusqlite::Result<()> {
     append_audit(
         conn,
-        &AuditEntry {
-            at: now_ms(),
-            actor_worker_id: None,
-            actor: Some(actor.into()),
-            device_id: None,
-            action: action.into(),
-            outcome,
-            document_id: None,
-            child_id,
-            detail: Some(detail),
-        },
+        &AuditEntry::new(at, action, outcome)
+            .by_name(None, actor)
+            .child(child_id)
+            .detail(detail),
     )
 }
 
@@ -211,6 +204,7 @@ pub fn record_death(
     child_ref: &str,
     date: Option<CalendarDate>,
     actor: &str,
+    now: i64,
 ) -> Result<(), RetentionError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let row = child_row(&tx, child_ref)?;
@@ -226,7 +220,7 @@ pub fn record_death(
     };
     audit(
         &tx,
-        actor,
+        (actor, now),
         "retention-death",
         Outcome::Allowed,
         Some(row.child_id),
@@ -245,6 +239,7 @@ pub fn hold(
     child_ref: &str,
     reason: &str,
     actor: &str,
+    now: i64,
 ) -> Result<(), RetentionError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -255,11 +250,11 @@ pub fn hold(
     tx.execute(
         "INSERT INTO child_retention (child_id, hold_reason, held_at, held_by) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (child_id) DO UPDATE SET hold_reason = ?2, held_at = ?3, held_by = ?4",
-        params![row.child_id, reason, now_ms(), actor],
+        params![row.child_id, reason, now, actor],
     )?;
     audit(
         &tx,
-        actor,
+        (actor, now),
         "retention-hold",
         Outcome::Allowed,
         Some(row.child_id),
@@ -278,6 +273,7 @@ pub fn release(
     child_ref: &str,
     reason: &str,
     actor: &str,
+    now: i64,
 ) -> Result<(), RetentionError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -294,7 +290,7 @@ pub fn release(
     )?;
     audit(
         &tx,
-        actor,
+        (actor, now),
         "retention-release",
         Outcome::Allowed,
         Some(row.child_id),
@@ -317,6 +313,7 @@ pub fn delete_child(
     jurisdiction: Jurisdiction,
     today: CalendarDate,
     actor: &str,
+    now: i64,
 ) -> Result<Tombstone, RetentionError> {
     let reason = reason.trim();
     if reason.is_empty() {
@@ -341,7 +338,7 @@ pub fn delete_child(
     if let Some(refusal) = refusal {
         audit(
             &tx,
-            actor,
+            (actor, now),
             "retention-delete",
             Outcome::Denied,
             Some(row.child_id),
@@ -353,7 +350,7 @@ pub fn delete_child(
     let until = retention
         .map(|r| r.retain_until.to_string())
         .unwrap_or_default();
-    let tombstone = erase(&tx, child_ref, row.child_id, reason, &until, actor)?;
+    let tombstone = erase(&tx, child_ref, row.child_id, reason, &until, (actor, now))?;
     tx.commit()?;
     // Old pages of the documents may still sit in the WAL: fold it in and truncate it.
     let _: rusqlite::Result<()> = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
@@ -371,7 +368,7 @@ fn erase(
     child_id: i64,
     reason: &str,
     until: &str,
-    actor: &str,
+    (actor, now): (&str, i64),
 ) -> Result<Tombstone, RetentionError> {
     let mut documents: Vec<Vec<u8>> = tx
         .prepare("SELECT document_id FROM child_documents WHERE child_id = ?1")?
@@ -398,7 +395,7 @@ fn erase(
     tx.execute(
         "INSERT INTO retention_deletions (child_ref, deleted_at, actor, reason, retain_until, documents)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![child_ref, now_ms(), actor, reason, until, id_list],
+        params![child_ref, now, actor, reason, until, id_list],
     )?;
     let deletion_id = tx.last_insert_rowid();
     let notified = tx.execute(
@@ -441,7 +438,7 @@ fn erase(
     tx.execute("DELETE FROM children WHERE child_id = ?1", [child_id])?;
     audit(
         tx,
-        actor,
+        (actor, now),
         "retention-delete",
         Outcome::Allowed,
         Some(child_id),
@@ -544,11 +541,4 @@ pub fn erased_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64,
         Err(err) => Some(Err(err)),
     })
     .collect()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

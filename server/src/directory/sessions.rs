@@ -13,23 +13,30 @@
 //! checked, and once the limit is reached even the right password is refused until the
 //! window has passed. A successful sign-in does not wipe earlier failures (else each one
 //! would give a concurrent guesser a fresh allowance).
+//!
+//! Signing in is three steps so that the password is checked off the database
+//! connection, on the fixed pool of `password_hashers`: [`begin_login`] counts the attempt
+//! and reads the stored hash, the caller checks the password, [`finish_login`] opens the
+//! session (or [`abandon_login`] gives the allowance back when the pool was too busy to
+//! check anything). [`login`] does all three inline, for tools and tests.
+//!
+//! A session can also carry one **sync credential** ([`issue_sync_credential`]): a random
+//! secret, stored hashed, that opens `/sync?credential=…` as often as needed while its
+//! session lives, for clients that reconnect with the same URL (the official
+//! automerge-repo WebSocket adapter). It dies with its session: sign-out, refresh (which
+//! ends the session it refreshes), expiry, device revocation, a new password.
 
-use std::sync::OnceLock;
-
-use argon2::{Argon2, PasswordHash, PasswordVerifier};
 use rand::RngCore;
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::Role;
 use super::audit::{AuditEntry, Outcome, append_audit};
-use super::{Role, hash_password};
 
 /// How long an access token is valid.
 pub const ACCESS_TTL_MS: i64 = 8 * 60 * 60 * 1000;
 /// How long a refresh token is valid (offline for days, then back online).
 pub const REFRESH_TTL_MS: i64 = 30 * 24 * 60 * 60 * 1000;
-/// How long a sync ticket is valid; it is used once, right after it is fetched.
-pub const TICKET_TTL_MS: i64 = 30 * 1000;
 /// The window in which failures are counted, and the lockout's length.
 pub const LOCKOUT_WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Failures within the window that lock a username.
@@ -111,27 +118,6 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// A hash to verify against when the username is unknown, so both paths cost the same.
-fn dummy_hash() -> &'static str {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| {
-        let mut bytes = [0u8; 16];
-        rand::rng().fill_bytes(&mut bytes);
-        let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        hash_password(&password).unwrap_or_default()
-    })
-}
-
-fn verify(password: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
 struct WorkerRow {
     worker_id: i64,
     username: String,
@@ -195,7 +181,33 @@ pub fn address_key(address: std::net::IpAddr) -> String {
     }
 }
 
-/// Signs a worker in on a device (reusing `device_hint` if it is theirs and not revoked).
+/// A sign-in attempt counted and its stored hash read ([`begin_login`]), waiting for its
+/// password to be checked.
+pub struct PendingLogin {
+    /// The failure row recorded for this attempt (removed if the password is right).
+    provisional: i64,
+    worker: Option<WorkerRow>,
+}
+
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the stored hash.
+        f.debug_struct("PendingLogin")
+            .field("provisional", &self.provisional)
+            .field("known_user", &self.worker.is_some())
+            .finish()
+    }
+}
+
+impl PendingLogin {
+    /// The stored PHC hash to check the password against; `None` for an unknown username
+    /// (checked all the same, against nothing, so both cost the same).
+    pub fn stored_hash(&self) -> Option<&str> {
+        self.worker.as_ref().map(|w| w.password_hash.as_str())
+    }
+}
+
+/// Counts a sign-in attempt and reads what its password must be checked against.
 ///
 /// The attempt is first counted as a failure (see the module doc), so no burst of
 /// attempts gets more than the allowed guesses; a locked-out attempt is refused without
@@ -203,21 +215,84 @@ pub fn address_key(address: std::net::IpAddr) -> String {
 /// repeats).
 ///
 /// # Errors
-/// [`SessionError::LockedOut`] after too many failures, [`SessionError::BadCredentials`]
-/// (the same answer, after the same work, for an unknown user, a wrong password or an
-/// inactive account), or [`SessionError::DeviceRevoked`] for a revoked device.
-pub fn login(
+/// [`SessionError::LockedOut`] after too many failures.
+pub fn begin_login(
     conn: &mut Connection,
+    attempt: &SignIn<'_>,
+    now: i64,
+) -> Result<PendingLogin, SessionError> {
+    without_fsync(conn, |conn| {
+        let provisional = reserve_attempt(conn, attempt.username, attempt.address, now)?;
+        let worker = find_worker(conn, attempt.username)?;
+        Ok(PendingLogin {
+            provisional,
+            worker,
+        })
+    })
+}
+
+/// Runs sign-in bookkeeping (attempts counted, sessions opened or refreshed, sync
+/// credentials) with `synchronous=NORMAL`: each commit is atomic and isolated as ever (the
+/// lockout count stays exact under any concurrency) but waits for no fsync of its own; the
+/// WAL reaches the disk with the storage thread's next commit (or the next checkpoint). A
+/// power cut in between can forget the last moments' sign-ins: a device then signs in
+/// again. Documents, sign-outs and revocations keep `synchronous=FULL`.
+fn without_fsync<T>(
+    conn: &mut Connection,
+    work: impl FnOnce(&mut Connection) -> Result<T, SessionError>,
+) -> Result<T, SessionError> {
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    let outcome = work(conn);
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    outcome
+}
+
+/// Gives back an attempt's allowance when its password was never checked (the hashing
+/// pool was too busy): its failure row goes.
+///
+/// # Errors
+/// The SQLite error.
+pub fn abandon_login(conn: &mut Connection, pending: PendingLogin) -> Result<(), SessionError> {
+    without_fsync(conn, |conn| {
+        conn.execute(
+            "DELETE FROM login_failures WHERE rowid = ?1",
+            [pending.provisional],
+        )?;
+        Ok(())
+    })
+}
+
+/// Signs a worker in on a device (reusing `device_hint` if it is theirs and not revoked),
+/// once `password_ok` says whether the password matched [`PendingLogin::stored_hash`].
+///
+/// # Errors
+/// [`SessionError::BadCredentials`] (the same answer, after the same work, for an unknown
+/// user, a wrong password or an inactive account), or [`SessionError::DeviceRevoked`] for
+/// a revoked device.
+pub fn finish_login(
+    conn: &mut Connection,
+    pending: PendingLogin,
+    password_ok: bool,
+    attempt: &SignIn<'_>,
+    now: i64,
+) -> Result<(IssuedSession, Identity), SessionError> {
+    without_fsync(conn, |conn| {
+        open_session(conn, pending, password_ok, attempt, now)
+    })
+}
+
+fn open_session(
+    conn: &mut Connection,
+    pending: PendingLogin,
+    password_ok: bool,
     attempt: &SignIn<'_>,
     now: i64,
 ) -> Result<(IssuedSession, Identity), SessionError> {
     let username = attempt.username;
-    let provisional = reserve_attempt(conn, username, attempt.address, now)?;
-    let worker = find_worker(conn, username)?;
-    let stored = worker
-        .as_ref()
-        .map_or(dummy_hash(), |w| w.password_hash.as_str());
-    let password_ok = verify(attempt.password, stored);
+    let PendingLogin {
+        provisional,
+        worker,
+    } = pending;
     let from = attempt
         .address
         .map_or(String::new(), |address| format!(" from {address}"));
@@ -227,6 +302,7 @@ pub fn login(
             // The provisional failure stays: it was one.
             audit_login(
                 conn,
+                now,
                 None,
                 username,
                 None,
@@ -236,7 +312,6 @@ pub fn login(
             return Err(SessionError::BadCredentials);
         }
     };
-
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM login_failures WHERE rowid = ?1", [provisional])?;
     let device_id = match attempt.device_hint {
@@ -253,6 +328,7 @@ pub fn login(
                     tx.commit()?;
                     audit_login(
                         conn,
+                        now,
                         Some(worker.worker_id),
                         username,
                         Some(hint),
@@ -293,6 +369,22 @@ pub fn login(
         session_id,
     };
     Ok((issued, identity))
+}
+
+/// [`begin_login`], the password checked on this thread, then [`finish_login`]: for tools
+/// and tests (the server checks passwords on its hashing pool).
+///
+/// # Errors
+/// As [`begin_login`] and [`finish_login`].
+pub fn login(
+    conn: &mut Connection,
+    attempt: &SignIn<'_>,
+    now: i64,
+) -> Result<(IssuedSession, Identity), SessionError> {
+    let pending = begin_login(conn, attempt, now)?;
+    let mut memory = Vec::new();
+    let ok = super::password_hashers::check(attempt.password, pending.stored_hash(), &mut memory);
+    finish_login(conn, pending, ok, attempt, now)
 }
 
 /// Counts the recent failures for `username` and `address` and, below both limits, records
@@ -344,6 +436,7 @@ fn reserve_attempt(
 
 fn audit_login(
     conn: &Connection,
+    now: i64,
     worker_id: Option<i64>,
     username: &str,
     device_id: Option<&str>,
@@ -353,7 +446,7 @@ fn audit_login(
     append_audit(
         conn,
         &AuditEntry {
-            at: now_ms(),
+            at: now,
             actor_worker_id: worker_id,
             actor: Some(username.chars().take(100).collect()),
             device_id: device_id.map(str::to_owned),
@@ -425,7 +518,7 @@ fn insert_session(
 fn identity_where(
     conn: &Connection,
     condition: &str,
-    hash: &[u8],
+    key: impl rusqlite::ToSql,
     now: i64,
     expiry_column: &str,
 ) -> Result<Identity, SessionError> {
@@ -437,7 +530,8 @@ fn identity_where(
          WHERE {condition}"
     );
     let row = conn
-        .query_row(&sql, [hash], |row| {
+        .prepare_cached(&sql)?
+        .query_row([key], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
                 row.get::<_, Option<i64>>(1)?,
@@ -474,7 +568,7 @@ pub fn authenticate(conn: &Connection, token: &str, now: i64) -> Result<Identity
     identity_where(
         conn,
         "s.token_hash = ?1",
-        &token_hash(token),
+        token_hash(token),
         now,
         "expires_at",
     )
@@ -489,10 +583,18 @@ pub fn refresh(
     refresh_token: &str,
     now: i64,
 ) -> Result<(IssuedSession, Identity), SessionError> {
+    without_fsync(conn, |conn| rotate(conn, refresh_token, now))
+}
+
+fn rotate(
+    conn: &mut Connection,
+    refresh_token: &str,
+    now: i64,
+) -> Result<(IssuedSession, Identity), SessionError> {
     let mut identity = identity_where(
         conn,
         "s.refresh_hash = ?1",
-        &token_hash(refresh_token),
+        token_hash(refresh_token),
         now,
         "refresh_expires_at",
     )?;
@@ -580,77 +682,75 @@ pub fn logout_by_refresh_hash(
     Ok(true)
 }
 
-/// A single-use ticket for opening `/sync`, valid [`TICKET_TTL_MS`].
+/// The identity behind a session that may still sync (not revoked, not expired, its
+/// worker active and its device not revoked).
 ///
 /// # Errors
-/// [`SessionError::Sqlite`] if it cannot be stored.
-pub fn issue_ticket(
+/// [`SessionError::Invalid`] if it was revoked or expired or its worker deactivated;
+/// [`SessionError::DeviceRevoked`] if its device was revoked.
+pub fn session_identity(
     conn: &Connection,
-    identity: &Identity,
+    session_id: i64,
     now: i64,
-) -> Result<(String, i64), SessionError> {
-    let (ticket, hash) = new_token();
-    let expires_at = now + TICKET_TTL_MS;
-    conn.execute(
-        "INSERT INTO sync_tickets (ticket_hash, session_id, expires_at) VALUES (?1, ?2, ?3)",
-        params![hash, identity.session_id, expires_at],
-    )?;
-    Ok((ticket, expires_at))
-}
-
-/// Uses up a ticket and returns who it was issued to.
-///
-/// # Errors
-/// [`SessionError::Invalid`] for an unknown, used or expired ticket, or a dead session.
-pub fn redeem_ticket(conn: &Connection, ticket: &str, now: i64) -> Result<Identity, SessionError> {
-    let hash = token_hash(ticket);
-    // Using a ticket need not survive a power cut: it expires within 30 seconds and using it
-    // again needs the ticket itself. Without the fsync, tablets reconnecting together do
-    // not queue behind each other's disk flushes (and SQLite's sleeping busy handler).
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
-    let used = conn.execute(
-        "UPDATE sync_tickets SET used_at = ?2
-         WHERE ticket_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
-        params![hash, now],
-    );
-    conn.pragma_update(None, "synchronous", "FULL")?;
-    let used = used?;
-    if used != 1 {
-        return Err(SessionError::Invalid);
-    }
-    let session_id: i64 = conn.query_row(
-        "SELECT session_id FROM sync_tickets WHERE ticket_hash = ?1",
-        [&hash],
-        |row| row.get(0),
-    )?;
-    let token_hash: Vec<u8> = conn.query_row(
-        "SELECT token_hash FROM sessions WHERE session_id = ?1",
-        [session_id],
-        |row| row.get(0),
-    )?;
-    identity_where(conn, "s.token_hash = ?1", &token_hash, now, "expires_at")
+) -> Result<Identity, SessionError> {
+    identity_where(conn, "s.session_id = ?1", session_id, now, "expires_at")
 }
 
 /// Whether a session may still sync: `Ok(())`, or why not.
 ///
 /// # Errors
-/// [`SessionError::Invalid`] if it was revoked or expired or its worker deactivated;
-/// [`SessionError::DeviceRevoked`] if its device was revoked.
+/// As [`session_identity`].
 pub fn check_session(conn: &Connection, session_id: i64, now: i64) -> Result<(), SessionError> {
-    let token_hash: Option<Vec<u8>> = conn
-        .query_row(
-            "SELECT token_hash FROM sessions WHERE session_id = ?1",
-            [session_id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    let hash = token_hash.ok_or(SessionError::Invalid)?;
-    identity_where(conn, "s.token_hash = ?1", &hash, now, "expires_at").map(|_| ())
+    session_identity(conn, session_id, now).map(|_| ())
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// Issues the session's sync credential (replacing any earlier one): a secret that opens
+/// `/sync?credential=…` as often as needed until the session ends. Returns it and when
+/// the session expires.
+///
+/// # Errors
+/// [`SessionError::Sqlite`] if it cannot be stored.
+pub fn issue_sync_credential(
+    conn: &mut Connection,
+    identity: &Identity,
+    now: i64,
+) -> Result<(String, i64), SessionError> {
+    without_fsync(conn, |conn| store_credential(conn, identity, now))
+}
+
+fn store_credential(
+    conn: &Connection,
+    identity: &Identity,
+    now: i64,
+) -> Result<(String, i64), SessionError> {
+    let (credential, hash) = new_token();
+    conn.execute(
+        "INSERT INTO sync_credentials (session_id, credential_hash, created_at)
+         VALUES (?1, ?2, ?3)
+         ON CONFLICT (session_id) DO UPDATE SET credential_hash = ?2, created_at = ?3",
+        params![identity.session_id, hash, now],
+    )?;
+    let expires_at: i64 = conn.query_row(
+        "SELECT expires_at FROM sessions WHERE session_id = ?1",
+        [identity.session_id],
+        |row| row.get(0),
+    )?;
+    Ok((credential, expires_at))
+}
+
+/// The identity behind a sync credential, if its session may still sync.
+///
+/// # Errors
+/// [`SessionError::Invalid`] for an unknown credential or a dead session,
+/// [`SessionError::DeviceRevoked`] if its device was revoked.
+pub fn redeem_sync_credential(
+    conn: &Connection,
+    credential: &str,
+    now: i64,
+) -> Result<Identity, SessionError> {
+    let session_id: Option<i64> = conn
+        .prepare_cached("SELECT session_id FROM sync_credentials WHERE credential_hash = ?1")?
+        .query_row([token_hash(credential)], |row| row.get(0))
+        .optional()?;
+    session_identity(conn, session_id.ok_or(SessionError::Invalid)?, now)
 }

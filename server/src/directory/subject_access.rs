@@ -38,26 +38,20 @@ pub fn child_id(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<i
 
 fn audit(
     conn: &Connection,
-    identity: &Identity,
+    (identity, at): (&Identity, i64),
     action: &str,
     child_id: i64,
     document: Option<&DocumentId>,
     detail: String,
 ) -> rusqlite::Result<()> {
-    append_audit(
-        conn,
-        &AuditEntry {
-            at: now_ms(),
-            actor_worker_id: Some(identity.worker_id),
-            actor: Some(identity.username.clone()),
-            device_id: Some(identity.device_id.clone()),
-            action: action.into(),
-            outcome: Outcome::Allowed,
-            document_id: document.map(|d| d.as_bytes().to_vec()),
-            child_id: Some(child_id),
-            detail: Some(detail),
-        },
-    )
+    let mut entry = AuditEntry::new(at, action, Outcome::Allowed)
+        .by(identity)
+        .child(Some(child_id))
+        .detail(detail);
+    if let Some(document) = document {
+        entry = entry.document(document);
+    }
+    append_audit(conn, &entry)
 }
 
 /// Adds a redaction (audited as `redaction-add`, naming the field and reason, never the
@@ -67,7 +61,7 @@ fn audit(
 /// The SQLite error.
 pub fn add_redaction(
     conn: &Connection,
-    identity: &Identity,
+    (identity, now): (&Identity, i64),
     child_id: i64,
     redaction: &NewRedaction,
 ) -> rusqlite::Result<i64> {
@@ -81,7 +75,7 @@ pub fn add_redaction(
             redaction.passage,
             redaction.reason.code(),
             identity.worker_id,
-            now_ms()
+            now
         ],
     )?;
     let id = conn.last_insert_rowid();
@@ -92,7 +86,7 @@ pub fn add_redaction(
     };
     audit(
         conn,
-        identity,
+        (identity, now),
         "redaction-add",
         child_id,
         redaction.document_id.as_ref(),
@@ -138,20 +132,13 @@ pub fn redactions(conn: &Connection, child_id: i64) -> rusqlite::Result<Vec<Reda
 /// The SQLite error.
 pub fn record_export(
     conn: &Connection,
-    identity: &Identity,
+    signed_in: (&Identity, i64),
     action: &str,
     child_id: i64,
     document: Option<&DocumentId>,
     detail: String,
 ) -> rusqlite::Result<()> {
-    audit(conn, identity, action, child_id, document, detail)
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    audit(conn, signed_in, action, child_id, document, detail)
 }
 
 /// The child (row id, case reference) a document is filed under, if any.
@@ -169,26 +156,4 @@ pub fn child_of_document(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .optional()
-}
-
-/// Whether `identity` may print a child's visits and handover summary: the social worker
-/// holding the child now, or the manager of its team.
-///
-/// # Errors
-/// The SQLite error.
-pub fn may_print(conn: &Connection, identity: &Identity, child_id: i64) -> rusqlite::Result<bool> {
-    use super::Role;
-    match identity.role {
-        Role::SocialWorker => conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM allocations WHERE child_id = ?1 AND worker_id = ?2 AND ended_at IS NULL)",
-            [child_id, identity.worker_id],
-            |r| r.get(0),
-        ),
-        Role::TeamManager => conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM children WHERE child_id = ?1 AND team_id = ?2)",
-            params![child_id, identity.team_id],
-            |r| r.get(0),
-        ),
-        Role::Admin | Role::RecordsOfficer => Ok(false),
-    }
 }

@@ -43,6 +43,12 @@ pub enum ApiError {
     /// The server is stopping or cannot take the work now.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many sign-ins at once: this one could not get a password-hashing thread in time.
+    #[error("too many people are signing in at once; try again in {retry_after_secs} seconds")]
+    SignInBusy {
+        /// Seconds to wait before trying again.
+        retry_after_secs: u64,
+    },
     /// The database cannot be written (its file removed, the disk full, ...): nothing is
     /// done until storage recovers.
     #[error("the server cannot store anything right now ({0}); try again later")]
@@ -62,9 +68,9 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::StorageUnavailable(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable(_)
+            | ApiError::StorageUnavailable(_)
+            | ApiError::SignInBusy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,8 +87,14 @@ impl IntoResponse for ApiError {
             _ => json!({ "error": self.to_string() }),
         };
         let mut response = (self.status_code(), Json(body)).into_response();
-        if let ApiError::TooManyAttempts { retry_after_secs } = self {
-            super::session_api::retry_after(&mut response, retry_after_secs);
+        match self {
+            ApiError::TooManyAttempts { retry_after_secs } => {
+                super::session_api::retry_after(&mut response, retry_after_secs);
+            }
+            ApiError::SignInBusy { retry_after_secs } => {
+                super::session_api::retry_after(&mut response, retry_after_secs as i64);
+            }
+            _ => {}
         }
         response
     }

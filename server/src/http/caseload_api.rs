@@ -18,11 +18,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
-use super::session_api::{bearer_or_cookie, now_ms};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, SignedIn};
+use crate::directory::admin::report_unsent;
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
 use crate::directory::caseload::{CaseloadChild, caseload_for};
-use crate::directory::sessions;
 use shared::schedule::SchedulePolicy;
 
 pub(super) fn router() -> Router<AppState> {
@@ -78,9 +77,9 @@ impl From<&SchedulePolicy> for PolicyBody {
 
 async fn caseload(
     State(state): State<AppState>,
+    SignedIn { identity, now }: SignedIn,
     headers: HeaderMap,
 ) -> Result<Json<CaseloadBody>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let unsent: Option<i64> = headers
         .get("x-doorstep-unsent")
         .and_then(|value| value.to_str().ok())
@@ -89,29 +88,16 @@ async fn caseload(
     let policy = PolicyBody::from(&state.schedule_policy);
     let body = state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
             if let Some(unsent) = unsent {
-                conn.execute(
-                    "INSERT INTO device_reports (device_id, unsent, reported_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (device_id) DO UPDATE SET unsent = ?2, reported_at = ?3",
-                    rusqlite::params![identity.device_id, unsent, now_ms()],
-                )?;
+                report_unsent(conn, &identity.device_id, unsent, now)?;
             }
             let children = caseload_for(conn, &identity)?;
             let erased = crate::directory::retention::erased_for(conn, identity.worker_id)?;
             append_audit(
                 conn,
-                &AuditEntry {
-                    at: now_ms(),
-                    actor_worker_id: Some(identity.worker_id),
-                    actor: Some(identity.username.clone()),
-                    device_id: Some(identity.device_id.clone()),
-                    action: "caseload".into(),
-                    outcome: Outcome::Allowed,
-                    document_id: None,
-                    child_id: None,
-                    detail: Some(format!("{} children listed", children.len())),
-                },
+                &AuditEntry::new(now, "caseload", Outcome::Allowed)
+                    .by(&identity)
+                    .detail(format!("{} children listed", children.len())),
             )?;
             Ok::<_, ApiError>(CaseloadBody {
                 username: identity.username,

@@ -5,19 +5,17 @@
 //! Documented in `server/openapi.yaml`.
 
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::sync::Timestamp;
 
-use super::session_api::{bearer_or_cookie, now_ms};
-use super::{ApiError, AppState};
-use crate::directory::Role;
-use crate::directory::audit::{AuditEntry, Outcome, append_audit};
+use super::{ApiError, AppState, SignedIn};
+use crate::directory::access::{self, NoTeam};
+use crate::directory::audit::{AuditEntry, Outcome, append_audit_all};
 use crate::directory::denial_audit::Denied;
-use crate::directory::sessions::{self, Identity};
 use crate::projection::dashboard::{Dashboard, DashboardFilter, children_csv, team_dashboard};
 use crate::projection::date_of;
 
@@ -55,20 +53,20 @@ impl FilterQuery {
 
 async fn dashboard_json(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    signed_in: SignedIn,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Dashboard>, ApiError> {
     let filter = parse_query(query)?;
-    Ok(Json(build(&state, &headers, filter, "dashboard").await?))
+    Ok(Json(build(&state, signed_in, filter, "dashboard").await?))
 }
 
 async fn dashboard_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    signed_in: SignedIn,
     query: Result<Query<FilterQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let filter = parse_query(query)?;
-    let dashboard = build(&state, &headers, filter, "dashboard-export").await?;
+    let dashboard = build(&state, signed_in, filter, "dashboard-export").await?;
     let file = format!("attachment; filename=\"visits-{}.csv\"", dashboard.as_of);
     Ok((
         [
@@ -89,38 +87,34 @@ fn parse_query(
 
 async fn build(
     state: &AppState,
-    headers: &HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     filter: DashboardFilter,
     action: &'static str,
 ) -> Result<Dashboard, ApiError> {
-    let token = bearer_or_cookie(headers).ok_or(ApiError::Unauthorized)?;
     let policy = state.schedule_policy.clone();
     let denials = state.denials.clone();
     state
         .with_directory(move |conn| {
-            let now = now_ms();
-            let identity = sessions::authenticate(conn, &token, now)?;
-            let audit_row = |outcome, child_id, detail: Option<String>| AuditEntry {
-                at: now,
-                actor_worker_id: Some(identity.worker_id),
-                actor: Some(identity.username.clone()),
-                device_id: Some(identity.device_id.clone()),
-                action: action.into(),
-                outcome,
-                document_id: None,
-                child_id,
-                detail,
-            };
-            let team = match manager_team(&identity) {
+            let rights = access::grant_for(conn, &identity, now, std::time::Duration::ZERO)?;
+            let team = match rights.managed_team() {
                 Ok(team) => team,
-                Err(err) => {
+                Err(no_team) => {
+                    let err = ApiError::Forbidden(
+                        match no_team {
+                            NoTeam::Unassigned => "you are not the manager of a team",
+                            NoTeam::NotAManager => "only a team manager can see the team dashboard",
+                        }
+                        .into(),
+                    );
                     // Repeats within a window are counted, not appended one by one.
-                    let row = audit_row(Outcome::Denied, None, Some(err.to_string()));
+                    let row = AuditEntry::new(now, action, Outcome::Denied)
+                        .by(&identity)
+                        .detail(err.to_string());
                     denials.record(conn, Denied::Session(identity.session_id), row)?;
                     return Err(err);
                 }
             };
-            let today = date_of(Timestamp::from_millis(now as u64));
+            let today = date_of(Timestamp::from_millis(u64::try_from(now).unwrap_or(0)));
             let mut dashboard = team_dashboard(conn, team, today, &policy, &filter)?;
             for row in &mut dashboard.children {
                 row.retention = crate::directory::retention::retention_of(
@@ -132,41 +126,18 @@ async fn build(
             }
             // Each child shown is a view of that child's record: one audit row per child,
             // so the child's audit export shows who saw them on a dashboard.
-            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-            let rows: Vec<(i64, String)> = tx
-                .prepare_cached("SELECT child_id, child_ref FROM children WHERE team_id = ?1")?
-                .query_map([team], |row| Ok((row.get(0)?, row.get(1)?)))?
-                .collect::<rusqlite::Result<_>>()?;
-            let ids: std::collections::HashMap<String, i64> = rows
-                .into_iter()
-                .map(|(id, child_ref)| (child_ref, id))
+            let rows: Vec<AuditEntry> = dashboard
+                .children
+                .iter()
+                .map(|row| {
+                    AuditEntry::new(now, action, Outcome::Allowed)
+                        .by(&identity)
+                        .child(rights.child_ids.get(&row.child_ref).copied())
+                        .detail(format!("status {}", row.status))
+                })
                 .collect();
-            for row in &dashboard.children {
-                let detail = format!("status {}", row.status);
-                append_audit(
-                    &tx,
-                    &audit_row(
-                        Outcome::Allowed,
-                        ids.get(&row.child_ref).copied(),
-                        Some(detail),
-                    ),
-                )?;
-            }
-            tx.commit()?;
+            append_audit_all(conn, &rows)?;
             Ok::<_, ApiError>(dashboard)
         })
         .await
-}
-
-/// The team a team manager manages; anyone else is refused.
-fn manager_team(identity: &Identity) -> Result<i64, ApiError> {
-    match (identity.role, identity.team_id) {
-        (Role::TeamManager, Some(team)) => Ok(team),
-        (Role::TeamManager, None) => Err(ApiError::Forbidden(
-            "you are not the manager of a team".into(),
-        )),
-        _ => Err(ApiError::Forbidden(
-            "only a team manager can see the team dashboard".into(),
-        )),
-    }
 }

@@ -7,6 +7,8 @@ mod caseload_api;
 mod client_address;
 mod dashboard_api;
 mod health;
+mod json_errors;
+mod metrics_api;
 mod origin_check;
 mod pacer;
 mod records_api;
@@ -14,8 +16,12 @@ mod review_api;
 mod security_headers;
 mod serve;
 mod session_api;
+mod signed_in;
 mod sync_socket;
 mod web_app;
+
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,7 +32,9 @@ use tokio_util::task::TaskTracker;
 
 pub use api_error::ApiError;
 pub use client_address::ClientAddress;
+pub use metrics_api::serve_metrics;
 pub use serve::serve;
+pub use signed_in::SignedIn;
 
 use crate::health::Health;
 use crate::hub::HubHandle;
@@ -65,6 +73,16 @@ pub struct AppState {
     pub max_messages_per_sec: u32,
     /// Sync messages a connection may send at once before pacing starts.
     pub message_burst: u32,
+    /// The threads that check passwords (each with one reused Argon2id buffer).
+    pub hashers: Arc<crate::directory::password_hashers::PasswordHashers>,
+    /// How long a sign-in may wait for a hashing thread (then `503` + `Retry-After`).
+    pub sign_in_wait: std::time::Duration,
+    /// The single-use sync tickets issued and not yet used (in memory).
+    pub tickets: Arc<crate::directory::sync_tickets::SyncTickets>,
+    /// The figures `/metrics` serves.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The time of day (the server's one clock; tests may pass a fixed one).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -80,7 +98,7 @@ impl AppState {
     /// [`ApiError::Unavailable`] if the server is stopping.
     pub async fn with_directory<T, E>(
         &self,
-        work: impl FnOnce(&mut rusqlite::Connection) -> Result<T, E> + Send + 'static,
+        work: impl FnOnce(&mut crate::directory::Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, ApiError>
     where
         T: Send + 'static,
@@ -116,7 +134,8 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard_api::router())
         .merge(review_api::router())
         .merge(records_api::router())
-        .merge(sync_socket::router());
+        .merge(sync_socket::router())
+        .layer(axum::middleware::from_fn(json_errors::json_errors));
     web_app::add_to(api, state.web_dir.as_deref())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -4,15 +4,16 @@
 //! host of the same registrable domain (`evil.council.gov.uk` beside
 //! `visits.council.gov.uk`) is same-site, so the browser would send the cookie with its
 //! requests and WebSocket handshakes. So a request the **session cookie** authenticates
-//! (no `Authorization: Bearer`, and for `/sync` no `ticket`) must carry an `Origin` equal
+//! (no `Authorization: Bearer`, and for `/sync` no `ticket` or `credential`) must carry an `Origin` equal
 //! to the server's own: scheme (`https` with TLS here or `--behind-tls-proxy`, else `http`)
 //! and the `Host` it was asked for (behind a proxy, `X-Forwarded-Host` if the proxy sets
 //! it). Without an `Origin`, only a plain `GET`/`HEAD` passes (browsers omit it on
 //! same-origin GETs); a state-changing request or a WebSocket upgrade (browsers always send
 //! one there) is refused. Refusals are `403 {"error": …}` and audited (coalesced).
 //!
-//! Bearer-token and ticket requests are untouched: a page on another origin cannot set
-//! `Authorization`, and cannot get a ticket without a same-origin `POST`.
+//! Bearer-token, ticket and sync-credential requests are untouched: a page on another
+//! origin cannot set `Authorization`, and cannot get a ticket or credential without a
+//! same-origin `POST`.
 
 use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, ORIGIN, UPGRADE};
@@ -20,9 +21,9 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::session_api::{SESSION_COOKIE, now_ms};
+use super::session_api::SESSION_COOKIE;
 use super::{ApiError, AppState, ClientAddress};
-use crate::directory::audit::AuditEntry;
+use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
 
 /// Middleware: refuses cookie-authenticated requests from another origin.
@@ -59,10 +60,10 @@ pub async fn refuse_cross_origin(
     let detail = format!("{} {} from origin {origin}", parts.method, parts.uri.path());
     tracing::warn!(%detail, "cross-origin request refused");
     let denials = state.denials.clone();
+    let now = state.clock.now_ms();
     let audited = state
         .with_directory(move |conn| {
-            let mut entry = AuditEntry::system_denial("cross-origin", &detail);
-            entry.at = now_ms();
+            let entry = AuditEntry::new(now, "cross-origin", Outcome::Denied).detail(detail);
             denials.record(conn, who, entry)
         })
         .await;
@@ -85,9 +86,10 @@ fn check(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Bearer "));
     let ticket = uri.path() == "/sync"
-        && uri
-            .query()
-            .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("ticket=")));
+        && uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|pair| pair.starts_with("ticket=") || pair.starts_with("credential="))
+        });
     if bearer || ticket || !has_session_cookie(headers) {
         return Ok(());
     }

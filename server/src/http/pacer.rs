@@ -26,14 +26,14 @@ impl Pacer {
             tokens: burst,
             per_second: f64::from(per_second.max(1)),
             burst,
-            last: Instant::now(),
+            last: crate::clock::reactor_instant(),
         }
     }
 
     /// How long the next message must wait (zero while the bucket holds a token); takes
     /// the token.
     pub fn delay(&mut self) -> Duration {
-        let now = Instant::now();
+        let now = crate::clock::reactor_instant();
         let refill = now.duration_since(self.last).as_secs_f64() * self.per_second;
         self.tokens = (self.tokens + refill).min(self.burst);
         self.last = now;

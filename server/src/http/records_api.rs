@@ -13,18 +13,18 @@
 //! caller may not read, exactly as for one that does not exist).
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use shared::DocumentId;
 
-use super::session_api::{bearer_or_cookie, now_ms};
-use super::{ApiError, AppState};
-use crate::directory::Role;
-use crate::directory::sessions::{self, Identity};
+use super::{ApiError, AppState, SignedIn};
+use crate::directory::access;
+use crate::directory::sessions::Identity;
 use crate::directory::subject_access::{self as sar, NewRedaction};
+use crate::directory::{Connection, Role};
 use crate::projection::record;
 use crate::projection::review::ReviewError;
 use crate::record_print::{RecordExport, Redaction, RedactionReason, html};
@@ -60,29 +60,40 @@ fn officer_only(identity: &Identity) -> Result<(), ApiError> {
     }
 }
 
+/// Whether `identity` may print a child's visits and handover summary: whoever may read
+/// the child's record now (the social worker holding the child, or its team's manager),
+/// by the one access policy (`directory::access`).
+fn may_print(
+    conn: &Connection,
+    identity: &Identity,
+    now: i64,
+    child_ref: &str,
+) -> Result<bool, ApiError> {
+    let rights = access::grant_for(conn, identity, now, std::time::Duration::ZERO)?;
+    Ok(rights.may_read(child_ref))
+}
+
 fn no_child(child_ref: &str) -> ApiError {
     ApiError::NotFound(format!("no child with reference {child_ref:?}"))
 }
 
 async fn export(
     state: &AppState,
-    headers: &HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     child_ref: String,
     format: &'static str,
 ) -> Result<RecordExport, ApiError> {
-    let token = bearer_or_cookie(headers).ok_or(ApiError::Unauthorized)?;
+    officer_only(&identity)?;
     state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            officer_only(&identity)?;
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
-            let mut export = record::full_record(conn, &child_ref, &identity.username, now_ms())?
+            let mut export = record::full_record(conn, &child_ref, &identity.username, now)?
                 .ok_or_else(|| no_child(&child_ref))?;
             let redactions = sar::redactions(conn, child_id)?;
             export.redact(&redactions);
             sar::record_export(
                 conn,
-                &identity,
+                (&identity, now),
                 "subject-access-export",
                 child_id,
                 None,
@@ -99,18 +110,18 @@ async fn export(
 
 async fn export_json(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    signed_in: SignedIn,
     Path(child): Path<String>,
 ) -> Result<Json<RecordExport>, ApiError> {
-    export(&state, &headers, child, "json").await.map(Json)
+    export(&state, signed_in, child, "json").await.map(Json)
 }
 
 async fn export_html(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    signed_in: SignedIn,
     Path(child): Path<String>,
 ) -> Result<Response, ApiError> {
-    let export = export(&state, &headers, child, "html").await?;
+    let export = export(&state, signed_in, child, "html").await?;
     Ok(printable(&export))
 }
 
@@ -133,14 +144,12 @@ fn printable(export: &RecordExport) -> Response {
 
 async fn list_redactions(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, .. }: SignedIn,
     Path(child_ref): Path<String>,
 ) -> Result<Json<Vec<Redaction>>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    officer_only(&identity)?;
     state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            officer_only(&identity)?;
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
             Ok::<_, ApiError>(Json(sar::redactions(conn, child_id)?))
         })
@@ -166,11 +175,11 @@ struct RedactionBody {
 
 async fn add_redaction(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     Path(child_ref): Path<String>,
     Json(body): Json<RedactionBody>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
+    officer_only(&identity)?;
     let reason = RedactionReason::from_code(&body.reason)
         .ok_or_else(|| ApiError::BadRequest("reason must be third-party or serious-harm".into()))?;
     let document_id = body
@@ -195,10 +204,8 @@ async fn add_redaction(
     };
     state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            officer_only(&identity)?;
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
-            let id = sar::add_redaction(conn, &identity, child_id, &redaction)?;
+            let id = sar::add_redaction(conn, (&identity, now), child_id, &redaction)?;
             Ok::<_, ApiError>((
                 axum::http::StatusCode::CREATED,
                 Json(serde_json::json!({ "redactionId": id })),
@@ -209,27 +216,24 @@ async fn add_redaction(
 
 async fn print_visit(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let document: DocumentId = id
         .parse()
         .map_err(|_| ApiError::NotFound("no such record".into()))?;
     let export = state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
             let not_found = || ApiError::NotFound("no such record".into());
             let (child_id, child_ref) =
                 sar::child_of_document(conn, &document)?.ok_or_else(not_found)?;
-            if !sar::may_print(conn, &identity, child_id)? {
+            if !may_print(conn, &identity, now, &child_ref)? {
                 return Err(not_found());
             }
-            let export =
-                record::visit_print(conn, &document, &child_ref, &identity.username, now_ms())?;
+            let export = record::visit_print(conn, &document, &child_ref, &identity.username, now)?;
             sar::record_export(
                 conn,
-                &identity,
+                (&identity, now),
                 "print",
                 child_id,
                 Some(&document),
@@ -243,23 +247,21 @@ async fn print_visit(
 
 async fn print_handover(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     Path(child_ref): Path<String>,
 ) -> Result<Response, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let export = state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
             let not_found = || ApiError::NotFound("no such record".into());
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(not_found)?;
-            if !sar::may_print(conn, &identity, child_id)? {
+            if !may_print(conn, &identity, now, &child_ref)? {
                 return Err(not_found());
             }
-            let export = record::handover(conn, &child_ref, &identity.username, now_ms())?
+            let export = record::handover(conn, &child_ref, &identity.username, now)?
                 .ok_or_else(not_found)?;
             sar::record_export(
                 conn,
-                &identity,
+                (&identity, now),
                 "print",
                 child_id,
                 None,

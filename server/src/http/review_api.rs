@@ -15,22 +15,20 @@ use std::str::FromStr;
 
 use automerge::ChangeHash;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use rusqlite::{Connection, OptionalExtension};
 use serde::Deserialize;
 use shared::DocumentId;
 use shared::model::{self, OversightDecision, OversightEntry, ReviewState};
 use shared::sync::Timestamp;
 use tokio::sync::oneshot;
 
-use super::session_api::{bearer_or_cookie, now_ms};
-use super::{ApiError, AppState};
-use crate::directory::Role;
+use super::{ApiError, AppState, SignedIn};
+use crate::directory::Connection;
+use crate::directory::access::{self, DocumentChild};
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
 use crate::directory::denial_audit::{DenialAudit, Denied};
-use crate::directory::sessions::{self, Identity};
+use crate::directory::sessions::Identity;
 use crate::hub::{EditError, HubInput, ServerEdit};
 use crate::projection::review::{ReviewError, VisitReview, load_document, visit_review};
 
@@ -55,27 +53,23 @@ struct DecisionBody {
 
 async fn read_review(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<VisitReview>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let document = parse_document_id(&id)?;
     let denials = state.denials.clone();
     let review = state
         .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            let owner = authorise(conn, &denials, &identity, &document, "review-read", false)?;
+            let request = Request {
+                identity: &identity,
+                document: &document,
+                action: "review-read",
+                now,
+            };
+            let owner = authorise(conn, &denials, &request, false)?;
             let doc = load_document(conn, &document).map_err(review_error)?;
             let review = visit_review(conn, &document, &doc).map_err(review_error)?;
-            audit(
-                conn,
-                &identity,
-                "review-read",
-                Outcome::Allowed,
-                &document,
-                owner.child_row,
-                None,
-            )?;
+            append_audit(conn, &request.audit(Outcome::Allowed, &owner))?;
             Ok::<_, ApiError>(review)
         })
         .await?;
@@ -84,11 +78,10 @@ async fn read_review(
 
 async fn decide(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
     Path(id): Path<String>,
     body: Result<Json<DecisionBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<VisitReview>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
     let document = parse_document_id(&id)?;
     let Json(body) = body.map_err(|err| ApiError::BadRequest(err.body_text()))?;
     let decision = match body.decision.as_str() {
@@ -124,12 +117,16 @@ async fn decide(
         OversightDecision::Returned => "return",
     };
     let denials = state.denials.clone();
-    let (identity, owner, manager_name) = state
+    let (identity, owner) = state
         .with_directory({
-            let token = token.clone();
             move |conn| {
-                let identity = sessions::authenticate(conn, &token, now_ms())?;
-                let owner = authorise(conn, &denials, &identity, &document, action, true)?;
+                let request = Request {
+                    identity: &identity,
+                    document: &document,
+                    action,
+                    now,
+                };
+                let owner = authorise(conn, &denials, &request, true)?;
                 let doc = load_document(conn, &document).map_err(review_error)?;
                 let review = model::review(&doc).map_err(|err| {
                     ApiError::Unprocessable(format!("the record cannot be read: {err}"))
@@ -157,12 +154,7 @@ async fn decide(
                         "two devices gave different answers in this record: return it so the worker can choose".into(),
                     ));
                 }
-                let name: String = conn.query_row(
-                    "SELECT display_name FROM workers WHERE worker_id = ?1",
-                    [identity.worker_id],
-                    |row| row.get(0),
-                )?;
-                Ok::<_, ApiError>((identity, owner, name))
+                Ok::<_, ApiError>((identity, owner))
             }
         })
         .await?;
@@ -172,9 +164,9 @@ async fn decide(
         decision,
         comment: comment.clone(),
         manager_id: identity.username.clone(),
-        manager_name,
+        manager_name: identity.display_name.clone(),
         heads: heads.clone(),
-        at: Timestamp::from_millis(now_ms() as u64),
+        at: Timestamp::from_millis(u64::try_from(now).unwrap_or(0)),
     };
     let (reply, answer) = oneshot::channel();
     let author = model::ChangeAuthor {
@@ -199,32 +191,26 @@ async fn decide(
         .await
         .map_err(|_| ApiError::Unavailable("the server is stopping".into()))?;
     let detail_heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
+    let decided = state.clock.now_ms();
     let review = state
         .with_directory(move |conn| {
+            let request = Request {
+                identity: &identity,
+                document: &document,
+                action,
+                now: decided,
+            };
             match outcome {
                 Ok(_) => {
                     let detail = format!("heads {}; comment: {comment}", detail_heads.join(","));
-                    audit(
+                    append_audit(
                         conn,
-                        &identity,
-                        action,
-                        Outcome::Allowed,
-                        &document,
-                        owner.child_row,
-                        Some(&detail),
+                        &request.audit(Outcome::Allowed, &owner).detail(detail),
                     )?;
                 }
                 Err(err) => {
                     let detail = format!("heads {}; {err}", detail_heads.join(","));
-                    audit(
-                        conn,
-                        &identity,
-                        action,
-                        Outcome::Failed,
-                        &document,
-                        owner.child_row,
-                        Some(&detail),
-                    )?;
+                    append_audit(conn, &request.audit(Outcome::Failed, &owner).detail(detail))?;
                     return Err(edit_error(err));
                 }
             }
@@ -235,9 +221,22 @@ async fn decide(
     Ok(Json(review))
 }
 
-/// Whose record a visit document is: the child's row and team.
-struct Owner {
-    child_row: i64,
+/// One request about one visit, as its audit rows name it.
+struct Request<'a> {
+    identity: &'a Identity,
+    document: &'a DocumentId,
+    action: &'static str,
+    now: i64,
+}
+
+impl Request<'_> {
+    /// The audit row for this request about the record of `child`.
+    fn audit(&self, outcome: Outcome, child: &DocumentChild) -> AuditEntry {
+        AuditEntry::new(self.now, self.action, outcome)
+            .by(self.identity)
+            .document(self.document)
+            .child(Some(child.child_row))
+    }
 }
 
 /// The answer for a record that does not exist *or* that the caller may not read.
@@ -245,90 +244,44 @@ fn no_such_record() -> ApiError {
     ApiError::NotFound("no such record".into())
 }
 
-/// Checks `identity` may review (a manager of the child's team, or for reading only, a
-/// worker holding the child). A refusal is audited (coalesced) before it is answered,
-/// and a missing record is refused exactly like a forbidden one.
+/// Checks, by the access policy (`directory::access`), that the session may read the
+/// visit or, when `deciding`, sign it off or return it. A refusal is audited (coalesced)
+/// before it is answered, and a missing record is refused exactly like a forbidden one.
 fn authorise(
     conn: &Connection,
     denials: &DenialAudit,
-    identity: &Identity,
-    document: &DocumentId,
-    action: &str,
+    request: &Request<'_>,
     deciding: bool,
-) -> Result<Owner, ApiError> {
-    let found: Option<(i64, Option<i64>)> = conn
-        .query_row(
-            "SELECT c.child_id, c.team_id FROM child_documents d
-             JOIN children c ON c.child_id = d.child_id
-             WHERE d.document_id = ?1 AND d.kind = 'visit'",
-            [document.as_bytes().as_slice()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
+) -> Result<DocumentChild, ApiError> {
+    let identity = request.identity;
     let deny = |child: Option<i64>, reason: &str| -> Result<(), ApiError> {
-        let entry = AuditEntry {
-            at: now_ms(),
-            actor_worker_id: Some(identity.worker_id),
-            actor: Some(identity.username.clone()),
-            device_id: Some(identity.device_id.clone()),
-            action: action.into(),
-            outcome: Outcome::Denied,
-            document_id: Some(document.as_bytes().to_vec()),
-            child_id: child,
-            detail: Some(reason.into()),
-        };
+        let entry = AuditEntry::new(request.now, request.action, Outcome::Denied)
+            .by(identity)
+            .document(request.document)
+            .child(child)
+            .detail(reason);
         denials.record(conn, Denied::Session(identity.session_id), entry)?;
         Ok(())
     };
-    let Some((child_row, team)) = found else {
+    let Some(child) = access::document_child(conn, request.document)? else {
         deny(None, "no such visit record")?;
         return Err(no_such_record());
     };
-    let manages = identity.role == Role::TeamManager && team.is_some() && identity.team_id == team;
-    let holds = identity.role == Role::SocialWorker
-        && conn.query_row(
-            "SELECT EXISTS (SELECT 1 FROM allocations WHERE child_id = ?1 AND worker_id = ?2
-                                AND ended_at IS NULL)",
-            [child_row, identity.worker_id],
-            |row| row.get::<_, bool>(0),
-        )?;
-    if manages || (holds && !deciding) {
-        return Ok(Owner { child_row });
+    // Read through the API: the child's current holders and team manager (a former holder
+    // in the reallocation grace only syncs what they recorded).
+    let rights = access::grant_for(conn, identity, request.now, std::time::Duration::ZERO)?;
+    if rights.may_decide(&child.child_ref) || (rights.may_read(&child.child_ref) && !deciding) {
+        return Ok(child);
     }
-    if holds {
+    if rights.may_read(&child.child_ref) {
         // They may read it, so nothing is revealed by saying why they may not decide.
-        deny(Some(child_row), "only the team's manager may decide")?;
+        deny(Some(child.child_row), "only the team's manager may decide")?;
         return Err(ApiError::Forbidden(
             "only the manager of this child's team can sign off or return this record".into(),
         ));
     }
-    deny(Some(child_row), "not in the caseload or team")?;
+    deny(Some(child.child_row), "not in the caseload or team")?;
     Err(no_such_record())
-}
-
-fn audit(
-    conn: &Connection,
-    identity: &Identity,
-    action: &str,
-    outcome: Outcome,
-    document: &DocumentId,
-    child_row: i64,
-    detail: Option<&str>,
-) -> rusqlite::Result<()> {
-    append_audit(
-        conn,
-        &AuditEntry {
-            at: now_ms(),
-            actor_worker_id: Some(identity.worker_id),
-            actor: Some(identity.username.clone()),
-            device_id: Some(identity.device_id.clone()),
-            action: action.into(),
-            outcome,
-            document_id: Some(document.as_bytes().to_vec()),
-            child_id: Some(child_row),
-            detail: detail.map(str::to_owned),
-        },
-    )
 }
 
 fn parse_document_id(text: &str) -> Result<DocumentId, ApiError> {

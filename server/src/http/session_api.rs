@@ -1,5 +1,10 @@
 //! The sign-in API: `POST /api/session`, `POST /api/session/refresh`, `DELETE /api/session`,
-//! `POST /api/sync-ticket`.
+//! `POST /api/sync-ticket`, `POST /api/sync-credential`.
+//!
+//! A password is checked on the fixed pool of hashing threads (`AppState::hashers`), never
+//! on the request's own thread; a sign-in that cannot get a thread within
+//! `--sign-in-wait-secs` is answered `503` with `Retry-After`, and its attempt is not
+//! counted against the lockout (its password was never checked).
 //!
 //! A browser keeps its access token in an HttpOnly cookie; scripts and tests send it as
 //! `Authorization: Bearer`. A device that signed out while offline keeps only the SHA-256
@@ -18,10 +23,11 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, AppState, ClientAddress};
+use super::{ApiError, AppState, ClientAddress, SignedIn};
 use crate::config::DevicePolicy;
 use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::denial_audit::Denied;
+use crate::directory::password_hashers::HashError;
 use crate::directory::sessions::{self, Identity, IssuedSession, SessionError, SignIn as Attempt};
 
 /// The session cookie's name.
@@ -32,6 +38,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/session", post(sign_in).delete(sign_out))
         .route("/api/session/refresh", post(refresh))
         .route("/api/sync-ticket", post(sync_ticket))
+        .route("/api/sync-credential", post(sync_credential))
 }
 
 /// `POST /api/session` body.
@@ -113,52 +120,113 @@ struct TicketBody {
     expires_at: i64,
 }
 
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CredentialBody {
+    credential: String,
+    expires_at: i64,
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     client: ClientAddress,
     Json(body): Json<SignIn>,
+) -> Result<Response, ApiError> {
+    let started = crate::clock::monotonic();
+    let answer = sign_in_steps(&state, client, body).await;
+    state.metrics.sign_in_seconds.observe(started.elapsed());
+    state.metrics.sign_ins.add(match &answer {
+        Ok(_) => "ok",
+        Err(ApiError::BadCredentials) => "bad_credentials",
+        Err(ApiError::TooManyAttempts { .. }) => "locked_out",
+        Err(ApiError::SignInBusy { .. }) => "busy",
+        Err(ApiError::DeviceRevoked) => "device_revoked",
+        Err(ApiError::BadRequest(_)) => "bad_request",
+        Err(_) => "unavailable",
+    });
+    answer
+}
+
+/// Counts the attempt and reads the stored hash, checks the password on the hashing
+/// pool, then opens the session.
+async fn sign_in_steps(
+    state: &AppState,
+    client: ClientAddress,
+    body: SignIn,
 ) -> Result<Response, ApiError> {
     if body.username.is_empty() || body.password.is_empty() || body.username.len() > 200 {
         return Err(ApiError::BadRequest(
             "enter your username and password".into(),
         ));
     }
-    let label = body.device_label.unwrap_or_else(|| "unnamed device".into());
-    let username = body.username.clone();
+    let SignIn {
+        username,
+        password,
+        device_id,
+        device_label,
+    } = body;
+    let label = device_label.unwrap_or_else(|| "unnamed device".into());
     let address = client.key();
     let denials = state.denials.clone();
-    let signed_in = state
+    let now = state.clock.now_ms();
+    let (user, from) = (username.clone(), address.clone());
+    let pending = state
         .with_directory(move |conn| {
             let attempt = Attempt {
-                username: &body.username,
-                password: &body.password,
-                address: address.as_deref(),
-                device_hint: body.device_id.as_deref(),
-                device_label: &label,
+                username: &user,
+                password: "",
+                address: from.as_deref(),
+                device_hint: None,
+                device_label: "",
             };
-            let outcome = sessions::login(conn, &attempt, now_ms());
+            let outcome = sessions::begin_login(conn, &attempt, now);
             if let Err(SessionError::LockedOut { limit, .. }) = &outcome {
                 // A guesser hammering a locked account: one row per window, with a count.
-                let who = Denied::Address(address.clone().unwrap_or_default());
-                let entry = AuditEntry {
-                    at: now_ms(),
-                    actor_worker_id: None,
-                    actor: Some(body.username.chars().take(100).collect()),
-                    device_id: None,
-                    action: "login".into(),
-                    outcome: Outcome::Denied,
-                    document_id: None,
-                    child_id: None,
-                    detail: Some(format!(
+                let who = Denied::Address(from.clone().unwrap_or_default());
+                let entry = AuditEntry::new(now, "login", Outcome::Denied)
+                    .by_name(None, user.chars().take(100).collect::<String>())
+                    .detail(format!(
                         "locked out ({limit} limit){}",
-                        address
-                            .as_deref()
+                        from.as_deref()
                             .map_or(String::new(), |address| format!(" from {address}"))
-                    )),
-                };
+                    ));
                 denials.record(conn, who, entry)?;
             }
             outcome
+        })
+        .await
+        .inspect_err(|err| tracing::warn!(%username, reason = %err, "sign-in refused"))?;
+    let stored = pending.stored_hash().map(str::to_owned);
+    let checked = state
+        .hashers
+        .verify(password.clone(), stored, state.sign_in_wait)
+        .await;
+    let password_ok = match checked {
+        Ok(ok) => ok,
+        Err(err) => {
+            // Nothing was checked: the attempt's allowance goes back.
+            let _ = state
+                .with_directory(move |conn| sessions::abandon_login(conn, pending))
+                .await;
+            tracing::warn!(%username, reason = %err, "sign-in not checked");
+            return Err(match err {
+                HashError::Busy { retry_after_secs } => ApiError::SignInBusy { retry_after_secs },
+                HashError::Stopped => ApiError::Unavailable("the server is stopping".into()),
+            });
+        }
+    };
+    let user = username.clone();
+    let now = state.clock.now_ms();
+    let signed_in = state
+        .with_directory(move |conn| {
+            let attempt = Attempt {
+                username: &user,
+                password: &password,
+                address: address.as_deref(),
+                device_hint: device_id.as_deref(),
+                device_label: &label,
+            };
+            sessions::finish_login(conn, pending, password_ok, &attempt, now)
         })
         .await;
     let (issued, identity) = match signed_in {
@@ -170,7 +238,7 @@ async fn sign_in(
     };
     tracing::info!(username = %identity.username, device = %identity.device_id, "signed in");
     Ok(session_response(
-        &state,
+        state,
         StatusCode::CREATED,
         issued,
         &identity,
@@ -181,8 +249,9 @@ async fn refresh(
     State(state): State<AppState>,
     Json(body): Json<Refresh>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     let (issued, identity) = state
-        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now_ms()))
+        .with_directory(move |conn| sessions::refresh(conn, &body.refresh_token, now))
         .await?;
     Ok(session_response(&state, StatusCode::OK, issued, &identity))
 }
@@ -192,6 +261,7 @@ async fn sign_out(
     headers: HeaderMap,
     body: Option<Json<SignOutBody>>,
 ) -> Result<Response, ApiError> {
+    let now = state.clock.now_ms();
     match (bearer_or_cookie(&headers), body) {
         // A device that signed out offline names its session by its refresh token's hash
         // (the cookie, if the browser still sends one, may be for the same session).
@@ -200,13 +270,13 @@ async fn sign_out(
                 ApiError::BadRequest("refreshTokenHash must be 64 hex digits".into())
             })?;
             let revoked = state
-                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now_ms()))
+                .with_directory(move |conn| sessions::logout_by_refresh_hash(conn, &hash, now))
                 .await?;
             tracing::info!(revoked, "offline sign-out completed");
         }
         (Some(token), None) => {
             state
-                .with_directory(move |conn| sessions::logout(conn, &token, now_ms()))
+                .with_directory(move |conn| sessions::logout(conn, &token, now))
                 .await?;
         }
         (None, None) => return Err(ApiError::Unauthorized),
@@ -219,18 +289,33 @@ async fn sign_out(
     Ok(response)
 }
 
+/// A single-use ticket for `/sync?ticket=…`: the bearer token checked (one indexed read),
+/// then the ticket drawn and kept in memory (see `directory::sync_tickets`).
 async fn sync_ticket(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn { identity, now }: SignedIn,
 ) -> Result<Json<TicketBody>, ApiError> {
-    let token = bearer_or_cookie(&headers).ok_or(ApiError::Unauthorized)?;
-    let (ticket, expires_at) = state
-        .with_directory(move |conn| {
-            let identity = sessions::authenticate(conn, &token, now_ms())?;
-            sessions::issue_ticket(conn, &identity, now_ms())
-        })
-        .await?;
+    let (ticket, expires_at) = state.tickets.issue(&identity, now);
     Ok(Json(TicketBody { ticket, expires_at }))
+}
+
+/// The session's sync credential for `/sync?credential=…`, usable for every reconnect
+/// until the session ends (issuing again replaces it).
+async fn sync_credential(
+    State(state): State<AppState>,
+    SignedIn { identity, now }: SignedIn,
+) -> Result<Response, ApiError> {
+    let (credential, expires_at) = state
+        .with_directory(move |conn| sessions::issue_sync_credential(conn, &identity, now))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CredentialBody {
+            credential,
+            expires_at,
+        }),
+    )
+        .into_response())
 }
 
 fn session_response(
@@ -239,7 +324,7 @@ fn session_response(
     issued: IssuedSession,
     identity: &Identity,
 ) -> Response {
-    let max_age = (issued.token_expires_at - now_ms()) / 1000;
+    let max_age = (issued.token_expires_at - state.clock.now_ms()) / 1000;
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     let cookie = format!(
         "{SESSION_COOKIE}={}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Strict{secure}",
@@ -311,16 +396,9 @@ impl From<SessionError> for ApiError {
     }
 }
 
-/// Adds `Retry-After` to 429 answers.
+/// Adds `Retry-After` to 429 and 503 answers.
 pub(super) fn retry_after(response: &mut Response, secs: i64) {
     if let Ok(value) = HeaderValue::from_str(&secs.to_string()) {
         response.headers_mut().insert(RETRY_AFTER, value);
     }
-}
-
-pub(super) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }

@@ -36,13 +36,16 @@ pub(super) fn router() -> Router<AppState> {
     Router::new().route("/sync", get(upgrade))
 }
 
-/// `GET /sync` query: the single-use ticket from `POST /api/sync-ticket`.
+/// `GET /sync` query: the single-use ticket from `POST /api/sync-ticket`, or the
+/// session's sync credential from `POST /api/sync-credential`.
 #[derive(Deserialize)]
 struct SyncQuery {
     ticket: Option<String>,
+    credential: Option<String>,
 }
 
-/// Authenticates the upgrade (ticket or session cookie), then hands the socket to [`relay`].
+/// Authenticates the upgrade (ticket, sync credential or session cookie), then hands the
+/// socket to [`relay`].
 async fn upgrade(
     State(state): State<AppState>,
     client: ClientAddress,
@@ -53,25 +56,58 @@ async fn upgrade(
     let cookie = session_api::bearer_or_cookie(&headers);
     let denials = state.denials.clone();
     let who = Denied::Address(client.key().unwrap_or_default());
+    let now = state.clock.now_ms();
+    // A ticket is used up here, in memory, whatever happens next; what it names is
+    // checked against the directory below.
+    let holder = query
+        .ticket
+        .as_deref()
+        .map(|ticket| state.tickets.redeem(ticket, now));
+    let credential = query.credential;
+    let metrics = state.metrics.clone();
     let identity = state
         .with_directory(move |conn| {
-            let now = session_api::now_ms();
-            let (outcome, presented) = match (&query.ticket, &cookie) {
-                (Some(ticket), _) => (sessions::redeem_ticket(conn, ticket, now), "ticket"),
-                (None, Some(token)) => (sessions::authenticate(conn, token, now), "session cookie"),
-                (None, None) => (Err(SessionError::Invalid), "no credentials"),
+            let (outcome, presented) = match (holder, &credential, &cookie) {
+                (Some(Some(holder)), _, _) => (
+                    sessions::session_identity(conn, holder.session_id, now).and_then(|identity| {
+                        // Bound to its device as well as its session.
+                        if identity.device_id == holder.device_id {
+                            Ok(identity)
+                        } else {
+                            Err(SessionError::Invalid)
+                        }
+                    }),
+                    "ticket",
+                ),
+                (Some(None), _, _) => (Err(SessionError::Invalid), "ticket"),
+                (None, Some(credential), _) => (
+                    sessions::redeem_sync_credential(conn, credential, now),
+                    "sync credential",
+                ),
+                (None, None, Some(token)) => {
+                    (sessions::authenticate(conn, token, now), "session cookie")
+                }
+                (None, None, None) => (Err(SessionError::Invalid), "no credentials"),
             };
             if let Err(err) = &outcome {
+                metrics.connections_refused.add(match presented {
+                    "ticket" => "ticket",
+                    "sync credential" => "sync_credential",
+                    "session cookie" => "session_cookie",
+                    _ => "no_credentials",
+                });
                 // A client retrying a dead ticket in a loop: one row per window, counted.
-                let entry = audit::AuditEntry::system_denial(
-                    "sync-connect",
-                    &format!("{presented}: {err}"),
-                );
+                let entry = audit::AuditEntry::new(now, "sync-connect", audit::Outcome::Denied)
+                    .detail(format!("{presented}: {err}"));
                 denials.record(conn, who, entry)?;
             }
             Ok::<_, SessionError>(outcome)
         })
         .await??;
+    state
+        .metrics
+        .connections_accepted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let limit = state.max_frame_bytes;
     let pacer = Pacer::new(state.max_messages_per_sec, state.message_burst);
     Ok(ws

@@ -50,8 +50,8 @@ impl DenialLog {
         document: DocumentId,
         child: Option<i64>,
         reason: &str,
+        now: i64,
     ) -> bool {
-        let now = super::now().as_millis() as i64;
         let key = Key {
             session: identity.session_id,
             document: Some(document),
@@ -101,13 +101,13 @@ impl DenialLog {
                 continue;
             }
             let detail = format!("{} (repeated {} more times)", key.reason, repeats.count);
-            rows.push(super::entry(
-                &repeats.identity,
-                "sync",
-                Outcome::Denied,
-                key.document.map(|id| (id, repeats.child)),
-                Some(&detail),
-            ));
+            let mut row = AuditEntry::new(now, "sync", Outcome::Denied)
+                .by(&repeats.identity)
+                .detail(detail);
+            if let Some(document) = &key.document {
+                row = row.document(document).child(repeats.child);
+            }
+            rows.push(row);
             repeats.count = 0;
         }
         self.seen

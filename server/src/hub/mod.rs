@@ -8,7 +8,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::{Automerge, ChangeHash};
 use shared::DocumentId;
@@ -16,18 +15,23 @@ use shared::protocol::Message;
 use shared::schedule::SchedulePolicy;
 use shared::sync::{
     AccessEvent, AccessGrant, AccessKind, CloseReason, ConnectionId, CoreConfig, CoreStats,
-    Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore, Timestamp,
+    DenialReason, Direction, DocumentStatus, Effects, Event, Incoming, StorageTaskKind, SyncCore,
 };
 use tokio::sync::{Semaphore, mpsc, oneshot};
 use tracing::{debug, error};
 
+use crate::clock::Clock;
+use crate::directory::access;
 use crate::directory::audit::{AuditEntry, Outcome};
-use crate::directory::grants;
 use crate::directory::sessions::{self, Identity, SessionError};
+use crate::metrics::Metrics;
 use denials::DenialLog;
 
 mod denials;
+mod effects;
 mod erasure;
+mod grants;
+mod server_edits;
 use crate::projection::{DocumentRows, ProjectionUpdate};
 use crate::store::{StorageHandle, StorageReport};
 
@@ -216,14 +220,16 @@ impl HubHandle {
 pub fn spawn_hub(
     core: SyncCore,
     store: crate::store::SqliteStore,
-    directory: rusqlite::Connection,
+    directory: crate::directory::Connection,
     policy: SchedulePolicy,
     reallocation_grace: std::time::Duration,
+    clock: Clock,
+    metrics: Arc<Metrics>,
 ) -> std::io::Result<(HubHandle, std::thread::JoinHandle<()>)> {
     let core_config = Arc::new(core.config().clone());
     let (inbox, mut receiver) = mpsc::channel(INBOX_CAPACITY);
     let results_to_hub = inbox.clone();
-    let storage = crate::store::spawn_storage_thread(store, move |report| {
+    let storage = crate::store::spawn_storage_thread(store, metrics.clone(), move |report| {
         // blocking_send is fine: this is the storage thread, not the reactor. The hub
         // keeps draining its inbox while storage shuts down, so this cannot deadlock.
         let _ = results_to_hub.blocking_send(HubInput::Storage(report));
@@ -249,6 +255,8 @@ pub fn spawn_hub(
                 edits_storing: Vec::new(),
                 edit_author: None,
                 erased_through: 0,
+                clock,
+                metrics,
             };
             hub.forget_erased();
             while let Some(input) = receiver.blocking_recv() {
@@ -290,7 +298,7 @@ struct Hub {
     /// When the first former holder's grace ends (ms): grants are recomputed then.
     grace_ends: Option<i64>,
     /// A read connection for grants and session checks (writes go to the storage thread).
-    directory: rusqlite::Connection,
+    directory: crate::directory::Connection,
     /// The directory version the grants were computed at.
     directory_version: i64,
     storage: Option<StorageHandle>,
@@ -307,6 +315,10 @@ struct Hub {
     /// The last deletion after retention whose documents the core has erased (its
     /// `retention_deletions` row id; see `erasure`).
     erased_through: i64,
+    /// The server's clock: read once per input, for the core's `now` and audit rows.
+    clock: Clock,
+    /// Refusals are counted here for `/metrics`.
+    metrics: Arc<Metrics>,
 }
 
 type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
@@ -337,16 +349,17 @@ impl Hub {
                 Some((connection, document)) => {
                     error!(%connection, ?document, "a peer's frame made the hub panic; closing that peer");
                     if let Some(identity) = self.identities.get(&connection) {
-                        let row = entry(
-                            identity,
-                            "sync",
-                            Outcome::Denied,
-                            document.map(|id| (id, None)),
-                            Some("message could not be handled"),
-                        );
+                        let mut row = AuditEntry::new(self.clock.now_ms(), "sync", Outcome::Denied)
+                            .by(identity)
+                            .detail("message could not be handled");
+                        if let Some(document) = &document {
+                            row = row.document(document);
+                        }
                         self.audit(vec![row]);
                     }
-                    let effects = self.core.recover(now(), Some(connection), document);
+                    let effects = self
+                        .core
+                        .recover(self.clock.now(), Some(connection), document);
                     self.carry_out(effects);
                     Flow::Continue
                 }
@@ -369,13 +382,10 @@ impl Hub {
                 outbox,
             } => {
                 self.outboxes.insert(connection, outbox);
-                self.audit(vec![entry(
-                    &identity,
-                    "sync-connect",
-                    Outcome::Allowed,
-                    None,
-                    None,
-                )]);
+                let connected =
+                    AuditEntry::new(self.clock.now_ms(), "sync-connect", Outcome::Allowed)
+                        .by(&identity);
+                self.audit(vec![connected]);
                 self.identities.insert(connection, identity);
                 self.handle(Event::Connected {
                     connection,
@@ -406,7 +416,7 @@ impl Hub {
             HubInput::Tick => {
                 self.handle(Event::Tick);
                 self.check_directory();
-                let repeated = self.denials.flush(now().as_millis() as i64);
+                let repeated = self.denials.flush(self.clock.now_ms());
                 self.audit(repeated);
             }
             HubInput::Stats(reply) => {
@@ -436,7 +446,9 @@ impl Hub {
             HubInput::Storage(StorageReport::Results(results)) => {
                 for result in results {
                     // Results still update the core, but nobody is left to hear about it.
-                    let _ = self.core.handle(now(), Event::IoComplete(result));
+                    let _ = self
+                        .core
+                        .handle(self.clock.now(), Event::IoComplete(result));
                 }
             }
             HubInput::Connected { outbox, .. } => {
@@ -457,7 +469,7 @@ impl Hub {
     }
 
     fn handle(&mut self, event: Event) {
-        let effects = self.core.handle(now(), event);
+        let effects = self.core.handle(self.clock.now(), event);
         self.carry_out(effects);
         if !self.edits_loading.is_empty() {
             self.run_loaded_edits();
@@ -465,330 +477,6 @@ impl Hub {
         if !self.edits_storing.is_empty() {
             self.answer_durable_edits();
         }
-    }
-
-    /// A server edit: made at once if the document is in memory, else after it loads.
-    fn on_edit(&mut self, edit: ServerEdit) {
-        let document = edit.document;
-        if self.core.is_erased(&document) {
-            let _ = edit.reply.send(Err(EditError::NotFound));
-            return;
-        }
-        match self.core.document_status(&document) {
-            DocumentStatus::Ready => self.make_edit(edit),
-            DocumentStatus::Loading => self.edits_loading.entry(document).or_default().push(edit),
-            _ => {
-                self.edits_loading.entry(document).or_default().push(edit);
-                let effects = self.core.find(document);
-                self.carry_out(effects);
-            }
-        }
-    }
-
-    /// Makes the edits whose documents have loaded (or answers that they are missing).
-    fn run_loaded_edits(&mut self) {
-        let settled: Vec<DocumentId> = self
-            .edits_loading
-            .keys()
-            .filter(|id| {
-                !matches!(
-                    self.core.document_status(id),
-                    DocumentStatus::Loading | DocumentStatus::Unknown
-                )
-            })
-            .copied()
-            .collect();
-        for document in settled {
-            for edit in self.edits_loading.remove(&document).unwrap_or_default() {
-                if self.core.document_status(&document) == DocumentStatus::Ready {
-                    self.make_edit(edit);
-                } else {
-                    let _ = edit.reply.send(Err(EditError::NotFound));
-                }
-            }
-        }
-    }
-
-    fn make_edit(&mut self, edit: ServerEdit) {
-        let ServerEdit {
-            document,
-            expected_heads,
-            author,
-            edit,
-            reply,
-        } = edit;
-        let mut current = self
-            .core
-            .open_document(&document)
-            .map(Automerge::get_heads)
-            .unwrap_or_default();
-        let mut expected = expected_heads;
-        current.sort();
-        expected.sort();
-        if current != expected {
-            let _ = reply.send(Err(EditError::Changed));
-            return;
-        }
-        match self.core.change_document(document, edit) {
-            Ok((Ok(()), effects)) => {
-                self.edit_author = Some(author);
-                self.carry_out(effects);
-                self.edit_author = None;
-                let heads = self
-                    .core
-                    .open_document(&document)
-                    .map(Automerge::get_heads)
-                    .unwrap_or_default();
-                self.edits_storing.push((document, heads, reply));
-                self.answer_durable_edits();
-            }
-            Ok((Err(refusal), _)) => {
-                let _ = reply.send(Err(EditError::Refused(refusal)));
-            }
-            Err(_) => {
-                let _ = reply.send(Err(EditError::NotFound));
-            }
-        }
-    }
-
-    /// Answers the server edits whose changes have committed (or failed to).
-    fn answer_durable_edits(&mut self) {
-        let mut waiting = Vec::new();
-        for (document, heads, reply) in std::mem::take(&mut self.edits_storing) {
-            match self.core.document_status(&document) {
-                DocumentStatus::Unknown | DocumentStatus::Loading => {
-                    let _ = reply.send(Err(EditError::Storage(
-                        "the record was unloaded before it was stored".into(),
-                    )));
-                }
-                _ if self.core.is_durable(&document) => {
-                    let _ = reply.send(Ok(heads));
-                }
-                _ => waiting.push((document, heads, reply)),
-            }
-        }
-        self.edits_storing = waiting;
-    }
-
-    /// Recomputes one connection's grant from the directory and gives it to the core.
-    fn refresh_grant(&mut self, connection: ConnectionId) {
-        let Some(identity) = self.identities.get(&connection) else {
-            return;
-        };
-        let now_ms = now().as_millis() as i64;
-        match grants::grant_for(&self.directory, identity, now_ms, self.reallocation_grace) {
-            Ok(granted) => {
-                self.child_ids.extend(granted.child_ids);
-                // The grant changes again when a former holder's grace ends.
-                let grace_ms = self.reallocation_grace.as_millis() as i64;
-                for until in granted.grant.former.values() {
-                    let ends = until.as_millis() as i64 + grace_ms;
-                    self.grace_ends = Some(self.grace_ends.map_or(ends, |next| next.min(ends)));
-                }
-                self.set_grant(connection, granted.grant);
-            }
-            Err(err) => {
-                error!(cause = %err, "cannot read the directory; closing the connection");
-                self.close(
-                    connection,
-                    CloseReason::StorageError("directory unavailable".into()),
-                );
-            }
-        }
-    }
-
-    /// On a directory change (allocation, revocation, new document): end connections whose
-    /// session is no longer valid, and give the others their new grants.
-    fn check_directory(&mut self) {
-        let version = match grants::directory_version(&self.directory) {
-            Ok(version) => version,
-            Err(err) => {
-                error!(cause = %err, "cannot read the directory version");
-                return;
-            }
-        };
-        let now = now().as_millis() as i64;
-        let grace_ended = self.grace_ends.is_some_and(|ends| ends <= now);
-        if version == self.directory_version && !grace_ended {
-            return;
-        }
-        self.directory_version = version;
-        self.forget_erased();
-        if grace_ended {
-            self.grace_ends = None;
-        }
-        let connections: Vec<ConnectionId> = self.identities.keys().copied().collect();
-        for connection in connections {
-            let Some(identity) = self.identities.get(&connection) else {
-                continue;
-            };
-            match sessions::check_session(&self.directory, identity.session_id, now) {
-                Ok(()) => self.refresh_grant(connection),
-                Err(err) => {
-                    let message = match err {
-                        SessionError::DeviceRevoked => {
-                            "device revoked: wipe the local copy of every record".to_owned()
-                        }
-                        _ => format!("session ended: {err}"),
-                    };
-                    let ended = entry(identity, "sync-end", Outcome::Denied, None, Some(&message));
-                    self.audit(vec![ended]);
-                    if let Some(outbox) = self.outboxes.get(&connection) {
-                        let error = Message::Error {
-                            message: message.clone(),
-                        };
-                        let _ = outbox.send(Outbound::Send(error));
-                    }
-                    self.close(connection, CloseReason::ProtocolError(message));
-                }
-            }
-        }
-    }
-
-    fn set_grant(&mut self, connection: ConnectionId, grant: AccessGrant) {
-        self.handle(Event::AccessChanged { connection, grant });
-    }
-
-    fn close(&mut self, connection: ConnectionId, reason: CloseReason) {
-        if let Some(outbox) = self.outboxes.remove(&connection) {
-            let _ = outbox.send(Outbound::Close(reason));
-        }
-        self.identities.remove(&connection);
-        self.handle(Event::Disconnected { connection });
-    }
-
-    /// Turns the core's access events into audit rows: the first read per session, every
-    /// write and creation, and each distinct denial once (repeats are counted, see
-    /// [`DenialLog`]).
-    fn audit_access(&mut self, events: Vec<AccessEvent>) {
-        let mut entries = Vec::with_capacity(events.len());
-        for event in events {
-            let Some(identity) = self.identities.get(&event.connection) else {
-                continue;
-            };
-            // Every access goes into its child's record, refusals of children the worker does
-            // not hold included.
-            let child = event.child.as_ref().and_then(|child| {
-                self.child_ids.get(child).copied().or_else(|| {
-                    let found = grants::child_row_id(&self.directory, child).ok().flatten();
-                    if let Some(id) = found {
-                        self.child_ids.insert(child.clone(), id);
-                    }
-                    found
-                })
-            });
-            let (action, outcome, detail) = match event.kind {
-                AccessKind::Read => {
-                    if !self
-                        .audited_reads
-                        .insert((identity.session_id, event.document))
-                    {
-                        continue;
-                    }
-                    ("read", Outcome::Allowed, None)
-                }
-                AccessKind::Wrote { heads } => {
-                    let heads: Vec<String> = heads.iter().map(ToString::to_string).collect();
-                    let detail = format!("heads {}", heads.join(","));
-                    ("write", Outcome::Allowed, Some(detail))
-                }
-                AccessKind::Created { child_id } => {
-                    let detail = format!("visit for child {child_id}");
-                    ("create", Outcome::Allowed, Some(detail))
-                }
-                AccessKind::Denied(reason) => {
-                    let reason = reason.to_string();
-                    if !self.denials.first(identity, event.document, child, &reason) {
-                        continue;
-                    }
-                    ("sync", Outcome::Denied, Some(reason))
-                }
-            };
-            entries.push(entry(
-                identity,
-                action,
-                outcome,
-                Some((event.document, child)),
-                detail.as_deref(),
-            ));
-        }
-        self.audit(entries);
-    }
-
-    fn audit(&self, entries: Vec<AuditEntry>) {
-        if entries.is_empty() {
-            return;
-        }
-        if let Some(storage) = &self.storage {
-            storage.audit(entries);
-        }
-    }
-
-    fn carry_out(&mut self, effects: Effects) {
-        let writers = self.writers(&effects.access);
-        self.audit_access(effects.access);
-
-        for (connection, message) in effects.outbound {
-            if let Some(outbox) = self.outboxes.get(&connection) {
-                let _ = outbox.send(Outbound::Send(message));
-            }
-        }
-        // The last append of each document carries the projection of the document as it
-        // now is; earlier ones (if any) are covered by it in the same or an earlier batch.
-        let mut last_append = HashMap::new();
-        for (index, task) in effects.storage.iter().enumerate() {
-            if matches!(task.kind, StorageTaskKind::Append { .. }) {
-                last_append.insert(task.document, index);
-            }
-        }
-        let mut tasks = Vec::with_capacity(effects.storage.len());
-        for (index, task) in effects.storage.into_iter().enumerate() {
-            let projection = (last_append.get(&task.document) == Some(&index))
-                .then(|| self.projection_update(task.document, writers.get(&task.document)))
-                .flatten();
-            tasks.push((task, projection));
-        }
-        if let Some(storage) = &self.storage {
-            storage.submit(tasks);
-        }
-        for (connection, reason) in effects.close {
-            debug!(%connection, ?reason, "closing connection");
-            if let Some(outbox) = self.outboxes.remove(&connection) {
-                let _ = outbox.send(Outbound::Close(reason));
-            }
-            self.identities.remove(&connection);
-        }
-    }
-
-    /// Who sent the changes in these effects, per document (from the core's access events,
-    /// or the person a server edit is made for).
-    fn writers(&self, events: &[AccessEvent]) -> HashMap<DocumentId, String> {
-        let mut writers = HashMap::new();
-        for event in events {
-            if let AccessKind::Wrote { .. } | AccessKind::Created { .. } = event.kind
-                && let Some(identity) = self.identities.get(&event.connection)
-            {
-                writers.insert(event.document, identity.username.clone());
-            }
-        }
-        writers
-    }
-
-    /// The projection rows of a document as it is in memory, and its heads for the
-    /// `change_batches` row.
-    fn projection_update(
-        &self,
-        document: DocumentId,
-        writer: Option<&String>,
-    ) -> Option<ProjectionUpdate> {
-        // A document with an append in flight is never packed.
-        let doc = self.core.document(&document)?;
-        Some(ProjectionUpdate {
-            rows: DocumentRows::of(doc, &self.policy),
-            heads: doc.get_heads(),
-            worker_ref: self.edit_author.clone().or_else(|| writer.cloned()),
-            received_at: now().as_millis() as i64,
-        })
     }
 
     fn begin_shutdown(&mut self) {
@@ -799,35 +487,5 @@ impl Hub {
             Some(storage) => storage.request_shutdown(),
             None => error!("storage already stopped"),
         }
-    }
-}
-
-/// The driver reads the clock; the core never does.
-pub(super) fn now() -> Timestamp {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
-    Timestamp::from_millis(millis)
-}
-
-/// An audit row for something `identity` did.
-pub(super) fn entry(
-    identity: &Identity,
-    action: &str,
-    outcome: Outcome,
-    document: Option<(DocumentId, Option<i64>)>,
-    detail: Option<&str>,
-) -> AuditEntry {
-    AuditEntry {
-        at: now().as_millis() as i64,
-        actor_worker_id: Some(identity.worker_id),
-        actor: Some(identity.username.clone()),
-        device_id: Some(identity.device_id.clone()),
-        action: action.to_owned(),
-        outcome,
-        document_id: document.map(|(id, _)| id.as_bytes().to_vec()),
-        child_id: document.and_then(|(_, child)| child),
-        detail: detail.map(str::to_owned),
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The live projection (written with each accepted change) and the rebuild (from stored
 //! documents) both go through [`DocumentRows::of`], so they cannot drift apart by
-//! construction; `tests/tests/projection.rs` checks it on real data all the same.
+//! construction; `tests/tests/e2e/projection.rs` checks it on real data all the same.
 //!
 //! What the visit schedule needs is kept as the schedule's own facts
 //! ([`PlacementFacts`], [`ReviewFacts`], [`CareLeaverFacts`], [`VisitFacts`]), made by the

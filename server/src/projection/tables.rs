@@ -341,17 +341,11 @@ fn audit_new_amendments(
             })?;
         append_audit(
             conn,
-            &AuditEntry {
-                at,
-                actor_worker_id: worker_id,
-                actor: Some(amendment.worker_ref.clone()),
-                device_id: None,
-                action: "amend".into(),
-                outcome: Outcome::Allowed,
-                document_id: Some(id.to_vec()),
-                child_id,
-                detail: Some(format!("reason: {}", amendment.reason)),
-            },
+            &AuditEntry::new(at, "amend", Outcome::Allowed)
+                .by_name(worker_id, amendment.worker_ref.clone())
+                .document(document)
+                .child(child_id)
+                .detail(format!("reason: {}", amendment.reason)),
         )?;
     }
     Ok(())
@@ -385,17 +379,11 @@ fn audit_new_discard(
         })?;
     append_audit(
         conn,
-        &AuditEntry {
-            at,
-            actor_worker_id: worker_id,
-            actor: Some(worker_ref.clone()),
-            device_id: None,
-            action: "discard".into(),
-            outcome: Outcome::Allowed,
-            document_id: Some(id.to_vec()),
-            child_id,
-            detail: Some(format!("reason: {reason}")),
-        },
+        &AuditEntry::new(at, "discard", Outcome::Allowed)
+            .by_name(worker_id, worker_ref.clone())
+            .document(document)
+            .child(child_id)
+            .detail(format!("reason: {reason}")),
     )
 }
 

@@ -3,7 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
@@ -30,6 +29,8 @@ pub struct SqliteStore {
     health: Option<Arc<Health>>,
     /// Set by a test (`InjectedFaults`) to make the storage thread panic at its next batch.
     panic_at_next_batch: Option<Arc<AtomicBool>>,
+    /// The time stamped on chunks and index rows (the server's clock once `run` sets it).
+    clock: crate::clock::Clock,
 }
 
 impl SqliteStore {
@@ -48,13 +49,14 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.busy_handler(Some(super::connection_pool::poll_lock))?;
         migrations::apply(&mut conn)?;
         Ok(Self {
             conn,
             path,
             health: None,
             panic_at_next_batch: None,
+            clock: crate::clock::Clock::system(),
         })
     }
 
@@ -70,6 +72,11 @@ impl SqliteStore {
     /// not the ones opened at start, and storage faults are recorded.
     pub(crate) fn watch(&mut self, health: Arc<Health>) {
         self.health = Some(health);
+    }
+
+    /// Stamps what it writes with `clock`'s time from now on.
+    pub(crate) fn set_clock(&mut self, clock: crate::clock::Clock) {
+        self.clock = clock;
     }
 
     /// The health this store reports to, if any.
@@ -106,7 +113,7 @@ impl SqliteStore {
             .and_then(|tx| {
                 tx.execute(
                     "INSERT OR REPLACE INTO server_meta (key, value) VALUES ('health_probe', ?1)",
-                    [now_millis().to_string()],
+                    [self.clock.now_ms().to_string()],
                 )?;
                 tx.commit()
             });
@@ -169,6 +176,7 @@ impl SqliteStore {
         }
         // IMMEDIATE: take the write lock at the start, so a batch that reads before it
         // writes never fails to upgrade when another connection wrote in between.
+        let now = self.clock.now_ms();
         let mut started = match self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -186,7 +194,7 @@ impl SqliteStore {
             // Each task runs in a savepoint, so a failed one leaves nothing half-written
             // while the rest of the batch still commits.
             let outcome = match started.savepoint() {
-                Ok(savepoint) => match run_task(&savepoint, task).and_then(|outcome| {
+                Ok(savepoint) => match run_task(&savepoint, task, now).and_then(|outcome| {
                     match (&outcome, projection) {
                         (StorageOutcome::Written, Some(update)) => {
                             apply_update(&savepoint, &task.document, update).map(|()| outcome)
@@ -331,7 +339,7 @@ fn fail_all<'a>(tasks: impl Iterator<Item = &'a StorageTask>, cause: &str) -> Ve
         .collect()
 }
 
-fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutcome> {
+fn run_task(tx: &Connection, task: &StorageTask, now: i64) -> rusqlite::Result<StorageOutcome> {
     let document = task.document.as_bytes().as_slice();
     match &task.kind {
         StorageTaskKind::Load => Ok(StorageOutcome::Loaded(load(tx, &task.document)?)),
@@ -339,7 +347,7 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
             tx.prepare_cached(
                 "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'changes', ?2, ?3)",
             )?
-            .execute(params![document, changes, now_millis()])?;
+            .execute(params![document, changes, now])?;
             if let Some(index) = index {
                 // A new visit: index it under its child in the same transaction, so it is
                 // never stored without an owner. `childId` is the child's case reference.
@@ -353,7 +361,7 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
                     .execute(params![
                         document,
                         index.child_id,
-                        now_millis(),
+                        now,
                         index.created_by
                     ])?;
                 if indexed != 1 {
@@ -371,7 +379,7 @@ fn run_task(tx: &Connection, task: &StorageTask) -> rusqlite::Result<StorageOutc
             tx.prepare_cached(
                 "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
             )?
-            .execute(params![document, snapshot, now_millis()])?;
+            .execute(params![document, snapshot, now])?;
             Ok(StorageOutcome::Written)
         }
     }
@@ -417,13 +425,6 @@ fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<Sto
         count,
         index,
     }))
-}
-
-fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 /// Whether a table exists (used by tests of the migrations).
@@ -542,7 +543,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         drop(SqliteStore::open(dir.path()).expect("open"));
         let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
-        conn.pragma_update(None, "user_version", 99).expect("bump");
+        conn.execute("INSERT INTO schema_migrations (version) VALUES (99)", [])
+            .expect("a migration this release does not know");
         drop(conn);
         assert!(matches!(
             SqliteStore::open(dir.path()),

@@ -12,14 +12,15 @@
 //! other than by [`StorageHandle::request_shutdown`] (a panic, or the hub letting go of
 //! it), it tells the server's health, and the server stops with an error.
 
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use shared::sync::{IoResult, StorageTask};
 
 use crate::directory::audit::AuditEntry;
 use crate::health::panic_message;
+use crate::metrics::Metrics;
 use crate::projection::ProjectionUpdate;
 use tracing::{error, info};
 
@@ -110,6 +111,7 @@ pub enum StorageReport {
 /// The OS error if the thread cannot be spawned.
 pub fn spawn_storage_thread(
     store: SqliteStore,
+    metrics: Arc<Metrics>,
     report: impl Fn(StorageReport) + Send + 'static,
 ) -> std::io::Result<StorageHandle> {
     let (commands, inbox) = mpsc::channel::<Command>();
@@ -118,7 +120,7 @@ pub fn spawn_storage_thread(
         .name("doorstep-storage".into())
         .spawn(move || {
             let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                run_storage(store, &inbox, &report)
+                run_storage(store, &inbox, &metrics, &report)
             }));
             let how = match ran {
                 Ok(Ended::Shutdown) => return,
@@ -147,6 +149,7 @@ enum Ended {
 fn run_storage(
     mut store: SqliteStore,
     inbox: &mpsc::Receiver<Command>,
+    metrics: &Metrics,
     report: &impl Fn(StorageReport),
 ) -> Ended {
     let mut stopping = false;
@@ -164,7 +167,7 @@ fn run_storage(
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => return Ended::Abandoned,
         };
-        let gather_until = Instant::now() + GATHER_WINDOW;
+        let gather_until = crate::clock::monotonic() + GATHER_WINDOW;
         let mut batch = Vec::new();
         let mut audit = Vec::new();
         let mut next = Some(first);
@@ -178,7 +181,9 @@ fn run_storage(
                 next = match inbox.try_recv() {
                     Ok(command) => Some(command),
                     Err(_) if under_load => inbox
-                        .recv_timeout(gather_until.saturating_duration_since(Instant::now()))
+                        .recv_timeout(
+                            gather_until.saturating_duration_since(crate::clock::monotonic()),
+                        )
                         .ok(),
                     Err(_) => None,
                 };
@@ -189,7 +194,10 @@ fn run_storage(
             panic!("storage fault injected by a test");
         }
         if !batch.is_empty() || !audit.is_empty() {
-            report(StorageReport::Results(store.run_batch(batch, &audit)));
+            let started = crate::clock::monotonic();
+            let results = store.run_batch(batch, &audit);
+            metrics.storage_commit_seconds.observe(started.elapsed());
+            report(StorageReport::Results(results));
         }
     }
     match store.checkpoint() {

@@ -6,7 +6,7 @@
 //! length justifies (declared lengths are checked against the bytes left), and refuses
 //! items nested deeper than [`MAX_DEPTH`]. Like the general decoder it replaced, it reads
 //! one item and ignores any bytes after it; it accepts indefinite-length strings, arrays and
-//! maps, and tags, numbers and floats (kept as [`Value::Other`], not interpreted); it refuses
+//! maps, unsigned integers, and tags, negative numbers and floats (kept as [`Value::Other`], not interpreted); it refuses
 //! unassigned simple values.
 
 /// How deeply arrays, maps and tags may nest (the general decoder's limit).
@@ -27,7 +27,9 @@ pub enum Value<'a> {
     Bool(bool),
     /// `null` (and `undefined`).
     Null,
-    /// A number, a float or a tagged item: well-formed, not read.
+    /// An unsigned integer (major type 0).
+    Unsigned(u64),
+    /// A negative integer, a float or a tagged item: well-formed, not read.
     Other,
 }
 
@@ -144,7 +146,10 @@ impl<'a> Reader<'a> {
         }
         let len = self.argument(info)?;
         match major {
-            0 | 1 if len.is_some() => Ok(Value::Other),
+            0 => len
+                .map(Value::Unsigned)
+                .ok_or("an integer of indefinite length"),
+            1 if len.is_some() => Ok(Value::Other),
             2 => Ok(Value::Bytes(self.string(major, len)?)),
             3 => match self.string(major, len)? {
                 std::borrow::Cow::Borrowed(b) => std::str::from_utf8(b)
@@ -240,6 +245,11 @@ impl Writer {
         self.head(2, bytes.len() as u64);
         self.0.extend_from_slice(bytes);
         self
+    }
+
+    /// An unsigned integer.
+    pub fn unsigned(&mut self, value: u64) -> &mut Self {
+        self.head(0, value)
     }
 
     /// `true` or `false`.

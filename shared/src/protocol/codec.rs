@@ -18,6 +18,7 @@ pub fn encode(message: &Message) -> Vec<u8> {
         Message::Leave { .. } | Message::Error { .. } => 2,
         Message::Request { .. } | Message::Sync { .. } => 5,
         Message::DocUnavailable { .. } => 4,
+        Message::Ephemeral { .. } => 7,
         Message::Ignored { .. } => 1,
     };
     w.map(entries).text("type").text(message.kind());
@@ -78,6 +79,21 @@ pub fn encode(message: &Message) -> Vec<u8> {
         }
         Message::Error { message } => {
             w.text("message").text(message);
+        }
+        Message::Ephemeral {
+            sender_id,
+            target_id,
+            document_id,
+            session_id,
+            count,
+            data,
+        } => {
+            w.text("senderId").text(sender_id.as_str());
+            w.text("targetId").text(target_id.as_str());
+            w.text("documentId").text(&document_id.to_string());
+            w.text("sessionId").text(session_id);
+            w.text("count").unsigned(*count);
+            w.text("data").bytes(data);
         }
         Message::Ignored { .. } => {}
     }
@@ -141,7 +157,10 @@ pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
         "error" => Message::Error {
             message: fields.text("message")?.to_owned(),
         },
-        "ephemeral" | "remote-heads-changed" | "remote-subscription-change" => Message::Ignored {
+        "ephemeral" => fields.ephemeral().unwrap_or(Message::Ignored {
+            kind: kind.to_owned(),
+        }),
+        "remote-heads-changed" | "remote-subscription-change" => Message::Ignored {
             kind: kind.to_owned(),
         },
         other => return Err(DecodeError::UnknownType(other.chars().take(64).collect())),
@@ -207,6 +226,22 @@ impl<'a> Fields<'a> {
             return Err(DecodeError::PeerId(key));
         }
         Ok(PeerId::new(text))
+    }
+
+    /// An `ephemeral` with every field well formed, else `None` (then it is ignored, as
+    /// any peer's ephemeral message is by this server).
+    fn ephemeral(&self) -> Option<Message> {
+        let Value::Unsigned(count) = *self.get("count")? else {
+            return None;
+        };
+        Some(Message::Ephemeral {
+            sender_id: self.peer_id("senderId").ok()?,
+            target_id: self.peer_id("targetId").ok()?,
+            document_id: self.document_id().ok()?,
+            session_id: self.text("sessionId").ok()?.to_owned(),
+            count,
+            data: self.bytes("data").ok()?,
+        })
     }
 
     fn document_id(&self) -> Result<DocumentId, DecodeError> {

@@ -70,13 +70,32 @@ pub enum Message {
         /// The document that is unavailable.
         document_id: DocumentId,
     },
+    /// Application data about a document, passed on and never stored (automerge-repo's
+    /// `ephemeral`; an app receives its `data`, decoded from CBOR, as the document
+    /// handle's `ephemeral-message` event). The server sends one to tell a peer it refused
+    /// that peer's change ([`crate::sync::refusal_notice`]); peers' own are ignored.
+    Ephemeral {
+        /// Sender.
+        sender_id: PeerId,
+        /// Receiver.
+        target_id: PeerId,
+        /// The document it is about.
+        document_id: DocumentId,
+        /// The sender's session: with `count`, how receivers drop repeats (a receiver
+        /// passes on only a count above the last it saw from this session).
+        session_id: String,
+        /// Increases with every ephemeral message of the session.
+        count: u64,
+        /// The payload, CBOR-encoded.
+        data: Vec<u8>,
+    },
     /// The sender hit a protocol error and will close the connection.
     Error {
         /// What went wrong, for the peer's logs.
         message: String,
     },
-    /// Messages this server accepts and ignores: `ephemeral`, `remote-heads-changed`,
-    /// `remote-subscription-change`.
+    /// Messages this server accepts and ignores: `remote-heads-changed`,
+    /// `remote-subscription-change`, and an `ephemeral` without every field.
     Ignored {
         /// The message's `type`.
         kind: String,
@@ -93,6 +112,7 @@ impl Message {
             Message::Request { .. } => "request",
             Message::Sync { .. } => "sync",
             Message::DocUnavailable { .. } => "doc-unavailable",
+            Message::Ephemeral { .. } => "ephemeral",
             Message::Error { .. } => "error",
             Message::Ignored { kind } => kind,
         }

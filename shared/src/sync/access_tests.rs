@@ -142,6 +142,55 @@ fn a_read_only_peer_reads_but_its_changes_are_refused() {
 }
 
 #[test]
+fn a_refused_read_only_change_is_told_to_the_peer_once_and_the_connection_stays_open() {
+    let mut net = Network::with_access_control(2, true);
+    net.connect(1);
+    net.connect(2);
+    net.run_until_quiescent();
+    net.grant(1, may_create_for("child-a"));
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    net.grant(2, holding("child-a", Access::ReadOnly));
+    net.find(2, id);
+    net.run_until_quiescent();
+    let sent_before = net.sent.len();
+    for value in [false, true] {
+        net.change(2, id, |doc| {
+            let mut tx = doc.transaction();
+            tx.put(ROOT, "seenAlone", value).expect("put");
+            tx.commit();
+        });
+        net.run_until_quiescent();
+    }
+    let notices: Vec<RefusalNotice> = net.sent[sent_before..]
+        .iter()
+        .filter_map(|(node, message)| match message {
+            Message::Ephemeral {
+                document_id, data, ..
+            } if *node == SERVER && *document_id == id => read_refusal_notice(data),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(notices.len(), 1, "told once per document and connection");
+    assert_eq!(notices[0].reason, "read-only");
+    assert_eq!(notices[0].document_id, id.to_string());
+    assert!(
+        net.access_events()
+            .contains(&AccessKind::Denied(DenialReason::ReadOnly))
+    );
+    assert!(net.is_connected(2), "a reader may go on reading");
+    // The notice survives the wire: it is automerge-repo's `ephemeral` message.
+    let Some((_, notice)) = net.sent[sent_before..]
+        .iter()
+        .find(|(_, m)| matches!(m, Message::Ephemeral { .. }))
+    else {
+        panic!("no notice sent");
+    };
+    let bytes = crate::protocol::encode(notice);
+    assert_eq!(crate::protocol::decode(&bytes).as_ref(), Ok(notice));
+}
+
+#[test]
 fn a_preloaded_new_visit_is_stored_and_answered_exactly_as_one_loaded_by_the_core() {
     let run = |preload: bool| {
         let mut net = Network::with_access_control(2, true);

@@ -39,6 +39,11 @@ pub struct CoreConfig {
     /// more is told so and closed. A manager's team of 40 children with ten years of
     /// six-weekly visits is under 4,000.
     pub max_documents_per_connection: usize,
+    /// The `sessionId` of the ephemeral notices this core sends (see
+    /// [`super::refusal_notice`]): automerge-repo drops a notice whose count is not above
+    /// the last one it saw from the same session, so a driver whose peer id outlives a
+    /// run (the server's) sets a fresh one at every start.
+    pub notice_session: String,
 }
 
 impl CoreConfig {
@@ -52,7 +57,6 @@ impl CoreConfig {
     /// documents per connection.
     pub fn server(local_peer: PeerId, storage_id: String) -> Self {
         Self {
-            local_peer,
             storage_id: Some(storage_id),
             announce_documents: false,
             idle_unload_after: Duration::from_secs(30),
@@ -62,13 +66,14 @@ impl CoreConfig {
             limits: SyncLimits::default(),
             join_deadline: Duration::from_secs(10),
             max_documents_per_connection: 20_000,
+            notice_session: local_peer_session(&local_peer),
+            local_peer,
         }
     }
 
     /// Settings for a client: announce every document to the server it dials.
     pub fn client(local_peer: PeerId) -> Self {
         Self {
-            local_peer,
             storage_id: None,
             announce_documents: true,
             idle_unload_after: Duration::MAX,
@@ -78,6 +83,14 @@ impl CoreConfig {
             limits: SyncLimits::default(),
             join_deadline: Duration::from_secs(10),
             max_documents_per_connection: usize::MAX,
+            notice_session: local_peer_session(&local_peer),
+            local_peer,
         }
     }
+}
+
+/// The default notice session: the peer id (a driver that reuses peer ids across runs
+/// replaces it).
+fn local_peer_session(peer: &PeerId) -> String {
+    peer.as_str().to_owned()
 }

@@ -48,6 +48,10 @@ pub struct CoreStats {
     pub loading_documents: usize,
     /// Loaded documents held packed (counted in `loaded_documents`).
     pub packed_documents: usize,
+    /// Documents whose replies to syncing peers wait for their changes to be durable now.
+    pub replies_held: usize,
+    /// How many times a reply waited for durability, since the core started.
+    pub replies_held_total: u64,
 }
 
 /// What the core tracks about a storage task in flight.
@@ -90,6 +94,10 @@ pub struct SyncCore {
     /// Documents the driver erased for good (`SyncCore::erase_document`): never loaded,
     /// applied or stored again, and answered exactly as documents that never existed.
     pub(super) erased: HashSet<DocumentId>,
+    /// How many times replies waited for a document's changes to be durable.
+    pub(super) replies_held_total: u64,
+    /// Refusal notices sent (each notice's `count`, see `refusal_notice`).
+    pub(super) notices_sent: u64,
 }
 
 impl SyncCore {
@@ -105,6 +113,8 @@ impl SyncCore {
             idle: VecDeque::new(),
             packed: 0,
             erased: HashSet::new(),
+            replies_held_total: 0,
+            notices_sent: 0,
         }
     }
 
@@ -146,17 +156,24 @@ impl SyncCore {
 
     /// Counters for health checks.
     pub fn stats(&self) -> CoreStats {
-        let loading = self
-            .documents
-            .values()
-            .filter(|slot| matches!(slot, Slot::Loading { .. }))
-            .count();
+        let (mut loading, mut held) = (0, 0);
+        for slot in self.documents.values() {
+            match slot {
+                Slot::Loading { .. } => loading += 1,
+                Slot::Loaded(loaded) if !loaded.is_durable() && !loaded.peers.is_empty() => {
+                    held += 1;
+                }
+                Slot::Loaded(_) => {}
+            }
+        }
         CoreStats {
             connections: self.connections.len(),
             ready_connections: self.ready_connections().len(),
             loaded_documents: self.documents.len() - loading,
             loading_documents: loading,
             packed_documents: self.count_packed(),
+            replies_held: held,
+            replies_held_total: self.replies_held_total,
         }
     }
 

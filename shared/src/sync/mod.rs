@@ -21,6 +21,9 @@
 //! (`model::check_new_visit`), and a change to a stored one only if it writes nothing its
 //! sender may not (`model::check_peer_change`, applied to a copy first).
 //!
+//! **Architecture Invariant:** a peer whose change is refused is told so, with an
+//! `ephemeral` notice on the document ([`refusal_notice`]); nothing of the change is kept.
+//!
 //! **Architecture Invariant:** the core never sends a document to a peer that did not
 //! ask for it, unless it was configured to announce its documents (a client does, the
 //! server does not).
@@ -41,6 +44,7 @@ mod message_guard;
 mod peer_checks;
 mod persisting;
 mod receiving;
+mod refusal_notice;
 mod replying;
 mod storage_task;
 mod sync_error;
@@ -56,6 +60,9 @@ pub use incoming::Incoming;
 pub use limits::SyncLimits;
 pub use message_guard::{CheckedMessage, GuardError, check_sync_message};
 pub use peer_checks::PeerChecks;
+pub use refusal_notice::{
+    REFUSAL_NOTICE_TYPE, RefusalNotice, read_refusal_notice, refusal_notice, refusal_word,
+};
 pub use storage_task::{
     DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, TaskId,
 };

@@ -16,6 +16,7 @@ use super::document::{Body, Slot, Waiting};
 use super::incoming::decode_sync;
 use super::{
     Access, AccessEvent, AccessKind, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
+    refusal_notice,
 };
 use crate::protocol::Message;
 use crate::{DocumentId, PeerId};
@@ -59,7 +60,7 @@ impl SyncCore {
                 return fx.close.push((connection, super::CloseReason::PeerLeft));
             }
             Message::Error { message } => return self.on_peer_error(now, connection, &message, fx),
-            Message::Ignored { .. } => return,
+            Message::Ignored { .. } | Message::Ephemeral { .. } => return,
             other => {
                 let reason = format!("unexpected `{}` after the handshake", other.kind());
                 return self.fail(now, connection, reason, fx);
@@ -225,6 +226,7 @@ impl SyncCore {
             preloaded,
         } = waiting;
         let checks = self.config.peer_checks;
+        let remote = self.remote_of(connection);
         let is_pending = matches!(self.documents.get(&id),
             Some(Slot::Loaded(loaded)) if loaded.pending_owner.is_some());
         if let Some(read) = self.subscribe(connection, id).filter(|_| !is_pending) {
@@ -289,6 +291,18 @@ impl SyncCore {
                 child: child.clone(),
                 kind: AccessKind::Denied(DenialReason::ReadOnly),
             });
+            // Told, not only audited: the connection stays open for reading.
+            self.notices_sent += 1;
+            fx.outbound.push((
+                connection,
+                refusal_notice(
+                    &self.config,
+                    self.notices_sent,
+                    remote.clone(),
+                    id,
+                    &DenialReason::ReadOnly,
+                ),
+            ));
         }
         let before = doc.get_heads();
         let fills_empty_document =
@@ -355,6 +369,11 @@ impl SyncCore {
                         conn.documents.remove(&id);
                     }
                     let reason = DenialReason::NoLongerAllocated;
+                    self.notices_sent += 1;
+                    fx.outbound.push((
+                        connection,
+                        refusal_notice(&self.config, self.notices_sent, remote, id, &reason),
+                    ));
                     return self.deny(connection, id, child, reason, fx);
                 }
                 *doc = candidate;
@@ -393,7 +412,8 @@ impl SyncCore {
     }
 
     /// Refuses a connection's changes outright: nothing of them is kept or stored, the
-    /// refusal is reported, and the peer is told why and closed.
+    /// refusal is reported, and the peer is told why (a refusal notice, then `error`) and
+    /// closed.
     pub(super) fn refuse_change(
         &mut self,
         now: Timestamp,
@@ -404,6 +424,15 @@ impl SyncCore {
         fx: &mut Effects,
     ) {
         let message = format!("{reason} (document {id})");
+        self.notices_sent += 1;
+        let notice = refusal_notice(
+            &self.config,
+            self.notices_sent,
+            self.remote_of(connection),
+            id,
+            &reason,
+        );
+        fx.outbound.push((connection, notice));
         fx.access.push(AccessEvent {
             connection,
             document: id,

@@ -18,6 +18,9 @@ impl SyncCore {
             return;
         };
         if !loaded.is_durable() {
+            if !loaded.peers.is_empty() {
+                self.replies_held_total += 1;
+            }
             return;
         }
         let requesting = loaded.wanted && loaded.is_empty();

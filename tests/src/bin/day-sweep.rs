@@ -1,5 +1,5 @@
 //! `day-sweep`: the randomised day of a worker on two devices and their manager
-//! (`pwa.mjs day`, see `tests/tests/pwa_day.rs` for the fixed-seed test) over many seeds.
+//! (`pwa.mjs day`, see `tests/tests/e2e/pwa_day.rs` for the fixed-seed test) over many seeds.
 //! Not a test: it prints how many seeds kept every invariant, and the first that did not.
 //!
 //! ```text

@@ -1,16 +1,16 @@
 //! Tests of the migrations on a database that already holds data: 0007 rebuilds `workers`
 //! (its role check gains `records-officer`) and keeps every row, every reference to it and
-//! its triggers.
+//! its triggers; and the ledger `schema_migrations` numbers them by their file names.
 
 use rusqlite::Connection;
 
-use super::{MIGRATIONS, apply};
+use super::{MIGRATIONS, StoreError, apply};
 
 /// A database at version 6 with a team, two workers, a child, an allocation and a device.
 fn database_at_version_6() -> Connection {
     let conn = Connection::open_in_memory().expect("db");
     conn.pragma_update(None, "foreign_keys", true).expect("fk");
-    for sql in &MIGRATIONS[..6] {
+    for (_, sql) in &MIGRATIONS[..6] {
         conn.execute_batch(sql).expect("migration");
     }
     conn.pragma_update(None, "user_version", 6)
@@ -35,7 +35,7 @@ fn migration_7_keeps_the_workers_their_references_and_triggers() {
     let version: u32 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .expect("version");
-    assert_eq!(version as usize, MIGRATIONS.len());
+    assert_eq!(version, MIGRATIONS.last().expect("one").0);
     let foreign_keys: bool = conn
         .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
         .expect("pragma");
@@ -98,5 +98,58 @@ fn migration_7_keeps_the_workers_their_references_and_triggers() {
         )
         .is_err(),
         "usernames stay unique regardless of case"
+    );
+}
+
+fn numbers(conn: &Connection) -> Vec<u32> {
+    let mut statement = conn
+        .prepare("SELECT version FROM schema_migrations ORDER BY version")
+        .expect("prepare");
+    statement
+        .query_map([], |row| row.get(0))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn a_fresh_database_gets_every_migration_by_its_file_number() {
+    let mut conn = Connection::open_in_memory().expect("open");
+    apply(&mut conn).expect("migrate");
+    let expected: Vec<u32> = MIGRATIONS.iter().map(|(number, _)| *number).collect();
+    assert_eq!(numbers(&conn), expected);
+    let version: u32 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .expect("version");
+    assert_eq!(version, *expected.last().expect("one"));
+    // A second start applies nothing.
+    apply(&mut conn).expect("again");
+    assert_eq!(numbers(&conn), expected);
+}
+
+#[test]
+fn a_database_from_before_the_ledger_keeps_what_user_version_says() {
+    let mut conn = Connection::open_in_memory().expect("open");
+    for (_, sql) in &MIGRATIONS[..4] {
+        conn.execute_batch(sql).expect("old migration");
+    }
+    conn.pragma_update(None, "user_version", 4)
+        .expect("version");
+    apply(&mut conn).expect("migrate");
+    assert_eq!(numbers(&conn), vec![1, 2, 3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn a_migration_numbered_below_one_applied_still_runs() {
+    // As when 0006 was applied before a branch with 0005 was merged: the ledger lacks
+    // a number lower than its highest, and that migration is still applied.
+    let mut conn = Connection::open_in_memory().expect("open");
+    apply(&mut conn).expect("migrate");
+    conn.execute("DELETE FROM schema_migrations WHERE version = 4", [])
+        .expect("forget 4");
+    let err = apply(&mut conn).expect_err("0004 reapplied onto its own tables fails");
+    assert!(
+        matches!(err, StoreError::Migration { version: 4, .. }),
+        "{err}"
     );
 }

@@ -1,0 +1,227 @@
+//! The server's API as the device uses it: the access token (refreshed when near expiry),
+//! what a failure means (a revoked device wipes), the caseload (and forgetting the records
+//! the server deleted after retention), dashboard and review.
+
+use super::*;
+
+/// A valid access token: the stored one, refreshed if it has expired.
+pub(super) async fn access_token(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
+    let session = shared.state.borrow().session.clone();
+    let Some(session) = session else {
+        return Err(ApiFailure::Unauthorized("not signed in".into()));
+    };
+    if session.token_expires_at > now_ms() as i64 + 60_000 {
+        return Ok(session.token);
+    }
+    let fresh = server_api::refresh(&session.refresh_token).await?;
+    let token = fresh.token.clone();
+    let _ = store_session(shared, fresh);
+    Ok(token)
+}
+
+/// Handles an API failure that affects the whole device (revoked, signed out).
+pub(super) async fn on_api_failure(shared: &Rc<Shared>, failure: &ApiFailure) {
+    match failure {
+        ApiFailure::Revoked => {
+            // Several requests in flight may each hear "revoked": the first wipes and
+            // tells; the later ones find nothing left (and must not replace the notice).
+            if shared.state.borrow().session.is_none() {
+                return;
+            }
+            let unsent = shared.state.borrow().unsent.len();
+            let notice = guard::notice("revoked", unsent, now_ms());
+            let _ = wipe_with_notice(shared, notice).await;
+            shared.state.borrow_mut().problem = Some(format!(
+                "This device has been revoked. Doorstep has wiped every record from it{}.",
+                lost(unsent)
+            ));
+        }
+        ApiFailure::Unauthorized(_) => {
+            shared.state.borrow_mut().problem = Some(
+                "Your session has ended. Your records are safe on this device; sign out and in again to send them."
+                    .into(),
+            );
+        }
+        _ => {}
+    }
+    notify(shared);
+}
+
+/// Fetches the caseload without waiting. (The team dashboard is fetched when its screen
+/// opens: [`Device::refresh_dashboard`].)
+pub(super) fn refresh_in_background(shared: &Rc<Shared>) {
+    let shared = shared.clone();
+    spawn_local(async move {
+        let _ = refresh_caseload(&shared).await;
+    });
+}
+
+/// A valid access token; a failure is first acted on (revoked device, ended session).
+pub(super) async fn token_or_fail(shared: &Rc<Shared>) -> Result<String, ApiFailure> {
+    let token = access_token(shared).await;
+    if let Err(failure) = &token {
+        on_api_failure(shared, failure).await;
+    }
+    token
+}
+
+/// An API failure of something that needs the server (`needs`: what, for the worker).
+pub(super) fn online_failure(failure: ApiFailure, needs: &str) -> ClientError {
+    match failure {
+        ApiFailure::Unreachable(_) => ClientError::Offline(needs.into()),
+        ApiFailure::Refused(409, _) => ClientError::Changed,
+        other => other.into(),
+    }
+}
+
+/// Fetches the team dashboard (team managers only) and stores it sealed with the time
+/// it was fetched, so it opens offline as of then.
+pub(super) async fn refresh_dashboard(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    const NEEDS: &str = "Updating the dashboard needs a connection to the server.";
+    let manager = shared
+        .state
+        .borrow()
+        .session
+        .as_ref()
+        .is_some_and(|s| s.worker.role == "team-manager");
+    if !manager {
+        return Ok(());
+    }
+    let fetched = match token_or_fail(shared).await {
+        Ok(token) => server_api::team_dashboard(&token).await,
+        Err(failure) => Err(failure),
+    };
+    let text = fetched.map_err(|failure| online_failure(failure, NEEDS))?;
+    let record = format!("{{\"fetchedAt\":{},\"dashboard\":{text}}}", now_ms() as u64);
+    let sealed = {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        seal_bytes(vault, DASHBOARD_RECORD, record.as_bytes())?
+    };
+    shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(DASHBOARD_RECORD.into(), sealed)])?
+        .await?;
+    shared.state.borrow_mut().dashboard = Some(record);
+    notify(shared);
+    Ok(())
+}
+
+/// Reads a visit's review from the server, or (with `decision`) posts a manager's decision
+/// and reads the review after it. Online only.
+pub(super) async fn review(
+    shared: &Rc<Shared>,
+    document_id: &str,
+    decision: Option<JsValue>,
+) -> Result<JsValue, ClientError> {
+    const NEEDS: &str = "Reviewing a record needs a connection to the server.";
+    let id = parse_id(document_id)?.to_string();
+    if !is_online() {
+        return Err(ClientError::Offline(NEEDS.into()));
+    }
+    let token = token_or_fail(shared)
+        .await
+        .map_err(|failure| online_failure(failure, NEEDS))?;
+    let answer = match decision {
+        None => server_api::visit_review(&token, &id).await,
+        Some(body) => server_api::decide(&token, &id, body).await,
+    };
+    let text = answer.map_err(|failure| online_failure(failure, NEEDS))?;
+    js_sys::JSON::parse(&text)
+        .map_err(|_| ClientError::Server("unexpected answer from the server".into()))
+}
+
+pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    let token = token_or_fail(shared).await?;
+    let unsent = shared.state.borrow().unsent.len();
+    let mut caseload = match server_api::caseload(&token, unsent).await {
+        Ok(caseload) => caseload,
+        Err(failure) => {
+            on_api_failure(shared, &failure).await;
+            return Err(failure.into());
+        }
+    };
+    contact_made(shared);
+    let (sealed, effects, erased) = {
+        let mut state = shared.state.borrow_mut();
+        let erased = forget_erased(&mut state, &caseload.erased);
+        caseload.former = former_children(&state, &caseload);
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        let sealed = seal_record(vault, CASELOAD_RECORD, &caseload.to_js())?;
+        let mut effects = Vec::new();
+        for id in caseload_documents(&caseload) {
+            if state.documents.insert(id)
+                && let Some(core) = state.core.as_mut()
+            {
+                effects.push(core.find(id));
+            }
+        }
+        state.caseload = caseload;
+        (sealed, effects, erased)
+    };
+    shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(CASELOAD_RECORD.into(), sealed)])?
+        .await?;
+    if !erased.is_empty() {
+        shared.idb.write(CHUNKS_STORE, &erased, Vec::new())?.await?;
+        save_unsent(shared);
+        persist_summaries(shared);
+    }
+    for fx in effects {
+        carry_out(shared, fx);
+    }
+    notify(shared);
+    Ok(())
+}
+
+/// Forgets the documents the server deleted after their retention (the caseload's
+/// `erased`): the core drops them, they leave the unsent set and the summaries, and the
+/// returned key ranges (their sealed chunks) are deleted by the caller.
+fn forget_erased(state: &mut State, erased: &[String]) -> Vec<(String, String)> {
+    let mut ranges = Vec::new();
+    for id in erased
+        .iter()
+        .filter_map(|text| text.parse::<DocumentId>().ok())
+    {
+        if let Some(core) = state.core.as_mut() {
+            core.forget_document(id);
+        }
+        state.documents.remove(&id);
+        state.unsent.remove(&id);
+        state.next_seq.remove(&id);
+        state.preloaded.remove(&id);
+        if state.summaries.borrow_mut().remove(&id).is_some() {
+            state.summaries_dirty.set(true);
+        }
+        let prefix = chunk_prefix(&id);
+        ranges.push((prefix.clone(), format!("{prefix}~")));
+    }
+    ranges
+}
+
+/// The children no longer on `fresh` (the server's new caseload) about whom this device
+/// still holds records the server does not have: they stay listed, so the worker sees
+/// what became of each record instead of "child not found".
+pub(super) fn former_children(
+    state: &State,
+    fresh: &Caseload,
+) -> Vec<crate::server_api::CaseloadChild> {
+    let cache = state.summaries.borrow();
+    let holds_unsent = |child_ref: &str| {
+        state.unsent.iter().any(|id| {
+            cache
+                .get(id)
+                .is_some_and(|cached| cached.child.as_deref() == Some(child_ref))
+        })
+    };
+    state
+        .caseload
+        .children
+        .iter()
+        .chain(state.caseload.former.iter())
+        .filter(|old| !fresh.children.iter().any(|c| c.child_ref == old.child_ref))
+        .filter(|old| holds_unsent(&old.child_ref))
+        .cloned()
+        .collect()
+}
