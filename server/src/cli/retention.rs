@@ -4,9 +4,9 @@
 
 use std::io::Write;
 
+use crate::directory::Connection;
 use anyhow::Context;
 use clap::Subcommand;
-use rusqlite::Connection;
 use shared::model::CalendarDate;
 use shared::schedule::Jurisdiction;
 
