@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Checks the running server against server/openapi.yaml with schemathesis (from PyPI,
 # installed by scripts/setup.sh into .tools/schemathesis): every answer's status must be documented, none may be a
-# 5xx, and bodies and content types must match the schemas. Two runs: every operation but
-# sign-out with a signed-in social worker's token, then sign-out with a token of its own
-# (sign-out ends the session the first run needs).
+# 5xx, and bodies and content types must match the schemas. Three runs: every operation but
+# sign-out with a signed-in social worker's token, the records officer's operations
+# (`/api/records/...`) with a records officer's token, then sign-out with a token of its
+# own (sign-out ends the session the first run needs).
 #
 # Usage: bash scripts/api-check.sh [SERVER_BINARY]   (default: target/debug/server-under-test)
 set -euo pipefail
@@ -29,6 +30,8 @@ for user in sw-api-1 sw-api-2; do
   echo "$password" | "$binary" admin --data-dir "$data" user add "$user" \
     --role social-worker --team North --password-stdin >/dev/null
 done
+echo "$password" | "$binary" admin --data-dir "$data" user add records-api \
+  --role records-officer --password-stdin >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DOORSTEP_LOG=server=warn "$binary" serve --addr "127.0.0.1:$port" --data-dir "$data" 2>"$log" &
@@ -48,6 +51,8 @@ run() {
 
 echo "api-check: every operation but sign-out, signed in as a social worker"
 run -H "Authorization: Bearer $(token_of sw-api-1)" --exclude-method DELETE
+echo "api-check: the records officer's operations, signed in as a records officer"
+run -H "Authorization: Bearer $(token_of records-api)" --include-path-regex '^/api/records/'
 echo "api-check: sign-out"
 run -H "Authorization: Bearer $(token_of sw-api-2)" --include-method DELETE
 if grep -q "panicked" "$log"; then

@@ -4,7 +4,8 @@
 # cargo-fuzz,
 # the npm packages in tests/js (official automerge-repo clients, playwright-core, axe-core,
 # binaryen's wasm-opt), schemathesis from PyPI (the API check against server/openapi.yaml),
-# Debian's PostgreSQL and nginx, and, unless --no-browser, Debian's Chromium for the PWA tests.
+# Debian's PostgreSQL, nginx and poppler-utils (pdftotext, for the subject-access PDF test),
+# and, unless --no-browser, Debian's Chromium for the PWA tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -54,10 +55,12 @@ if [ "$("$st" --version 2>/dev/null || true)" != "st, version $schemathesis_vers
 fi
 
 # Debian's packages the tests run for real: Chromium for the PWA, PostgreSQL (a private
-# cluster per test, started from /usr/lib/postgresql/*/bin) and nginx (the load balancer in
-# front of replicas). Installed once; the packages' own services are not used.
+# cluster per test, started from /usr/lib/postgresql/*/bin), nginx (the load balancer in
+# front of replicas) and poppler-utils (`pdftotext`, reading back the PDF Chromium prints
+# for a subject-access export). Installed once; the packages' own services are not used.
 packages=()
 [ "$browser" = yes ] && [ ! -x /usr/bin/chromium ] && packages+=(chromium)
+command -v pdftotext >/dev/null || packages+=(poppler-utils)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || packages+=(postgresql)
 [ -x /usr/sbin/nginx ] || packages+=(nginx)
 if [ ${#packages[@]} -gt 0 ]; then

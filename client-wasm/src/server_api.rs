@@ -58,6 +58,9 @@ pub struct Caseload {
     /// The council's visit-schedule rules (`schedulePolicy`), so the device computes the
     /// timescales the dashboard does.
     pub policy: SchedulePolicy,
+    /// Documents the server deleted after their retention (`erased`): the device deletes
+    /// its copies. Not kept: the server says it again with every caseload.
+    pub erased: Vec<String>,
 }
 
 /// One child of [`Caseload`].
@@ -158,6 +161,7 @@ impl Caseload {
             children: children("children")?,
             former: children("former")?,
             policy: policy_from_js(&js::get(value, "schedulePolicy")),
+            erased: js::texts(value, "erased"),
         })
     }
 }

@@ -1,5 +1,5 @@
 // The handover summary of a child.
-import { esc, longDate, reviewTag, show } from "/markup.js";
+import { esc, longDate, printLink, reviewTag, show } from "/markup.js";
 import { draft } from "/visit.js";
 import { device } from "/app.js";
 import { today } from "/clock.js";
@@ -18,6 +18,7 @@ export function handoverPage(ref) {
     <span class="caption">${esc(ref)}</span>
     <h1>Handover summary: ${esc(name)}</h1>
     <p class="body">Made on this device from the records it holds (${h.visits.length} visit${h.visits.length === 1 ? "" : "s"}).</p>
+    ${printLink(`/api/children/${encodeURIComponent(ref)}/handover/print`, "Print the handover summary")}
     <h2>What a new worker needs to know</h2>
     <p class="body">${esc(p?.summary || "Nothing written yet.")}</p>
     <h2>Current placement</h2>

@@ -92,3 +92,12 @@ export const waited = (days) => (days === null || days === undefined ? "Waiting 
 // Who wrote each section and when, on one line: "sw-north-1 · 3 March 2026, 14:05 on the
 // device · received 14:07".
 export const shortTime = (ms) => new Date(ms).toLocaleString("en-GB", { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+
+// Printing (issue 13): the server renders the record as printable HTML. The page opens in a
+// new tab (signed in by the session cookie), where the browser's print (or "Save as PDF")
+// prints it. It needs the server, so offline the link says so.
+export function printLink(href, label) {
+  return navigator.onLine
+    ? `<p><a class="button button--secondary" href="${esc(href)}" target="_blank" rel="noopener" data-action="print" draggable="false">${esc(label)} (opens a printable page)</a></p>`
+    : `<p class="hint">${esc(label)}: available when this device is online.</p>`;
+}

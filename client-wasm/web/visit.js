@@ -1,6 +1,6 @@
 // The visit record: task list, sections, conflicts, check your answers, discard, done.
 import { ACTION_STATUSES, CHOICES, FIELD_NAMES, OWNER_TYPES, SECTIONS, TOPICS, YES_NO, sectionOf } from "/labels.js";
-import { boolCode, dateOnly, dateTime, errorSummary, esc, fieldset, longDate, radios, show, syncTag, textarea } from "/markup.js";
+import { boolCode, dateOnly, dateTime, errorSummary, esc, fieldset, longDate, printLink, radios, show, syncTag, textarea } from "/markup.js";
 import { input } from "/signin.js";
 import { dateInput, recordFate } from "/caseload.js";
 import { review } from "/review.js";
@@ -72,6 +72,7 @@ export function visitTasksPage(id) {
     ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? nowMs()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
     ${reviewBanner(visit)}
     ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
+    ${printLink(`/api/visits/${encodeURIComponent(id)}/print`, "Print this visit")}
     ${mustAmend && !isManager() ? `<a class="button button--secondary" href="#/visit/${encodeURIComponent(id)}/amend" role="button" draggable="false">Change this record</a>` : ""}
     <div id="conflicts" data-fields="${esc(visit.conflicts.map((c) => c.field).join(","))}">${conflictBlock(visit)}</div>
     <ol class="task-list">

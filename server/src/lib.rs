@@ -33,6 +33,7 @@ mod http;
 mod hub;
 pub mod metrics;
 pub mod projection;
+pub mod record_print;
 mod store;
 mod tls;
 

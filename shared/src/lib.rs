@@ -10,6 +10,7 @@
 //! - [`sync`]: the sync state machine (peers, documents, storage tasks).
 //! - [`model`]: the visit and child documents with typed accessors and validation.
 //! - [`schedule`]: the statutory visit schedule (rules V1 to V16): what is due, met or overdue.
+//! - [`retention`]: how long a child's record is kept (D1): retain-until from birth and death.
 //! - [`DocumentId`], [`PeerId`]: identifiers, wire-compatible with automerge-repo.
 //! - [`small_sort`]: a small stable sort for short lists (less wasm than the standard one).
 //!
@@ -23,6 +24,7 @@ mod document_id;
 pub mod model;
 mod peer_id;
 pub mod protocol;
+pub mod retention;
 pub mod schedule;
 pub mod small_sort;
 pub mod sync;

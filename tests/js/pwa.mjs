@@ -1837,6 +1837,72 @@ async function daySeed(seed, steps, contexts, pages, offline, log) {
   pass(`seed ${seed}`, { steps });
 }
 
+
+// Issue 13: a record deleted after its retention leaves every device that held it. The
+// device holds the child's records; offline, the administrator deletes the record; back
+// online, the caseload's `erased` makes the device delete its sealed copies.
+async function chunkKeys(page) {
+  return page.evaluate(async () => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open("doorstep");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const keys = await new Promise((resolve) => {
+      const request = db.transaction("chunks").objectStore("chunks").getAllKeys();
+      request.onsuccess = () => resolve(request.result.map(String));
+    });
+    db.close();
+    return keys;
+  });
+}
+
+async function retentionErased() {
+  const admin = process.env.DOORSTEP_ADMIN;
+  const dataDir = process.env.DOORSTEP_DATA_DIR;
+  const context = await launch("retention");
+  const page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  const id = await startVisit(page, { complete: true });
+  await waitSynced(page);
+  const before = await chunkKeys(page);
+  check(before.some((key) => key.startsWith(`${id}/`)), "the visit is stored on the device");
+  pass("the device holds the child's records", { chunks: before.length });
+
+  await context.setOffline(true);
+  await page.waitForFunction(() => !navigator.onLine);
+  execFileSync(admin, ["admin", "--data-dir", dataDir, "retention", "delete", childRef, "--reason", "retention period over"]);
+  const tombstones = JSON.parse(execFileSync(admin, ["admin", "--data-dir", dataDir, "retention", "deletions"]).toString());
+  const erased = tombstones[0].documents;
+  check(erased.includes(id) && erased.length >= 2, `the tombstone names the visit and the child document: ${erased}`);
+  check(before.some((key) => erased.some((doc) => doc !== id && key.startsWith(`${doc}/`))), "the child document is on the device too");
+
+  await context.setOffline(false);
+  let left = before;
+  for (let i = 0; i < 60; i++) {
+    left = (await chunkKeys(page)).filter((key) => erased.some((doc) => key.startsWith(`${doc}/`)));
+    if (left.length === 0) break;
+    await page.waitForTimeout(500);
+  }
+  check(left.length === 0, `the device still holds chunks of the deleted record: ${left}`);
+  const others = (await chunkKeys(page)).length;
+  check(others > 0, "the device keeps the other children's records");
+  await go(page, "#/");
+  await page.waitForTimeout(500);
+  check(!(await page.textContent("main")).includes(childRef), "the caseload no longer lists the child");
+  pass("back online: the device deleted its copies of the deleted record", { chunksLeft: others });
+
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+  const afterReload = (await chunkKeys(page)).filter((key) => erased.some((doc) => key.startsWith(`${doc}/`)));
+  check(afterReload.length === 0, "nothing of it comes back after a reload");
+  check(!(await page.textContent("main")).includes(childRef), "nor on the caseload after a reload");
+  pass("after a reload the record is still gone");
+  await context.close();
+}
+
 const scenario = process.argv[2];
 const scenarios = {
   "offline-visit": offlineVisit, conflict, revoked, oversight, handover, "dashboard-offline": dashboardOffline, "bench-open": benchOpen,
@@ -1844,6 +1910,7 @@ const scenarios = {
   "unlock-returns": unlockReturns, actions, "check-answers": checkAnswers, "kind-and-place": kindAndPlace,
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,
   reallocation, "manager-screens": managerScreens, day, "pin-wipe-and-silence": pinWipeAndSilence,
+  "retention-erased": retentionErased,
 };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);

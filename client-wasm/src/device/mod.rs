@@ -26,6 +26,11 @@
 //! - No `RefCell` borrow is held across an `await` or while calling into JavaScript
 //!   callbacks (subscribers, socket sends that may re-enter).
 //! - Locking waits until every write the core asked for has committed.
+//!
+//! # Records deleted after retention
+//! The caseload names the documents the server deleted after their retention
+//! (`erased`); the device forgets them and deletes their sealed chunks before it lists
+//! the caseload (`online::forget_erased`). Syncing one meanwhile gets `doc-unavailable`.
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};

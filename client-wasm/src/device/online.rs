@@ -1,5 +1,6 @@
 //! The server's API as the device uses it: the access token (refreshed when near expiry),
-//! what a failure means (a revoked device wipes), the caseload, dashboard and review.
+//! what a failure means (a revoked device wipes), the caseload (and forgetting the records
+//! the server deleted after retention), dashboard and review.
 
 use super::*;
 
@@ -141,8 +142,9 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
         }
     };
     contact_made(shared);
-    let (sealed, effects) = {
+    let (sealed, effects, erased) = {
         let mut state = shared.state.borrow_mut();
+        let erased = forget_erased(&mut state, &caseload.erased);
         caseload.former = former_children(&state, &caseload);
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
         let sealed = seal_record(vault, CASELOAD_RECORD, &caseload.to_js())?;
@@ -155,17 +157,47 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
             }
         }
         state.caseload = caseload;
-        (sealed, effects)
+        (sealed, effects, erased)
     };
     shared
         .idb
         .write(RECORDS_STORE, &[], vec![(CASELOAD_RECORD.into(), sealed)])?
         .await?;
+    if !erased.is_empty() {
+        shared.idb.write(CHUNKS_STORE, &erased, Vec::new())?.await?;
+        save_unsent(shared);
+        persist_summaries(shared);
+    }
     for fx in effects {
         carry_out(shared, fx);
     }
     notify(shared);
     Ok(())
+}
+
+/// Forgets the documents the server deleted after their retention (the caseload's
+/// `erased`): the core drops them, they leave the unsent set and the summaries, and the
+/// returned key ranges (their sealed chunks) are deleted by the caller.
+fn forget_erased(state: &mut State, erased: &[String]) -> Vec<(String, String)> {
+    let mut ranges = Vec::new();
+    for id in erased
+        .iter()
+        .filter_map(|text| text.parse::<DocumentId>().ok())
+    {
+        if let Some(core) = state.core.as_mut() {
+            core.forget_document(id);
+        }
+        state.documents.remove(&id);
+        state.unsent.remove(&id);
+        state.next_seq.remove(&id);
+        state.preloaded.remove(&id);
+        if state.summaries.borrow_mut().remove(&id).is_some() {
+            state.summaries_dirty.set(true);
+        }
+        let prefix = chunk_prefix(&id);
+        ranges.push((prefix.clone(), format!("{prefix}~")));
+    }
+    ranges
 }
 
 /// The children no longer on `fresh` (the server's new caseload) about whom this device

@@ -100,7 +100,7 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             password_stdin: _,
         }) => {
             let role = Role::from(role);
-            if role != Role::Admin && team.is_none() {
+            if matches!(role, Role::SocialWorker | Role::TeamManager) && team.is_none() {
                 bail!("a {} needs --team", role.code());
             }
             let password = read_password()?;
@@ -139,6 +139,9 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
                 None => writeln!(out, "The projection matches the documents.")?,
                 Some(report) => bail!("the projection differs from the documents:\n{report}"),
             }
+        }
+        AdminCommand::Retention(command) => {
+            super::retention::run(&mut conn, command, &mut out)?;
         }
         AdminCommand::Allocate {
             child_ref,

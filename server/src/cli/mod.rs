@@ -14,6 +14,10 @@
 //! doorstep-server admin device list USERNAME
 //! doorstep-server admin device revoke DEVICE_ID
 //! doorstep-server admin audit export --child CHILD_REF [--format csv|json]
+//! doorstep-server admin retention report [--all] [--jurisdiction J]
+//! doorstep-server admin retention show CHILD_REF | record-death CHILD_REF --date YYYY-MM-DD
+//! doorstep-server admin retention hold|release CHILD_REF --reason TEXT
+//! doorstep-server admin retention delete CHILD_REF --reason TEXT | deletions
 //! ```
 //! Every option can also come from the environment (`DOORSTEP_ADDR`, `DOORSTEP_DATA_DIR`, ...).
 //! Admin commands work on the database directly, also while the server runs; a running
@@ -35,6 +39,7 @@ use crate::directory::admin::{self, NewUser};
 use crate::directory::{Role, audit, child_import, demo_council};
 
 mod commands;
+mod retention;
 pub use commands::main;
 use commands::*;
 
@@ -121,6 +126,9 @@ pub enum AdminCommand {
     /// The projection (the SQL tables the dashboard reads, mirroring the documents).
     #[command(subcommand)]
     Projection(ProjectionCommand),
+    /// Retention of children's records: report, legal holds, deletion after retention.
+    #[command(subcommand)]
+    Retention(retention::RetentionCommand),
 }
 
 /// Projection actions.
@@ -230,6 +238,8 @@ pub enum RoleArg {
     TeamManager,
     /// Administers the directory.
     Admin,
+    /// Answers subject access requests (exports and redactions only).
+    RecordsOfficer,
 }
 
 impl From<RoleArg> for Role {
@@ -238,6 +248,7 @@ impl From<RoleArg> for Role {
             RoleArg::SocialWorker => Role::SocialWorker,
             RoleArg::TeamManager => Role::TeamManager,
             RoleArg::Admin => Role::Admin,
+            RoleArg::RecordsOfficer => Role::RecordsOfficer,
         }
     }
 }

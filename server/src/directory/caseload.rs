@@ -49,7 +49,7 @@ pub fn caseload_for(
             ),
             None => return Ok(Vec::new()),
         },
-        Role::Admin => return Ok(Vec::new()),
+        Role::Admin | Role::RecordsOfficer => return Ok(Vec::new()),
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt

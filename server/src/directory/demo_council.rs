@@ -2,7 +2,7 @@
 //! something to look at.
 //!
 //! Two teams (North and South), each with a team manager and four social workers, one
-//! administrator (11 accounts), and 40 children, five per worker, with placements of
+//! administrator, a records officer (12 accounts), and 40 children, five per worker, with placements of
 //! several kinds (foster care, a children's home, connected persons, placed with a parent,
 //! short breaks), started from a few days to two and a half years ago, with their case
 //! reviews. Each child's visits follow the statutory schedule (`shared::schedule`) up to a
@@ -146,6 +146,7 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
         }
     }
     account(conn, "admin".into(), Role::Admin, None)?;
+    account(conn, "records".into(), Role::RecordsOfficer, None)?;
 
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut children = 0;

@@ -1,5 +1,6 @@
 //! The directory: who works here, which children they hold, their devices and sessions,
-//! and the append-only audit log (SQLite, migration 0002).
+//! and the append-only audit log (SQLite, migration 0002); retention and subject access
+//! (migration 0007).
 //!
 //! **Architecture Invariant:** SQL lives only in `server::store` (documents),
 //! `server::projection` (the dashboard's tables) and here (people, access, audit); other
@@ -13,7 +14,9 @@ pub mod child_import;
 pub mod demo_council;
 pub mod denial_audit;
 pub mod password_hashers;
+pub mod retention;
 pub mod sessions;
+pub mod subject_access;
 pub mod sync_tickets;
 
 use std::path::Path;
@@ -33,6 +36,9 @@ pub enum Role {
     TeamManager,
     /// Administers accounts and allocations; reads no child's record.
     Admin,
+    /// Answers subject access requests: produces a child's full record for export, with
+    /// redactions; syncs nothing, holds no caseload, sees no dashboard.
+    RecordsOfficer,
 }
 
 impl Role {
@@ -42,6 +48,7 @@ impl Role {
             Role::SocialWorker => "social-worker",
             Role::TeamManager => "team-manager",
             Role::Admin => "admin",
+            Role::RecordsOfficer => "records-officer",
         }
     }
 
@@ -51,6 +58,7 @@ impl Role {
             "social-worker" => Some(Role::SocialWorker),
             "team-manager" => Some(Role::TeamManager),
             "admin" => Some(Role::Admin),
+            "records-officer" => Some(Role::RecordsOfficer),
             _ => None,
         }
     }

@@ -8,6 +8,9 @@
 //! A device says how many of its records the server does not have yet in the
 //! `X-Doorstep-Unsent` header; the last report is kept (`device_reports`) so that
 //! `admin device revoke` can warn before records are wiped.
+//!
+//! `erased` lists the documents deleted after their retention (`admin retention delete`)
+//! that the worker held or managed: the device deletes its sealed copies of them.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -33,6 +36,9 @@ struct CaseloadBody {
     role: &'static str,
     children: Vec<CaseloadChild>,
     schedule_policy: PolicyBody,
+    /// Documents deleted after retention that this worker's devices may still hold: the
+    /// device deletes its sealed copies (`directory::retention::erased_for`).
+    erased: Vec<String>,
 }
 
 /// The visit-schedule rules, as the device rebuilds its `SchedulePolicy` from them.
@@ -86,6 +92,7 @@ async fn caseload(
                 report_unsent(conn, &identity.device_id, unsent, now)?;
             }
             let children = caseload_for(conn, &identity)?;
+            let erased = crate::directory::retention::erased_for(conn, identity.worker_id)?;
             append_audit(
                 conn,
                 &AuditEntry::new(now, "caseload", Outcome::Allowed)
@@ -97,6 +104,7 @@ async fn caseload(
                 role: identity.role.code(),
                 children,
                 schedule_policy: policy,
+                erased,
             })
         })
         .await?;

@@ -1,6 +1,7 @@
 //! `GET /api/team/dashboard` (JSON) and `GET /api/team/dashboard.csv`: the signed-in team
 //! manager's team, children by visit status, overdue counts per worker, overdue actions
-//! and visits awaiting sign-off. Both are audited (`dashboard`, `dashboard-export`).
+//! and visits awaiting sign-off, each child with its retention (D1: retain-until date,
+//! basis, legal hold). Both are audited (`dashboard`, `dashboard-export`).
 //! Documented in `server/openapi.yaml`.
 
 use axum::extract::{Query, State};
@@ -114,7 +115,15 @@ async fn build(
                 }
             };
             let today = date_of(Timestamp::from_millis(u64::try_from(now).unwrap_or(0)));
-            let dashboard = team_dashboard(conn, team, today, &policy, &filter)?;
+            let mut dashboard = team_dashboard(conn, team, today, &policy, &filter)?;
+            for row in &mut dashboard.children {
+                row.retention = crate::directory::retention::retention_of(
+                    conn,
+                    &row.child_ref,
+                    policy.jurisdiction(),
+                )
+                .ok();
+            }
             // Each child shown is a view of that child's record: one audit row per child,
             // so the child's audit export shows who saw them on a dashboard.
             let rows: Vec<AuditEntry> = dashboard

@@ -11,6 +11,7 @@ mod json_errors;
 mod metrics_api;
 mod origin_check;
 mod pacer;
+mod records_api;
 mod review_api;
 mod security_headers;
 mod serve;
@@ -132,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .merge(caseload_api::router())
         .merge(dashboard_api::router())
         .merge(review_api::router())
+        .merge(records_api::router())
         .merge(sync_socket::router())
         .layer(axum::middleware::from_fn(json_errors::json_errors));
     web_app::add_to(api, state.web_dir.as_deref())

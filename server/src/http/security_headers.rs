@@ -22,13 +22,18 @@ pub async fn add_security_headers(
     let is_api = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // A response with its own, stricter policy keeps it (the printable records: no
+    // script at all, their inline style sheet only).
+    let own_policy = headers.contains_key("content-security-policy");
     let mut set = |name: &'static str, value: &'static str| {
         headers.insert(
             HeaderName::from_static(name),
             HeaderValue::from_static(value),
         );
     };
-    set("content-security-policy", CONTENT_SECURITY_POLICY);
+    if !own_policy {
+        set("content-security-policy", CONTENT_SECURITY_POLICY);
+    }
     set("x-content-type-options", "nosniff");
     set("x-frame-options", "DENY");
     set("referrer-policy", "no-referrer");

@@ -155,6 +155,7 @@ fn refusal_label(reason: &DenialReason) -> &'static str {
         DenialReason::NotAVisit => "not_a_visit",
         DenialReason::Revoked => "revoked",
         DenialReason::NoLongerAllocated => "no_longer_allocated",
+        DenialReason::Erased => "erased",
         DenialReason::Integrity(_) => "integrity",
     }
 }

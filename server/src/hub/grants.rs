@@ -48,6 +48,7 @@ impl Hub {
             return;
         }
         self.directory_version = version;
+        self.forget_erased();
         if grace_ended {
             self.grace_ends = None;
         }

@@ -29,6 +29,7 @@ use denials::DenialLog;
 
 mod denials;
 mod effects;
+mod erasure;
 mod grants;
 mod server_edits;
 use crate::projection::{DocumentRows, ProjectionUpdate};
@@ -253,9 +254,11 @@ pub fn spawn_hub(
                 edits_loading: HashMap::new(),
                 edits_storing: Vec::new(),
                 edit_author: None,
+                erased_through: 0,
                 clock,
                 metrics,
             };
+            hub.forget_erased();
             while let Some(input) = receiver.blocking_recv() {
                 if hub.on_input_contained(input) == Flow::Stop {
                     break;
@@ -309,6 +312,9 @@ struct Hub {
     edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
     /// While a server edit's effects are carried out: who it was made for.
     edit_author: Option<String>,
+    /// The last deletion after retention whose documents the core has erased (its
+    /// `retention_deletions` row id; see `erasure`).
+    erased_through: i64,
     /// The server's clock: read once per input, for the core's `now` and audit rows.
     clock: Clock,
     /// Refusals are counted here for `/metrics`.

@@ -7,6 +7,10 @@ impl Hub {
     /// A server edit: made at once if the document is in memory, else after it loads.
     pub(super) fn on_edit(&mut self, edit: ServerEdit) {
         let document = edit.document;
+        if self.core.is_erased(&document) {
+            let _ = edit.reply.send(Err(EditError::NotFound));
+            return;
+        }
         match self.core.document_status(&document) {
             DocumentStatus::Ready => self.make_edit(edit),
             DocumentStatus::Loading => self.edits_loading.entry(document).or_default().push(edit),

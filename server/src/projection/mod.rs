@@ -16,6 +16,7 @@
 //! transaction as its chunk, so the projection never disagrees with durable documents.
 
 pub mod dashboard;
+pub mod record;
 pub mod review;
 mod rows;
 mod tables;

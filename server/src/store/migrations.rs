@@ -7,12 +7,17 @@
 //! from it. `PRAGMA user_version` is kept as the highest number applied, for tools that
 //! read it; a database that has only `user_version` (from before the table) had every
 //! migration up to that number applied, as those were gapless. Each migration runs in its
-//! own transaction together with its row.
+//! own transaction together with its row, with foreign keys off (SQLite's documented
+//! procedure for rebuilding a table, which 0007 does) and checked with
+//! `PRAGMA foreign_key_check` before it commits.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use tracing::info;
 
 use super::StoreError;
+
+#[cfg(test)]
+mod tests;
 
 /// Every migration, by the number in its file name, in increasing order.
 const MIGRATIONS: &[(u32, &str)] = &[
@@ -25,6 +30,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     ),
     (5, include_str!("migrations/0005_schedule_facts.sql")),
     (6, include_str!("migrations/0006_sync_credentials.sql")),
+    (7, include_str!("migrations/0007_records_for_life.sql")),
 ];
 
 /// Brings the database up to the newest schema.
@@ -41,6 +47,21 @@ pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
     {
         return Err(StoreError::SchemaTooNew { found, supported });
     }
+    if MIGRATIONS
+        .iter()
+        .all(|(version, _)| applied.contains(version))
+    {
+        return Ok(());
+    }
+    let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |row| row.get(0))?;
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let outcome = apply_missing(conn, &applied);
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    outcome
+}
+
+/// Runs, in order, every migration not in `applied`, each in its own transaction.
+fn apply_missing(conn: &mut Connection, applied: &[u32]) -> Result<(), StoreError> {
     for &(version, sql) in MIGRATIONS {
         if applied.contains(&version) {
             continue;
@@ -53,6 +74,18 @@ pub fn apply(conn: &mut Connection) -> Result<(), StoreError> {
             .max()
             .unwrap_or(version);
         tx.execute_batch(sql)
+            .and_then(|()| {
+                let dangling: Option<String> = tx
+                    .query_row("PRAGMA foreign_key_check", [], |row| row.get(0))
+                    .optional()?;
+                match dangling {
+                    Some(table) => Err(rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY),
+                        Some(format!("a row of {table} refers to nothing")),
+                    )),
+                    None => Ok(()),
+                }
+            })
             .and_then(|()| {
                 tx.execute(
                     "INSERT INTO schema_migrations (version) VALUES (?1)",
@@ -96,62 +129,4 @@ fn ledger(conn: &mut Connection) -> Result<Vec<u32>, StoreError> {
     };
     tx.commit()?;
     Ok(applied)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn numbers(conn: &Connection) -> Vec<u32> {
-        let mut statement = conn
-            .prepare("SELECT version FROM schema_migrations ORDER BY version")
-            .expect("prepare");
-        statement
-            .query_map([], |row| row.get(0))
-            .expect("query")
-            .collect::<Result<_, _>>()
-            .expect("rows")
-    }
-
-    #[test]
-    fn a_fresh_database_gets_every_migration_by_its_file_number() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        apply(&mut conn).expect("migrate");
-        let expected: Vec<u32> = MIGRATIONS.iter().map(|(number, _)| *number).collect();
-        assert_eq!(numbers(&conn), expected);
-        let version: u32 = conn
-            .query_row("PRAGMA user_version", [], |row| row.get(0))
-            .expect("version");
-        assert_eq!(version, *expected.last().expect("one"));
-        // A second start applies nothing.
-        apply(&mut conn).expect("again");
-        assert_eq!(numbers(&conn), expected);
-    }
-
-    #[test]
-    fn a_database_from_before_the_ledger_keeps_what_user_version_says() {
-        let mut conn = Connection::open_in_memory().expect("open");
-        for (_, sql) in &MIGRATIONS[..4] {
-            conn.execute_batch(sql).expect("old migration");
-        }
-        conn.pragma_update(None, "user_version", 4)
-            .expect("version");
-        apply(&mut conn).expect("migrate");
-        assert_eq!(numbers(&conn), vec![1, 2, 3, 4, 5, 6]);
-    }
-
-    #[test]
-    fn a_migration_numbered_below_one_applied_still_runs() {
-        // As when 0006 was applied before a branch with 0005 was merged: the ledger lacks
-        // a number lower than its highest, and that migration is still applied.
-        let mut conn = Connection::open_in_memory().expect("open");
-        apply(&mut conn).expect("migrate");
-        conn.execute("DELETE FROM schema_migrations WHERE version = 4", [])
-            .expect("forget 4");
-        let err = apply(&mut conn).expect_err("0004 reapplied onto its own tables fails");
-        assert!(
-            matches!(err, StoreError::Migration { version: 4, .. }),
-            "{err}"
-        );
-    }
 }

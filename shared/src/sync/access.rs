@@ -97,6 +97,9 @@ pub enum DenialReason {
     Revoked,
     /// A former holder's change made after they stopped holding the child.
     NoLongerAllocated,
+    /// The document was erased for good (deleted after its retention): whatever the peer
+    /// sends about it is answered as for a document that never existed.
+    Erased,
     /// The connection's changes touched what it may not write (see
     /// `shared::model::integrity`): refused, nothing stored, the connection closed.
     Integrity(IntegrityViolation),
@@ -118,6 +121,7 @@ impl std::fmt::Display for DenialReason {
             DenialReason::NoLongerAllocated => f.write_str(
                 "changes made after the child was reallocated are refused: the child is no longer allocated to you",
             ),
+            DenialReason::Erased => f.write_str("document deleted after its retention"),
             DenialReason::Integrity(violation) => write!(f, "change refused: {violation}"),
         }
     }

@@ -9,7 +9,7 @@
 //! - `replying`: what each syncing peer is sent, once every change is durable.
 //! - `lifecycle`: disconnects, ticks (idle unload, packing), eviction and closing.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use automerge::{Automerge, ChangeHash};
 
@@ -91,6 +91,9 @@ pub struct SyncCore {
     /// How many loaded documents are packed (recounted on every tick, as documents
     /// leave memory in several places).
     pub(super) packed: usize,
+    /// Documents the driver erased for good (`SyncCore::erase_document`): never loaded,
+    /// applied or stored again, and answered exactly as documents that never existed.
+    pub(super) erased: HashSet<DocumentId>,
     /// How many times replies waited for a document's changes to be durable.
     pub(super) replies_held_total: u64,
     /// Refusal notices sent (each notice's `count`, see `refusal_notice`).
@@ -109,6 +112,7 @@ impl SyncCore {
             wanted: 0,
             idle: VecDeque::new(),
             packed: 0,
+            erased: HashSet::new(),
             replies_held_total: 0,
             notices_sent: 0,
         }

@@ -1,10 +1,13 @@
 //! How connections and documents leave: disconnects, ticks (idle unload, silent
-//! connections, packing), eviction after a failure, and closing a peer with a reason.
+//! connections, packing), eviction after a failure, erasure for good (a record deleted
+//! after its retention), and closing a peer with a reason.
 
 use tracing::{debug, warn};
 
-use super::document::Slot;
-use super::{CloseReason, ConnectionId, Effects, SyncCore, Timestamp};
+use super::document::{Slot, Waiting};
+use super::{
+    AccessEvent, AccessKind, CloseReason, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
+};
 use crate::DocumentId;
 use crate::protocol::Message;
 
@@ -58,6 +61,62 @@ impl SyncCore {
             debug!(document = %id, "unloading idle document");
             self.documents.remove(&id);
         }
+    }
+
+    /// Drops a document and every storage task about it, whatever its state, without
+    /// writing anything: a client whose server deleted the record after its retention
+    /// (the caseload's `erased`) forgets it before deleting its stored copy. Peers syncing
+    /// it are not told; the server already answers it as unavailable.
+    pub fn forget_document(&mut self, id: DocumentId) {
+        self.documents.remove(&id);
+        self.tasks.retain(|_, task| !task.concerns(id));
+    }
+
+    /// Erases a document for good (the server deleted the record after its retention):
+    /// it leaves memory with every storage task about it, so nothing of it is written
+    /// again (not even the compaction an idle unload would make); every peer syncing or
+    /// awaiting it is told `doc-unavailable`; and from now on any message about it is
+    /// answered exactly as for a document that never existed, whatever the peer sends:
+    /// its changes are neither applied nor stored, and a peer that asks for it or sends
+    /// changes is reported ([`DenialReason::Erased`]). The driver calls this for every
+    /// erased document when it starts and whenever one is erased while it runs.
+    pub fn erase_document(&mut self, id: DocumentId) -> Effects {
+        let mut fx = Effects::default();
+        self.erased.insert(id);
+        let peers: Vec<ConnectionId> = match self.documents.remove(&id) {
+            Some(Slot::Loaded(loaded)) => loaded.peers.keys().copied().collect(),
+            Some(Slot::Loading { waiting, .. }) => waiting.iter().map(|w| w.connection).collect(),
+            None => Vec::new(),
+        };
+        self.tasks.retain(|_, task| !task.concerns(id));
+        for connection in peers {
+            if let Some(conn) = self.connections.get_mut(&connection) {
+                conn.documents.remove(&id);
+            }
+            fx.outbound
+                .push((connection, self.unavailable(connection, id)));
+        }
+        fx
+    }
+
+    /// Whether [`SyncCore::erase_document`] erased this document.
+    pub fn is_erased(&self, id: &DocumentId) -> bool {
+        self.erased.contains(id)
+    }
+
+    /// Answers a message about an erased document as one about a document that never
+    /// existed; a request or changes are reported.
+    pub(super) fn answer_erased(&mut self, waiting: Waiting, id: DocumentId, fx: &mut Effects) {
+        if waiting.is_request || !waiting.message.changes.is_empty() {
+            debug!(connection = %waiting.connection, document = %id, "erased document refused");
+            fx.access.push(AccessEvent {
+                connection: waiting.connection,
+                document: id,
+                child: None,
+                kind: AccessKind::Denied(DenialReason::Erased),
+            });
+        }
+        self.answer_as_absent(waiting, id, None, fx);
     }
 
     /// Drops an empty document nobody syncs (e.g. after answering `doc-unavailable`).

@@ -72,6 +72,8 @@ pub use timestamp::Timestamp;
 #[cfg(test)]
 mod access_tests;
 #[cfg(test)]
+mod erasure_tests;
+#[cfg(test)]
 mod hostile_tests;
 #[cfg(test)]
 mod message_guard_tests;

@@ -78,6 +78,15 @@ impl SyncCore {
                 return self.fail(now, connection, reason, fx);
             }
         };
+        if self.erased.contains(&document_id) {
+            let waiting = Waiting {
+                connection,
+                is_request,
+                message,
+                preloaded: None,
+            };
+            return self.answer_erased(waiting, document_id, fx);
+        }
         let Some(conn) = self.connections.get_mut(&connection) else {
             return;
         };

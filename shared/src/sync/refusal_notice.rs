@@ -45,6 +45,7 @@ pub fn refusal_word(reason: &DenialReason) -> &'static str {
         DenialReason::NotAVisit => "not-a-visit",
         DenialReason::Revoked => "revoked",
         DenialReason::NoLongerAllocated => "no-longer-allocated",
+        DenialReason::Erased => "erased",
     }
 }
 

@@ -206,7 +206,7 @@ async fn the_demo_council_prints_passwords_once_that_sign_in() {
                 .then(|| (words[0].to_owned(), words[3].to_owned()))
         })
         .collect();
-    assert_eq!(accounts.len(), 11, "{printed}");
+    assert_eq!(accounts.len(), 12, "{printed}");
 
     let again = run(dir.path(), &["seed-demo", "--if-empty"], "");
     assert!(again.status.success());

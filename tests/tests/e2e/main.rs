@@ -25,8 +25,11 @@ mod oversight;
 mod projection;
 mod pwa;
 mod pwa_day;
+mod pwa_records;
+mod retention;
 mod sign_in;
 mod sign_in_under_attack;
+mod subject_access;
 mod tidy;
 
 /// The `server-under-test` binary the scenario tests start as a child process.

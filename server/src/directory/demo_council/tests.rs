@@ -42,7 +42,7 @@ fn the_demo_council_has_the_promised_shape_and_refuses_a_second_seed() {
     let mut conn = super::super::open_connection(dir.path()).expect("open");
     let today = CalendarDate::parse("2026-11-23").expect("date");
     let council = seed(&mut conn, today).expect("seed");
-    assert_eq!(council.accounts.len(), 11);
+    assert_eq!(council.accounts.len(), 12);
     assert_eq!(council.children, 40);
     assert!(council.visits >= 40);
     let allocated: i64 = conn

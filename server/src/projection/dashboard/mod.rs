@@ -123,6 +123,9 @@ pub struct ChildRow {
     pub status: &'static str,
     /// How many of the child's records have answers two devices gave differently.
     pub needs_decision: usize,
+    /// Until when the record must be kept (D1; `directory::retention`, filled in by the
+    /// API), and a legal hold if one stands.
+    pub retention: Option<crate::directory::retention::ChildRetention>,
 }
 
 /// One worker's figures.
@@ -245,6 +248,7 @@ pub fn team_dashboard(
                 .unwrap_or_else(|| "No visit schedule: no current placement recorded".into()),
             status,
             needs_decision,
+            retention: None,
         });
     }
     let week_end = today.days_since_epoch() + 7;
