@@ -9,7 +9,7 @@ bash scripts/setup.sh --no-browser
 bash scripts/build-web.sh
 data_dir="${DOORSTEP_DATA_DIR:-./data}"
 cargo build --release --locked -p server --bin doorstep-server
-server=target/release/doorstep-server
+server="${CARGO_TARGET_DIR:-target}/release/doorstep-server"
 "$server" seed-demo --data-dir "$data_dir" --if-empty
 addr="${DOORSTEP_ADDR:-127.0.0.1:8080}"
 cat <<MSG
