@@ -1558,6 +1558,11 @@ async function day() {
   const steps = Number(process.env.DOORSTEP_STEPS ?? "40");
   const contexts = { A: await launch("day-a"), B: await launch("day-b"), M: await launch("day-manager") };
   const pages = { A: await open(contexts.A), B: await open(contexts.B), M: await open(contexts.M) };
+  result.console = [];
+  for (const [d, page] of Object.entries(pages)) {
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") result.console.push(`${d}: ${m.text()}`); });
+    page.on("pageerror", (e) => result.console.push(`${d} pageerror: ${e.message}`));
+  }
   await signInByKeyboard(pages.A);
   await signInByKeyboard(pages.B);
   await signInByKeyboard(pages.M, manager, "Team dashboard");

@@ -189,7 +189,8 @@ impl Device {
     /// The sync state: `online`, `connected`, `offlineSince` (ms), `unsent` (records the
     /// server does not have yet and has not refused), `refused` (records the server
     /// refused: they are kept here, never shown as being sent), `saving`, `allSaved`
-    /// (connected, and every record on this device is on the server), `problem`.
+    /// (connected, and every record on this device is on the server), `problem` (what
+    /// the worker must know, e.g. that the server refuses this device's changes and why).
     #[wasm_bindgen(js_name = syncState)]
     pub fn sync_state(&self) -> JsValue {
         let state = self.shared.state.borrow();
@@ -199,6 +200,14 @@ impl Device {
         let connected = state.link.as_ref().is_some_and(|l| l.ready);
         let saving = state.pending_writes.values().sum::<usize>();
         let unsent = state.unsent.len() - refused;
+        let problem = state.problem.clone().or_else(|| {
+            state.server_refusal.as_ref().map(|reason| {
+                format!(
+                    "The server refused what this device sent ({reason}). Everything is kept on \
+                     this device; tell your system administrator."
+                )
+            })
+        });
         Obj::new()
             .set("online", is_online())
             .set("connected", connected)
@@ -208,9 +217,9 @@ impl Device {
             .set("saving", saving)
             .set(
                 "allSaved",
-                connected && unsent == 0 && refused == 0 && saving == 0 && state.problem.is_none(),
+                connected && unsent == 0 && refused == 0 && saving == 0 && problem.is_none(),
             )
-            .set("problem", state.problem.as_ref())
+            .set("problem", problem)
             .done()
     }
 

@@ -58,7 +58,9 @@ pub(super) async fn open_socket(shared: &Rc<Shared>) -> Result<(), ApiFailure> {
             }
             {
                 let mut state = shared.state.borrow_mut();
-                state.reconnect_attempt = 0;
+                if state.server_refusal.is_none() {
+                    state.reconnect_attempt = 0;
+                }
                 state.offline_since = None;
                 state.problem = None;
             }

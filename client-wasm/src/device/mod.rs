@@ -46,8 +46,8 @@ use shared::model::{
 use shared::protocol;
 use shared::schedule::documents_schedule;
 use shared::sync::{
-    ConnectionId, CoreConfig, Direction, Effects, Event, IoResult, StorageOutcome, StorageTask,
-    StorageTaskKind, StoredChunks, SyncCore,
+    CloseReason, ConnectionId, CoreConfig, Direction, Effects, Event, IoResult, PEER_ERROR_PREFIX,
+    StorageOutcome, StorageTask, StorageTaskKind, StoredChunks, SyncCore,
 };
 use shared::{DocumentId, PeerId};
 use wasm_bindgen::prelude::*;
@@ -143,6 +143,11 @@ struct State {
     offline_since: Option<f64>,
     /// Something the worker must know about syncing (e.g. "sign in again").
     problem: Option<String>,
+    /// What the server said when it closed the link over this device's changes (a rule
+    /// the server enforces and the device broke): kept until every record is on the
+    /// server, so the worker is never told their records "will be sent" while the server
+    /// refuses them; reconnects back off meanwhile.
+    server_refusal: Option<String>,
     reconnect_attempt: u32,
     reconnect_scheduled: bool,
     connecting: bool,

@@ -132,6 +132,9 @@ pub(super) fn settle_unsent(shared: &Rc<Shared>) {
         state
             .unsent
             .retain(|id| pending.get(id).copied().unwrap_or(0) > 0 || !core.is_acknowledged(id));
+        if state.unsent.is_empty() {
+            state.server_refusal = None;
+        }
         state.unsent.len() != before
     };
     if changed {

@@ -33,6 +33,13 @@ pub(super) fn carry_out(shared: &Rc<Shared>, fx: Effects) {
                 .any(|(connection, _)| *connection == link.id);
         }
     }
+    let refusal = fx.close.iter().find_map(|(_, reason)| match reason {
+        CloseReason::ProtocolError(message) => message.strip_prefix(PEER_ERROR_PREFIX),
+        _ => None,
+    });
+    if let Some(message) = refusal {
+        shared.state.borrow_mut().server_refusal = Some(message.to_owned());
+    }
     for (socket, bytes) in sends {
         let _ = socket.send_with_u8_array(&bytes);
     }

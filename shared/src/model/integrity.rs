@@ -171,38 +171,42 @@ pub fn check_peer_change(before: &Automerge, after: &Automerge) -> Result<(), In
 }
 
 /// Every amendment stored before is still there, unchanged (new ones may be added).
+///
+/// Two devices that amend a signed-off record offline each create the list, so after
+/// the merge the key holds two concurrent lists (readers read both): that is allowed.
+/// What is not: a stored list replaced or removed, one of its entries changed or
+/// removed, or anything but a list at the key.
 fn amendments_kept(before: &impl ReadDoc, after: &impl ReadDoc) -> bool {
-    let Ok(Some((Value::Object(ObjType::List), before_list))) =
-        before.get(ROOT, VISIT_APPEND_ONLY_KEY)
-    else {
-        // Nothing stored before: whatever the peer adds is new.
-        return before
-            .get_all(ROOT, VISIT_APPEND_ONLY_KEY)
-            .is_ok_and(|values| values.is_empty());
-    };
-    let Ok(Some((Value::Object(ObjType::List), after_list))) =
-        after.get(ROOT, VISIT_APPEND_ONLY_KEY)
-    else {
+    let (Some(before_lists), Some(after_lists)) = (
+        root_lists(before, VISIT_APPEND_ONLY_KEY),
+        root_lists(after, VISIT_APPEND_ONLY_KEY),
+    ) else {
         return false;
     };
-    if before_list != after_list
-        || after
-            .get_all(ROOT, VISIT_APPEND_ONLY_KEY)
-            .map_or(0, |v| v.len())
-            != 1
-    {
-        return false;
-    }
-    let after_entries: Vec<ObjId> = (0..after.length(&after_list))
-        .filter_map(|index| after.get(&after_list, index).ok().flatten())
-        .map(|(_, id)| id)
-        .collect();
-    (0..before.length(&before_list)).all(|index| {
-        let Ok(Some((_, entry))) = before.get(&before_list, index) else {
-            return false;
-        };
-        after_entries.contains(&entry) && same_object(before, &entry, after, &entry, 1)
+    before_lists.iter().all(|list| {
+        after_lists.contains(list) && {
+            let after_entries: Vec<ObjId> = (0..after.length(list))
+                .filter_map(|index| after.get(list, index).ok().flatten())
+                .map(|(_, id)| id)
+                .collect();
+            (0..before.length(list)).all(|index| {
+                let Ok(Some((_, entry))) = before.get(list, index) else {
+                    return false;
+                };
+                after_entries.contains(&entry) && same_object(before, &entry, after, &entry, 1)
+            })
+        }
     })
+}
+
+/// The lists at the root key `key` (several when devices created it concurrently; none
+/// when absent), or `None` when anything else is there.
+fn root_lists(doc: &impl ReadDoc, key: &str) -> Option<Vec<ObjId>> {
+    doc.get_all(ROOT, key)
+        .ok()?
+        .into_iter()
+        .map(|(value, id)| matches!(value, Value::Object(ObjType::List)).then_some(id))
+        .collect()
 }
 
 /// Whether `key` holds the same value or values (conflicts included) in both documents.

@@ -225,6 +225,47 @@ fn oversight_is_the_servers_and_stored_amendments_never_change() {
 }
 
 #[test]
+fn two_devices_amending_offline_may_each_start_the_list() {
+    // Found by the randomised day (seed 16): both devices amended the signed-off record
+    // while offline, so each created `amendments`; the second to reach the server was
+    // refused and its device reconnected forever.
+    let before = signed_off(visit());
+    let amend = |doc: &Automerge, actor: &str, entry: &str| {
+        let mut device = doc.fork().with_actor(actor.as_bytes().into());
+        record_amendment(
+            &mut device,
+            "A date was wrong",
+            "sw-north-1",
+            entry,
+            Timestamp::from_millis(1_795_000_300_000),
+        )
+        .expect("amend");
+        device
+    };
+    let first = amend(&before, "device-a", "amendment-a");
+    let mut second = amend(&before, "device-b", "amendment-b");
+    assert_eq!(check_peer_change(&before, &first), Ok(()));
+    let mut both = first.clone();
+    both.merge(&mut second).expect("merge");
+    assert_eq!(both.get_all(ROOT, "amendments").expect("get").len(), 2);
+    assert_eq!(check_peer_change(&first, &both), Ok(()));
+    assert_eq!(super::amendments(&both).expect("read").len(), 2);
+
+    // Still refused: one of the stored lists replaced, or an entry in it rewritten.
+    let replaced = edited(&both, |tx| {
+        tx.put_object(ROOT, "amendments", ObjType::List)
+            .expect("list");
+    });
+    assert!(check_peer_change(&both, &replaced).is_err());
+    let lists = both.get_all(ROOT, "amendments").expect("get");
+    let rewritten = edited(&both, |tx| {
+        let entry = tx.get(&lists[1].1, 0).expect("get").expect("entry").1;
+        tx.put(&entry, "reason", "nothing to see").expect("put");
+    });
+    assert!(check_peer_change(&both, &rewritten).is_err());
+}
+
+#[test]
 fn a_child_record_is_written_by_the_server_only() {
     let mut before = Automerge::new();
     let mut tx = before.transaction();

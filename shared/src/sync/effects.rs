@@ -3,6 +3,10 @@
 use super::{AccessEvent, ConnectionId, StorageTask};
 use crate::protocol::Message;
 
+/// How a [`CloseReason::ProtocolError`] begins when the peer sent an `error` message: the
+/// rest is the peer's words (from a server: why it refused what this device sent).
+pub const PEER_ERROR_PREFIX: &str = "peer error: ";
+
 /// Why the core wants a connection closed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CloseReason {

@@ -6,7 +6,8 @@ use tracing::{debug, warn};
 
 use super::document::{Slot, Waiting};
 use super::{
-    AccessEvent, AccessKind, CloseReason, ConnectionId, DenialReason, Effects, SyncCore, Timestamp,
+    AccessEvent, AccessKind, CloseReason, ConnectionId, DenialReason, Effects, PEER_ERROR_PREFIX,
+    SyncCore, Timestamp,
 };
 use crate::DocumentId;
 use crate::protocol::Message;
@@ -221,7 +222,7 @@ impl SyncCore {
         warn!(%connection, error = %message, "peer reported an error");
         fx.close.push((
             connection,
-            CloseReason::ProtocolError(format!("peer error: {message}")),
+            CloseReason::ProtocolError(format!("{PEER_ERROR_PREFIX}{message}")),
         ));
         self.on_disconnected(now, connection);
     }

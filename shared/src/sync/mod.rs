@@ -54,7 +54,7 @@ pub use access::{Access, AccessEvent, AccessGrant, AccessKind, DenialReason};
 pub use config::CoreConfig;
 pub use connection::{ConnectionId, Direction};
 pub use core::{CoreStats, DocumentStatus, SyncCore};
-pub use effects::{CloseReason, Effects};
+pub use effects::{CloseReason, Effects, PEER_ERROR_PREFIX};
 pub use event::Event;
 pub use incoming::Incoming;
 pub use limits::SyncLimits;
