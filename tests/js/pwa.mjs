@@ -978,7 +978,7 @@ async function dependentAnswers() {
     check(v.notAloneReason === null && v.notAloneDetail === "", `the reason went with "seen alone: yes": ${v.notAloneReason} ${v.notAloneDetail}`);
     await go(page, `#/visit/${id}/check`);
     await page.waitForSelector("h1:text('Check your answers')");
-    check(!(await page.textContent("main")).includes("Why not alone"), "check your answers shows no reason for not being seen alone");
+    check(!(await page.textContent("main")).includes("Why the child was not seen alone"), "check your answers shows no reason for not being seen alone");
   }
   pass("the reason for not being seen alone goes when seen alone becomes yes, on both devices");
   await a.close();
@@ -1108,7 +1108,7 @@ async function checkAnswers() {
   const answers = await page.textContent("main");
   check(answers.includes("School"), "check your answers shows the topics");
   check(/7 out of 10/.test(answers) && answers.includes("How happy are you at school?"), "it shows the scale and its question");
-  check(/knew you were coming/i.test(answers), "it shows whether the visit was announced");
+  check(/visit announced to the carer/i.test(answers), "it shows whether the visit was announced");
   check(answers.includes("Posters up, warm and tidy"), "it shows the bedroom detail");
   await axeCheck(page, "check your answers, everything shown");
   pass("check your answers shows every answer recorded");

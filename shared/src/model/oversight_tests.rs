@@ -179,7 +179,7 @@ fn amendment_and_edit_in_one_transaction() -> Result<(), ModelError> {
             .collect::<Vec<_>>(),
         vec![(
             "actions",
-            "Book dentist; by Sam Carer (carer); due 8 April 2024; open"
+            "Book dentist; by Sam Carer (carer); due 8 April 2024; still to do"
         )]
     );
     Ok(())

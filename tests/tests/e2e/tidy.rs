@@ -14,6 +14,9 @@
 //!   `SystemTime::now`, `Instant::now`, `Utc::now`, `Local::now`, `Date::now`, `Date.now(`,
 //!   `performance.now(` and a bare `new Date()`.
 //! - **`JsValue`** only in `client-wasm`.
+//! - **A visit's words** (field labels, coded answers' words, the form's section titles)
+//!   only in `shared::model::wording`: no script in `client-wasm/web` holds one of them
+//!   (of two words or more) as a string literal; the screens get them from the wasm.
 //!
 //! The test crate's own harness and benchmarks (`tests/`) measure time and query
 //! databases as they need, so only the SQL and `//!` rules look at them (the `//!` rule
@@ -183,6 +186,39 @@ fn js_values_outside_client(files: &[Source]) -> Vec<String> {
         .collect()
 }
 
+/// Every wording of `shared::model::wording` of two words or more: short ones ("Yes",
+/// "Carer") are too common to tell a copy from other text.
+fn visit_words() -> Vec<&'static str> {
+    use shared::model::FormSection;
+    use shared::model::wording::{choices, field_labels};
+    let labels = field_labels().into_iter().map(|(_, label)| label);
+    let answers = choices()
+        .into_iter()
+        .flat_map(|(_, list)| list.into_iter().map(|(_, words)| words));
+    let titles = FormSection::ALL.into_iter().map(FormSection::title);
+    labels
+        .chain(answers)
+        .chain(titles)
+        .filter(|words| words.contains(' '))
+        .collect()
+}
+
+/// String literals in the screens' scripts that copy one of `words`.
+fn wording_copies(files: &[Source], words: &[&str]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|file| {
+            offending_lines(file, |line| {
+                words.iter().any(|words| {
+                    ['"', '\'', '`']
+                        .iter()
+                        .any(|quote| line.contains(&format!("{quote}{words}{quote}")))
+                })
+            })
+        })
+        .collect()
+}
+
 fn assert_none(rule: &str, offences: &[String]) {
     assert!(offences.is_empty(), "{rule}:\n  {}", offences.join("\n  "));
 }
@@ -225,6 +261,20 @@ fn js_value_lives_only_in_client_wasm() {
     assert_none(
         "JsValue outside client-wasm",
         &js_values_outside_client(&files),
+    );
+}
+
+#[test]
+fn the_screens_take_a_visits_words_from_rust() {
+    let words = visit_words();
+    assert!(
+        words.len() > 30,
+        "the wording was not found ({} words)",
+        words.len()
+    );
+    assert_none(
+        "a visit's words copied into client-wasm/web (take them from labels.js's FIELD_NAMES, CHOICES, SECTIONS)",
+        &wording_copies(&sources(&["client-wasm/web"], &[".js"]), &words),
     );
 }
 
@@ -300,4 +350,19 @@ fn each_rule_catches_a_planted_violation() {
         file("client-wasm/src/fine.rs", "//! x\nfn f(_: JsValue) {}"),
     ];
     assert_eq!(js_values_outside_client(&js).len(), 1);
+    let screens = [
+        file(
+            "client-wasm/web/planted.js",
+            "export const CHOICES = { location: [[\"school\", \"At school\"]] };",
+        ),
+        file(
+            "client-wasm/web/planted_row.js",
+            "row(`Where the child was seen`, x);\nrow('Date of the visit', y);",
+        ),
+        file(
+            "client-wasm/web/fine.js",
+            "row(FIELD_NAMES.location, x); // at school\nconst ok = \"Yes\";",
+        ),
+    ];
+    assert_eq!(wording_copies(&screens, &visit_words()).len(), 3);
 }
