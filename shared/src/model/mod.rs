@@ -77,13 +77,23 @@ pub mod wording;
 mod write;
 
 #[cfg(test)]
+mod date_tests;
+#[cfg(test)]
 mod integrity_tests;
+#[cfg(test)]
+mod merge_tests;
 #[cfg(test)]
 mod oversight_tests;
 #[cfg(test)]
+mod problem_tests;
+#[cfg(test)]
 mod record_tests;
 #[cfg(test)]
-mod tests;
+mod round_trip_tests;
+#[cfg(test)]
+mod section_tests;
+#[cfg(test)]
+mod test_fixtures;
 #[cfg(test)]
 mod wording_tests;
 
