@@ -21,6 +21,12 @@ use crate::test_server::http_request;
 /// The password of every test account.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The time an administrator's command made now would stamp (the system clock's, as the
+/// command line's entry point reads it).
+pub fn now_ms() -> i64 {
+    server::clock::Clock::system().now_ms()
+}
+
 /// Creates the test council in `data_dir` (before the server starts, or while it runs).
 /// Returns each child's reference and child-document id.
 ///
@@ -28,8 +34,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// If the directory cannot be written.
 pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
     let mut conn = server::directory::open_connection(data_dir)?;
+    let now = now_ms();
     for team in ["North", "South"] {
-        admin::add_team(&mut conn, team)?;
+        admin::add_team(&mut conn, team, now)?;
     }
     let users = [
         ("sw-north-1", Role::SocialWorker, Some("North")),
@@ -49,6 +56,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
                 team,
                 password: PASSWORD,
             },
+            now,
         )?;
     }
     let mut children = Vec::new();
@@ -59,7 +67,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N4", "North"),
         ("C-S1", "South"),
     ] {
-        let document = admin::add_child(&mut conn, team, &test_child(child_ref))?;
+        let document = admin::add_child(&mut conn, team, &test_child(child_ref), now)?;
         children.push((child_ref.to_owned(), document));
     }
     for (child_ref, username) in [
@@ -68,7 +76,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N3", "sw-north-2"),
         ("C-S1", "sw-south-1"),
     ] {
-        admin::allocate(&mut conn, child_ref, username)?;
+        admin::allocate(&mut conn, child_ref, username, now)?;
     }
     Ok(children)
 }

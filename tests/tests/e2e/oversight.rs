@@ -364,8 +364,15 @@ async fn a_return_never_changes_who_wrote_a_section() {
                 |r| r.get(0),
             )
             .expect("child");
-        server::directory::admin::store_document(&conn, visit, child_row, "visit", &doc)
-            .expect("store");
+        server::directory::admin::store_document(
+            &conn,
+            visit,
+            child_row,
+            "visit",
+            &doc,
+            council::now_ms(),
+        )
+        .expect("store");
     }
     let server = TestServer::start(dir.path()).await.expect("server");
     let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)

@@ -179,7 +179,15 @@ fn store_submitted_visit(data_dir: &Path) -> shared::DocumentId {
             |r| r.get(0),
         )
         .expect("child");
-    server::directory::admin::store_document(&conn, id, child_row, "visit", &doc).expect("store");
+    server::directory::admin::store_document(
+        &conn,
+        id,
+        child_row,
+        "visit",
+        &doc,
+        council::now_ms(),
+    )
+    .expect("store");
     id
 }
 

@@ -118,6 +118,7 @@ async fn a_records_officer_exports_a_full_chronological_record_with_redactions()
                 team: None,
                 password: PASSWORD,
             },
+            council::now_ms(),
         )
         .expect("records officer");
     }

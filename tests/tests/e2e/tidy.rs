@@ -12,7 +12,13 @@
 //!   (the server's [`server::clock::Clock`]), `client-wasm/src/clock.rs` (the device's)
 //!   and `client-wasm/web/clock.js` (the screens'). `shared` never reads it. Readings are
 //!   `SystemTime::now`, `Instant::now`, `Utc::now`, `Local::now`, `Date::now`, `Date.now(`,
-//!   `performance.now(` and a bare `new Date()`.
+//!   `performance.now(` and a bare `new Date()`. The server's system [`Clock`] is made
+//!   (`Clock::system()`) only at the binary's entry point, `server/src/cli/commands.rs`,
+//!   and as [`ServerConfig::new`]'s default for a library caller (the binary replaces it
+//!   with the entry point's); everything else is handed one.
+//!
+//! [`Clock`]: server::clock::Clock
+//! [`ServerConfig::new`]: server::ServerConfig::new
 //! - **`JsValue`** only in `client-wasm`.
 //! - **A visit's words** (field labels, coded answers' words, the form's section titles)
 //!   only in `shared::model::wording`: no script in `client-wasm/web` holds one of them
@@ -176,6 +182,17 @@ fn clock_reads_outside_clocks(files: &[Source]) -> Vec<String> {
         .collect()
 }
 
+/// The server's system clock made anywhere but the entry point (and the configuration's
+/// documented default).
+fn clocks_made_outside_the_entry(files: &[Source]) -> Vec<String> {
+    const MAKERS: [&str; 2] = ["server/src/cli/commands.rs", "server/src/config.rs"];
+    files
+        .iter()
+        .filter(|file| !MAKERS.contains(&file.path.as_str()))
+        .flat_map(|file| offending_lines(file, |line| line.contains("Clock::system()")))
+        .collect()
+}
+
 /// `JsValue` outside `client-wasm`.
 fn js_values_outside_client(files: &[Source]) -> Vec<String> {
     files
@@ -252,6 +269,10 @@ fn the_clock_is_read_only_in_the_clock_modules() {
     assert_none(
         "clock read outside server/src/clock.rs, client-wasm/src/clock.rs, client-wasm/web/clock.js",
         &clock_reads_outside_clocks(&files),
+    );
+    assert_none(
+        "Clock::system() outside server/src/cli/commands.rs and server/src/config.rs",
+        &clocks_made_outside_the_entry(&product_rust()),
     );
 }
 
@@ -342,6 +363,21 @@ fn each_rule_catches_a_planted_violation() {
         ),
     ];
     assert_eq!(clock_reads_outside_clocks(&clocks).len(), 5);
+    let made = [
+        file(
+            "server/src/directory/planted.rs",
+            "//! x\nfn now_ms() -> i64 { crate::clock::Clock::system().now_ms() }",
+        ),
+        file(
+            "server/src/data_dir_lock.rs",
+            "//! x\nstarted_ms: Some(Clock::system().now_ms()),",
+        ),
+        file(
+            "server/src/cli/commands.rs",
+            "//! x\nlet clock = crate::clock::Clock::system();",
+        ),
+    ];
+    assert_eq!(clocks_made_outside_the_entry(&made).len(), 2);
     let js = [
         file(
             "shared/src/planted.rs",
