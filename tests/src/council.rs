@@ -16,7 +16,7 @@ use server::directory::admin::{self, NewUser};
 use shared::DocumentId;
 use shared::model::{CalendarDate, NewChild, NewPlacement, StatutoryBasis};
 
-use crate::test_server::http_request;
+use crate::test_server::{bearer_request, http_request};
 
 /// The password of every test account.
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -177,20 +177,26 @@ impl Session {
         Ok(client)
     }
 
+    /// An HTTP request to this session's server with its access token (`status, headers,
+    /// body`).
+    ///
+    /// # Errors
+    /// If the connection fails or the response is not HTTP.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        json: Option<&Value>,
+    ) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
+        bearer_request(self.addr, method, path, &self.token, json).await
+    }
+
     /// A `/sync` URL carrying a fresh single-use ticket.
     ///
     /// # Errors
     /// If the server refuses a ticket.
     pub async fn sync_url(&self) -> anyhow::Result<String> {
-        let auth = format!("Bearer {}", self.token);
-        let (status, _, body) = http_request(
-            self.addr,
-            "POST",
-            "/api/sync-ticket",
-            &[("Authorization", auth.as_str())],
-            None,
-        )
-        .await?;
+        let (status, _, body) = self.request("POST", "/api/sync-ticket", None).await?;
         if status != 200 {
             bail!("sync ticket refused: {status} {body}");
         }

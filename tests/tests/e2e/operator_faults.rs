@@ -24,7 +24,7 @@ use server::{InjectedFaults, ServerConfig};
 use shared::DocumentId;
 use shared::model;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{health_status, http_request, run_admin};
+use tests::test_server::{bearer_request, health_status, http_request, run_admin};
 use tests::{NativeClient, ServerProcess, TestServer, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -195,12 +195,11 @@ async fn a_removed_database_file_stops_acknowledgement_and_nothing_is_created_af
         message.contains("cannot store anything right now") && message.contains("removed"),
         "{body}"
     );
-    let auth = format!("Bearer {}", "0".repeat(64));
-    let (status, _, _) = http_request(
+    let (status, _, _) = bearer_request(
         server.addr,
         "POST",
         "/api/sync-ticket",
-        &[("Authorization", auth.as_str())],
+        &"0".repeat(64),
         None,
     )
     .await

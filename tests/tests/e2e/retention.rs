@@ -19,7 +19,7 @@ use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
 use tests::TestServer;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{health, http_request, run_admin};
+use tests::test_server::{health, run_admin};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -92,16 +92,10 @@ fn assert_gone(conn: &rusqlite::Connection, doomed: &DocumentId) {
 }
 
 async fn caseload(session: &Session) -> Value {
-    let auth = format!("Bearer {}", session.token);
-    let (status, _, body) = http_request(
-        session.addr,
-        "GET",
-        "/api/caseload",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("caseload");
+    let (status, _, body) = session
+        .request("GET", "/api/caseload", None)
+        .await
+        .expect("caseload");
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).expect("json")
 }
