@@ -368,10 +368,12 @@ fn date_time(time: Timestamp) -> String {
 }
 
 /// Words that stand alone ("Still to do") as they read inside a sentence
-/// ("; still to do").
+/// ("; still to do"). The words are ASCII, so no Unicode case tables are needed (they
+/// would cost the wasm kilobytes).
 fn in_sentence(words: &str) -> String {
-    let mut chars = words.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
+    let mut text = words.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_lowercase();
+    }
+    text
 }
