@@ -13,74 +13,41 @@ use wasm_bindgen::JsValue;
 
 use crate::js::{self, Obj};
 
-/// What a worker's device does about wrong PINs and long silences (domain requirement
-/// D7), as the server's sign-in answer gives it (`devicePolicy`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DevicePolicy {
-    /// Wrong PINs in a row after which the device makes the worker wait.
-    pub pin_attempts_before_wait: u32,
-    /// Seconds it waits after each wrong PIN from then on.
-    pub pin_wait_secs: u32,
-    /// Wrong PINs in a row after which the device wipes its records.
-    pub pin_attempts_before_wipe: u32,
-    /// Days without reaching the server after which the device wipes itself when opened.
-    pub offline_wipe_days: u32,
-    /// Days before that from which the worker is warned.
-    pub offline_warning_days: u32,
+pub use shared::device_policy::DevicePolicy;
+
+/// The policy from the server's camelCase object (`devicePolicy`); missing or odd values
+/// take the defaults, and the result is made [`DevicePolicy::consistent`].
+pub fn policy_from_js(value: &JsValue) -> DevicePolicy {
+    let default = DevicePolicy::default();
+    let number = |key: &str, fallback: u32| {
+        js::number(value, key)
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map_or(fallback, |n| n as u32)
+    };
+    DevicePolicy {
+        pin_attempts_before_wait: number("pinAttemptsBeforeWait", default.pin_attempts_before_wait),
+        pin_wait_secs: number("pinWaitSecs", default.pin_wait_secs),
+        pin_attempts_before_wipe: number("pinAttemptsBeforeWipe", default.pin_attempts_before_wipe),
+        offline_wipe_days: number("offlineWipeDays", default.offline_wipe_days),
+        offline_warning_days: number("offlineWarningDays", default.offline_warning_days),
+    }
+    .consistent()
 }
 
-impl Default for DevicePolicy {
-    /// The server's defaults: wait after 5, wipe after 10 wrong PINs; wipe after 30 days
-    /// without contact, warned from 7 days before.
-    fn default() -> Self {
-        DevicePolicy {
-            pin_attempts_before_wait: 5,
-            pin_wait_secs: 60,
-            pin_attempts_before_wipe: 10,
-            offline_wipe_days: 30,
-            offline_warning_days: 7,
-        }
-    }
-}
-
-impl DevicePolicy {
-    /// From the server's camelCase object; missing or odd values take the defaults.
-    pub fn from_js(value: &JsValue) -> DevicePolicy {
-        let default = DevicePolicy::default();
-        let number = |key: &str, fallback: u32| {
-            js::number(value, key)
-                .filter(|n| n.is_finite() && *n >= 0.0)
-                .map_or(fallback, |n| n as u32)
-        };
-        let before_wait = number("pinAttemptsBeforeWait", default.pin_attempts_before_wait).max(1);
-        DevicePolicy {
-            pin_attempts_before_wait: before_wait,
-            pin_wait_secs: number("pinWaitSecs", default.pin_wait_secs),
-            pin_attempts_before_wipe: number(
-                "pinAttemptsBeforeWipe",
-                default.pin_attempts_before_wipe,
-            )
-            .max(before_wait + 1),
-            offline_wipe_days: number("offlineWipeDays", default.offline_wipe_days).max(1),
-            offline_warning_days: number("offlineWarningDays", default.offline_warning_days),
-        }
-    }
-
-    fn to_js(self) -> JsValue {
-        Obj::new()
-            .set(
-                "pinAttemptsBeforeWait",
-                self.pin_attempts_before_wait as usize,
-            )
-            .set("pinWaitSecs", self.pin_wait_secs as usize)
-            .set(
-                "pinAttemptsBeforeWipe",
-                self.pin_attempts_before_wipe as usize,
-            )
-            .set("offlineWipeDays", self.offline_wipe_days as usize)
-            .set("offlineWarningDays", self.offline_warning_days as usize)
-            .done()
-    }
+fn policy_to_js(policy: DevicePolicy) -> JsValue {
+    Obj::new()
+        .set(
+            "pinAttemptsBeforeWait",
+            policy.pin_attempts_before_wait as usize,
+        )
+        .set("pinWaitSecs", policy.pin_wait_secs as usize)
+        .set(
+            "pinAttemptsBeforeWipe",
+            policy.pin_attempts_before_wipe as usize,
+        )
+        .set("offlineWipeDays", policy.offline_wipe_days as usize)
+        .set("offlineWarningDays", policy.offline_warning_days as usize)
+        .done()
 }
 
 /// What a wrong PIN leads to.
@@ -143,7 +110,7 @@ impl Guard {
     /// The stored record's value.
     pub fn to_js(&self) -> JsValue {
         Obj::new()
-            .set("policy", self.policy.to_js())
+            .set("policy", policy_to_js(self.policy))
             .set("failures", self.failures as usize)
             .set("waitUntil", self.wait_until)
             .set("lastContact", self.last_contact)
@@ -156,7 +123,7 @@ impl Guard {
     /// From the stored record (missing values take the defaults).
     pub fn from_js(value: &JsValue) -> Guard {
         Guard {
-            policy: DevicePolicy::from_js(&js::get(value, "policy")),
+            policy: policy_from_js(&js::get(value, "policy")),
             failures: js::number(value, "failures").map_or(0, |n| n as u32),
             wait_until: js::number(value, "waitUntil").unwrap_or(0.0),
             last_contact: js::number(value, "lastContact").unwrap_or(0.0),

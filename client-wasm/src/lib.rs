@@ -14,6 +14,7 @@
 //! - [`server_api`]: sign-in, refresh, sync tickets, caseload (HTTP).
 //! - [`visit_form`]: form edits as JSON → typed model edits.
 //! - [`views`]: records → the plain objects the screens render.
+//! - [`wording`](mod@wording): the one wording of a visit's fields and answers, for the screens.
 //! - [`js`]: building and reading those objects.
 //! - [`client_error`]: [`ClientError`], this layer's one error type.
 //! - [`clock`]: the device's one clock.
@@ -31,6 +32,7 @@ pub mod server_api;
 pub mod vault;
 pub mod views;
 pub mod visit_form;
+pub mod wording;
 
 pub use client_error::ClientError;
 pub use device::Device;

@@ -356,7 +356,7 @@ pub async fn sign_in(
         let session = Session::from_js(value)?;
         Some((
             session,
-            DevicePolicy::from_js(&js::get(value, "devicePolicy")),
+            crate::guard::policy_from_js(&js::get(value, "devicePolicy")),
         ))
     })
     .await

@@ -1,12 +1,13 @@
 // Doorstep's screens: the app's state, routing, input and start. Each screen is a module of
 // its own (signin, caseload, visit, dashboard, review, handover, amend), sharing labels.js
-// and markup.js. The screens only render and forward input: every record, its
-// encryption, storage and sync live in the wasm data core (client-wasm, `Device`).
+// (where the visit's words, Rust's, are installed at start) and markup.js. The screens only
+// render and forward input: every record, its encryption, storage and sync live in the wasm
+// data core (client-wasm, `Device`).
 // GOV.UK Design System patterns: error summary, date input, radios with reveal,
 // task list, check your answers. No inline scripts or styles (the CSP forbids them).
-import init, { Device } from "/pkg/client_wasm.js";
+import init, { Device, wording } from "/pkg/client_wasm.js";
 import { nowMs, today } from "/clock.js";
-import { sectionOf } from "/labels.js";
+import { sectionOf, useWording } from "/labels.js";
 import { esc, focusErrorSummary, main, radios, show, syncTag } from "/markup.js";
 import { input, signInPage, submitSignIn, submitUnlock, unlockPage } from "/signin.js";
 import { caseloadPage, childPage, newVisitPage, readDate } from "/caseload.js";
@@ -523,6 +524,7 @@ export async function registerServiceWorker() {
 
 export async function boot() {
   await init();
+  useWording(wording());
   device = await Device.open();
   window.__doorstep = device; // for the end-to-end tests and the console
   device.subscribe(scheduleRefresh);

@@ -1,6 +1,5 @@
-// The words the screens show for stored codes: choices, topics, SSDA903 codes, sections.
-import { draft } from "/visit.js";
-import { device } from "/app.js";
+// The words the screens show that are theirs alone (sync and review states, SSDA903 codes),
+// and the visit's words from Rust.
 
 export const SYNC_LABELS = {
   saving: ["Saving on this device…", "grey"],
@@ -9,22 +8,23 @@ export const SYNC_LABELS = {
   server: ["Saved to the server", "green"],
   refused: ["Not accepted by the server", "red"],
 };
-export const YES_NO = [["yes", "Yes"], ["no", "No"]];
-export const MADE_BY = [["socialWorker", "The child's social worker"], ["personalAdviser", "A personal adviser"]];
-export const CHOICES = {
-  visitKind: [["statutory", "Statutory visit"], ["requested", "Requested by the child"], ["postComplaint", "After a complaint"], ["other", "Other"]],
-  location: [["placement", "Where the child lives"], ["school", "School"], ["community", "Somewhere else in the community"], ["virtual", "Video call"]],
-  announced: YES_NO,
-  childSeen: YES_NO,
-  seenAlone: YES_NO,
-  notAloneReason: [["refused", "The child refused"], ["inappropriate", "It was not appropriate"], ["unable", "It was not possible"]],
-  bedroomSeen: [["yes", "Yes"], ["no", "No"], ["notApplicable", "Does not apply"]],
-  welfareSafeguarded: YES_NO,
-  madeBy: MADE_BY,
-};
-export const TOPICS = [["home", "Home"], ["school", "School"], ["familyTime", "Family time"], ["friends", "Friends"], ["health", "Health"], ["feelings", "Feelings"], ["safety", "Safety"], ["hopesPlans", "Hopes and plans"], ["mySocialWorker", "My social worker"]];
-export const OWNER_TYPES = [["worker", "Social worker"], ["carer", "Carer"], ["child", "The child"], ["otherAgency", "Another agency"]];
-export const ACTION_STATUSES = [["open", "Still to do"], ["done", "Done"], ["cancelled", "No longer needed"]];
+// A visit's words (field labels, coded answers, the form's sections) are Rust's, the same
+// the print, exports and subject access use (shared::model::wording, handed over by the
+// wasm's `wording()`): app.js installs them once at start with useWording.
+export let FIELD_NAMES = {};
+export let CHOICES = {};
+export let SECTIONS = [];
+export let TOPICS = [];
+export let OWNER_TYPES = [];
+export let ACTION_STATUSES = [];
+let SECTION_OF = {};
+export function useWording(table) {
+  ({ fields: FIELD_NAMES, choices: CHOICES, sections: SECTIONS, sectionOf: SECTION_OF } = table);
+  ({ topics: TOPICS, ownerType: OWNER_TYPES, actionStatus: ACTION_STATUSES } = CHOICES);
+}
+// Whether a field's question is answered yes or no.
+export const isYesNo = (field) => CHOICES[field]?.map(([code]) => code).join() === "yes,no";
+export const sectionOf = (field) => SECTION_OF[field.split(/[.[]/)[0]] ?? "details";
 // SSDA903 codes (DfE children looked after return) with what they mean.
 export const LEGAL_STATUS = {
   C1: "Interim care order", C2: "Full care order", D1: "Freeing order granted", E1: "Placement order granted",
@@ -52,33 +52,6 @@ export const BASES = {
   icoWithParent: "Interim care order, living with a parent", careOrderWithParent: "Care order, living with a parent",
   otherLivingArrangements: "Other living arrangements", shortBreaks: "A series of short breaks (regulation 48)",
 };
-export const FIELD_NAMES = {
-  visitDate: "Date of visit", visitKind: "Kind of visit", madeBy: "Visit made by", location: "Where", announced: "Announced",
-  childSeen: "Child seen", seenAlone: "Seen alone", notAloneReason: "Why not seen alone",
-  bedroomSeen: "Bedroom seen", welfareSafeguarded: "Welfare safeguarded", status: "Status",
-};
-
-export const SECTIONS = [
-  ["details", "Visit details and purpose"],
-  ["people", "Who was present"],
-  ["seen", "Seen, and seen alone"],
-  ["bedroom", "Bedroom"],
-  ["observations", "What I saw"],
-  ["voice", "The child's voice"],
-  ["analysis", "Analysis"],
-  ["actions", "Actions"],
-  ["welfare", "Welfare safeguarded"],
-];
-export const sectionOf = (field) => {
-  const key = field.split(/[.[]/)[0];
-  return {
-    visitDate: "details", visitKind: "details", madeBy: "details", location: "details", announced: "details", purpose: "details",
-    personsPresent: "people", childSeen: "seen", seenAlone: "seen", notAloneReason: "seen", notAloneDetail: "seen",
-    bedroomSeen: "bedroom", bedroomDetail: "bedroom", observations: "observations", voice: "voice",
-    analysis: "analysis", actions: "actions", welfareSafeguarded: "welfare",
-  }[key] ?? "details";
-};
-
 export const STATUS_TAGS = {
   overdue: ["Overdue", "red"],
   dueSoon: ["Due soon", "yellow"],

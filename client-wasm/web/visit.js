@@ -1,5 +1,5 @@
 // The visit record: task list, sections, conflicts, check your answers, discard, done.
-import { ACTION_STATUSES, CHOICES, FIELD_NAMES, OWNER_TYPES, SECTIONS, TOPICS, YES_NO, sectionOf } from "/labels.js";
+import { ACTION_STATUSES, CHOICES, FIELD_NAMES, OWNER_TYPES, SECTIONS, TOPICS, isYesNo, sectionOf } from "/labels.js";
 import { boolCode, dateOnly, dateTime, errorSummary, esc, fieldset, longDate, printLink, radios, show, syncTag, textarea } from "/markup.js";
 import { input } from "/signin.js";
 import { dateInput, recordFate } from "/caseload.js";
@@ -36,7 +36,7 @@ export function conflictBlock(visit) {
 }
 
 // A conflict candidate's text as its choice code ("Yes" is "yes" for the yes/no questions).
-export const answerCode = (field, value) => (CHOICES[field] === YES_NO ? { Yes: "yes", No: "no" }[value] ?? value : value);
+export const answerCode = (field, value) => (isYesNo(field) ? CHOICES[field].find(([, words]) => words === value)?.[0] ?? value : value);
 
 export function sectionDone(visit, section) {
   switch (section) {
@@ -116,12 +116,12 @@ export function visitSectionPage(id, section, sectionErrors = []) {
   const remove = (list, i, id, what) => `<button type="button" class="button button--warning" data-action="remove-entry" data-list="${list}" data-index="${i}" data-id="${esc(id ?? "")}">Remove ${esc(what)}</button>`;
   switch (section) {
     case "details":
-      body = dateInput("visit-date", "Date of the visit", visit.visitDate, [], "For example, 27 3 2026")
-        + choice("visitKind", "Kind of visit")
+      body = dateInput("visit-date", FIELD_NAMES.visitDate, visit.visitDate, [], "For example, 27 3 2026")
+        + choice("visitKind", FIELD_NAMES.visitKind)
         + choice("madeBy", "Who made the visit?", { hint: "Visits by a personal adviser count towards a care leaver's visits; a social worker's towards the placement's." })
         + choice("location", "Where did you see the child?")
         + choice("announced", "Did the carer know you were coming?", { inline: true })
-        + textarea("purpose", "Purpose of the visit", visit.purpose, `data-text="purpose"`);
+        + textarea("purpose", FIELD_NAMES.purpose, visit.purpose, `data-text="purpose"`);
       break;
     case "people":
       body = `<h2>People present</h2>
@@ -220,18 +220,18 @@ export function checkAnswersPage(id, errors = []) {
     <dd><a href="${change(section)}">Change<span class="visually-hidden"> ${esc(k.toLowerCase())}</span></a></dd></div>`;
   const needsSubmit = visit.review ? visit.review.needsSubmit : visit.status !== "submitted";
   const amended = visit.review?.state === "amendedAfterSignOff";
-  const voice = visit.voice.map((v, i) => row(`The child's words (${i + 1})`, [
+  const voice = visit.voice.map((v, i) => row(`${FIELD_NAMES.voice} (${i + 1})`, [
     `“${v.words}”`,
     v.paraphrase ? `Your summary: ${v.paraphrase}` : "",
     v.topics.length ? `About: ${topicNames(v.topics)}` : "",
     v.scale !== null ? `Scale: ${v.scale} out of 10${v.scaleQuestion ? `, answering “${v.scaleQuestion}”` : " (the question is not recorded)"}` : "",
     `Read back to the child: ${v.readBack ? "Yes" : "No"}`,
-  ].filter(Boolean).join("\n"), "voice", `voice[${i}]`)).join("") || row("The child's words", "None recorded", "voice", "voice");
+  ].filter(Boolean).join("\n"), "voice", `voice[${i}]`)).join("") || row(FIELD_NAMES.voice, "None recorded", "voice", "voice");
   const actions = visit.actions.map((a, i) => [
     `${i + 1}. ${a.description || "(nothing written)"}`,
     `Owner: ${[label("ownerType", a.ownerType) === "Not answered" ? "" : OWNER_TYPES.find(([c]) => c === a.ownerType)?.[1], a.ownerName].filter(Boolean).join(", ") || "not set"}`,
     `Due: ${longDate(a.dueDate) ?? "not set"}`,
-    `Status: ${ACTION_STATUSES.find(([c]) => c === a.status)?.[1] ?? "Still to do"}`,
+    `Status: ${(ACTION_STATUSES.find(([c]) => c === a.status) ?? ACTION_STATUSES[0])[1]}`,
   ].join("\n")).join("\n\n");
   show(`
     ${visitHeader(visit, `#/visit/${encodeURIComponent(id)}`)}
@@ -240,23 +240,23 @@ export function checkAnswersPage(id, errors = []) {
     <h1>Check your answers</h1>
     ${needsSubmit ? reviewBanner(visit) : ""}
     <dl class="summary-list" id="answers">
-      ${row("Date of the visit", longDate(visit.visitDate) ?? "Not answered", "details", "visitDate")}
-      ${row("Kind of visit", label("visitKind", visit.visitKind), "details", "visitKind")}
-      ${row("Visit made by", label("madeBy", visit.madeBy), "details", "madeBy")}
-      ${row("Where", label("location", visit.location), "details", "location")}
-      ${row("Carer knew you were coming", answer(visit.announced), "details", "announced")}
-      ${row("Purpose", answer(visit.purpose), "details", "purpose")}
-      ${row("People present", visit.personsPresent.map((p) => (p.role ? `${p.name} (${p.role})` : p.name)).join("\n") || "Nobody added", "people", "personsPresent")}
-      ${row("Child seen", answer(visit.childSeen), "seen", "childSeen")}
-      ${visit.childSeen === false ? "" : row("Seen alone", answer(visit.seenAlone), "seen", "seenAlone")}
-      ${visit.seenAlone === false ? row("Why not alone", `${label("notAloneReason", visit.notAloneReason)}${visit.notAloneDetail ? `\n${visit.notAloneDetail}` : ""}`, "seen", "notAloneReason") : ""}
-      ${row("Bedroom seen", label("bedroomSeen", visit.bedroomSeen), "bedroom", "bedroomSeen")}
-      ${row("About the bedroom", answer(visit.bedroomDetail), "bedroom", "bedroomDetail")}
-      ${row("What I saw", answer(visit.observations), "observations", "observations")}
+      ${row(FIELD_NAMES.visitDate, longDate(visit.visitDate) ?? "Not answered", "details", "visitDate")}
+      ${row(FIELD_NAMES.visitKind, label("visitKind", visit.visitKind), "details", "visitKind")}
+      ${row(FIELD_NAMES.madeBy, label("madeBy", visit.madeBy), "details", "madeBy")}
+      ${row(FIELD_NAMES.location, label("location", visit.location), "details", "location")}
+      ${row(FIELD_NAMES.announced, answer(visit.announced), "details", "announced")}
+      ${row(FIELD_NAMES.purpose, answer(visit.purpose), "details", "purpose")}
+      ${row(FIELD_NAMES.personsPresent, visit.personsPresent.map((p) => (p.role ? `${p.name} (${p.role})` : p.name)).join("\n") || "Nobody added", "people", "personsPresent")}
+      ${row(FIELD_NAMES.childSeen, answer(visit.childSeen), "seen", "childSeen")}
+      ${visit.childSeen === false ? "" : row(FIELD_NAMES.seenAlone, answer(visit.seenAlone), "seen", "seenAlone")}
+      ${visit.seenAlone === false ? row(FIELD_NAMES.notAloneReason, `${label("notAloneReason", visit.notAloneReason)}${visit.notAloneDetail ? `\n${visit.notAloneDetail}` : ""}`, "seen", "notAloneReason") : ""}
+      ${row(FIELD_NAMES.bedroomSeen, label("bedroomSeen", visit.bedroomSeen), "bedroom", "bedroomSeen")}
+      ${row(FIELD_NAMES.bedroomDetail, answer(visit.bedroomDetail), "bedroom", "bedroomDetail")}
+      ${row(FIELD_NAMES.observations, answer(visit.observations), "observations", "observations")}
       ${voice}
-      ${row("Analysis", answer(visit.analysis), "analysis", "analysis")}
-      ${row("Actions", actions || "None", "actions", "actions")}
-      ${row("Welfare safeguarded", answer(visit.welfareSafeguarded), "welfare", "welfareSafeguarded")}
+      ${row(FIELD_NAMES.analysis, answer(visit.analysis), "analysis", "analysis")}
+      ${row(FIELD_NAMES.actions, actions || "None", "actions", "actions")}
+      ${row(FIELD_NAMES.welfareSafeguarded, answer(visit.welfareSafeguarded), "welfare", "welfareSafeguarded")}
     </dl>
     ${!needsSubmit ? reviewBanner(visit) || `<div class="inset">This record has been submitted.</div>` : visit.discarded ? `<div class="warning"><p class="body">This draft was discarded, so it cannot be submitted.</p></div>` : `
       <h2>${amended ? "Submit the amended record" : "Submit the record"}</h2>

@@ -77,35 +77,9 @@ pub struct ServerConfig {
     pub clock: crate::clock::Clock,
 }
 
-/// The rules a worker's device applies offline, set by the council.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DevicePolicy {
-    /// Wrong PINs in a row after which the device makes the worker wait.
-    pub pin_attempts_before_wait: u32,
-    /// How long it waits, in seconds, after each wrong PIN from then on.
-    pub pin_wait_secs: u32,
-    /// Wrong PINs in a row after which the device wipes its records.
-    pub pin_attempts_before_wipe: u32,
-    /// Days without reaching the server after which the device wipes its records on its
-    /// next opening.
-    pub offline_wipe_days: u32,
-    /// How many days before that wipe the worker is warned, each time the app opens.
-    pub offline_warning_days: u32,
-}
-
-impl Default for DevicePolicy {
-    /// 5 wrong PINs, then a 60-second wait after each; 10 wipe. 30 days without contact
-    /// wipe, warned from 7 days before.
-    fn default() -> Self {
-        DevicePolicy {
-            pin_attempts_before_wait: 5,
-            pin_wait_secs: 60,
-            pin_attempts_before_wipe: 10,
-            offline_wipe_days: 30,
-            offline_warning_days: 7,
-        }
-    }
-}
+/// The rules a worker's device applies offline, set by the council (the one type, shared
+/// with the device).
+pub use shared::device_policy::DevicePolicy;
 
 /// Faults a test can inject into a running in-process server (see
 /// [`ServerConfig::injected_faults`]): a component that dies as a bug would kill it.

@@ -166,15 +166,21 @@ impl DataDirLock {
         }
     }
 
-    /// Records this process as the holder: its id, the address it serves and the storage id.
+    /// Records this process as the holder: its id, the address it serves, the storage id and
+    /// when it started (`started_ms`, from the server's clock).
     ///
     /// # Errors
     /// [`LockError::Io`] if the file cannot be written.
-    pub fn record(&mut self, addr: &str, storage_id: &str) -> Result<(), LockError> {
+    pub fn record(
+        &mut self,
+        addr: &str,
+        storage_id: &str,
+        started_ms: i64,
+    ) -> Result<(), LockError> {
         let holder = Holder {
             pid: Some(std::process::id()),
             addr: Some(addr.to_owned()),
-            started_ms: Some(now_ms()),
+            started_ms: Some(started_ms),
             storage_id: Some(storage_id.to_owned()),
         };
         let text = holder.to_text();
@@ -286,11 +292,6 @@ fn utc_time(ms: i64) -> String {
     )
 }
 
-/// The lock is taken before the server (and its clock) exists: the system clock.
-fn now_ms() -> i64 {
-    crate::clock::Clock::system().now_ms()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,7 +300,9 @@ mod tests {
     fn a_second_lock_on_the_same_directory_names_the_holder() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut first = DataDirLock::acquire(dir.path()).expect("first lock");
-        first.record("127.0.0.1:8080", "abc").expect("record");
+        first
+            .record("127.0.0.1:8080", "abc", 1_700_000_000_000)
+            .expect("record");
         // flock locks belong to the open file, so a second open in one process conflicts too.
         let err = DataDirLock::acquire(dir.path()).expect_err("second lock refused");
         let message = err.to_string();
@@ -322,7 +325,9 @@ mod tests {
             .check_database_present(&database)
             .expect("a new directory may create its database");
         let mut fresh = fresh;
-        fresh.record("127.0.0.1:1", "abc").expect("record");
+        fresh
+            .record("127.0.0.1:1", "abc", 1_700_000_000_000)
+            .expect("record");
         drop(fresh);
         let restarted = DataDirLock::acquire(dir.path()).expect("lock");
         let err = restarted

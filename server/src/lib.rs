@@ -91,12 +91,12 @@ pub async fn run_with_lock(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     lock.check_database_present(&config.data_dir.join(DATABASE_FILE))?;
-    let mut store = SqliteStore::open(&config.data_dir)
+    let mut store = SqliteStore::open(&config.data_dir, config.clock.clone())
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     let storage_id = store.storage_id()?;
     lock.check_storage_id(store.path(), &storage_id)?;
     let addr = listener.local_addr()?;
-    lock.record(&addr.to_string(), &storage_id)?;
+    lock.record(&addr.to_string(), &storage_id, config.clock.now_ms())?;
     info!(database = %store.path().display(), %storage_id, lock = %lock.path().display(), "storage ready");
 
     // From here on the database is only ever opened as the file opened now: the storage
@@ -104,7 +104,6 @@ pub async fn run_with_lock(
     let files = store.files().context("examining the database file")?;
     let health = Arc::new(Health::new(Some(files)));
     store.watch(health.clone());
-    store.set_clock(config.clock.clone());
     if let Some(faults) = &config.injected_faults {
         store.panic_when(faults.panic_storage.clone());
     }

@@ -10,6 +10,8 @@
 //! - [`sync`]: the sync state machine (peers, documents, storage tasks).
 //! - [`model`]: the visit and child documents with typed accessors and validation.
 //! - [`schedule`]: the statutory visit schedule (rules V1 to V16): what is due, met or overdue.
+//! - [`device_policy`]: [`device_policy::DevicePolicy`], the council's rules for wrong PINs and
+//!   long silences, which the server sets and the device applies.
 //! - [`retention`]: how long a child's record is kept (D1): retain-until from birth and death.
 //! - [`DocumentId`], [`PeerId`]: identifiers, wire-compatible with automerge-repo.
 //! - [`small_sort`]: a small stable sort for short lists (less wasm than the standard one).
@@ -20,6 +22,7 @@
 //! `Event::IoComplete`, and calls `Event::Tick` periodically; after each call it
 //! sends `Effects::outbound`, runs `Effects::storage` and closes `Effects::close`.
 
+pub mod device_policy;
 mod document_id;
 pub mod model;
 mod peer_id;

@@ -305,13 +305,7 @@ async function offlineVisit() {
 }
 
 async function conflict() {
-  const a = await launch("device-a");
-  const b = await launch("device-b");
-  const pageA = await open(a);
-  const pageB = await open(b);
-  await signInByKeyboard(pageA);
-  await signInByKeyboard(pageB);
-  await waitForChild(pageA);
+  const { a, b, pageA, pageB } = await twoDevices();
   // Device A starts a visit online; device B gets it from the server's caseload.
   await pageA.click(`a[href='#/child/${childRef}']`);
   await pageA.click("text=Record a visit");
@@ -832,8 +826,8 @@ async function fetchOnOther(context, page, id) {
   check(false, `the other device never received the record ${id}`);
 }
 
-// Two devices of the same worker holding the same new visit, both online.
-async function twoDevicesWithVisit(answers = {}) {
+// Two devices of the same worker, both signed in, the first showing the caseload.
+async function twoDevices() {
   const a = await launch("device-a");
   const b = await launch("device-b");
   const pageA = await open(a);
@@ -841,6 +835,12 @@ async function twoDevicesWithVisit(answers = {}) {
   await signInByKeyboard(pageA);
   await signInByKeyboard(pageB);
   await waitForChild(pageA);
+  return { a, b, pageA, pageB };
+}
+
+// Two devices of the same worker holding the same new visit, both online.
+async function twoDevicesWithVisit(answers = {}) {
+  const { a, b, pageA, pageB } = await twoDevices();
   const id = await startVisit(pageA, answers);
   await waitSynced(pageA);
   // B asks for the caseload again (the server now lists the visit).
@@ -978,7 +978,7 @@ async function dependentAnswers() {
     check(v.notAloneReason === null && v.notAloneDetail === "", `the reason went with "seen alone: yes": ${v.notAloneReason} ${v.notAloneDetail}`);
     await go(page, `#/visit/${id}/check`);
     await page.waitForSelector("h1:text('Check your answers')");
-    check(!(await page.textContent("main")).includes("Why not alone"), "check your answers shows no reason for not being seen alone");
+    check(!(await page.textContent("main")).includes("Why the child was not seen alone"), "check your answers shows no reason for not being seen alone");
   }
   pass("the reason for not being seen alone goes when seen alone becomes yes, on both devices");
   await a.close();
@@ -1108,7 +1108,7 @@ async function checkAnswers() {
   const answers = await page.textContent("main");
   check(answers.includes("School"), "check your answers shows the topics");
   check(/7 out of 10/.test(answers) && answers.includes("How happy are you at school?"), "it shows the scale and its question");
-  check(/knew you were coming/i.test(answers), "it shows whether the visit was announced");
+  check(/visit announced to the carer/i.test(answers), "it shows whether the visit was announced");
   check(answers.includes("Posters up, warm and tidy"), "it shows the bedroom detail");
   await axeCheck(page, "check your answers, everything shown");
   pass("check your answers shows every answer recorded");
@@ -1192,10 +1192,8 @@ async function timescales() {
   await context.close();
 }
 
-// Bug: after a return every section read "By Team manager"; the worker's caseload moved
-// the last visit back while the dashboard kept it; a never-submitted draft counted as the
-// last qualifying visit and nothing showed its write-up outstanding.
-async function afterReturn() {
+// A worker's visit saved to the server, and the team manager signed in on another device.
+async function visitForTheManager() {
   const w = await launch("worker");
   const sw = await open(w);
   await signInByKeyboard(sw);
@@ -1205,6 +1203,14 @@ async function afterReturn() {
   const m = await launch("manager");
   const mgr = await open(m);
   await signInByKeyboard(mgr, manager, "Team dashboard");
+  return { w, sw, m, mgr, id };
+}
+
+// Bug: after a return every section read "By Team manager"; the worker's caseload moved
+// the last visit back while the dashboard kept it; a never-submitted draft counted as the
+// last qualifying visit and nothing showed its write-up outstanding.
+async function afterReturn() {
+  const { w, sw, m, mgr, id } = await visitForTheManager();
   await go(mgr, `#/review/${id}`);
   await mgr.waitForSelector("#decision-form", { timeout: 30_000 });
   await mgr.check("#decision-return");
@@ -1316,13 +1322,7 @@ async function signOutAndPin() {
 // had not received a visit made on the first. The delivery time is measured (the server's
 // push is the lead's part); what the status claims is checked.
 async function secondDevice() {
-  const a = await launch("device-a");
-  const b = await launch("device-b");
-  const pageA = await open(a);
-  const pageB = await open(b);
-  await signInByKeyboard(pageA);
-  await signInByKeyboard(pageB);
-  await waitForChild(pageA);
+  const { a, b, pageA, pageB } = await twoDevices();
   await waitForChild(pageB);
   await waitSynced(pageB);
   const started = Date.now();
@@ -1401,15 +1401,7 @@ async function reallocation() {
 // long each record waited, three lines of provenance and internal ids per section, the
 // "What changed" table squeezed at tablet width.
 async function managerScreens() {
-  const w = await launch("worker");
-  const sw = await open(w);
-  await signInByKeyboard(sw);
-  await waitForChild(sw);
-  const id = await recordVisit(sw, "I like my new bike");
-  await waitSynced(sw);
-  const m = await launch("manager");
-  const mgr = await open(m);
-  await signInByKeyboard(mgr, manager, "Team dashboard");
+  const { w, sw, m, mgr, id } = await visitForTheManager();
   await mgr.waitForSelector(`#dashboard-awaiting tr[data-visit='${id}']`, { timeout: 30_000 });
   const order = await mgr.evaluate(() => {
     const headline = document.getElementById("dashboard-headline");

@@ -16,10 +16,16 @@ use server::directory::admin::{self, NewUser};
 use shared::DocumentId;
 use shared::model::{CalendarDate, NewChild, NewPlacement, StatutoryBasis};
 
-use crate::test_server::http_request;
+use crate::test_server::{bearer_request, http_request};
 
 /// The password of every test account.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The time an administrator's command made now would stamp (the system clock's, as the
+/// command line's entry point reads it).
+pub fn now_ms() -> i64 {
+    server::clock::Clock::system().now_ms()
+}
 
 /// Creates the test council in `data_dir` (before the server starts, or while it runs).
 /// Returns each child's reference and child-document id.
@@ -28,8 +34,9 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// If the directory cannot be written.
 pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
     let mut conn = server::directory::open_connection(data_dir)?;
+    let now = now_ms();
     for team in ["North", "South"] {
-        admin::add_team(&mut conn, team)?;
+        admin::add_team(&mut conn, team, now)?;
     }
     let users = [
         ("sw-north-1", Role::SocialWorker, Some("North")),
@@ -49,6 +56,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
                 team,
                 password: PASSWORD,
             },
+            now,
         )?;
     }
     let mut children = Vec::new();
@@ -59,7 +67,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N4", "North"),
         ("C-S1", "South"),
     ] {
-        let document = admin::add_child(&mut conn, team, &test_child(child_ref))?;
+        let document = admin::add_child(&mut conn, team, &test_child(child_ref), now)?;
         children.push((child_ref.to_owned(), document));
     }
     for (child_ref, username) in [
@@ -68,7 +76,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N3", "sw-north-2"),
         ("C-S1", "sw-south-1"),
     ] {
-        admin::allocate(&mut conn, child_ref, username)?;
+        admin::allocate(&mut conn, child_ref, username, now)?;
     }
     Ok(children)
 }
@@ -169,20 +177,26 @@ impl Session {
         Ok(client)
     }
 
+    /// An HTTP request to this session's server with its access token (`status, headers,
+    /// body`).
+    ///
+    /// # Errors
+    /// If the connection fails or the response is not HTTP.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        json: Option<&Value>,
+    ) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
+        bearer_request(self.addr, method, path, &self.token, json).await
+    }
+
     /// A `/sync` URL carrying a fresh single-use ticket.
     ///
     /// # Errors
     /// If the server refuses a ticket.
     pub async fn sync_url(&self) -> anyhow::Result<String> {
-        let auth = format!("Bearer {}", self.token);
-        let (status, _, body) = http_request(
-            self.addr,
-            "POST",
-            "/api/sync-ticket",
-            &[("Authorization", auth.as_str())],
-            None,
-        )
-        .await?;
+        let (status, _, body) = self.request("POST", "/api/sync-ticket", None).await?;
         if status != 200 {
             bail!("sync ticket refused: {status} {body}");
         }

@@ -11,6 +11,8 @@
 //! - [`flaky_proxy`]: a TCP proxy whose connections a test cuts (dropped signal).
 //! - [`council`]: a small test council (teams, workers, children, allocations) and sign-in.
 //! - [`visit_fixture`]: builds realistic visit documents for tests and benchmarks.
+//! - [`oversight_fixture`]: a visit stored for a child, a manager's decision through the
+//!   API, and waiting for it to reach a device.
 //! - [`bench`]: the benchmarks' machinery (metering, servers, the real sign-in path,
 //!   scenarios, reports).
 
@@ -21,6 +23,7 @@ pub mod fuzz_targets;
 pub mod js_client;
 pub mod load_balancer;
 pub mod native_client;
+pub mod oversight_fixture;
 pub mod postgres_cluster;
 pub mod raw_peer;
 pub mod test_server;

@@ -248,6 +248,29 @@ pub async fn http_request(
     http_request_from(None, addr, method, path, headers, json).await
 }
 
+/// [`http_request`] carrying `token` as a bearer token (`Authorization: Bearer …`), as the
+/// PWA and the official client send it.
+///
+/// # Errors
+/// If the connection fails or the response is not HTTP.
+pub async fn bearer_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: &str,
+    json: Option<&serde_json::Value>,
+) -> anyhow::Result<(u16, Vec<(String, String)>, String)> {
+    let auth = format!("Bearer {token}");
+    http_request(
+        addr,
+        method,
+        path,
+        &[("Authorization", auth.as_str())],
+        json,
+    )
+    .await
+}
+
 /// [`http_request`] from the local address `from` (e.g. `127.0.0.2`: the whole of
 /// 127.0.0.0/8 is loopback on Linux), to act as another client machine.
 ///

@@ -8,14 +8,16 @@ pub(super) fn parse_jurisdiction(text: &str) -> Result<shared::schedule::Jurisdi
         .map_err(|_| format!("{text:?} is not england, wales or scotland"))
 }
 
-/// Parses the command line and runs it; the whole of `main`.
+/// Parses the command line and runs it; the whole of `main`. The process's one
+/// [`Clock`](crate::clock::Clock) is made here and passed to whatever the command runs.
 pub fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    let clock = crate::clock::Clock::system();
     let outcome = match cli.command {
-        Command::Serve(args) => run_server(args),
-        Command::SeedDemo(args) => seed_demo(&args),
-        Command::Admin(args) => run_admin(args),
+        Command::Serve(args) => run_server(args, clock),
+        Command::SeedDemo(args) => seed_demo(&args, &clock),
+        Command::Admin(args) => run_admin(args, &clock),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -27,9 +29,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub(super) fn run_server(args: ServeArgs) -> anyhow::Result<()> {
+pub(super) fn run_server(args: ServeArgs, clock: crate::clock::Clock) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    runtime.block_on(serve(args))
+    runtime.block_on(serve(args, clock))
 }
 
 /// Opens the database for a command run beside (or without) the server, refusing to create
@@ -41,7 +43,7 @@ pub(super) fn open_directory(
     Ok(crate::directory::open_connection(data_dir)?)
 }
 
-pub(super) fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
+pub(super) fn seed_demo(args: &SeedDemoArgs, clock: &crate::clock::Clock) -> anyhow::Result<()> {
     let mut conn = open_directory(&args.data_dir)?;
     let mut out = std::io::stdout().lock();
     if args.if_empty && demo_council::has_directory(&conn)? {
@@ -53,8 +55,7 @@ pub(super) fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let today = shared::model::uk_civil_date(crate::clock::Clock::system().now().as_millis());
-    let council = demo_council::seed(&mut conn, today)?;
+    let council = demo_council::seed(&mut conn, clock.now_ms())?;
     writeln!(
         out,
         "Seeded a fictional demo council in {}: {} children, {} past visits.",
@@ -84,12 +85,14 @@ pub(super) fn seed_demo(args: &SeedDemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
+pub(super) fn run_admin(args: AdminArgs, clock: &crate::clock::Clock) -> anyhow::Result<()> {
     let mut conn = open_directory(&args.data_dir)?;
+    // One reading for the whole command: everything it writes carries the same time.
+    let now = clock.now_ms();
     let mut out = std::io::stdout().lock();
     match args.command {
         AdminCommand::Team(TeamCommand::Add { name }) => {
-            admin::add_team(&mut conn, &name)?;
+            admin::add_team(&mut conn, &name, now)?;
             writeln!(out, "Added team {name}.")?;
         }
         AdminCommand::User(UserCommand::Add {
@@ -113,19 +116,20 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
                     team: team.as_deref(),
                     password: &password,
                 },
+                now,
             )?;
             writeln!(out, "Added {} {username}.", role.code())?;
         }
         AdminCommand::User(UserCommand::SetPassword { username, .. }) => {
             let password = read_password()?;
-            admin::set_password(&mut conn, &username, &password)?;
+            admin::set_password(&mut conn, &username, &password, now)?;
             writeln!(out, "Set a new password for {username}.")?;
         }
         AdminCommand::Child(ChildCommand::Import { file }) => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let rows = child_import::parse(&bytes)?;
-            let added = child_import::import(&mut conn, &rows)?;
+            let added = child_import::import(&mut conn, &rows, now)?;
             writeln!(out, "Imported {added} children from {}.", file.display())?;
         }
         AdminCommand::Projection(ProjectionCommand::Rebuild { jurisdiction }) => {
@@ -141,20 +145,20 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             }
         }
         AdminCommand::Retention(command) => {
-            super::retention::run(&mut conn, command, &mut out)?;
+            super::retention::run(&mut conn, command, &mut out, clock)?;
         }
         AdminCommand::Allocate {
             child_ref,
             username,
         } => {
-            admin::allocate(&mut conn, &child_ref, &username)?;
+            admin::allocate(&mut conn, &child_ref, &username, now)?;
             writeln!(out, "Allocated {child_ref} to {username}.")?;
         }
         AdminCommand::Deallocate {
             child_ref,
             username,
         } => {
-            admin::deallocate(&mut conn, &child_ref, &username)?;
+            admin::deallocate(&mut conn, &child_ref, &username, now)?;
             writeln!(out, "Deallocated {child_ref} from {username}.")?;
         }
         AdminCommand::Device(DeviceCommand::List { username }) => {
@@ -165,7 +169,7 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
         }
         AdminCommand::Device(DeviceCommand::Revoke { device_id }) => {
             let reported = admin::unsent_reported(&conn, &device_id)?;
-            admin::revoke_device(&mut conn, &device_id)?;
+            admin::revoke_device(&mut conn, &device_id, now)?;
             writeln!(
                 out,
                 "Revoked device {device_id}; it will be told to wipe its local copy."
@@ -184,7 +188,7 @@ pub(super) fn run_admin(args: AdminArgs) -> anyhow::Result<()> {
             let Some(rows) = audit::child_audit_trail(&conn, &child)? else {
                 bail!("no child with reference {child:?}");
             };
-            admin::record_audit_export(&conn, &child)?;
+            admin::record_audit_export(&conn, &child, now)?;
             match format {
                 ExportFormat::Json => {
                     serde_json::to_writer_pretty(&mut out, &rows)?;
@@ -244,14 +248,16 @@ pub(super) fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-pub(super) async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+pub(super) async fn serve(args: ServeArgs, clock: crate::clock::Clock) -> anyhow::Result<()> {
     // The lock first: a second `serve` on the same directory names the holder, even when
     // it was also given the holder's address.
     let lock = crate::DataDirLock::acquire(&args.data_dir)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("cannot listen on {}", args.addr))?;
-    crate::run_with_lock(lock, listener, args.config(), shutdown_signal()).await
+    let mut config = args.config();
+    config.clock = clock;
+    crate::run_with_lock(lock, listener, config, shutdown_signal()).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM. The handlers are installed at once, when this is called

@@ -358,14 +358,13 @@ impl ServeArgs {
         config.web_dir = self.web_dir.clone();
         config.schedule_policy = shared::schedule::SchedulePolicy::statutory(self.jurisdiction);
         config.device_policy = crate::config::DevicePolicy {
-            pin_attempts_before_wait: self.pin_attempts_before_wait.max(1),
+            pin_attempts_before_wait: self.pin_attempts_before_wait,
             pin_wait_secs: self.pin_wait_secs,
-            pin_attempts_before_wipe: self
-                .pin_attempts_before_wipe
-                .max(self.pin_attempts_before_wait.max(1) + 1),
-            offline_wipe_days: self.offline_wipe_days.max(1),
+            pin_attempts_before_wipe: self.pin_attempts_before_wipe,
+            offline_wipe_days: self.offline_wipe_days,
             offline_warning_days: self.offline_warning_days,
-        };
+        }
+        .consistent();
         config.handshake_timeout = Duration::from_secs(self.handshake_timeout_secs);
         config.max_inflated_bytes = self.max_inflated_bytes;
         config.max_messages_per_sec = self.max_messages_per_sec.max(1);

@@ -75,15 +75,6 @@ pub enum RetentionCommand {
     Deletions,
 }
 
-/// The time now, from the system clock: the admin command runs without a server.
-fn now_ms() -> i64 {
-    crate::clock::Clock::system().now_ms()
-}
-
-fn today() -> CalendarDate {
-    shared::model::uk_civil_date(u64::try_from(now_ms()).unwrap_or(0))
-}
-
 fn line(out: &mut impl Write, row: &ChildRetention) -> std::io::Result<()> {
     writeln!(
         out,
@@ -97,7 +88,7 @@ fn line(out: &mut impl Write, row: &ChildRetention) -> std::io::Result<()> {
     )
 }
 
-/// Runs one retention command.
+/// Runs one retention command at the time `clock` reads once (the command line's clock).
 ///
 /// # Errors
 /// A refusal ([`retention::RetentionError`]) or the database's error.
@@ -105,10 +96,13 @@ pub fn run(
     conn: &mut Connection,
     command: RetentionCommand,
     out: &mut impl Write,
+    clock: &crate::clock::Clock,
 ) -> anyhow::Result<()> {
+    let now = clock.now_ms();
+    let today = shared::model::uk_civil_date(u64::try_from(now).unwrap_or(0));
     match command {
         RetentionCommand::Report { all, jurisdiction } => {
-            let rows = retention::report(conn, jurisdiction, today(), !all)?;
+            let rows = retention::report(conn, jurisdiction, today, !all)?;
             writeln!(out, "child_ref\tretain_until\tbasis\thold")?;
             for row in &rows {
                 line(out, row)?;
@@ -127,15 +121,15 @@ pub fn run(
         RetentionCommand::RecordDeath { child_ref, date } => {
             let date =
                 CalendarDate::parse(&date).context("the date of death must be YYYY-MM-DD")?;
-            retention::record_death(conn, &child_ref, Some(date), ACTOR, now_ms())?;
+            retention::record_death(conn, &child_ref, Some(date), ACTOR, now)?;
             writeln!(out, "Recorded {child_ref}'s date of death as {date}.")?;
         }
         RetentionCommand::Hold { child_ref, reason } => {
-            retention::hold(conn, &child_ref, &reason, ACTOR, now_ms())?;
+            retention::hold(conn, &child_ref, &reason, ACTOR, now)?;
             writeln!(out, "Placed a legal hold on {child_ref}.")?;
         }
         RetentionCommand::Release { child_ref, reason } => {
-            retention::release(conn, &child_ref, &reason, ACTOR, now_ms())?;
+            retention::release(conn, &child_ref, &reason, ACTOR, now)?;
             writeln!(out, "Released the legal hold on {child_ref}.")?;
         }
         RetentionCommand::Delete {
@@ -148,9 +142,9 @@ pub fn run(
                 &child_ref,
                 &reason,
                 jurisdiction,
-                today(),
+                today,
                 ACTOR,
-                now_ms(),
+                now,
             )?;
             writeln!(
                 out,

@@ -1,7 +1,9 @@
 //! Administration of the directory: teams, accounts, children, allocations, devices.
 //!
 //! Every change writes an audit row in the same transaction (actor `admin-cli` unless
-//! given). Errors are [`AdminError`]s an administrator can act on.
+//! given). Errors are [`AdminError`]s an administrator can act on. Each takes the time it
+//! stamps (`now`, ms since the epoch) from its caller: the command line reads its one
+//! [`crate::clock::Clock`] at its entry point.
 
 use automerge::Automerge;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -67,13 +69,14 @@ pub enum AdminError {
 
 fn audit_admin(
     conn: &Connection,
+    now: i64,
     action: &str,
     child_id: Option<i64>,
     detail: String,
 ) -> rusqlite::Result<()> {
     append_audit(
         conn,
-        &AuditEntry::new(now_ms(), action, Outcome::Allowed)
+        &AuditEntry::new(now, action, Outcome::Allowed)
             .by_name(None, "admin-cli")
             .child(child_id)
             .detail(detail),
@@ -84,7 +87,7 @@ fn audit_admin(
 ///
 /// # Errors
 /// [`AdminError::AlreadyExists`] if the name is taken.
-pub fn add_team(conn: &mut Connection, name: &str) -> Result<i64, AdminError> {
+pub fn add_team(conn: &mut Connection, name: &str, now: i64) -> Result<i64, AdminError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let exists: Option<i64> = tx
         .query_row("SELECT team_id FROM teams WHERE name = ?1", [name], |r| {
@@ -96,10 +99,10 @@ pub fn add_team(conn: &mut Connection, name: &str) -> Result<i64, AdminError> {
     }
     tx.execute(
         "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
-        params![name, now_ms()],
+        params![name, now],
     )?;
     let id = tx.last_insert_rowid();
-    audit_admin(&tx, "team-add", None, format!("team {name}"))?;
+    audit_admin(&tx, now, "team-add", None, format!("team {name}"))?;
     tx.commit()?;
     Ok(id)
 }
@@ -131,7 +134,7 @@ pub struct NewUser<'a> {
 ///
 /// # Errors
 /// [`AdminError::WeakPassword`], [`AdminError::NoSuchTeam`], [`AdminError::AlreadyExists`].
-pub fn add_user(conn: &mut Connection, user: &NewUser<'_>) -> Result<i64, AdminError> {
+pub fn add_user(conn: &mut Connection, user: &NewUser<'_>, now: i64) -> Result<i64, AdminError> {
     if user.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::WeakPassword);
     }
@@ -160,12 +163,13 @@ pub fn add_user(conn: &mut Connection, user: &NewUser<'_>) -> Result<i64, AdminE
             user.role.code(),
             team,
             hash,
-            now_ms()
+            now
         ],
     )?;
     let id = tx.last_insert_rowid();
     audit_admin(
         &tx,
+        now,
         "user-add",
         None,
         format!("{} as {}", user.username, user.role.code()),
@@ -182,6 +186,7 @@ pub fn set_password(
     conn: &mut Connection,
     username: &str,
     password: &str,
+    now: i64,
 ) -> Result<(), AdminError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::WeakPassword);
@@ -195,9 +200,9 @@ pub fn set_password(
     )?;
     tx.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE worker_id = ?1 AND revoked_at IS NULL",
-        params![worker, now_ms()],
+        params![worker, now],
     )?;
-    audit_admin(&tx, "password-set", None, format!("for {username}"))?;
+    audit_admin(&tx, now, "password-set", None, format!("for {username}"))?;
     tx.commit()?;
     Ok(())
 }
@@ -206,10 +211,11 @@ pub fn set_password(
 ///
 /// # Errors
 /// [`AdminError::NoSuchChild`] or the SQLite error.
-pub fn record_audit_export(conn: &Connection, child_ref: &str) -> Result<(), AdminError> {
+pub fn record_audit_export(conn: &Connection, child_ref: &str, now: i64) -> Result<(), AdminError> {
     let child = child_row(conn, child_ref)?;
     audit_admin(
         conn,
+        now,
         "audit-export",
         Some(child),
         format!("child {child_ref}"),
@@ -226,9 +232,10 @@ pub fn add_child(
     conn: &mut Connection,
     team: &str,
     child: &NewChild,
+    now: i64,
 ) -> Result<DocumentId, AdminError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let document = insert_child(&tx, team, child)?;
+    let document = insert_child(&tx, team, child, now)?;
     tx.commit()?;
     Ok(document)
 }
@@ -238,6 +245,7 @@ pub(crate) fn insert_child(
     tx: &Connection,
     team: &str,
     child: &NewChild,
+    now: i64,
 ) -> Result<DocumentId, AdminError> {
     let team = team_id(tx, team)?;
     let exists: Option<i64> = tx
@@ -260,12 +268,13 @@ pub(crate) fn insert_child(
     let document = new_document_id();
     tx.execute(
         "INSERT INTO children (child_ref, team_id, document_id, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![child.child_id, team, document.as_bytes().as_slice(), now_ms()],
+        params![child.child_id, team, document.as_bytes().as_slice(), now],
     )?;
     let child_row = tx.last_insert_rowid();
-    store_document(tx, document, child_row, "child", &doc)?;
+    store_document(tx, document, child_row, "child", &doc, now)?;
     audit_admin(
         tx,
+        now,
         "child-add",
         Some(child_row),
         format!("child {}", child.child_id),
@@ -291,8 +300,8 @@ pub fn store_document(
     child_row: i64,
     kind: &str,
     doc: &Automerge,
+    now: i64,
 ) -> rusqlite::Result<()> {
-    let now = now_ms();
     conn.execute(
         "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
         params![document.as_bytes().as_slice(), doc.save(), now],
@@ -343,9 +352,14 @@ fn worker_row(conn: &Connection, username: &str) -> Result<(i64, Role), AdminErr
 ///
 /// # Errors
 /// Unknown child or user, not a social worker, or already allocated.
-pub fn allocate(conn: &mut Connection, child_ref: &str, username: &str) -> Result<(), AdminError> {
+pub fn allocate(
+    conn: &mut Connection,
+    child_ref: &str,
+    username: &str,
+    now: i64,
+) -> Result<(), AdminError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    insert_allocation(&tx, child_ref, username)?;
+    insert_allocation(&tx, child_ref, username, now)?;
     tx.commit()?;
     Ok(())
 }
@@ -355,6 +369,7 @@ pub(crate) fn insert_allocation(
     tx: &Connection,
     child_ref: &str,
     username: &str,
+    now: i64,
 ) -> Result<(), AdminError> {
     let child = child_row(tx, child_ref)?;
     let (worker, role) = worker_row(tx, username)?;
@@ -376,9 +391,9 @@ pub(crate) fn insert_allocation(
     }
     tx.execute(
         "INSERT INTO allocations (child_id, worker_id, started_at) VALUES (?1, ?2, ?3)",
-        params![child, worker, now_ms()],
+        params![child, worker, now],
     )?;
-    audit_admin(tx, "allocate", Some(child), format!("to {username}"))?;
+    audit_admin(tx, now, "allocate", Some(child), format!("to {username}"))?;
     Ok(())
 }
 
@@ -390,13 +405,14 @@ pub fn deallocate(
     conn: &mut Connection,
     child_ref: &str,
     username: &str,
+    now: i64,
 ) -> Result<(), AdminError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let child = child_row(&tx, child_ref)?;
     let (worker, _) = worker_row(&tx, username)?;
     let ended = tx.execute(
         "UPDATE allocations SET ended_at = ?3 WHERE child_id = ?1 AND worker_id = ?2 AND ended_at IS NULL",
-        params![child, worker, now_ms()],
+        params![child, worker, now],
     )?;
     if ended == 0 {
         return Err(AdminError::NotAllocated {
@@ -404,7 +420,13 @@ pub fn deallocate(
             worker: username.into(),
         });
     }
-    audit_admin(&tx, "deallocate", Some(child), format!("from {username}"))?;
+    audit_admin(
+        &tx,
+        now,
+        "deallocate",
+        Some(child),
+        format!("from {username}"),
+    )?;
     tx.commit()?;
     Ok(())
 }
@@ -413,9 +435,8 @@ pub fn deallocate(
 ///
 /// # Errors
 /// [`AdminError::NoSuchDevice`].
-pub fn revoke_device(conn: &mut Connection, device_id: &str) -> Result<(), AdminError> {
+pub fn revoke_device(conn: &mut Connection, device_id: &str, now: i64) -> Result<(), AdminError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let now = now_ms();
     let revoked = tx.execute(
         "UPDATE devices SET revoked_at = ?2, wipe_requested = 1 WHERE device_id = ?1 AND revoked_at IS NULL",
         params![device_id, now],
@@ -481,10 +502,4 @@ pub fn report_unsent(
         params![device_id, unsent, now],
     )?;
     Ok(())
-}
-
-/// Administration runs as its own short command, not in `serve`: it stamps rows with the
-/// system clock through [`crate::clock::Clock`].
-fn now_ms() -> i64 {
-    crate::clock::Clock::system().now_ms()
 }

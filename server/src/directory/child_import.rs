@@ -350,17 +350,17 @@ fn coded<C: Coded>(
 }
 
 /// Imports checked rows in one transaction: every child with its placement, and its
-/// allocation where a worker is named. Returns how many children were added.
+/// allocation where a worker is named, stamped `now`. Returns how many children were added.
 ///
 /// # Errors
 /// [`ImportError::BadRows`] naming the line whose child, team or worker the directory
 /// refuses (then nothing is imported), or the SQLite error.
-pub fn import(conn: &mut Connection, rows: &[ChildRow]) -> Result<usize, ImportError> {
+pub fn import(conn: &mut Connection, rows: &[ChildRow], now: i64) -> Result<usize, ImportError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut problems = Vec::new();
     for row in rows {
-        let added = insert_child(&tx, &row.team, &row.child).and_then(|_| match &row.worker {
-            Some(worker) => insert_allocation(&tx, &row.child.child_id, worker),
+        let added = insert_child(&tx, &row.team, &row.child, now).and_then(|_| match &row.worker {
+            Some(worker) => insert_allocation(&tx, &row.child.child_id, worker, now),
             None => Ok(()),
         });
         match added {

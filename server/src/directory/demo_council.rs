@@ -94,11 +94,13 @@ pub fn has_directory(conn: &Connection) -> rusqlite::Result<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM teams)", [], |r| r.get(0))
 }
 
-/// Creates the demo council in an empty directory, with visits dated before `today`.
+/// Creates the demo council in an empty directory at `now` (ms), with visits dated before
+/// the UK day it falls on.
 ///
 /// # Errors
 /// [`AdminError::AlreadyExists`] when the directory already has teams, or a database error.
-pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, AdminError> {
+pub fn seed(conn: &mut Connection, now: i64) -> Result<DemoCouncil, AdminError> {
+    let today = shared::model::uk_civil_date(u64::try_from(now).unwrap_or(0));
     if has_directory(conn)? {
         return Err(AdminError::AlreadyExists(
             "a directory (teams are already set up)".into(),
@@ -121,6 +123,7 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
                 team,
                 password: &password,
             },
+            now,
         )?;
         accounts.push(DemoAccount {
             username: username.clone(),
@@ -132,7 +135,7 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
     };
     let mut workers = Vec::new();
     for team in TEAMS {
-        add_team(conn, team)?;
+        add_team(conn, team, now)?;
         let lower = team.to_ascii_lowercase();
         account(conn, format!("mgr-{lower}"), Role::TeamManager, Some(team))?;
         for n in 1..=WORKERS_PER_TEAM {
@@ -158,8 +161,8 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
                 child,
                 visits: visit_dates,
             } = demo_child(n, today, &mut rng);
-            insert_child(&tx, team, &child)?;
-            insert_allocation(&tx, &child.child_id, worker)?;
+            insert_child(&tx, team, &child, now)?;
+            insert_allocation(&tx, &child.child_id, worker, now)?;
             children += 1;
             let latest = visit_dates.len().saturating_sub(1);
             for (index, date) in visit_dates.into_iter().enumerate() {
@@ -170,7 +173,7 @@ pub fn seed(conn: &mut Connection, today: CalendarDate) -> Result<DemoCouncil, A
                     sign_off_demo_visit(&mut doc, team, date)?;
                 }
                 let row = child_row(&tx, &child.child_id)?;
-                store_document(&tx, new_document_id(), row, "visit", &doc)?;
+                store_document(&tx, new_document_id(), row, "visit", &doc, now)?;
                 visits += 1;
             }
         }

@@ -69,7 +69,7 @@ impl Role {
 /// # Errors
 /// [`StoreError`] if it cannot be opened or migrated.
 pub fn open_connection(data_dir: &Path) -> Result<Connection, StoreError> {
-    crate::store::SqliteStore::open(data_dir).map(crate::store::SqliteStore::into_connection)
+    crate::store::SqliteStore::open_database(data_dir).map(|(conn, _)| conn)
 }
 
 /// Hashes a password with argon2id (19 MiB, 2 passes), salted. For administration (one

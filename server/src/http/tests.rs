@@ -36,10 +36,11 @@ struct TestApp {
 
 fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let mut store = SqliteStore::open(dir.path()).expect("store");
+    let clock = Clock::fixed(FIXED_MS);
+    let store = SqliteStore::open(dir.path(), clock.clone()).expect("store");
     {
         let mut conn = crate::directory::open_connection(dir.path()).expect("directory");
-        admin::add_team(&mut conn, "North").expect("team");
+        admin::add_team(&mut conn, "North", FIXED_MS).expect("team");
         for (username, role) in [("wendy", Role::SocialWorker), ("mark", Role::TeamManager)] {
             let user = NewUser {
                 username,
@@ -48,11 +49,9 @@ fn test_app() -> TestApp {
                 team: Some("North"),
                 password: PASSWORD,
             };
-            admin::add_user(&mut conn, &user).expect("user");
+            admin::add_user(&mut conn, &user, FIXED_MS).expect("user");
         }
     }
-    let clock = Clock::fixed(FIXED_MS);
-    store.set_clock(clock.clone());
     let database = store.path().to_owned();
     let storage_id = store.storage_id().expect("storage id");
     let directory = store::open_existing(&database).expect("hub's directory connection");

@@ -562,7 +562,7 @@ mod tests {
         .expect("visit");
         tx.commit();
         let id = DocumentId::from_bytes([3; 16]);
-        crate::directory::admin::store_document(&conn, id, 1, "visit", &doc).expect("store");
+        crate::directory::admin::store_document(&conn, id, 1, "visit", &doc, 1).expect("store");
         let placed: String = conn
             .query_row(
                 "SELECT child_ref FROM proj_visits WHERE document_id = ?1",

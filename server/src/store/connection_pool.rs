@@ -147,7 +147,11 @@ mod tests {
     #[tokio::test]
     async fn work_runs_on_a_pooled_connection_and_a_panic_returns_it() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = crate::store::SqliteStore::open(dir.path()).expect("store");
+        let store = crate::store::SqliteStore::open(
+            dir.path(),
+            crate::clock::Clock::fixed(1_700_000_000_000),
+        )
+        .expect("store");
         let pool = Arc::new(ConnectionPool::open(store.path(), 1).expect("pool"));
         let panicked = pool.run(|_| panic!("boom")).await;
         assert!(matches!(panicked, Err(StoreError::WorkFailed(_))));

@@ -29,16 +29,33 @@ pub struct SqliteStore {
     health: Option<Arc<Health>>,
     /// Set by a test (`InjectedFaults`) to make the storage thread panic at its next batch.
     panic_at_next_batch: Option<Arc<AtomicBool>>,
-    /// The time stamped on chunks and index rows (the server's clock once `run` sets it).
+    /// The time stamped on chunks and index rows: the server's clock.
     clock: crate::clock::Clock,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database in `data_dir` and migrates it.
+    /// Opens (creating if needed) the database in `data_dir` and migrates it; what it writes
+    /// is stamped with `clock`'s time (the server's one clock).
     ///
     /// # Errors
     /// [`StoreError`] if the directory or database cannot be opened or migrated.
-    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+    pub fn open(data_dir: &Path, clock: crate::clock::Clock) -> Result<Self, StoreError> {
+        let (conn, path) = Self::open_database(data_dir)?;
+        Ok(Self {
+            conn,
+            path,
+            health: None,
+            panic_at_next_batch: None,
+            clock,
+        })
+    }
+
+    /// The connection [`SqliteStore::open`] makes, and the database file's path, without a
+    /// store around it (for administration, which stamps its own times).
+    ///
+    /// # Errors
+    /// As [`SqliteStore::open`].
+    pub(crate) fn open_database(data_dir: &Path) -> Result<(Connection, PathBuf), StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
@@ -51,13 +68,7 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_handler(Some(super::connection_pool::poll_lock))?;
         migrations::apply(&mut conn)?;
-        Ok(Self {
-            conn,
-            path,
-            health: None,
-            panic_at_next_batch: None,
-            clock: crate::clock::Clock::system(),
-        })
+        Ok((conn, path))
     }
 
     /// The identity of the database files as they are now (taken once, at start).
@@ -72,11 +83,6 @@ impl SqliteStore {
     /// not the ones opened at start, and storage faults are recorded.
     pub(crate) fn watch(&mut self, health: Arc<Health>) {
         self.health = Some(health);
-    }
-
-    /// Stamps what it writes with `clock`'s time from now on.
-    pub(crate) fn set_clock(&mut self, clock: crate::clock::Clock) {
-        self.clock = clock;
     }
 
     /// The health this store reports to, if any.
@@ -462,7 +468,9 @@ mod tests {
     #[test]
     fn appends_load_in_order_and_compaction_replaces_them() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut store = SqliteStore::open(dir.path()).expect("open");
+        let mut store =
+            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+                .expect("open");
         assert!(has_table(&store.conn, "document_chunks"));
         let doc = DocumentId::from_bytes([1; 16]);
         let results = store.run_batch(
@@ -516,7 +524,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let doc = DocumentId::from_bytes([2; 16]);
         let id = {
-            let mut store = SqliteStore::open(dir.path()).expect("open");
+            let mut store =
+                SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+                    .expect("open");
             store.run_batch(
                 vec![task(
                     1,
@@ -530,7 +540,8 @@ mod tests {
             );
             store.storage_id().expect("storage id")
         };
-        let store = SqliteStore::open(dir.path()).expect("reopen");
+        let store = SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+            .expect("reopen");
         assert_eq!(store.storage_id().expect("storage id"), id);
         assert_eq!(
             store.load(&doc).expect("load").map(|c| c.bytes),
@@ -541,13 +552,16 @@ mod tests {
     #[test]
     fn a_database_from_a_newer_release_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
-        drop(SqliteStore::open(dir.path()).expect("open"));
+        drop(
+            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+                .expect("open"),
+        );
         let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
         conn.execute("INSERT INTO schema_migrations (version) VALUES (99)", [])
             .expect("a migration this release does not know");
         drop(conn);
         assert!(matches!(
-            SqliteStore::open(dir.path()),
+            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000)),
             Err(StoreError::SchemaTooNew { found: 99, .. })
         ));
     }

@@ -16,6 +16,8 @@
 //!   earlier versions ([`visit_at`]) and where a record stands ([`review`]).
 //! - [`visit_sections`](mod@visit_sections): a visit as the plain-words
 //!   [`VisitSection`]s a manager reads, and the [`SectionDifference`]s between versions.
+//! - [`wording`]: the one wording of a visit's fields, coded answers and form sections
+//!   ([`Worded`], [`FormSection`]), which the screens and the prints share.
 //! - [`provenance`]: who last changed each section, and when; who wrote an answer
 //!   ([`ChangeAuthor`], [`change_origin`]).
 //! - [`removal`]: removing list entries (kept in the `removals` log) and discarding a
@@ -71,16 +73,29 @@ mod typing;
 pub mod visit;
 pub mod visit_edit;
 pub mod visit_sections;
+pub mod wording;
 mod write;
 
 #[cfg(test)]
+mod date_tests;
+#[cfg(test)]
 mod integrity_tests;
+#[cfg(test)]
+mod merge_tests;
 #[cfg(test)]
 mod oversight_tests;
 #[cfg(test)]
+mod problem_tests;
+#[cfg(test)]
 mod record_tests;
 #[cfg(test)]
-mod tests;
+mod round_trip_tests;
+#[cfg(test)]
+mod section_tests;
+#[cfg(test)]
+mod test_fixtures;
+#[cfg(test)]
+mod wording_tests;
 
 pub use child::{
     CHILD_DOCUMENT_TYPE, CHILD_SCHEMA_VERSION, CareLeaver, CaseReview, Child, NewCareLeaver,
@@ -125,3 +140,4 @@ pub use visit_edit::{
     update_item_text, update_text,
 };
 pub use visit_sections::{SectionDifference, VisitSection, differences, visit_sections};
+pub use wording::{FormSection, Worded};

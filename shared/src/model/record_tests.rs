@@ -6,7 +6,7 @@
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, Automerge, ReadDoc};
 
-use super::tests::{complete, draft_doc, edit};
+use super::test_fixtures::{complete, draft_doc, edit};
 use super::*;
 use crate::schedule::Interval;
 use crate::sync::Timestamp;

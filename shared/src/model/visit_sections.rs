@@ -8,11 +8,9 @@
 //! since ([`differences`]), so every answer that can change is part of some
 //! section's text: two visits with the same sections say the same thing.
 
+use super::Visit;
 use super::date::CalendarDate;
-use super::{
-    ActionOwnerType, ActionStatus, BedroomSeen, NotAloneReason, Visit, VisitKind, VisitLocation,
-    VisitMaker, VisitStatus, VoiceTopic,
-};
+use super::wording::{Worded, YES_NO};
 use crate::sync::Timestamp;
 
 /// One section of a visit record as a manager reads it.
@@ -168,7 +166,9 @@ impl Section {
         }
     }
 
-    fn label(self) -> &'static str {
+    /// The field's label in plain words, the one wording every screen and
+    /// print uses.
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Self::VisitDate => "Date of the visit",
             Self::VisitKind => "Kind of visit",
@@ -206,9 +206,9 @@ impl Section {
     fn render(self, visit: &Visit) -> String {
         match self {
             Self::VisitDate => visit.visit_date.as_deref().map_or_else(not_answered, date),
-            Self::VisitKind => answer(visit.visit_kind.map(kind_words)),
-            Self::MadeBy => answer(visit.made_by.map(maker_words)),
-            Self::Location => answer(visit.location.map(location_words)),
+            Self::VisitKind => answer(visit.visit_kind.map(Worded::words)),
+            Self::MadeBy => answer(visit.made_by.map(Worded::words)),
+            Self::Location => answer(visit.location.map(Worded::words)),
             Self::Announced => yes_no(visit.announced),
             Self::Purpose => text(&visit.purpose),
             Self::PersonsPresent => lines(visit.persons_present.iter().map(|person| {
@@ -220,9 +220,9 @@ impl Section {
             })),
             Self::ChildSeen => yes_no(visit.child_seen),
             Self::SeenAlone => yes_no(visit.seen_alone),
-            Self::NotAloneReason => answer(visit.not_alone_reason.map(reason_words)),
+            Self::NotAloneReason => answer(visit.not_alone_reason.map(Worded::words)),
             Self::NotAloneDetail => text(&visit.not_alone_detail),
-            Self::BedroomSeen => answer(visit.bedroom_seen.map(bedroom_words)),
+            Self::BedroomSeen => answer(visit.bedroom_seen.map(Worded::words)),
             Self::BedroomDetail => text(&visit.bedroom_detail),
             Self::Observations => text(&visit.observations),
             Self::Voice => voice(visit),
@@ -235,9 +235,9 @@ impl Section {
                 };
                 let owner = match (action.owner_name.as_str(), action.owner_type) {
                     ("", None) => None,
-                    ("", Some(kind)) => Some(owner_words(kind).to_owned()),
+                    ("", Some(kind)) => Some(in_sentence(kind.words())),
                     (name, None) => Some(name.to_owned()),
-                    (name, Some(kind)) => Some(format!("{name} ({})", owner_words(kind))),
+                    (name, Some(kind)) => Some(format!("{name} ({})", in_sentence(kind.words()))),
                 };
                 if let Some(owner) = owner {
                     line.push_str(&format!("; by {owner}"));
@@ -246,14 +246,14 @@ impl Section {
                     line.push_str(&format!("; due {}", date(due)));
                 }
                 if let Some(status) = action.status {
-                    line.push_str(&format!("; {}", action_status_words(status)));
+                    line.push_str(&format!("; {}", in_sentence(status.words())));
                 }
                 line
             })),
             Self::WelfareSafeguarded => yes_no(visit.welfare_safeguarded),
             Self::Status => match &visit.discarded {
                 Some(discard) => format!("Discarded: {}", discard.reason),
-                None => answer(visit.status.map(status_words)),
+                None => answer(visit.status.map(Worded::words)),
             },
             Self::SubmittedAt => visit.submitted_at.map_or_else(not_answered, date_time),
             Self::CreatedAt => visit.created_at.map_or_else(not_answered, date_time),
@@ -275,7 +275,11 @@ fn answer(words: Option<&str>) -> String {
 }
 
 fn yes_no(value: Option<bool>) -> String {
-    answer(value.map(|yes| if yes { "Yes" } else { "No" }))
+    answer(value.map(yes_no_words))
+}
+
+fn yes_no_words(yes: bool) -> &'static str {
+    YES_NO[usize::from(!yes)].1
 }
 
 fn text(value: &str) -> String {
@@ -313,7 +317,7 @@ fn voice(visit: &Visit) -> String {
                 parts.push(format!("Paraphrase: {}", entry.paraphrase));
             }
             if !entry.topics.is_empty() {
-                let topics: Vec<&str> = entry.topics.iter().copied().map(topic_words).collect();
+                let topics: Vec<&str> = entry.topics.iter().copied().map(Worded::words).collect();
                 parts.push(format!("Topics: {}", topics.join(", ")));
             }
             if let Some(scale) = entry.scale {
@@ -327,7 +331,7 @@ fn voice(visit: &Visit) -> String {
             if let Some(read_back) = entry.read_back {
                 parts.push(format!(
                     "Read back to the child: {}",
-                    if read_back { "Yes" } else { "No" }
+                    yes_no_words(read_back)
                 ));
             }
             parts.join("\n")
@@ -363,81 +367,13 @@ fn date_time(time: Timestamp) -> String {
     }
 }
 
-fn kind_words(kind: VisitKind) -> &'static str {
-    match kind {
-        VisitKind::Statutory => "Statutory visit",
-        VisitKind::Requested => "Requested visit",
-        VisitKind::PostComplaint => "Visit after a complaint",
-        VisitKind::Other => "Other visit",
+/// Words that stand alone ("Still to do") as they read inside a sentence
+/// ("; still to do"). The words are ASCII, so no Unicode case tables are needed (they
+/// would cost the wasm kilobytes).
+fn in_sentence(words: &str) -> String {
+    let mut text = words.to_owned();
+    if let Some(first) = text.get_mut(..1) {
+        first.make_ascii_lowercase();
     }
-}
-
-fn maker_words(maker: VisitMaker) -> &'static str {
-    match maker {
-        VisitMaker::SocialWorker => "The child's social worker",
-        VisitMaker::PersonalAdviser => "A personal adviser",
-    }
-}
-
-fn location_words(location: VisitLocation) -> &'static str {
-    match location {
-        VisitLocation::Placement => "Where the child lives",
-        VisitLocation::School => "At school",
-        VisitLocation::Community => "In the community",
-        VisitLocation::Virtual => "By video call",
-    }
-}
-
-fn reason_words(reason: NotAloneReason) -> &'static str {
-    match reason {
-        NotAloneReason::Refused => "The child refused",
-        NotAloneReason::Inappropriate => "Not appropriate for the child's age or understanding",
-        NotAloneReason::Unable => "The worker was unable to",
-    }
-}
-
-fn bedroom_words(seen: BedroomSeen) -> &'static str {
-    match seen {
-        BedroomSeen::Yes => "Yes",
-        BedroomSeen::No => "No",
-        BedroomSeen::NotApplicable => "Not applicable",
-    }
-}
-
-fn topic_words(topic: VoiceTopic) -> &'static str {
-    match topic {
-        VoiceTopic::Home => "Home",
-        VoiceTopic::School => "School",
-        VoiceTopic::FamilyTime => "Family time",
-        VoiceTopic::Friends => "Friends",
-        VoiceTopic::Health => "Health",
-        VoiceTopic::Feelings => "Feelings",
-        VoiceTopic::Safety => "Safety",
-        VoiceTopic::HopesPlans => "Hopes and plans",
-        VoiceTopic::MySocialWorker => "My social worker",
-    }
-}
-
-fn owner_words(owner: ActionOwnerType) -> &'static str {
-    match owner {
-        ActionOwnerType::Worker => "worker",
-        ActionOwnerType::Carer => "carer",
-        ActionOwnerType::Child => "child",
-        ActionOwnerType::OtherAgency => "another agency",
-    }
-}
-
-fn action_status_words(status: ActionStatus) -> &'static str {
-    match status {
-        ActionStatus::Open => "open",
-        ActionStatus::Done => "done",
-        ActionStatus::Cancelled => "cancelled",
-    }
-}
-
-fn status_words(status: VisitStatus) -> &'static str {
-    match status {
-        VisitStatus::Draft => "Draft",
-        VisitStatus::Submitted => "Submitted",
-    }
+    text
 }

@@ -174,6 +174,26 @@ fn as_ours(value: &ciborium::Value) -> cbor::Value<'static> {
     }
 }
 
+/// Whether the reader's `ours` is what it should make of ciborium's `theirs`. ciborium
+/// reads a bignum (tags 2 and 3 on a byte string) as an integer, which the reader keeps,
+/// like every tag, as `Other`.
+fn reads_alike(theirs: &ciborium::Value, ours: &cbor::Value<'_>) -> bool {
+    use ciborium::Value as C;
+    match (theirs, ours) {
+        (C::Integer(_), cbor::Value::Other) => true,
+        (C::Array(a), cbor::Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| reads_alike(a, b))
+        }
+        (C::Map(a), cbor::Value::Map(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((ak, av), (bk, bv))| reads_alike(ak, bk) && reads_alike(av, bv))
+        }
+        _ => as_ours(theirs) == *ours,
+    }
+}
+
 fn cbor_value() -> impl Strategy<Value = ciborium::Value> {
     use ciborium::Value as C;
     let leaf = prop_oneof![
@@ -203,13 +223,14 @@ proptest! {
 
     /// Never reads what ciborium finds malformed, and reads what both accept alike. (It may
     /// refuse a little more: simple values in the two-byte form, which RFC 8949 says are not
-    /// well-formed; and it accepts the bignums ciborium refuses as too big, not reading them.)
+    /// well-formed; and it accepts the bignums ciborium refuses as too big, not reading them,
+    /// and keeps those ciborium reads as integers as tags, `Other`.)
     #[test]
     fn the_reader_agrees_with_ciborium_on_arbitrary_bytes(bytes in any::<Vec<u8>>()) {
         let theirs = ciborium::from_reader::<ciborium::Value, _>(bytes.as_slice());
         if let Ok(ours) = cbor::read(&bytes) {
             match theirs {
-                Ok(value) => prop_assert_eq!(as_ours(&value), ours),
+                Ok(value) => prop_assert!(reads_alike(&value, &ours), "ciborium: {value:?}, ours: {ours:?}"),
                 Err(ciborium::de::Error::Semantic(..)) => {}
                 Err(e) => prop_assert!(false, "ciborium: {e:?}, ours: {ours:?}"),
             }

@@ -129,7 +129,7 @@ async fn run() -> anyhow::Result<()> {
     // The team: 25 workers sharing the children, one manager.
     let started = Instant::now();
     let mut conn = server::directory::open_connection(dir.path())?;
-    admin::add_team(&mut conn, "Bench")?;
+    admin::add_team(&mut conn, "Bench", tests::council::now_ms())?;
     let workers = 25;
     for n in 0..workers {
         admin::add_user(
@@ -141,6 +141,7 @@ async fn run() -> anyhow::Result<()> {
                 team: Some("Bench"),
                 password: PASSWORD,
             },
+            tests::council::now_ms(),
         )?;
     }
     admin::add_user(
@@ -152,6 +153,7 @@ async fn run() -> anyhow::Result<()> {
             team: Some("Bench"),
             password: PASSWORD,
         },
+        tests::council::now_ms(),
     )?;
     let mut rng = StdRng::seed_from_u64(42);
     for n in 0..children {
@@ -162,8 +164,13 @@ async fn run() -> anyhow::Result<()> {
                 .add_days(-rng.random_range(30..1500))
                 .context("date")?;
         }
-        admin::add_child(&mut conn, "Bench", &child)?;
-        admin::allocate(&mut conn, &child_ref, &format!("sw-{}", n % workers))?;
+        admin::add_child(&mut conn, "Bench", &child, tests::council::now_ms())?;
+        admin::allocate(
+            &mut conn,
+            &child_ref,
+            &format!("sw-{}", n % workers),
+            tests::council::now_ms(),
+        )?;
     }
     let tx = conn.transaction()?;
     for seed in 0..visits {
@@ -182,6 +189,7 @@ async fn run() -> anyhow::Result<()> {
             child_row,
             "visit",
             &doc,
+            tests::council::now_ms(),
         )?;
     }
     tx.commit()?;
@@ -285,7 +293,7 @@ async fn run() -> anyhow::Result<()> {
     let mut timings = [Duration::ZERO; 2];
     for (round, with_projection) in [(0usize, false), (1, true), (0, false), (1, true)] {
         let store_dir = tempfile::tempdir()?;
-        let mut store = SqliteStore::open(store_dir.path())?;
+        let mut store = SqliteStore::open(store_dir.path(), server::clock::Clock::system())?;
         let t = Instant::now();
         for (chunk_index, chunk) in docs.chunks(50).enumerate() {
             let batch = chunk

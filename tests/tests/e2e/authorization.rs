@@ -11,7 +11,7 @@ use serde_json::Value;
 use shared::DocumentId;
 use shared::model::{self, Visit};
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{http_request, run_admin};
+use tests::test_server::run_admin;
 use tests::{NativeClient, ServerProcess, js_client, visit_fixture};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -368,16 +368,10 @@ async fn every_role_gets_exactly_its_rights_and_every_denial_is_audited_and_leak
         .await
         .expect_err("revoked");
     assert!(format!("{revoked:#}").contains("403"), "{revoked:#}");
-    let auth = format!("Bearer {}", tablet.token);
-    let (status, _, body) = http_request(
-        addr,
-        "POST",
-        "/api/sync-ticket",
-        &[("Authorization", &auth)],
-        None,
-    )
-    .await
-    .expect("ticket request");
+    let (status, _, body) = tablet
+        .request("POST", "/api/sync-ticket", None)
+        .await
+        .expect("ticket request");
     assert_eq!(status, 403);
     assert!(body.contains("\"wipe\":true"), "{body}");
 

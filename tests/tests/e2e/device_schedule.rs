@@ -344,7 +344,8 @@ fn policy(jurisdiction: Jurisdiction) -> SchedulePolicy {
 
 /// One team per case, holding the one child.
 fn store(conn: &mut Connection, case: usize, child: &GenChild) -> (i64, Automerge, Vec<Automerge>) {
-    let team = admin::add_team(conn, &format!("Team {case}")).expect("team");
+    let team =
+        admin::add_team(conn, &format!("Team {case}"), tests::council::now_ms()).expect("team");
     let child_ref = format!("C-{case}");
     let child_doc = child_document(&child_ref, child);
     let document = DocumentId::from_bytes(rand::random());
@@ -354,7 +355,15 @@ fn store(conn: &mut Connection, case: usize, child: &GenChild) -> (i64, Automerg
     )
     .expect("child row");
     let child_row = conn.last_insert_rowid();
-    admin::store_document(conn, document, child_row, "child", &child_doc).expect("store child");
+    admin::store_document(
+        conn,
+        document,
+        child_row,
+        "child",
+        &child_doc,
+        tests::council::now_ms(),
+    )
+    .expect("store child");
     let visits: Vec<Automerge> = child
         .visits
         .iter()
@@ -363,7 +372,15 @@ fn store(conn: &mut Connection, case: usize, child: &GenChild) -> (i64, Automerg
         .collect();
     for visit in &visits {
         let id = DocumentId::from_bytes(rand::random());
-        admin::store_document(conn, id, child_row, "visit", visit).expect("store visit");
+        admin::store_document(
+            conn,
+            id,
+            child_row,
+            "visit",
+            visit,
+            tests::council::now_ms(),
+        )
+        .expect("store visit");
     }
     (team, child_doc, visits)
 }

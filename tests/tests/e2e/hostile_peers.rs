@@ -215,15 +215,10 @@ async fn the_official_client_cannot_move_a_visit_or_forge_a_sign_off() {
     let south = Session::login(scene.server.addr, "mgr-south", PASSWORD, None)
         .await
         .expect("manager");
-    let (status, _, body) = tests::test_server::http_request(
-        scene.server.addr,
-        "GET",
-        "/api/team/dashboard",
-        &[("Authorization", &format!("Bearer {}", south.token))],
-        None,
-    )
-    .await
-    .expect("dashboard");
+    let (status, _, body) = south
+        .request("GET", "/api/team/dashboard", None)
+        .await
+        .expect("dashboard");
     assert_eq!(status, 200);
     assert!(!body.contains("C-N1"), "{body}");
     // A worker's own fields are still theirs to write.

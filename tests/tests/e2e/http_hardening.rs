@@ -271,7 +271,7 @@ async fn csv_exports_neutralise_every_formula_trigger() {
         ] {
             let mut child = council::test_child(child_ref);
             child.legal_name = name.into();
-            admin::add_child(&mut conn, "North", &child).expect("child");
+            admin::add_child(&mut conn, "North", &child, council::now_ms()).expect("child");
         }
         admin::add_user(
             &mut conn,
@@ -282,6 +282,7 @@ async fn csv_exports_neutralise_every_formula_trigger() {
                 team: Some("North"),
                 password: PASSWORD,
             },
+            council::now_ms(),
         )
         .expect("manager");
     }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use tests::council::{self, PASSWORD, Session};
 use tests::flaky_proxy::FlakyProxy;
-use tests::test_server::http_request;
+use tests::test_server::{bearer_request, http_request};
 use tests::{NativeClient, TestServer, js_client};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
@@ -155,16 +155,10 @@ async fn upgrade_status(server: &TestServer, path: &str) -> u16 {
 }
 
 async fn sync_credential(server: &TestServer, token: &str) -> String {
-    let auth = format!("Bearer {token}");
-    let (status, _, body) = http_request(
-        server.addr,
-        "POST",
-        "/api/sync-credential",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("request");
+    let (status, _, body) =
+        bearer_request(server.addr, "POST", "/api/sync-credential", token, None)
+            .await
+            .expect("request");
     assert_eq!(status, 201, "{body}");
     let body: Value = serde_json::from_str(&body).expect("json");
     body["credential"].as_str().expect("credential").to_owned()
@@ -202,16 +196,9 @@ async fn a_sync_credential_opens_sync_again_and_again_but_dies_with_its_session(
     let server = restart(server).await;
     assert_eq!(upgrade_status(&server, &path).await, 101, "after a restart");
     // ... and dies with the session: sign-out ends it.
-    let auth = format!("Bearer {}", worker.token);
-    let (status, _, _) = http_request(
-        server.addr,
-        "DELETE",
-        "/api/session",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("sign out");
+    let (status, _, _) = bearer_request(server.addr, "DELETE", "/api/session", &worker.token, None)
+        .await
+        .expect("sign out");
     assert_eq!(status, 204);
     assert_eq!(upgrade_status(&server, &path).await, 401, "signed out");
     // A refresh ends the session it refreshes, and its credential with it.

@@ -24,7 +24,7 @@ use server::{InjectedFaults, ServerConfig};
 use shared::DocumentId;
 use shared::model;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{health_status, http_request, run_admin};
+use tests::test_server::{bearer_request, health_status, http_request, run_admin};
 use tests::{NativeClient, ServerProcess, TestServer, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
@@ -93,7 +93,7 @@ async fn assert_never_acknowledged(client: &NativeClient, id: DocumentId, settle
 /// Reopens the data directory's database after the server stopped, checks it is sound and
 /// that `id` holds every change in `heads`.
 fn assert_stored(dir: &Path, id: DocumentId, heads: &[automerge::ChangeHash]) {
-    let store = server::SqliteStore::open(dir).expect("reopen");
+    let store = server::SqliteStore::open(dir, server::clock::Clock::system()).expect("reopen");
     assert_eq!(store.integrity_check().expect("check"), Ok(()));
     let chunks = store.load(&id).expect("load").expect("document stored");
     let doc = automerge::Automerge::load(&chunks.bytes).expect("readable");
@@ -195,12 +195,11 @@ async fn a_removed_database_file_stops_acknowledgement_and_nothing_is_created_af
         message.contains("cannot store anything right now") && message.contains("removed"),
         "{body}"
     );
-    let auth = format!("Bearer {}", "0".repeat(64));
-    let (status, _, _) = http_request(
+    let (status, _, _) = bearer_request(
         server.addr,
         "POST",
         "/api/sync-ticket",
-        &[("Authorization", auth.as_str())],
+        &"0".repeat(64),
         None,
     )
     .await
@@ -285,7 +284,10 @@ async fn a_restart_over_a_lost_database_refuses_to_start_afresh() {
     assert!(!dir.path().join(server::DATABASE_FILE).exists());
 
     // A database made afresh by other means is not the one served: refused as well.
-    drop(server::SqliteStore::open(dir.path()).expect("a fresh database"));
+    drop(
+        server::SqliteStore::open(dir.path(), server::clock::Clock::system())
+            .expect("a fresh database"),
+    );
     let output = Command::new(server_binary())
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())

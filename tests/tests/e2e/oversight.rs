@@ -14,8 +14,7 @@ use serde_json::{Value, json};
 use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::http_request;
-use tests::{NativeClient, TestServer};
+use tests::{NativeClient, TestServer, oversight_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -36,16 +35,7 @@ async fn api(
     path: &str,
     body: Option<&Value>,
 ) -> (u16, Value, String) {
-    let auth = format!("Bearer {}", session.token);
-    let (status, _, text) = http_request(
-        session.addr,
-        method,
-        path,
-        &[("Authorization", auth.as_str())],
-        body,
-    )
-    .await
-    .expect("request");
+    let (status, _, text) = session.request(method, path, body).await.expect("request");
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     (status, json, text)
 }
@@ -355,18 +345,7 @@ async fn a_return_never_changes_who_wrote_a_section() {
             .with_time((now_ms() / 1000) as i64),
     );
     let visit = shared::DocumentId::from_bytes(*b"issue15-return!!");
-    {
-        let conn = server::directory::open_connection(dir.path()).expect("db");
-        let child_row: i64 = conn
-            .query_row(
-                "SELECT child_id FROM children WHERE child_ref = 'C-N1'",
-                [],
-                |r| r.get(0),
-            )
-            .expect("child");
-        server::directory::admin::store_document(&conn, visit, child_row, "visit", &doc)
-            .expect("store");
-    }
+    oversight_fixture::store_visit(dir.path(), "C-N1", visit, &doc).expect("store");
     let server = TestServer::start(dir.path()).await.expect("server");
     let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
         .await

@@ -9,13 +9,12 @@ use crate::server_binary;
 use automerge::transaction::CommitOptions;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{Value, json};
 use shared::DocumentId;
 use shared::model::{self, ActionStatus, CalendarDate, NewAction, TextField};
 use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{http_request, run_admin};
-use tests::{NativeClient, TestServer, visit_fixture};
+use tests::test_server::run_admin;
+use tests::{NativeClient, TestServer, oversight_fixture, visit_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -70,29 +69,10 @@ fn random_edit(rng: &mut StdRng, doc: &mut automerge::Automerge, step: usize) {
 }
 
 async fn sign_off(manager: &Session, visit: DocumentId) -> u16 {
-    let auth = format!("Bearer {}", manager.token);
-    let headers = [("Authorization", auth.as_str())];
-    let (_, _, body) = http_request(
-        manager.addr,
-        "GET",
-        &format!("/api/visits/{visit}/review"),
-        &headers,
-        None,
-    )
-    .await
-    .expect("review");
-    let review: Value = serde_json::from_str(&body).expect("json");
-    let decision = json!({ "decision": "signOff", "comment": "Seen.", "heads": review["heads"] });
-    http_request(
-        manager.addr,
-        "POST",
-        &format!("/api/visits/{visit}/oversight"),
-        &headers,
-        Some(&decision),
-    )
-    .await
-    .expect("decide")
-    .0
+    oversight_fixture::decide(manager, visit, "signOff", "Seen.")
+        .await
+        .expect("decide")
+        .0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -171,15 +171,7 @@ fn store_submitted_visit(data_dir: &Path) -> shared::DocumentId {
             .with_time((now / 1000) as i64),
     );
     let id = shared::DocumentId::from_bytes(*b"issue15-stored!!");
-    let conn = server::directory::open_connection(data_dir).expect("db");
-    let child_row: i64 = conn
-        .query_row(
-            "SELECT child_id FROM children WHERE child_ref = 'C-N1'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("child");
-    server::directory::admin::store_document(&conn, id, child_row, "visit", &doc).expect("store");
+    tests::oversight_fixture::store_visit(data_dir, "C-N1", id, &doc).expect("store");
     id
 }
 

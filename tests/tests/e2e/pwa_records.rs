@@ -19,8 +19,8 @@ async fn a_device_deletes_a_record_deleted_after_retention_when_it_reconnects() 
     old.date_of_birth = CalendarDate::parse("1940-01-05").expect("date");
     {
         let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        admin::add_child(&mut conn, "North", &old).expect("child");
-        admin::allocate(&mut conn, "C-OLD", "sw-north-1").expect("allocate");
+        admin::add_child(&mut conn, "North", &old, council::now_ms()).expect("child");
+        admin::allocate(&mut conn, "C-OLD", "sw-north-1", council::now_ms()).expect("allocate");
     }
     let mut config = ServerConfig::new(dir.path().to_owned());
     config.web_dir = Some(js_client::web_dir().expect("web app built"));

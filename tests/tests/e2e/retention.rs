@@ -19,7 +19,7 @@ use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
 use tests::TestServer;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::{health, http_request, run_admin};
+use tests::test_server::{health, run_admin};
 
 const TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -92,16 +92,10 @@ fn assert_gone(conn: &rusqlite::Connection, doomed: &DocumentId) {
 }
 
 async fn caseload(session: &Session) -> Value {
-    let auth = format!("Bearer {}", session.token);
-    let (status, _, body) = http_request(
-        session.addr,
-        "GET",
-        "/api/caseload",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("caseload");
+    let (status, _, body) = session
+        .request("GET", "/api/caseload", None)
+        .await
+        .expect("caseload");
     assert_eq!(status, 200, "{body}");
     serde_json::from_str(&body).expect("json")
 }
@@ -116,8 +110,9 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     old.date_of_birth = CalendarDate::parse("1940-02-29").expect("leap day");
     {
         let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        let old_document = admin::add_child(&mut conn, "North", &old).expect("child");
-        admin::allocate(&mut conn, "C-OLD", "sw-north-1").expect("allocate");
+        let old_document =
+            admin::add_child(&mut conn, "North", &old, council::now_ms()).expect("child");
+        admin::allocate(&mut conn, "C-OLD", "sw-north-1", council::now_ms()).expect("allocate");
         let _ = old_document;
     }
     let server = TestServer::start(dir.path()).await.expect("server");
@@ -328,8 +323,14 @@ async fn a_record_is_deleted_only_after_retention_and_leaves_a_tombstone() {
     // new visit for the new child is stored.
     {
         let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        admin::add_child(&mut conn, "North", &council::test_child("C-OLD")).expect("child");
-        admin::allocate(&mut conn, "C-OLD", "sw-north-1").expect("allocate");
+        admin::add_child(
+            &mut conn,
+            "North",
+            &council::test_child("C-OLD"),
+            council::now_ms(),
+        )
+        .expect("child");
+        admin::allocate(&mut conn, "C-OLD", "sw-north-1", council::now_ms()).expect("allocate");
     }
     tokio::time::sleep(Duration::from_millis(2500)).await; // the hub's next tick
     let third = worker.device("third-tablet").await.expect("device");

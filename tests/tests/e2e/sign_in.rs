@@ -8,7 +8,7 @@ use crate::server_binary;
 use serde_json::{Value, json};
 use tests::ServerProcess;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::http_request;
+use tests::test_server::{bearer_request, http_request};
 
 fn db(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join("doorstep.sqlite3")).expect("open database")
@@ -113,16 +113,10 @@ async fn tokens_rest_only_as_hashes_never_reach_the_log_and_sessions_refresh_and
     assert!(hashed >= 1);
 
     // Logout ends the session.
-    let auth = format!("Bearer {new_token}");
-    let (status, headers, _) = http_request(
-        server.addr,
-        "DELETE",
-        "/api/session",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("logout");
+    let (status, headers, _) =
+        bearer_request(server.addr, "DELETE", "/api/session", &new_token, None)
+            .await
+            .expect("logout");
     assert_eq!(status, 204);
     assert!(
         headers
@@ -130,15 +124,9 @@ async fn tokens_rest_only_as_hashes_never_reach_the_log_and_sessions_refresh_and
             .any(|(name, value)| name == "set-cookie" && value.contains("Max-Age=0")),
         "logout clears the cookie: {headers:?}"
     );
-    let (status, _, _) = http_request(
-        server.addr,
-        "POST",
-        "/api/sync-ticket",
-        &[("Authorization", auth.as_str())],
-        None,
-    )
-    .await
-    .expect("ticket after logout");
+    let (status, _, _) = bearer_request(server.addr, "POST", "/api/sync-ticket", &new_token, None)
+        .await
+        .expect("ticket after logout");
     assert_eq!(status, 401);
 
     let log = server.log();

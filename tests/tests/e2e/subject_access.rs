@@ -16,8 +16,7 @@ use shared::DocumentId;
 use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
 use tests::council::{self, PASSWORD, Session};
-use tests::test_server::http_request;
-use tests::{NativeClient, TestServer};
+use tests::{TestServer, oversight_fixture};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 const THIRD_PARTY: &str = "my uncle Dave Smith at 4 Elm Road";
@@ -30,16 +29,7 @@ fn now_ms() -> u64 {
 }
 
 async fn api(session: &Session, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-    let auth = format!("Bearer {}", session.token);
-    let (status, _, text) = http_request(
-        session.addr,
-        method,
-        path,
-        &[("Authorization", auth.as_str())],
-        body,
-    )
-    .await
-    .expect("request");
+    let (status, _, text) = session.request(method, path, body).await.expect("request");
     (status, text)
 }
 
@@ -73,33 +63,10 @@ fn visit(n: usize, date: CalendarDate) -> Automerge {
 }
 
 async fn decide(manager: &Session, visit: DocumentId, decision: &str, comment: &str) {
-    let (status, review) = api(manager, "GET", &format!("/api/visits/{visit}/review"), None).await;
-    assert_eq!(status, 200, "{review}");
-    let review: Value = serde_json::from_str(&review).expect("json");
-    let body = json!({ "decision": decision, "comment": comment, "heads": review["heads"] });
-    let (status, body) = api(
-        manager,
-        "POST",
-        &format!("/api/visits/{visit}/oversight"),
-        Some(&body),
-    )
-    .await;
+    let (status, body) = oversight_fixture::decide(manager, visit, decision, comment)
+        .await
+        .expect("decision");
     assert_eq!(status, 200, "{body}");
-}
-
-async fn wait_decisions(client: &NativeClient, visit: DocumentId, count: usize) {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while model::oversight_entries(&client.document(visit).expect("held"))
-        .expect("entries")
-        .len()
-        < count
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "decision never synced"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,6 +85,7 @@ async fn a_records_officer_exports_a_full_chronological_record_with_redactions()
                 team: None,
                 password: PASSWORD,
             },
+            council::now_ms(),
         )
         .expect("records officer");
     }
@@ -154,7 +122,9 @@ async fn a_records_officer_exports_a_full_chronological_record_with_redactions()
         .expect("visit 3");
     decide(&manager, returned, "return", "Say who else was there").await;
     decide(&manager, amended, "signOff", "Clear record").await;
-    wait_decisions(&client, amended, 1).await;
+    oversight_fixture::wait_decisions(&client, amended, 1, TIMEOUT)
+        .await
+        .expect("the sign-off reaches the tablet");
     client
         .change(amended, |doc| {
             model::record_amendment(

@@ -12,8 +12,17 @@
 //!   (the server's [`server::clock::Clock`]), `client-wasm/src/clock.rs` (the device's)
 //!   and `client-wasm/web/clock.js` (the screens'). `shared` never reads it. Readings are
 //!   `SystemTime::now`, `Instant::now`, `Utc::now`, `Local::now`, `Date::now`, `Date.now(`,
-//!   `performance.now(` and a bare `new Date()`.
+//!   `performance.now(` and a bare `new Date()`. The server's system [`Clock`] is made
+//!   (`Clock::system()`) only at the binary's entry point, `server/src/cli/commands.rs`,
+//!   and as [`ServerConfig::new`]'s default for a library caller (the binary replaces it
+//!   with the entry point's); everything else is handed one.
+//!
+//! [`Clock`]: server::clock::Clock
+//! [`ServerConfig::new`]: server::ServerConfig::new
 //! - **`JsValue`** only in `client-wasm`.
+//! - **A visit's words** (field labels, coded answers' words, the form's section titles)
+//!   only in `shared::model::wording`: no script in `client-wasm/web` holds one of them
+//!   (of two words or more) as a string literal; the screens get them from the wasm.
 //!
 //! The test crate's own harness and benchmarks (`tests/`) measure time and query
 //! databases as they need, so only the SQL and `//!` rules look at them (the `//!` rule
@@ -173,6 +182,17 @@ fn clock_reads_outside_clocks(files: &[Source]) -> Vec<String> {
         .collect()
 }
 
+/// The server's system clock made anywhere but the entry point (and the configuration's
+/// documented default).
+fn clocks_made_outside_the_entry(files: &[Source]) -> Vec<String> {
+    const MAKERS: [&str; 2] = ["server/src/cli/commands.rs", "server/src/config.rs"];
+    files
+        .iter()
+        .filter(|file| !MAKERS.contains(&file.path.as_str()))
+        .flat_map(|file| offending_lines(file, |line| line.contains("Clock::system()")))
+        .collect()
+}
+
 /// `JsValue` outside `client-wasm`.
 fn js_values_outside_client(files: &[Source]) -> Vec<String> {
     files
@@ -180,6 +200,39 @@ fn js_values_outside_client(files: &[Source]) -> Vec<String> {
         // This file names it, to say where it may be.
         .filter(|file| !file.path.starts_with("client-wasm/") && !file.path.ends_with("/tidy.rs"))
         .flat_map(|file| offending_lines(file, |line| line.contains("JsValue")))
+        .collect()
+}
+
+/// Every wording of `shared::model::wording` of two words or more: short ones ("Yes",
+/// "Carer") are too common to tell a copy from other text.
+fn visit_words() -> Vec<&'static str> {
+    use shared::model::FormSection;
+    use shared::model::wording::{choices, field_labels};
+    let labels = field_labels().into_iter().map(|(_, label)| label);
+    let answers = choices()
+        .into_iter()
+        .flat_map(|(_, list)| list.into_iter().map(|(_, words)| words));
+    let titles = FormSection::ALL.into_iter().map(FormSection::title);
+    labels
+        .chain(answers)
+        .chain(titles)
+        .filter(|words| words.contains(' '))
+        .collect()
+}
+
+/// String literals in the screens' scripts that copy one of `words`.
+fn wording_copies(files: &[Source], words: &[&str]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|file| {
+            offending_lines(file, |line| {
+                words.iter().any(|words| {
+                    ['"', '\'', '`']
+                        .iter()
+                        .any(|quote| line.contains(&format!("{quote}{words}{quote}")))
+                })
+            })
+        })
         .collect()
 }
 
@@ -217,6 +270,10 @@ fn the_clock_is_read_only_in_the_clock_modules() {
         "clock read outside server/src/clock.rs, client-wasm/src/clock.rs, client-wasm/web/clock.js",
         &clock_reads_outside_clocks(&files),
     );
+    assert_none(
+        "Clock::system() outside server/src/cli/commands.rs and server/src/config.rs",
+        &clocks_made_outside_the_entry(&product_rust()),
+    );
 }
 
 #[test]
@@ -225,6 +282,20 @@ fn js_value_lives_only_in_client_wasm() {
     assert_none(
         "JsValue outside client-wasm",
         &js_values_outside_client(&files),
+    );
+}
+
+#[test]
+fn the_screens_take_a_visits_words_from_rust() {
+    let words = visit_words();
+    assert!(
+        words.len() > 30,
+        "the wording was not found ({} words)",
+        words.len()
+    );
+    assert_none(
+        "a visit's words copied into client-wasm/web (take them from labels.js's FIELD_NAMES, CHOICES, SECTIONS)",
+        &wording_copies(&sources(&["client-wasm/web"], &[".js"]), &words),
     );
 }
 
@@ -292,6 +363,21 @@ fn each_rule_catches_a_planted_violation() {
         ),
     ];
     assert_eq!(clock_reads_outside_clocks(&clocks).len(), 5);
+    let made = [
+        file(
+            "server/src/directory/planted.rs",
+            "//! x\nfn now_ms() -> i64 { crate::clock::Clock::system().now_ms() }",
+        ),
+        file(
+            "server/src/data_dir_lock.rs",
+            "//! x\nstarted_ms: Some(Clock::system().now_ms()),",
+        ),
+        file(
+            "server/src/cli/commands.rs",
+            "//! x\nlet clock = crate::clock::Clock::system();",
+        ),
+    ];
+    assert_eq!(clocks_made_outside_the_entry(&made).len(), 2);
     let js = [
         file(
             "shared/src/planted.rs",
@@ -300,4 +386,19 @@ fn each_rule_catches_a_planted_violation() {
         file("client-wasm/src/fine.rs", "//! x\nfn f(_: JsValue) {}"),
     ];
     assert_eq!(js_values_outside_client(&js).len(), 1);
+    let screens = [
+        file(
+            "client-wasm/web/planted.js",
+            "export const CHOICES = { location: [[\"school\", \"At school\"]] };",
+        ),
+        file(
+            "client-wasm/web/planted_row.js",
+            "row(`Where the child was seen`, x);\nrow('Date of the visit', y);",
+        ),
+        file(
+            "client-wasm/web/fine.js",
+            "row(FIELD_NAMES.location, x); // at school\nconst ok = \"Yes\";",
+        ),
+    ];
+    assert_eq!(wording_copies(&screens, &visit_words()).len(), 3);
 }

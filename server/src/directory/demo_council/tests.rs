@@ -40,8 +40,13 @@ fn demo_children_are_met_due_soon_and_overdue_on_the_day_seeded() {
 fn the_demo_council_has_the_promised_shape_and_refuses_a_second_seed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut conn = super::super::open_connection(dir.path()).expect("open");
-    let today = CalendarDate::parse("2026-11-23").expect("date");
-    let council = seed(&mut conn, today).expect("seed");
+    // 23 November 2026, 12:00 UTC.
+    let now = CalendarDate::parse("2026-11-23")
+        .expect("date")
+        .days_since_epoch()
+        * 86_400_000
+        + 12 * 3_600_000;
+    let council = seed(&mut conn, now).expect("seed");
     assert_eq!(council.accounts.len(), 12);
     assert_eq!(council.children, 40);
     assert!(council.visits >= 40);
@@ -54,7 +59,7 @@ fn the_demo_council_has_the_promised_shape_and_refuses_a_second_seed() {
         .expect("count");
     assert_eq!(allocated, 40);
     assert!(matches!(
-        seed(&mut conn, today),
+        seed(&mut conn, now),
         Err(AdminError::AlreadyExists(_))
     ));
 }
