@@ -190,7 +190,9 @@ impl Device {
     /// server does not have yet and has not refused), `refused` (records the server
     /// refused: they are kept here, never shown as being sent), `saving`, `allSaved`
     /// (connected, and every record on this device is on the server), `problem` (what
-    /// the worker must know, e.g. that the server refuses this device's changes and why).
+    /// the worker must know, e.g. that the server refuses this device's changes and why),
+    /// `waiting` (each record not on the server yet: `id`, `status`, `peers`, `peerHeads`,
+    /// `pendingWrites`).
     #[wasm_bindgen(js_name = syncState)]
     pub fn sync_state(&self) -> JsValue {
         let state = self.shared.state.borrow();
@@ -208,6 +210,25 @@ impl Device {
                 )
             })
         });
+        // Why each record is not on the server yet (for support, and the day test's report).
+        let waiting = array(state.core.as_ref().map_or_else(Vec::new, |core| {
+            state
+                .unsent
+                .iter()
+                .map(|id| {
+                    Obj::new()
+                        .set("id", id.to_string())
+                        .set("status", format!("{:?}", core.document_status(id)))
+                        .set("peers", core.peer_count(id))
+                        .set("peerHeads", core.peer_heads(id).len())
+                        .set(
+                            "pendingWrites",
+                            state.pending_writes.get(id).copied().unwrap_or(0),
+                        )
+                        .done()
+                })
+                .collect::<Vec<JsValue>>()
+        }));
         Obj::new()
             .set("online", is_online())
             .set("connected", connected)
@@ -220,6 +241,7 @@ impl Device {
                 connected && unsent == 0 && refused == 0 && saving == 0 && problem.is_none(),
             )
             .set("problem", problem)
+            .set("waiting", waiting)
             .done()
     }
 

@@ -249,6 +249,14 @@ impl SyncCore {
         }
     }
 
+    /// How many connected peers the document is being synced with.
+    pub fn peer_count(&self, id: &DocumentId) -> usize {
+        match self.documents.get(id) {
+            Some(Slot::Loaded(loaded)) => loaded.peers.len(),
+            _ => 0,
+        }
+    }
+
     /// The heads each connected peer last reported for the document.
     pub fn peer_heads(&self, id: &DocumentId) -> Vec<Vec<ChangeHash>> {
         match self.documents.get(id) {
