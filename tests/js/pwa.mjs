@@ -1900,6 +1900,57 @@ async function retentionErased() {
   await context.close();
 }
 
+// Bug (seen once in 200 seeds of the randomised day): locking and unlocking in quick
+// succession let a storage result meant for the core of one unlock reach the core of the
+// next, which numbers its tasks from 0 too: a record loaded as another's result, or as
+// empty, sat at "Sending 1 record" for ever. Locks and unlocks racing each other (a double
+// tap on Unlock, the lock timer firing mid-unlock) must leave every record whole and sent.
+async function lockStorm() {
+  const context = await launch("lock-storm");
+  const page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  const ids = [];
+  for (let i = 0; i < 6; i++) ids.push(await startVisit(page));
+  const words = (i, round) => `Visit ${i}, round ${round}: what the child said in their own words`;
+  const snapshot = () => page.evaluate((ids) => ids.map((id) => {
+    const v = window.__doorstep.visit(id);
+    return v ? v.observations ?? null : "missing";
+  }), ids);
+  for (let round = 0; round < 8; round++) {
+    const outcome = await page.evaluate(async ({ ids, round, pin }) => {
+      const device = window.__doorstep;
+      ids.forEach((id, i) => device.editVisit(id, { op: "text", field: "observations", value: `Visit ${i}, round ${round}: what the child said in their own words` }));
+      // Lock while the edits are being stored, unlock twice at once, lock mid-unlock, unlock.
+      const settled = [];
+      settled.push(device.lock());
+      settled.push(device.unlock(pin), device.unlock(pin));
+      await new Promise((r) => setTimeout(r, round * 3));
+      settled.push(device.lock());
+      await Promise.allSettled(settled);
+      await device.unlock(pin);
+      return device.status();
+    }, { ids, round, pin: PIN });
+    check(outcome === "unlocked", `round ${round}: unlocked at the end (${outcome})`);
+    const expected = ids.map((_, i) => words(i, round));
+    const loaded = await page.waitForFunction((ids) => ids.every((id) => { try { const v = window.__doorstep.visit(id); return v != null && !v.loading; } catch { return false; } }), ids, { timeout: 20_000 }).then(() => true).catch(() => false);
+    check(loaded, `round ${round}: every record loads again after the lock storm`);
+    const now = await snapshot();
+    check(JSON.stringify(now) === JSON.stringify(expected), `round ${round}: every record holds its own words: ${JSON.stringify(now)}`);
+  }
+  const saved = await page.waitForFunction(() => window.__doorstep.syncState().allSaved, null, { timeout: 30_000 }).then(() => true).catch(() => false);
+  check(saved, `every record reaches the server after the lock storm: ${JSON.stringify(await page.evaluate(() => window.__doorstep.syncState()))}`);
+  pass("locks and unlocks racing each other leave every record whole, and all are sent");
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+  await page.waitForFunction((ids) => ids.every((id) => { try { const v = window.__doorstep.visit(id); return v != null && !v.loading; } catch { return false; } }), ids, { timeout: 20_000 });
+  const afterReload = await snapshot();
+  check(JSON.stringify(afterReload) === JSON.stringify(ids.map((_, i) => words(i, 7))), `after a reload every record still holds its words: ${JSON.stringify(afterReload)}`);
+  pass("after a reload every record is whole");
+  await context.close();
+}
+
 const scenario = process.argv[2];
 const scenarios = {
   "offline-visit": offlineVisit, conflict, revoked, oversight, handover, "dashboard-offline": dashboardOffline, "bench-open": benchOpen,
@@ -1907,7 +1958,7 @@ const scenarios = {
   "unlock-returns": unlockReturns, actions, "check-answers": checkAnswers, "kind-and-place": kindAndPlace,
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,
   reallocation, "manager-screens": managerScreens, day, "pin-wipe-and-silence": pinWipeAndSilence,
-  "retention-erased": retentionErased,
+  "retention-erased": retentionErased, "lock-storm": lockStorm,
 };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);

@@ -116,6 +116,10 @@ struct State {
     vault: Option<Vault>,
     session: Option<Session>,
     core: Option<SyncCore>,
+    /// Counts the cores made (one per unlock): work started for one core (a storage task,
+    /// the loader) carries its generation and is dropped if it completes for another, whose
+    /// task numbers mean other tasks.
+    core_generation: u64,
     link: Option<Link>,
     next_connection: u64,
     next_seq: HashMap<DocumentId, u64>,

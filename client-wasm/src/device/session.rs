@@ -138,6 +138,8 @@ pub(super) async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, Cl
     if shared.state.borrow().vault.is_some() {
         return Ok(JsValue::NULL);
     }
+    // A lock (or another unlock) while this one reads the device's records wins.
+    let generation = shared.state.borrow().core_generation;
     let wrapped = shared
         .idb
         .get(VAULT_STORE, WRAPPED_KEY)?
@@ -204,6 +206,12 @@ pub(super) async fn unlock(shared: &Rc<Shared>, pin: &str) -> Result<JsValue, Cl
     let worker = session.worker.to_js();
     {
         let mut state = shared.state.borrow_mut();
+        if state.vault.is_some() {
+            return Ok(worker);
+        }
+        if state.core_generation != generation {
+            return Err(ClientError::Locked);
+        }
         state.vault = Some(vault);
         state.session = Some(session);
         state.caseload = caseload;
@@ -276,7 +284,12 @@ pub(super) fn lost(unsent: usize) -> String {
 
 /// Loads every stored document into a fresh core and connects if online.
 pub(super) async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
+    let began = shared.state.borrow().core_generation;
     let rows = shared.idb.range(CHUNKS_STORE, "", "\u{ffff}")?.await?;
+    if shared.state.borrow().core_generation != began {
+        // Locked meanwhile: the next unlock starts its own core.
+        return Ok(());
+    }
     let mut preloaded: HashMap<DocumentId, Preloaded> = HashMap::new();
     {
         let state = shared.state.borrow();
@@ -302,6 +315,7 @@ pub(super) async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
         }
     }
     let stored: BTreeSet<DocumentId> = preloaded.keys().copied().collect();
+    let generation;
     let load_order = {
         let mut state = shared.state.borrow_mut();
         state.preloaded = preloaded;
@@ -319,6 +333,8 @@ pub(super) async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
                 .collect::<String>()
         ));
         state.core = Some(SyncCore::new(CoreConfig::client(peer)));
+        state.core_generation += 1;
+        generation = state.core_generation;
         // Child documents first (names, placements), then everything else.
         let mut order: Vec<DocumentId> = state
             .caseload
@@ -341,6 +357,9 @@ pub(super) async fn start(shared: &Rc<Shared>) -> Result<(), ClientError> {
         for batch in load_order.chunks(LOAD_BATCH) {
             let fx = {
                 let mut state = loader.state.borrow_mut();
+                if state.core_generation != generation {
+                    return;
+                }
                 let Some(core) = state.core.as_mut() else {
                     return;
                 };
@@ -442,6 +461,7 @@ pub(super) fn forget_everything(state: &mut State) {
         spawn_local(async move { drop(link) });
     }
     state.core = None;
+    state.core_generation += 1;
     state.vault = None;
     state.session = None;
     state.caseload = Caseload::default();

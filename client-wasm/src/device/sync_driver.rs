@@ -58,9 +58,12 @@ pub(super) fn carry_out(shared: &Rc<Shared>, fx: Effects) {
 pub(super) fn run_storage(shared: &Rc<Shared>, task: StorageTask) {
     let document = task.document;
     let is_write = !matches!(task.kind, StorageTaskKind::Load);
-    let started = {
+    let (generation, started) = {
         let mut state = shared.state.borrow_mut();
-        start_storage(shared, &mut state, task)
+        (
+            state.core_generation,
+            start_storage(shared, &mut state, task),
+        )
     };
     let (id, work) = match started {
         Ok(started) => started,
@@ -88,6 +91,11 @@ pub(super) fn run_storage(shared: &Rc<Shared>, task: StorageTask) {
         let outcome = work
             .await
             .unwrap_or_else(|err| StorageOutcome::Failed(err.to_string()));
+        if shared.state.borrow().core_generation != generation {
+            // The device was locked meanwhile: the core that asked is gone, and its task
+            // numbers mean other tasks to the core that replaced it.
+            return;
+        }
         if is_write && let Some(n) = shared.state.borrow_mut().pending_writes.get_mut(&document) {
             *n = n.saturating_sub(1);
         }
@@ -106,6 +114,7 @@ pub(super) fn start_storage(
     let id = task.id;
     let fail = |err| (id, err);
     let document = task.document;
+    let generation = state.core_generation;
     let Some(vault) = state.vault.as_ref() else {
         return Err(fail(ClientError::Locked));
     };
@@ -148,9 +157,14 @@ pub(super) fn start_storage(
                         last_seq = key.rsplit('/').next().and_then(|s| s.parse::<u64>().ok());
                     }
                     drop(state);
-                    if let Some(seq) = last_seq {
-                        shared.state.borrow_mut().next_seq.insert(document, seq + 1);
+                    let mut state = shared.state.borrow_mut();
+                    if state.core_generation != generation {
+                        return Err(ClientError::Locked);
                     }
+                    if let Some(seq) = last_seq {
+                        state.next_seq.insert(document, seq + 1);
+                    }
+                    drop(state);
                     let count = rows.len();
                     Ok(StorageOutcome::Loaded((count > 0).then_some(
                         StoredChunks {

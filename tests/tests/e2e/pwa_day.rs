@@ -228,3 +228,8 @@ async fn too_many_wrong_pins_or_days_without_contact_wipe_the_device_and_say_so(
     scenario(&dir, &server, "pin-wipe-and-silence", &[]).await;
     server.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn locks_and_unlocks_racing_each_other_leave_every_record_whole_and_sent() {
+    run("lock-storm").await;
+}
