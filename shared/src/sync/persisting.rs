@@ -146,10 +146,19 @@ impl SyncCore {
                 return self.fail_waiting(now, waiting, format!("storage failed: {cause}"), fx);
             }
         };
+        let holds_content = !loaded.is_empty();
         self.documents.insert(id, Slot::Loaded(Box::new(loaded)));
         if wanted {
             let asked = self.find(id);
             fx.extend(asked);
+        }
+        if self.config.announce_documents && holds_content {
+            // A client offers what it holds to every peer; a handshake that finished while
+            // this was loading offered only what was loaded then.
+            for connection in self.ready_connections() {
+                let _ = self.subscribe(connection, id);
+            }
+            self.flush(id, fx);
         }
         for message in waiting {
             self.apply(now, id, message, fx);

@@ -40,6 +40,43 @@ fn a_created_document_reaches_a_second_client_through_the_server() {
     );
 }
 
+/// Seen in the randomised day (seed 175, under load): after an unlock the device's
+/// socket finished its handshake before a stored record had loaded; the handshake offers
+/// only what is loaded, and the load did not offer it either, so the record (and every
+/// later edit of it) sat unsent with no peer, "Sending 1 record" for ever.
+#[test]
+fn a_document_that_loads_after_the_handshake_is_offered_to_the_server() {
+    let mut net = Network::new(1);
+    let link = net.connect(1);
+    let id = net.create(1, doc_with_text(1, "Typed before the tablet locked"));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    net.disconnect(link);
+
+    // The device unlocks: a fresh core over the same storage, its load held back until
+    // the new connection's handshake is done.
+    let stored = std::mem::take(&mut net.nodes[1].stored);
+    net.nodes[1] = Node::new(CoreConfig::client(PeerId::new("client-0")));
+    net.nodes[1].stored = stored;
+    net.nodes[1].pause_storage = true;
+    net.find(1, id);
+    net.connect(1);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[1].core.document_status(&id),
+        DocumentStatus::Loading
+    );
+    net.nodes[1].pause_storage = false;
+    net.run_until_quiescent();
+    assert_eq!(net.nodes[1].core.peer_count(&id), 1, "the server is a peer");
+
+    net.change(1, id, |doc| append(doc, ", and after"));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    let server_text = text_of(net.open_doc(SERVER, &id));
+    assert_eq!(server_text, "Typed before the tablet locked, and after");
+}
+
 #[test]
 fn asking_for_an_unknown_document_is_answered_doc_unavailable() {
     let mut net = Network::new(1);
