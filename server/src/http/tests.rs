@@ -91,6 +91,7 @@ fn test_app() -> TestApp {
         tickets: Arc::new(crate::directory::sync_tickets::SyncTickets::new()),
         metrics,
         clock,
+        break_glass_for: Duration::from_secs(2 * 60 * 60),
     };
     TestApp {
         router: app(state),
