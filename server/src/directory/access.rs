@@ -180,6 +180,20 @@ pub fn grant_for(
     grace: std::time::Duration,
 ) -> rusqlite::Result<SessionAccess> {
     let mut result = SessionAccess::none(identity);
+    ordinary_access(conn, identity, now_ms, grace, &mut result)?;
+    apply_restrictions(conn, identity, &mut result)?;
+    add_break_glass(conn, identity, now_ms, &mut result)?;
+    Ok(result)
+}
+
+/// What `identity`'s role gives it, before restrictions and break-glass.
+fn ordinary_access(
+    conn: &Connection,
+    identity: &Identity,
+    now_ms: i64,
+    grace: std::time::Duration,
+    result: &mut SessionAccess,
+) -> rusqlite::Result<()> {
     if identity.role == Role::SocialWorker {
         let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let mut stmt = conn.prepare_cached(
@@ -221,9 +235,9 @@ pub fn grant_for(
                 team,
                 Access::ReadOnly,
             ),
-            None => return Ok(result),
+            None => return Ok(()),
         },
-        Role::Admin | Role::RecordsOfficer => return Ok(result),
+        Role::Admin | Role::RecordsOfficer => return Ok(()),
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![key], |row| {
@@ -241,9 +255,7 @@ pub fn grant_for(
         // Visits carry their author's username as `workerId`.
         result.grant.author = Some(identity.username.clone());
     }
-    apply_restrictions(conn, identity, &mut result)?;
-    add_break_glass(conn, identity, now_ms, &mut result)?;
-    Ok(result)
+    Ok(())
 }
 
 /// Takes the restricted children `identity` is neither allocated nor named for out of

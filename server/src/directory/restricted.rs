@@ -137,7 +137,11 @@ pub fn unrestrict(
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let child = child_id(&tx, child_ref)?;
     tx.execute("DELETE FROM restricted_named WHERE child_id = ?1", [child])?;
-    if tx.execute("DELETE FROM restricted_children WHERE child_id = ?1", [child])? == 0 {
+    if tx.execute(
+        "DELETE FROM restricted_children WHERE child_id = ?1",
+        [child],
+    )? == 0
+    {
         return Err(RestrictionError::NotRestricted(child_ref.into()));
     }
     audit(&tx, (actor, now), "unrestrict", child, reason.into())?;
