@@ -64,16 +64,27 @@ fn officer_only(identity: &Identity) -> Result<(), ApiError> {
 }
 
 /// Whether `identity` may print a child's visits and handover summary: whoever may read
-/// the child's record now (the social worker holding the child, or its team's manager),
-/// by the one access policy (`directory::access`).
+/// the child's record now (the social worker holding the child, or its team's manager,
+/// unless the child is restricted from them), by the one access policy
+/// (`directory::access`). A refusal is audited against child row `child_id`.
 fn may_print(
     conn: &Connection,
     identity: &Identity,
     now: i64,
-    child_ref: &str,
+    (child_id, child_ref): (i64, &str),
 ) -> Result<bool, ApiError> {
     let rights = access::grant_for(conn, identity, now, std::time::Duration::ZERO)?;
-    Ok(rights.may_read(child_ref))
+    let allowed = rights.may_read(child_ref);
+    if !allowed {
+        crate::directory::audit::append_audit(
+            conn,
+            &AuditEntry::new(now, "print", Outcome::Denied)
+                .by(identity)
+                .child(Some(child_id))
+                .detail("not in the caseload or team"),
+        )?;
+    }
+    Ok(allowed)
 }
 
 /// The row of the child a records officer may export or redact: `404`, exactly as for a
@@ -254,7 +265,7 @@ async fn print_visit(
             let not_found = || ApiError::NotFound("no such record".into());
             let (child_id, child_ref) =
                 sar::child_of_document(conn, &document)?.ok_or_else(not_found)?;
-            if !may_print(conn, &identity, now, &child_ref)? {
+            if !may_print(conn, &identity, now, (child_id, &child_ref))? {
                 return Err(not_found());
             }
             let export = record::visit_print(conn, &document, &child_ref, &identity.username, now)?;
@@ -281,7 +292,7 @@ async fn print_handover(
         .with_directory(move |conn| {
             let not_found = || ApiError::NotFound("no such record".into());
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(not_found)?;
-            if !may_print(conn, &identity, now, &child_ref)? {
+            if !may_print(conn, &identity, now, (child_id, &child_ref))? {
                 return Err(not_found());
             }
             let export = record::handover(conn, &child_ref, &identity.username, now)?

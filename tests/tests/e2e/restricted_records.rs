@@ -189,6 +189,7 @@ async fn a_restricted_child_is_absent_for_everyone_but_its_worker_and_the_people
     }
     // The denials are audited against the child.
     assert!(child_audit(dir.path(), "subject-access-export", "denied", "records-1") >= 2);
+    assert!(child_audit(dir.path(), "print", "denied", "mgr-north") >= 2);
     let denied_syncs = rusqlite::Connection::open(dir.path().join("doorstep.sqlite3"))
         .expect("db")
         .query_row(
