@@ -1,10 +1,11 @@
 //! Restricted records and break-glass (issue 13 part 3, domain D6) against the real
 //! server, real WebSockets and real SQLite: a restricted child is invisible to the team's
 //! manager, colleagues and a records officer who are not named (caseload, dashboard,
-//! review, print, subject access and sync), exactly as a child that does not exist, while
-//! its worker and the people named still see it; break-glass needs a reason, grants
-//! reading, is audited and is on the manager's dashboard at once; it ends by itself, on
-//! HTTP and on a sync connection that was open when it expired.
+//! review, print, subject access and sync, native and the official JS client), exactly as a
+//! child that does not exist, while its worker and the people named still see it;
+//! break-glass needs a reason, grants reading, is audited and is on the manager's dashboard
+//! at once; it ends by itself, on HTTP and on a sync connection that was open when it
+//! expired.
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use server::directory::admin::{self, NewUser};
 use shared::DocumentId;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::run_admin;
-use tests::{NativeClient, TestServer, oversight_fixture, visit_fixture};
+use tests::{NativeClient, TestServer, js_client, oversight_fixture, visit_fixture};
 
 use crate::server_binary;
 
@@ -170,6 +171,22 @@ async fn a_restricted_child_is_absent_for_everyone_but_its_worker_and_the_people
         "sync: the child document too"
     );
     assert!(!finds(&manager, absent_visit).await);
+    // The official automerge-repo client gets the same answer for it as for an absent one.
+    let ids = format!("{visit},{absent_visit}");
+    let fetched = js_client::client(
+        &manager.token,
+        &["fetch", "--url", &server.url(), "--ids", &ids],
+    )
+    .await
+    .expect("js fetch");
+    let docs = fetched["docs"].as_array().expect("docs");
+    assert_eq!(docs[0]["unavailable"], Value::Bool(true), "{}", docs[0]);
+    let mut denied = docs[0].clone();
+    denied["documentId"] = docs[1]["documentId"].clone();
+    assert_eq!(
+        denied, docs[1],
+        "a denial looks like absence to the JS client"
+    );
     // A colleague of the team (who never held the child) sees nothing either.
     assert!(!finds(&colleague, visit).await);
     assert_absent_alike(
