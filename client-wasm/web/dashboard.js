@@ -72,7 +72,10 @@ export function dashboardPage() {
   const workers = d.workers.map((w) => `<option value="${esc(w.worker)}" ${dashboardFilters.worker === w.worker ? "selected" : ""}>${esc(w.workerName)}</option>`).join("");
   const count = (n, label, href, colour) => `<li class="headline__item headline__item--${colour}"><a href="${href}"><span class="headline__number" data-headline="${esc(label)}">${n ?? 0}</span> <span class="headline__label">${esc(label)}</span></a></li>`;
   const writeUps = d.writeUpsOutstanding ?? [];
+  const breakGlass = d.breakGlass ?? [];
+  const open = breakGlass.filter((b) => b.active).length;
   show(`${header}
+    ${open ? `<div class="warning" id="dashboard-break-glass-alert"><p class="body"><strong>${open === 1 ? "Someone is" : `${open} people are`} reading a record by break-glass.</strong> <a href="#dashboard-break-glass-heading">See who, when and why</a></p></div>` : ""}
     <p class="body">Visit timescales are calculated for ${esc(longDate(d.asOf))}.</p>
     <ul class="headline" id="dashboard-headline" aria-label="What needs you first">
       ${count(h.overdue, "overdue visits", "#dashboard-children-heading", "red")}
@@ -82,6 +85,11 @@ export function dashboardPage() {
       ${count(h.needsDecision, "need a decision", "#dashboard-awaiting-heading", "red")}
     </ul>
     ${online ? `<button type="button" class="button button--secondary" data-action="refresh-dashboard">Update now</button>` : ""}
+    ${breakGlass.length === 0 ? "" : `<h2 id="dashboard-break-glass-heading">Break-glass access to your team's records</h2>
+    <p class="body">Open now, and those of the last 30 days, newest first. Each was opened with the reason given and ends by itself.</p>
+    <table class="table" id="dashboard-break-glass"><thead><tr><th scope="col">Case reference</th><th scope="col">Who</th><th scope="col">Why</th><th scope="col">From</th><th scope="col">Until</th><th scope="col">Status</th></tr></thead>
+      <tbody>${breakGlass.map((b) => `<tr data-break-glass="${esc(b.childRef)}"><td>${esc(b.childRef)}</td><td>${esc(b.displayName)}<br><span class="hint">${esc(b.username)}</span></td><td>${esc(b.reason)}</td>
+        <td>${esc(dateTime(b.grantedAt))}</td><td>${esc(dateTime(b.expiresAt))}</td><td>${b.active ? `<strong class="tag tag--red">Open</strong>` : `<strong class="tag tag--grey">Ended</strong>`}</td></tr>`).join("")}</tbody></table>`}
     <h2 id="dashboard-awaiting-heading">Records awaiting sign-off, oldest first</h2>
     ${d.awaitingSignOff.length === 0 ? `<p class="body">No records are waiting for you.</p>` : `<table class="table" id="dashboard-awaiting"><thead><tr><th scope="col">Child</th><th scope="col">Visit</th><th scope="col">Waiting</th><th scope="col">State</th><th scope="col"><span class="visually-hidden">Review</span></th></tr></thead>
       <tbody>${d.awaitingSignOff.map((a) => `<tr data-visit="${esc(a.visitDocumentId)}"><td>${esc(a.childName)}<br><span class="hint">${esc(a.workerName)}</span></td>

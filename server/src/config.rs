@@ -54,6 +54,9 @@ pub struct ServerConfig {
     /// what they recorded while they held the child (visits they started, edits they made
     /// then); after it, such changes are refused.
     pub reallocation_grace: Duration,
+    /// How long a break-glass access to a child lasts (domain D6): short, since it is
+    /// for an emergency; asking again makes a new, audited one.
+    pub break_glass_for: Duration,
     /// How many SQLite connections the HTTP API keeps open (opened once, at start).
     pub api_connections: usize,
     /// Threads checking passwords, each with its own 19 MiB Argon2id buffer allocated once
@@ -153,6 +156,7 @@ impl ServerConfig {
             max_messages_per_sec: 500,
             message_burst: 5_000,
             reallocation_grace: Duration::from_secs(7 * 24 * 60 * 60),
+            break_glass_for: Duration::from_secs(2 * 60 * 60),
             api_connections: 8,
             password_hashers: crate::directory::password_hashers::PasswordHashers::default_threads(
             ),

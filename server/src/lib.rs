@@ -177,6 +177,7 @@ pub async fn run_with_lock(
         tickets: Arc::new(directory::sync_tickets::SyncTickets::new()),
         metrics: metrics.clone(),
         clock: config.clock.clone(),
+        break_glass_for: config.break_glass_for,
     };
     let flusher = tokio::spawn(flush_denials(state.clone(), token.clone()));
     let app = http::app(state.clone());

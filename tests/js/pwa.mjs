@@ -7,7 +7,7 @@
 //   CHROMIUM            the browser (default /usr/bin/chromium)
 //   DOORSTEP_ADMIN, DOORSTEP_DATA_DIR   (revoked) the doorstep-server binary and data dir
 //   DOORSTEP_MANAGER    (oversight, dashboard-offline) the child's team manager
-// Usage: node pwa.mjs offline-visit | conflict | revoked | oversight | handover | dashboard-offline
+// Usage: node pwa.mjs offline-visit | conflict | revoked | oversight | handover | dashboard-offline | break-glass-dashboard
 // Prints one JSON line with what it measured; exits non-zero with the failed check.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -670,6 +670,28 @@ async function dashboardOffline() {
   await page.waitForSelector("[data-dashboard-state=offline]", { timeout: 20_000 });
   check((await rowCount(page)) === rows, "after a browser restart offline, the dashboard is there");
   pass("browser restarted offline: the dashboard opens");
+  await context.close();
+}
+
+// The team manager's dashboard shows a break-glass access at once (DOORSTEP_BREAK_GLASS_CHILD,
+// opened by someone else with DOORSTEP_BREAK_GLASS_REASON), while the restricted child
+// itself stays off the children table.
+async function breakGlassDashboard() {
+  const restricted = process.env.DOORSTEP_BREAK_GLASS_CHILD;
+  const reason = process.env.DOORSTEP_BREAK_GLASS_REASON;
+  const context = await launch("manager-break-glass");
+  const page = await open(context);
+  await signInByKeyboard(page, manager, "Team dashboard");
+  await page.waitForSelector("[data-dashboard-state=fresh]", { timeout: 30_000 });
+  const row = `#dashboard-break-glass tr[data-break-glass='${restricted}']`;
+  await page.waitForSelector(row, { timeout: 10_000 });
+  const text = await page.textContent(row);
+  check(text.includes(reason), `the row gives the reason: ${text}`);
+  check(text.includes("sw-north-2") && text.includes("Open"), `the row says who and that it is open: ${text}`);
+  check((await page.locator("#dashboard-break-glass-alert").count()) === 1, "a notice says a record is open by break-glass");
+  check((await page.locator(`#dashboard-children tr[data-child='${restricted}']`).count()) === 0, "the restricted child is not on the children table");
+  await axeCheck(page, "team dashboard with break-glass");
+  pass("the dashboard shows the break-glass: who, why, from, until");
   await context.close();
 }
 
@@ -1953,7 +1975,7 @@ async function lockStorm() {
 
 const scenario = process.argv[2];
 const scenarios = {
-  "offline-visit": offlineVisit, conflict, revoked, oversight, handover, "dashboard-offline": dashboardOffline, "bench-open": benchOpen,
+  "offline-visit": offlineVisit, conflict, revoked, oversight, handover, "dashboard-offline": dashboardOffline, "break-glass-dashboard": breakGlassDashboard, "bench-open": benchOpen,
   "identical-answers": identicalAnswers, "open-conflict": openConflict, "dependent-answers": dependentAnswers,
   "unlock-returns": unlockReturns, actions, "check-answers": checkAnswers, "kind-and-place": kindAndPlace,
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,

@@ -147,6 +147,9 @@ pub(super) fn run_admin(args: AdminArgs, clock: &crate::clock::Clock) -> anyhow:
         AdminCommand::Retention(command) => {
             super::retention::run(&mut conn, command, &mut out, clock)?;
         }
+        AdminCommand::Restricted(command) => {
+            super::restricted::run(&mut conn, command, &mut out, clock.now_ms())?;
+        }
         AdminCommand::Allocate {
             child_ref,
             username,

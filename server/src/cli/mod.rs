@@ -39,6 +39,7 @@ use crate::directory::admin::{self, NewUser};
 use crate::directory::{Role, audit, child_import, demo_council};
 
 mod commands;
+mod restricted;
 mod retention;
 pub use commands::main;
 use commands::*;
@@ -129,6 +130,9 @@ pub enum AdminCommand {
     /// Retention of children's records: report, legal holds, deletion after retention.
     #[command(subcommand)]
     Retention(retention::RetentionCommand),
+    /// Restricted records (D6): mark, unmark, name the people who may see them.
+    #[command(subcommand)]
+    Restricted(restricted::RestrictedCommand),
 }
 
 /// Projection actions.
@@ -340,6 +344,9 @@ pub struct ServeArgs {
     /// send what they recorded while they held the child.
     #[arg(long, env = "DOORSTEP_REALLOCATION_GRACE_DAYS", default_value_t = 7)]
     pub reallocation_grace_days: u64,
+    /// Minutes a break-glass access to a restricted or out-of-team child lasts.
+    #[arg(long, env = "DOORSTEP_BREAK_GLASS_MINUTES", default_value_t = 120)]
+    pub break_glass_minutes: u64,
 }
 
 impl ServeArgs {
@@ -376,6 +383,7 @@ impl ServeArgs {
         config.metrics_addr = self.metrics_addr;
         config.reallocation_grace =
             Duration::from_secs(self.reallocation_grace_days * 24 * 60 * 60);
+        config.break_glass_for = Duration::from_secs(self.break_glass_minutes.max(1) * 60);
         config
     }
 }

@@ -8,6 +8,19 @@
 //! - An admin administers accounts and allocations but reads no child's record.
 //! - A records officer syncs nothing (subject access goes through its own API).
 //!
+//! Restricted records (domain D6, migration 0008): a child marked restricted is seen only
+//! by its allocated social worker (and, in the reallocation grace, its former one, who
+//! syncs only what they recorded) and by the people named for it; everyone else whose
+//! role would reach it (its team's manager, a records officer) is treated as if it did not
+//! exist ([`SessionAccess::hidden`]). Naming widens nothing beyond a role.
+//!
+//! Break-glass: a person of the child's team (team manager or social worker), or a records
+//! officer, may open a child they cannot see by giving a reason ([`may_break_glass`];
+//! `directory::restricted::break_glass` records it). Until the row's `expires_at` the
+//! child is theirs to read (never to write, create in or decide on); the grant carries
+//! that time ([`SessionAccess::next_change`]) so the hub recomputes it then, and every
+//! HTTP request recomputes it anyway.
+//!
 //! [`grant_for`] computes a session's rights as a [`SessionAccess`]: the
 //! [`AccessGrant`] the hub hands the sync core (which enforces it on every sync message,
 //! by the child the server's index places each document under) and the answers the HTTP
@@ -16,7 +29,7 @@
 //! the same index the core is given. The audit rows name that child's row
 //! ([`SessionAccess::child_ids`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
@@ -36,6 +49,11 @@ pub struct SessionAccess {
     role: Role,
     /// The team a team manager manages.
     team: Option<i64>,
+    /// Restricted children its role would reach but it may not see (not named, not
+    /// allocated, no break-glass): answered exactly as children that do not exist.
+    pub hidden: HashSet<String>,
+    /// Children it reads only by break-glass, each with when that access ends (ms).
+    pub break_glass: HashMap<String, i64>,
 }
 
 /// Where the server's index places a visit document: its child.
@@ -63,6 +81,8 @@ impl SessionAccess {
             child_ids: HashMap::new(),
             role: identity.role,
             team: identity.team_id,
+            hidden: HashSet::new(),
+            break_glass: HashMap::new(),
         }
     }
 
@@ -82,9 +102,33 @@ impl SessionAccess {
         self.grant.may_create_for.contains(child_ref)
     }
 
-    /// Whether it may sign off or return the child's visits: the manager of the child's team.
+    /// Whether it may sign off or return the child's visits: the manager of the child's team
+    /// (not by break-glass, which only reads).
     pub fn may_decide(&self, child_ref: &str) -> bool {
-        self.role == Role::TeamManager && self.may_read(child_ref)
+        self.role == Role::TeamManager
+            && self.may_read(child_ref)
+            && !self.break_glass.contains_key(child_ref)
+    }
+
+    /// Whether it may export the child's full record (subject access) or redact it: a
+    /// records officer, unless the child is restricted and they are neither named nor in
+    /// a break-glass.
+    pub fn may_export(&self, child_ref: &str) -> bool {
+        self.role == Role::RecordsOfficer && !self.hidden.contains(child_ref)
+    }
+
+    /// Whether it sees the child without break-glass (so asking for one makes no sense).
+    pub fn sees_already(&self, child_ref: &str) -> bool {
+        !self.break_glass.contains_key(child_ref)
+            && match self.role {
+                Role::RecordsOfficer => self.may_export(child_ref),
+                _ => self.may_read(child_ref),
+            }
+    }
+
+    /// When these rights next change by time alone: the first break-glass to expire (ms).
+    pub fn next_change(&self) -> Option<i64> {
+        self.break_glass.values().copied().min()
     }
 
     /// The team whose dashboard it may see.
@@ -136,6 +180,20 @@ pub fn grant_for(
     grace: std::time::Duration,
 ) -> rusqlite::Result<SessionAccess> {
     let mut result = SessionAccess::none(identity);
+    ordinary_access(conn, identity, now_ms, grace, &mut result)?;
+    apply_restrictions(conn, identity, &mut result)?;
+    add_break_glass(conn, identity, now_ms, &mut result)?;
+    Ok(result)
+}
+
+/// What `identity`'s role gives it, before restrictions and break-glass.
+fn ordinary_access(
+    conn: &Connection,
+    identity: &Identity,
+    now_ms: i64,
+    grace: std::time::Duration,
+    result: &mut SessionAccess,
+) -> rusqlite::Result<()> {
     if identity.role == Role::SocialWorker {
         let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let mut stmt = conn.prepare_cached(
@@ -177,9 +235,9 @@ pub fn grant_for(
                 team,
                 Access::ReadOnly,
             ),
-            None => return Ok(result),
+            None => return Ok(()),
         },
-        Role::Admin | Role::RecordsOfficer => return Ok(result),
+        Role::Admin | Role::RecordsOfficer => return Ok(()),
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![key], |row| {
@@ -197,7 +255,112 @@ pub fn grant_for(
         // Visits carry their author's username as `workerId`.
         result.grant.author = Some(identity.username.clone());
     }
-    Ok(result)
+    Ok(())
+}
+
+/// Takes the restricted children `identity` is neither allocated nor named for out of
+/// `result`, into [`SessionAccess::hidden`].
+fn apply_restrictions(
+    conn: &Connection,
+    identity: &Identity,
+    result: &mut SessionAccess,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.child_ref,
+                EXISTS (SELECT 1 FROM restricted_named n
+                        WHERE n.child_id = r.child_id AND n.worker_id = ?1)
+             OR EXISTS (SELECT 1 FROM allocations a
+                        WHERE a.child_id = r.child_id AND a.worker_id = ?1 AND a.ended_at IS NULL)
+         FROM restricted_children r JOIN children c ON c.child_id = r.child_id",
+    )?;
+    let rows = stmt.query_map([identity.worker_id], |row| {
+        Ok((row.get::<_, String>(0)?, row.get::<_, bool>(1)?))
+    })?;
+    for row in rows {
+        let (child_ref, permitted) = row?;
+        if permitted {
+            continue;
+        }
+        let reached = result.grant.children.remove(&child_ref).is_some();
+        result.grant.may_create_for.remove(&child_ref);
+        if reached || identity.role == Role::RecordsOfficer {
+            result.child_ids.remove(&child_ref);
+            result.hidden.insert(child_ref);
+        }
+    }
+    Ok(())
+}
+
+/// Adds the children `identity` holds a break-glass for at `now_ms`, read-only.
+fn add_break_glass(
+    conn: &Connection,
+    identity: &Identity,
+    now_ms: i64,
+    result: &mut SessionAccess,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.child_ref, c.child_id, max(b.expires_at) FROM break_glass b
+         JOIN children c ON c.child_id = b.child_id
+         WHERE b.worker_id = ?1 AND b.granted_at <= ?2 AND b.expires_at > ?2
+         GROUP BY c.child_id",
+    )?;
+    let rows = stmt.query_map(params![identity.worker_id, now_ms], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (child_ref, child_id, expires_at) = row?;
+        if result.grant.children.contains_key(&child_ref) {
+            // Ordinary access already: the break-glass adds nothing.
+            continue;
+        }
+        if identity.role == Role::RecordsOfficer {
+            if !result.hidden.remove(&child_ref) {
+                continue;
+            }
+        } else {
+            result.hidden.remove(&child_ref);
+            result
+                .grant
+                .children
+                .insert(child_ref.clone(), Access::ReadOnly);
+        }
+        result.child_ids.insert(child_ref.clone(), child_id);
+        result.break_glass.insert(child_ref, expires_at);
+    }
+    Ok(())
+}
+
+/// The row id of the child `identity` may open by break-glass, if it may: a child of
+/// its own team for a team manager or social worker, any child for a records officer;
+/// never for an administrator. `None` is answered as for a child that does not exist.
+///
+/// # Errors
+/// The SQLite error if the directory cannot be read.
+pub fn may_break_glass(
+    conn: &Connection,
+    identity: &Identity,
+    child_ref: &str,
+) -> rusqlite::Result<Option<i64>> {
+    let Some((child_id, team)) = conn
+        .query_row(
+            "SELECT child_id, team_id FROM children WHERE child_ref = ?1",
+            [child_ref],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, Option<i64>>(1)?)),
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let eligible = match identity.role {
+        Role::TeamManager | Role::SocialWorker => team.is_some() && team == identity.team_id,
+        Role::RecordsOfficer => true,
+        Role::Admin => false,
+    };
+    Ok(eligible.then_some(child_id))
 }
 
 /// The row id of the child with reference `child_ref`, if there is one.

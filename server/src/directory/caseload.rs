@@ -2,7 +2,8 @@
 //!
 //! automerge-repo cannot list documents, so the PWA asks the server which documents to
 //! `find`: a social worker gets the children currently allocated to them, a team manager
-//! their team's children, an admin nobody. The contents (names, placements, visits) then
+//! their team's children, an admin nobody; restricted children the access policy hides
+//! from the session are left out, as if absent. The contents (names, placements, visits) then
 //! arrive by sync, under the same access checks as every other read.
 
 use rusqlite::{Connection, OptionalExtension};
@@ -33,6 +34,7 @@ pub struct CaseloadChild {
 pub fn caseload_for(
     conn: &Connection,
     identity: &Identity,
+    rights: &super::access::SessionAccess,
 ) -> rusqlite::Result<Vec<CaseloadChild>> {
     let (sql, key) = match identity.role {
         Role::SocialWorker => (
@@ -60,7 +62,10 @@ pub fn caseload_for(
                 row.get::<_, Option<Vec<u8>>>(2)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<rusqlite::Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|(_, child_ref, _)| rights.may_read(child_ref))
+        .collect::<Vec<_>>();
     let mut visits = conn.prepare_cached(
         "SELECT document_id FROM child_documents WHERE child_id = ?1 AND kind = 'visit'
          ORDER BY created_at, document_id",

@@ -14,6 +14,7 @@ pub mod child_import;
 pub mod demo_council;
 pub mod denial_audit;
 pub mod password_hashers;
+pub mod restricted;
 pub mod retention;
 pub mod sessions;
 pub mod subject_access;

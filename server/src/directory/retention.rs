@@ -429,7 +429,13 @@ fn erase(
             )?;
         }
     }
-    for table in ["allocations", "sar_redactions", "child_retention"] {
+    for table in [
+        "allocations",
+        "sar_redactions",
+        "child_retention",
+        "restricted_named",
+        "restricted_children",
+    ] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE child_id = ?1"),
             [child_id],

@@ -91,7 +91,13 @@ async fn caseload(
             if let Some(unsent) = unsent {
                 report_unsent(conn, &identity.device_id, unsent, now)?;
             }
-            let children = caseload_for(conn, &identity)?;
+            let rights = crate::directory::access::grant_for(
+                conn,
+                &identity,
+                now,
+                std::time::Duration::ZERO,
+            )?;
+            let children = caseload_for(conn, &identity, &rights)?;
             let erased = crate::directory::retention::erased_for(conn, identity.worker_id)?;
             append_audit(
                 conn,

@@ -1,7 +1,10 @@
 //! `GET /api/team/dashboard` (JSON) and `GET /api/team/dashboard.csv`: the signed-in team
 //! manager's team, children by visit status, overdue counts per worker, overdue actions
 //! and visits awaiting sign-off, each child with its retention (D1: retain-until date,
-//! basis, legal hold). Both are audited (`dashboard`, `dashboard-export`).
+//! basis, legal hold), and the break-glass accesses to the team's children (open, and
+//! those of the last 30 days: who, when, why, until when). Restricted children the manager
+//! may not read are left out as if absent (`directory::access`). Both are audited
+//! (`dashboard`, `dashboard-export`).
 //! Documented in `server/openapi.yaml`.
 
 use axum::extract::{Query, State};
@@ -16,8 +19,14 @@ use super::{ApiError, AppState, SignedIn};
 use crate::directory::access::{self, NoTeam};
 use crate::directory::audit::{AuditEntry, Outcome, append_audit_all};
 use crate::directory::denial_audit::Denied;
-use crate::projection::dashboard::{Dashboard, DashboardFilter, children_csv, team_dashboard};
+use crate::directory::restricted;
+use crate::projection::dashboard::{
+    Dashboard, DashboardFilter, children_csv, team_dashboard_seen_by,
+};
 use crate::projection::date_of;
+
+/// How far back the dashboard lists break-glass accesses that have ended: 30 days.
+const BREAK_GLASS_SHOWN_MS: i64 = 30 * 24 * 60 * 60 * 1000;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -115,7 +124,12 @@ async fn build(
                 }
             };
             let today = date_of(Timestamp::from_millis(u64::try_from(now).unwrap_or(0)));
-            let mut dashboard = team_dashboard(conn, team, today, &policy, &filter)?;
+            // Restricted children the manager may not read are not on it at all.
+            let visible = |child_ref: &str| rights.may_read(child_ref);
+            let mut dashboard =
+                team_dashboard_seen_by(conn, team, today, &policy, &filter, &visible)?;
+            dashboard.break_glass =
+                restricted::team_break_glass(conn, team, now, now - BREAK_GLASS_SHOWN_MS)?;
             for row in &mut dashboard.children {
                 row.retention = crate::directory::retention::retention_of(
                     conn,

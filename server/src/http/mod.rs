@@ -3,6 +3,7 @@
 //! the web app (the PWA's static files) at `/`.
 
 mod api_error;
+mod break_glass_api;
 mod caseload_api;
 mod client_address;
 mod dashboard_api;
@@ -83,6 +84,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The time of day (the server's one clock; tests may pass a fixed one).
     pub clock: crate::clock::Clock,
+    /// How long a break-glass access lasts.
+    pub break_glass_for: std::time::Duration,
 }
 
 impl AppState {
@@ -134,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(dashboard_api::router())
         .merge(review_api::router())
         .merge(records_api::router())
+        .merge(break_glass_api::router())
         .merge(sync_socket::router())
         .layer(axum::middleware::from_fn(json_errors::json_errors));
     web_app::add_to(api, state.web_dir.as_deref())

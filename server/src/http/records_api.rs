@@ -10,7 +10,9 @@
 //!   child or its team's manager; audited `print`.
 //!
 //! Anyone else gets `403` (a records officer's endpoints) or `404` (printing a record the
-//! caller may not read, exactly as for one that does not exist).
+//! caller may not read, exactly as for one that does not exist). A restricted child the
+//! officer is neither named for nor holds a break-glass on is, for the officer's
+//! endpoints, a child that does not exist (`404`, the refusal audited).
 
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -22,6 +24,7 @@ use shared::DocumentId;
 
 use super::{ApiError, AppState, SignedIn};
 use crate::directory::access;
+use crate::directory::audit::{AuditEntry, Outcome};
 use crate::directory::sessions::Identity;
 use crate::directory::subject_access::{self as sar, NewRedaction};
 use crate::directory::{Connection, Role};
@@ -61,16 +64,51 @@ fn officer_only(identity: &Identity) -> Result<(), ApiError> {
 }
 
 /// Whether `identity` may print a child's visits and handover summary: whoever may read
-/// the child's record now (the social worker holding the child, or its team's manager),
-/// by the one access policy (`directory::access`).
+/// the child's record now (the social worker holding the child, or its team's manager,
+/// unless the child is restricted from them), by the one access policy
+/// (`directory::access`). A refusal is audited against child row `child_id`.
 fn may_print(
     conn: &Connection,
     identity: &Identity,
     now: i64,
-    child_ref: &str,
+    (child_id, child_ref): (i64, &str),
 ) -> Result<bool, ApiError> {
     let rights = access::grant_for(conn, identity, now, std::time::Duration::ZERO)?;
-    Ok(rights.may_read(child_ref))
+    let allowed = rights.may_read(child_ref);
+    if !allowed {
+        crate::directory::audit::append_audit(
+            conn,
+            &AuditEntry::new(now, "print", Outcome::Denied)
+                .by(identity)
+                .child(Some(child_id))
+                .detail("not in the caseload or team"),
+        )?;
+    }
+    Ok(allowed)
+}
+
+/// The row of the child a records officer may export or redact: `404`, exactly as for a
+/// child that does not exist, when there is none or it is restricted from them (the
+/// refusal is audited).
+fn officer_child(
+    conn: &Connection,
+    identity: &Identity,
+    now: i64,
+    child_ref: &str,
+) -> Result<i64, ApiError> {
+    let child_id = sar::child_id(conn, child_ref)?.ok_or_else(|| no_child(child_ref))?;
+    let rights = access::grant_for(conn, identity, now, std::time::Duration::ZERO)?;
+    if !rights.may_export(child_ref) {
+        crate::directory::audit::append_audit(
+            conn,
+            &AuditEntry::new(now, "subject-access-export", Outcome::Denied)
+                .by(identity)
+                .child(Some(child_id))
+                .detail("restricted"),
+        )?;
+        return Err(no_child(child_ref));
+    }
+    Ok(child_id)
 }
 
 fn no_child(child_ref: &str) -> ApiError {
@@ -86,7 +124,7 @@ async fn export(
     officer_only(&identity)?;
     state
         .with_directory(move |conn| {
-            let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
+            let child_id = officer_child(conn, &identity, now, &child_ref)?;
             let mut export = record::full_record(conn, &child_ref, &identity.username, now)?
                 .ok_or_else(|| no_child(&child_ref))?;
             let redactions = sar::redactions(conn, child_id)?;
@@ -144,13 +182,13 @@ fn printable(export: &RecordExport) -> Response {
 
 async fn list_redactions(
     State(state): State<AppState>,
-    SignedIn { identity, .. }: SignedIn,
+    SignedIn { identity, now }: SignedIn,
     Path(child_ref): Path<String>,
 ) -> Result<Json<Vec<Redaction>>, ApiError> {
     officer_only(&identity)?;
     state
         .with_directory(move |conn| {
-            let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
+            let child_id = officer_child(conn, &identity, now, &child_ref)?;
             Ok::<_, ApiError>(Json(sar::redactions(conn, child_id)?))
         })
         .await
@@ -204,7 +242,7 @@ async fn add_redaction(
     };
     state
         .with_directory(move |conn| {
-            let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(|| no_child(&child_ref))?;
+            let child_id = officer_child(conn, &identity, now, &child_ref)?;
             let id = sar::add_redaction(conn, (&identity, now), child_id, &redaction)?;
             Ok::<_, ApiError>((
                 axum::http::StatusCode::CREATED,
@@ -227,7 +265,7 @@ async fn print_visit(
             let not_found = || ApiError::NotFound("no such record".into());
             let (child_id, child_ref) =
                 sar::child_of_document(conn, &document)?.ok_or_else(not_found)?;
-            if !may_print(conn, &identity, now, &child_ref)? {
+            if !may_print(conn, &identity, now, (child_id, &child_ref))? {
                 return Err(not_found());
             }
             let export = record::visit_print(conn, &document, &child_ref, &identity.username, now)?;
@@ -254,7 +292,7 @@ async fn print_handover(
         .with_directory(move |conn| {
             let not_found = || ApiError::NotFound("no such record".into());
             let child_id = sar::child_id(conn, &child_ref)?.ok_or_else(not_found)?;
-            if !may_print(conn, &identity, now, &child_ref)? {
+            if !may_print(conn, &identity, now, (child_id, &child_ref))? {
                 return Err(not_found());
             }
             let export = record::handover(conn, &child_ref, &identity.username, now)?

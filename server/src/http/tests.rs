@@ -91,6 +91,7 @@ fn test_app() -> TestApp {
         tickets: Arc::new(crate::directory::sync_tickets::SyncTickets::new()),
         metrics,
         clock,
+        break_glass_for: Duration::from_secs(2 * 60 * 60),
     };
     TestApp {
         router: app(state),
@@ -195,4 +196,32 @@ async fn a_visit_nobody_has_and_a_malformed_id_get_the_same_404() {
         assert_eq!(status, StatusCode::NOT_FOUND, "{id}");
         assert_eq!(body["error"], "no such record", "{id}");
     }
+}
+
+#[tokio::test]
+async fn break_glass_asks_for_a_reason_before_anything_about_the_child() {
+    let test = test_app();
+    let manager = sign_in(&test.router, "mark").await;
+    let token = manager["token"].as_str().expect("token");
+    let post = |body: Option<&str>| {
+        let mut request = Request::post("/api/children/C-NONE/break-glass")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        request
+            .body(body.map_or_else(Body::empty, |text| Body::from(text.to_owned())))
+            .expect("request")
+    };
+    for body in [None, Some("{}"), Some(r#"{"reason":" \n "}"#)] {
+        let (status, answer) = call(&test.router, post(body)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body:?}");
+        assert_eq!(
+            answer["error"],
+            "a reason is required: say why you need to see this child's record"
+        );
+    }
+    let (status, answer) = call(&test.router, post(Some(r#"{"reason":"urgent"}"#))).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["error"], "no child with reference \"C-NONE\"");
 }

@@ -1,5 +1,6 @@
 //! Each connection's rights, from the access policy (`directory::access`): computed when
-//! it connects and again when the directory changes or a former holder's grace ends;
+//! it connects and again when the directory changes or a former holder's grace or a
+//! break-glass ends;
 //! connections whose session ended are told and closed.
 
 use super::*;
@@ -13,12 +14,19 @@ impl Hub {
         let now_ms = self.clock.now_ms();
         match access::grant_for(&self.directory, identity, now_ms, self.reallocation_grace) {
             Ok(granted) => {
+                let break_glass_ends = granted.next_change();
                 self.child_ids.extend(granted.child_ids);
-                // The grant changes again when a former holder's grace ends.
+                // The grant changes again when a former holder's grace or a break-glass ends.
                 let grace_ms = self.reallocation_grace.as_millis() as i64;
-                for until in granted.grant.former.values() {
-                    let ends = until.as_millis() as i64 + grace_ms;
-                    self.grace_ends = Some(self.grace_ends.map_or(ends, |next| next.min(ends)));
+                let ends = granted
+                    .grant
+                    .former
+                    .values()
+                    .map(|until| until.as_millis() as i64 + grace_ms)
+                    .chain(break_glass_ends);
+                for ends in ends {
+                    self.grants_change_at =
+                        Some(self.grants_change_at.map_or(ends, |next| next.min(ends)));
                 }
                 self.set_grant(connection, granted.grant);
             }
@@ -43,14 +51,15 @@ impl Hub {
             }
         };
         let now = self.clock.now_ms();
-        let grace_ended = self.grace_ends.is_some_and(|ends| ends <= now);
-        if version == self.directory_version && !grace_ended {
+        let time_changed = self.grants_change_at.is_some_and(|ends| ends <= now);
+        if version == self.directory_version && !time_changed {
             return;
         }
         self.directory_version = version;
         self.forget_erased();
-        if grace_ended {
-            self.grace_ends = None;
+        if time_changed {
+            // Every grant is recomputed below, and each sets the next time again.
+            self.grants_change_at = None;
         }
         let connections: Vec<ConnectionId> = self.identities.keys().copied().collect();
         for connection in connections {

@@ -245,7 +245,7 @@ pub fn spawn_hub(
                 audited_reads: HashSet::new(),
                 denials: DenialLog::default(),
                 reallocation_grace,
-                grace_ends: None,
+                grants_change_at: None,
                 directory,
                 directory_version: -1,
                 storage: Some(storage),
@@ -295,8 +295,9 @@ struct Hub {
     denials: DenialLog,
     /// How long a worker still holds a child, as a former holder, after de-allocation.
     reallocation_grace: std::time::Duration,
-    /// When the first former holder's grace ends (ms): grants are recomputed then.
-    grace_ends: Option<i64>,
+    /// When a grant next changes by time alone (ms): the first former holder's grace or
+    /// break-glass to end. Grants are recomputed then.
+    grants_change_at: Option<i64>,
     /// A read connection for grants and session checks (writes go to the storage thread).
     directory: crate::directory::Connection,
     /// The directory version the grants were computed at.

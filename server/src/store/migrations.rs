@@ -31,6 +31,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (5, include_str!("migrations/0005_schedule_facts.sql")),
     (6, include_str!("migrations/0006_sync_credentials.sql")),
     (7, include_str!("migrations/0007_records_for_life.sql")),
+    (8, include_str!("migrations/0008_restricted_records.sql")),
 ];
 
 /// Brings the database up to the newest schema.

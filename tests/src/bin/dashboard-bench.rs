@@ -232,7 +232,13 @@ async fn run() -> anyhow::Result<()> {
         dash.push(t.elapsed());
         std::hint::black_box(built);
         let t = Instant::now();
-        let listed = server::directory::caseload::caseload_for(&conn, &identity)?;
+        let rights = server::directory::access::grant_for(
+            &conn,
+            &identity,
+            tests::council::now_ms(),
+            std::time::Duration::ZERO,
+        )?;
+        let listed = server::directory::caseload::caseload_for(&conn, &identity, &rights)?;
         base.push(t.elapsed());
         std::hint::black_box(listed);
     }

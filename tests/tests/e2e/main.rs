@@ -26,6 +26,7 @@ mod projection;
 mod pwa;
 mod pwa_day;
 mod pwa_records;
+mod restricted_records;
 mod retention;
 mod sign_in;
 mod sign_in_under_attack;

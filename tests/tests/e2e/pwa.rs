@@ -356,6 +356,46 @@ async fn a_newly_allocated_worker_sees_the_previous_workers_visits_and_the_child
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_team_dashboard_shows_a_break_glass_at_once() {
+    let (dir, server) = start().await;
+    {
+        let mut conn = server::directory::open_connection(dir.path()).expect("db");
+        server::directory::restricted::restrict(
+            &mut conn,
+            "C-N2",
+            "court order",
+            "test",
+            council::now_ms(),
+        )
+        .expect("restrict");
+    }
+    let reason = "Out of hours: the carer rang about a missing child";
+    let colleague = Session::login(server.addr, "sw-north-2", PASSWORD, None)
+        .await
+        .expect("colleague");
+    let (status, _, body) = colleague
+        .request(
+            "POST",
+            "/api/children/C-N2/break-glass",
+            Some(&serde_json::json!({ "reason": reason })),
+        )
+        .await
+        .expect("break-glass");
+    assert_eq!(status, 201, "{body}");
+    scenario(
+        &server,
+        "break-glass-dashboard",
+        &[
+            ("DOORSTEP_MANAGER", "mgr-north"),
+            ("DOORSTEP_BREAK_GLASS_CHILD", "C-N2"),
+            ("DOORSTEP_BREAK_GLASS_REASON", reason),
+        ],
+    )
+    .await;
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_team_dashboard_opens_offline_from_its_last_synced_state() {
     let (_dir, server) = start().await;
     scenario(

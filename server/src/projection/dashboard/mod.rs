@@ -55,6 +55,9 @@ pub struct Dashboard {
     /// Visits that happened (date, kind and child seen recorded) whose record is not yet
     /// submitted, oldest first (domain requirement D5).
     pub write_ups_outstanding: Vec<WriteUpRow>,
+    /// Break-glass accesses to the team's children, open now or granted in the last 30
+    /// days, newest first (domain D6; filled by the API from `directory::restricted`).
+    pub break_glass: Vec<crate::directory::restricted::BreakGlass>,
 }
 
 /// The dashboard's headline counts.
@@ -201,6 +204,23 @@ pub fn team_dashboard(
     policy: &SchedulePolicy,
     filter: &DashboardFilter,
 ) -> rusqlite::Result<Dashboard> {
+    team_dashboard_seen_by(conn, team_id, today, policy, filter, &|_| true)
+}
+
+/// [`team_dashboard`] as one session sees it: the children `visible` refuses (restricted
+/// children it may not read, by the access policy) are left out of everything, the
+/// headline and the per-worker counts included, as if they did not exist.
+///
+/// # Errors
+/// The SQLite error.
+pub fn team_dashboard_seen_by(
+    conn: &Connection,
+    team_id: i64,
+    today: CalendarDate,
+    policy: &SchedulePolicy,
+    filter: &DashboardFilter,
+    visible: &dyn Fn(&str) -> bool,
+) -> rusqlite::Result<Dashboard> {
     let team: String = conn.query_row(
         "SELECT name FROM teams WHERE team_id = ?1",
         [team_id],
@@ -208,6 +228,7 @@ pub fn team_dashboard(
     )?;
     let started = crate::clock::monotonic();
     let mut children = team_children(conn, team_id)?;
+    children.retain(|child_ref, _| visible(child_ref));
     let read_children = started.elapsed();
     add_placements(conn, team_id, &mut children)?;
     add_reviews(conn, team_id, &mut children)?;
@@ -272,14 +293,20 @@ pub fn team_dashboard(
     let mut workers: Vec<WorkerRow> = workers.into_values().collect();
     workers.sort_by(|a, b| b.overdue.cmp(&a.overdue).then(a.worker.cmp(&b.worker)));
     let scheduled = started.elapsed();
-    let overdue_actions = overdue_actions(conn, team_id, today)?;
+    let mut overdue_actions = overdue_actions(conn, team_id, today)?;
+    overdue_actions.retain(|row| visible(&row.child_ref));
     let read_actions = started.elapsed();
-    let awaiting_sign_off = awaiting_sign_off(conn, team_id, today)?;
-    let write_ups_outstanding = write_ups_outstanding(conn, team_id, today, policy)?;
+    let mut awaiting_sign_off = awaiting_sign_off(conn, team_id, today)?;
+    awaiting_sign_off.retain(|row| visible(&row.child_ref));
+    let mut write_ups_outstanding = write_ups_outstanding(conn, team_id, today, policy)?;
+    write_ups_outstanding.retain(|row| visible(&row.child_ref));
     headline.awaiting_sign_off = awaiting_sign_off.len();
     headline.write_ups_outstanding = write_ups_outstanding.len();
     headline.write_ups_late = write_ups_outstanding.iter().filter(|w| w.late).count();
-    headline.needs_decision = needs_decision(conn, team_id)?;
+    headline.needs_decision = needs_decision(conn, team_id)?
+        .iter()
+        .filter(|child_ref| visible(child_ref))
+        .count();
     tracing::debug!(
         team_id,
         children_ms = read_children.as_secs_f64() * 1e3,
@@ -298,6 +325,7 @@ pub fn team_dashboard(
         overdue_actions,
         awaiting_sign_off,
         write_ups_outstanding,
+        break_glass: Vec::new(),
     })
 }
 

@@ -209,14 +209,14 @@ pub(super) fn add_visits(
     Ok(())
 }
 
-/// How many records of the team have answers two devices gave differently.
-pub(super) fn needs_decision(conn: &Connection, team_id: i64) -> rusqlite::Result<usize> {
+/// The child of each record of the team that has answers two devices gave differently.
+pub(super) fn needs_decision(conn: &Connection, team_id: i64) -> rusqlite::Result<Vec<String>> {
     conn.prepare_cached(
-        "SELECT count(*) FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref
+        "SELECT v.child_ref FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref
          WHERE c.team_id = ?1 AND v.open_conflicts > 0 AND v.discarded = 0",
     )?
-    .query_row([team_id], |row| row.get::<_, i64>(0))
-    .map(|count| usize::try_from(count).unwrap_or(0))
+    .query_map([team_id], |row| row.get::<_, String>(0))?
+    .collect()
 }
 
 /// Visits recorded as having happened (date, kind and child seen; not discarded) whose

@@ -136,7 +136,9 @@ fn a_database_from_before_the_ledger_keeps_what_user_version_says() {
     conn.pragma_update(None, "user_version", 4)
         .expect("version");
     apply(&mut conn).expect("migrate");
-    assert_eq!(numbers(&conn), vec![1, 2, 3, 4, 5, 6, 7]);
+    // Every migration is in the ledger: 1-4 as recorded by `user_version`, the rest applied.
+    let every: Vec<u32> = MIGRATIONS.iter().map(|(number, _)| *number).collect();
+    assert_eq!(numbers(&conn), every);
 }
 
 #[test]
