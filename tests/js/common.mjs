@@ -146,8 +146,13 @@ export function stripUrl(id) {
  * 1 s even when not connected, and finds then report "unavailable").
  */
 export async function connectRepo(url, clock, { label = "repo" } = {}) {
-  // Short retry interval: the server may still be starting.
-  const adapter = new WebSocketClientAdapter(await withTicket(url), 250)
+  // The adapter dials the same URL again whenever its socket is not open within the retry
+  // interval; with a single-use ticket the first attempt redeems it and the second is
+  // refused (401, thrown as an uncaught error). So the interval must outlast a slow open on
+  // a loaded machine (seen with 250 ms): the library's default. The server is up already,
+  // since the ticket came from it. Without a ticket, retry soon: the server may be starting.
+  const signed = await withTicket(url)
+  const adapter = new WebSocketClientAdapter(signed, signed === url ? 250 : 5000)
   const repo = new Repo({ network: [adapter] })
   while (repo.peers.length === 0) {
     if (clock.remaining() === 0) throw new Error(`${label}: could not connect to ${url}`)
