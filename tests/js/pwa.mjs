@@ -408,9 +408,15 @@ async function waitForStatus(page, ref, status) {
     { ref, status }, { timeout: 30_000 });
 }
 
+// The data core says every record is on the server, and so does the status bar (whose
+// attributes alone can still show the moment before a record made through the data core).
 async function waitSynced(page) {
-  await page.waitForFunction(() => document.getElementById("sync-status")?.dataset.unsent === "0"
-    && document.getElementById("sync-status")?.dataset.connected === "true", null, { timeout: 30_000 });
+  await page.waitForFunction(() => {
+    const state = window.__doorstep.syncState();
+    return state.connected && state.unsent === 0 && state.saving === 0
+      && document.getElementById("sync-status")?.dataset.unsent === "0"
+      && document.getElementById("sync-status")?.dataset.connected === "true";
+  }, null, { timeout: 30_000 });
 }
 
 // Clicks "Download CSV" and answers the file's text.
