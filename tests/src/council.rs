@@ -5,6 +5,7 @@
 //!   (`C-N3`), manager `mgr-north`; child `C-N4` is unallocated.
 //! - team "South": social worker `sw-south-1` (`C-S1`), manager `mgr-south`.
 //! - `admin`, an administrator.
+//! - with [`add_records_officer`]: `records-1`, a records officer (subject access).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -79,6 +80,23 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         admin::allocate(&mut conn, child_ref, username, now)?;
     }
     Ok(children)
+}
+
+/// Adds `records-1`, a records officer, to the council in `data_dir`.
+pub fn add_records_officer(data_dir: &Path) -> anyhow::Result<()> {
+    let mut conn = server::directory::open_connection(data_dir)?;
+    admin::add_user(
+        &mut conn,
+        &NewUser {
+            username: "records-1",
+            display_name: "Records Officer",
+            role: Role::RecordsOfficer,
+            team: None,
+            password: PASSWORD,
+        },
+        now_ms(),
+    )?;
+    Ok(())
 }
 
 /// A fictional child with a placement.

@@ -12,8 +12,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use server::ServerConfig;
-use server::directory::Role;
-use server::directory::admin::{self, NewUser};
 use shared::DocumentId;
 use tests::council::{self, PASSWORD, Session};
 use tests::test_server::run_admin;
@@ -27,19 +25,7 @@ const REASON: &str = "Police called at 02:00: the child is missing and we need t
 /// The test council plus a records officer, `records-1`; returns C-N1's child document.
 fn council_with_officer(dir: &Path) -> DocumentId {
     let children = council::create(dir).expect("council");
-    let mut conn = server::directory::open_connection(dir).expect("db");
-    admin::add_user(
-        &mut conn,
-        &NewUser {
-            username: "records-1",
-            display_name: "Records Officer",
-            role: Role::RecordsOfficer,
-            team: None,
-            password: PASSWORD,
-        },
-        council::now_ms(),
-    )
-    .expect("records officer");
+    council::add_records_officer(dir).expect("records officer");
     children
         .into_iter()
         .find_map(|(child_ref, document)| (child_ref == "C-N1").then_some(document))

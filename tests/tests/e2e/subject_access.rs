@@ -10,8 +10,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use automerge::Automerge;
 use automerge::transaction::CommitOptions;
 use serde_json::{Value, json};
-use server::directory::Role;
-use server::directory::admin::{self, NewUser};
 use shared::DocumentId;
 use shared::model::{self, CalendarDate, NewVisit, TextField};
 use shared::sync::Timestamp;
@@ -74,21 +72,7 @@ async fn a_records_officer_exports_a_full_chronological_record_with_redactions()
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
     council::create(dir.path()).expect("council");
-    {
-        let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        admin::add_user(
-            &mut conn,
-            &NewUser {
-                username: "records-1",
-                display_name: "Records Officer",
-                role: Role::RecordsOfficer,
-                team: None,
-                password: PASSWORD,
-            },
-            council::now_ms(),
-        )
-        .expect("records officer");
-    }
+    council::add_records_officer(dir.path()).expect("records officer");
     let server = TestServer::start(dir.path()).await.expect("server");
     let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
         .await
