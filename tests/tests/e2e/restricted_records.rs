@@ -32,6 +32,19 @@ fn council_with_officer(dir: &Path) -> DocumentId {
         .expect("C-N1")
 }
 
+/// Marks C-N1 restricted ("court order"), as `admin restricted mark` does.
+fn restrict_c_n1(dir: &Path) {
+    let mut conn = server::directory::open_connection(dir).expect("db");
+    server::directory::restricted::restrict(
+        &mut conn,
+        "C-N1",
+        "court order",
+        "test",
+        council::now_ms(),
+    )
+    .expect("restrict");
+}
+
 async fn login(server: &TestServer, username: &str) -> Session {
     Session::login(server.addr, username, PASSWORD, None)
         .await
@@ -277,17 +290,7 @@ async fn break_glass_needs_a_reason_and_is_on_the_managers_dashboard_at_once() {
     let colleague = login(&server, "sw-north-2").await;
     let outsider = login(&server, "sw-south-1").await;
     let (_worker_device, visit) = stored_visit(&worker).await;
-    {
-        let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        server::directory::restricted::restrict(
-            &mut conn,
-            "C-N1",
-            "court order",
-            "test",
-            council::now_ms(),
-        )
-        .expect("restrict");
-    }
+    restrict_c_n1(dir.path());
     assert!(!finds(&colleague, visit).await);
 
     // Without a reason: refused, whatever the child.
@@ -397,17 +400,7 @@ async fn break_glass_ends_by_itself_on_http_and_on_an_open_sync_connection() {
     let worker = login(&server, "sw-north-1").await;
     let manager = login(&server, "mgr-north").await;
     let (_worker_device, visit) = stored_visit(&worker).await;
-    {
-        let mut conn = server::directory::open_connection(dir.path()).expect("db");
-        server::directory::restricted::restrict(
-            &mut conn,
-            "C-N1",
-            "court order",
-            "test",
-            council::now_ms(),
-        )
-        .expect("restrict");
-    }
+    restrict_c_n1(dir.path());
     let (status, text) = api(
         &manager,
         "POST",
