@@ -116,8 +116,11 @@ impl InjectedFaults {
             document,
             expected_heads: heads,
             author: "injected-fault".into(),
-            edit: Box::new(|_| panic!("hub fault injected by a test")),
-            reply,
+            work: crate::hub::EditWork::Change {
+                edit: Box::new(|_| panic!("hub fault injected by a test")),
+                refile: None,
+                reply,
+            },
         };
         hub.send(crate::hub::HubInput::Edit(edit)).await
     }

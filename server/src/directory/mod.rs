@@ -11,6 +11,7 @@ pub mod admin;
 pub mod audit;
 pub mod caseload;
 pub mod child_import;
+pub mod corrections;
 pub mod demo_council;
 pub mod denial_audit;
 pub mod password_hashers;

@@ -526,16 +526,15 @@ pub fn erased_for(conn: &Connection, worker_id: i64) -> rusqlite::Result<Vec<Str
     .collect()
 }
 
-/// The documents erased after retention by deletions after `after` (a deletion's row
-/// id; 0 for every one), each with its deletion's row id, in deletion order: the running
-/// hub drops each from memory once and refuses it from then on (`hub::erasure`).
+/// The documents erased (after retention, or an expunge's old lineage) after `after` (an
+/// erasure's `seq`; 0 for every one), each with its `seq`, in order: the running hub drops
+/// each from memory once and refuses it from then on (`hub::erasure`).
 ///
 /// # Errors
 /// The SQLite error.
 pub fn erased_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64, DocumentId)>> {
     conn.prepare_cached(
-        "SELECT deletion_id, document_id FROM erased_documents WHERE deletion_id > ?1
-         ORDER BY deletion_id",
+        "SELECT seq, document_id FROM erased_documents WHERE seq > ?1 ORDER BY seq",
     )?
     .query_map([after], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))

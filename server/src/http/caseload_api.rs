@@ -11,6 +11,8 @@
 //!
 //! `erased` lists the documents deleted after their retention (`admin retention delete`)
 //! that the worker held or managed: the device deletes its sealed copies of them.
+//! `corrections` lists the records of theirs a manager moved or expunged
+//! (`http::corrections_api`), so the device follows.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -39,6 +41,9 @@ struct CaseloadBody {
     /// Documents deleted after retention that this worker's devices may still hold: the
     /// device deletes its sealed copies (`directory::retention::erased_for`).
     erased: Vec<String>,
+    /// Corrections of records this worker's devices may hold (moved, or expunged and
+    /// replaced by a new document): `directory::corrections::corrections_for`.
+    corrections: Vec<crate::directory::corrections::CorrectionListed>,
 }
 
 /// The visit-schedule rules, as the device rebuilds its `SchedulePolicy` from them.
@@ -99,6 +104,8 @@ async fn caseload(
             )?;
             let children = caseload_for(conn, &identity, &rights)?;
             let erased = crate::directory::retention::erased_for(conn, identity.worker_id)?;
+            let corrections =
+                crate::directory::corrections::corrections_for(conn, identity.worker_id)?;
             append_audit(
                 conn,
                 &AuditEntry::new(now, "caseload", Outcome::Allowed)
@@ -111,6 +118,7 @@ async fn caseload(
                 children,
                 schedule_policy: policy,
                 erased,
+                corrections,
             })
         })
         .await?;

@@ -6,6 +6,7 @@ mod api_error;
 mod break_glass_api;
 mod caseload_api;
 mod client_address;
+mod corrections_api;
 mod dashboard_api;
 mod health;
 mod json_errors;
@@ -136,6 +137,7 @@ pub fn app(state: AppState) -> Router {
         .merge(caseload_api::router())
         .merge(dashboard_api::router())
         .merge(review_api::router())
+        .merge(corrections_api::router())
         .merge(records_api::router())
         .merge(break_glass_api::router())
         .merge(sync_socket::router())

@@ -29,7 +29,7 @@ use crate::directory::access::{self, DocumentChild};
 use crate::directory::audit::{AuditEntry, Outcome, append_audit};
 use crate::directory::denial_audit::{DenialAudit, Denied};
 use crate::directory::sessions::Identity;
-use crate::hub::{EditError, HubInput, ServerEdit};
+use crate::hub::{EditError, EditWork, HubInput, ServerEdit};
 use crate::projection::review::{ReviewError, VisitReview, load_document, visit_review};
 
 pub(super) fn router() -> Router<AppState> {
@@ -177,12 +177,15 @@ async fn decide(
         document,
         expected_heads: heads.clone(),
         author: identity.username.clone(),
-        edit: Box::new(move |doc| {
-            let time_s = entry.at.as_millis() as i64 / 1000;
-            model::record_oversight_by(doc, &entry, time_s, Some(&author))
-                .map_err(|err| err.to_string())
-        }),
-        reply,
+        work: EditWork::Change {
+            edit: Box::new(move |doc| {
+                let time_s = entry.at.as_millis() as i64 / 1000;
+                model::record_oversight_by(doc, &entry, time_s, Some(&author))
+                    .map_err(|err| err.to_string())
+            }),
+            refile: None,
+            reply,
+        },
     };
     if !state.hub.send(HubInput::Edit(edit)).await {
         return Err(ApiError::Unavailable("the server is stopping".into()));
@@ -222,16 +225,16 @@ async fn decide(
 }
 
 /// One request about one visit, as its audit rows name it.
-struct Request<'a> {
-    identity: &'a Identity,
-    document: &'a DocumentId,
-    action: &'static str,
-    now: i64,
+pub(super) struct Request<'a> {
+    pub(super) identity: &'a Identity,
+    pub(super) document: &'a DocumentId,
+    pub(super) action: &'static str,
+    pub(super) now: i64,
 }
 
 impl Request<'_> {
     /// The audit row for this request about the record of `child`.
-    fn audit(&self, outcome: Outcome, child: &DocumentChild) -> AuditEntry {
+    pub(super) fn audit(&self, outcome: Outcome, child: &DocumentChild) -> AuditEntry {
         AuditEntry::new(self.now, self.action, outcome)
             .by(self.identity)
             .document(self.document)
@@ -240,14 +243,14 @@ impl Request<'_> {
 }
 
 /// The answer for a record that does not exist *or* that the caller may not read.
-fn no_such_record() -> ApiError {
+pub(super) fn no_such_record() -> ApiError {
     ApiError::NotFound("no such record".into())
 }
 
 /// Checks, by the access policy (`directory::access`), that the session may read the
 /// visit or, when `deciding`, sign it off or return it. A refusal is audited (coalesced)
 /// before it is answered, and a missing record is refused exactly like a forbidden one.
-fn authorise(
+pub(super) fn authorise(
     conn: &Connection,
     denials: &DenialAudit,
     request: &Request<'_>,
@@ -284,7 +287,7 @@ fn authorise(
     Err(no_such_record())
 }
 
-fn parse_document_id(text: &str) -> Result<DocumentId, ApiError> {
+pub(super) fn parse_document_id(text: &str) -> Result<DocumentId, ApiError> {
     DocumentId::from_str(text).map_err(|_| no_such_record())
 }
 
@@ -298,7 +301,7 @@ fn review_error(err: ReviewError) -> ApiError {
     }
 }
 
-fn edit_error(err: EditError) -> ApiError {
+pub(super) fn edit_error(err: EditError) -> ApiError {
     match err {
         EditError::NotFound => ApiError::NotFound(err.to_string()),
         EditError::Changed => ApiError::Conflict(
@@ -311,7 +314,7 @@ fn edit_error(err: EditError) -> ApiError {
 }
 
 /// A random id for an oversight entry (UUID v4 text).
-fn new_entry_id() -> String {
+pub(super) fn new_entry_id() -> String {
     let mut bytes = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
     bytes[6] = (bytes[6] & 0x0f) | 0x40;

@@ -1,4 +1,5 @@
-//! Records deleted after their retention leave the running hub (D1).
+//! Records deleted after their retention (D1), and the old lineage of a visit rebuilt
+//! without expunged content, leave the running hub.
 //!
 //! `admin retention delete` deletes a child's documents from the database, possibly from
 //! another process while the server runs, and bumps the directory version. The hub then
@@ -9,7 +10,9 @@
 //! device sends about it later is answered as for a document that never existed, even if
 //! a child with the same case reference is added again. At start the hub erases every
 //! document deleted before, so a restarted server refuses them too. The triggers on
-//! `erased_documents` (migration 0007) drop any write that races the deletion.
+//! `erased_documents` (migrations 0007 and 0009) drop any write that races the deletion.
+//! An expunge (`http::corrections_api`) erases its old document from the core itself, as
+//! it rebuilds it, before the database forgets it.
 
 use tracing::{error, info};
 
@@ -30,8 +33,8 @@ impl Hub {
             return;
         }
         let loaded_before = self.core.stats().loaded_documents;
-        for (deletion, document) in &erased {
-            self.erased_through = self.erased_through.max(*deletion);
+        for (seq, document) in &erased {
+            self.erased_through = self.erased_through.max(*seq);
             self.edits_loading.remove(document);
             let effects = self.core.erase_document(*document);
             self.carry_out(effects);
@@ -40,7 +43,7 @@ impl Hub {
         info!(
             documents = erased.len(),
             dropped_from_memory = dropped,
-            "erased documents deleted after retention"
+            "erased documents deleted after retention or expunged"
         );
     }
 }

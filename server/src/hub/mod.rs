@@ -87,10 +87,11 @@ pub enum HubInput {
     Shutdown(oneshot::Sender<()>),
 }
 
-/// A change the server makes to a document itself, e.g. recording a manager's decision.
+/// A change the server makes to a document itself: recording a manager's decision,
+/// moving a visit to the right child, or rebuilding it without expunged content.
 ///
-/// It applies only if the document is still at `expected_heads` (the version the person
-/// read); the reply comes once the change is durable.
+/// A change applies only if the document is still at `expected_heads` (the version the
+/// person read); the reply comes once the change is durable.
 pub struct ServerEdit {
     /// The document to change.
     pub document: DocumentId,
@@ -98,14 +99,62 @@ pub struct ServerEdit {
     pub expected_heads: Vec<ChangeHash>,
     /// Who the change is made for (recorded as the sender of its change batch).
     pub author: String,
-    /// The change itself; an `Err` refuses it with that message and changes nothing.
-    pub edit: DocumentEdit,
-    /// The document's heads after the change, once durable.
-    pub reply: oneshot::Sender<Result<Vec<ChangeHash>, EditError>>,
+    /// What to do.
+    pub work: EditWork,
+}
+
+/// What a [`ServerEdit`] does.
+pub enum EditWork {
+    /// Change the document in place; with `refile`, first file it under another child (a
+    /// visit moved to the right child), so the change is stored with its new index.
+    Change {
+        /// The change itself.
+        edit: DocumentEdit,
+        /// Where the document belongs from now on, when it moves.
+        refile: Option<shared::sync::DocumentIndex>,
+        /// The document's heads after the change, once durable.
+        reply: EditReply,
+    },
+    /// Build a new document from it (an expunge's new lineage) and erase it from memory,
+    /// so nothing more is accepted into it; the caller stores the new document and erases
+    /// the old one from the database. No heads check: the new document holds everything.
+    Rebuild {
+        /// Builds the new document from the current one; `Err` refuses with the message.
+        rebuild: DocumentRebuild,
+        /// The new document's bytes and every change the old one held.
+        reply: oneshot::Sender<Result<Rebuilt, EditError>>,
+    },
 }
 
 /// A change to make to a document; `Err` refuses it (with the message) and changes nothing.
 pub type DocumentEdit = Box<dyn FnOnce(&mut Automerge) -> Result<(), String> + Send>;
+
+/// A new document built from one; `Err` refuses it (with the message) and changes nothing.
+pub type DocumentRebuild = Box<dyn FnOnce(&Automerge) -> Result<Automerge, String> + Send>;
+
+/// A document rebuilt by [`EditWork::Rebuild`].
+#[derive(Debug)]
+pub struct Rebuilt {
+    /// The new document.
+    pub document: Automerge,
+    /// Every change the old document held when it was rebuilt (a device holding changes
+    /// outside these made them offline, and carries them over).
+    pub server_had: Vec<ChangeHash>,
+}
+
+impl ServerEdit {
+    /// Answers the edit with `err`, doing nothing.
+    pub(crate) fn refuse(self, err: EditError) {
+        match self.work {
+            EditWork::Change { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            EditWork::Rebuild { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}
 
 impl std::fmt::Debug for ServerEdit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -313,8 +362,8 @@ struct Hub {
     edits_storing: Vec<(DocumentId, Vec<ChangeHash>, EditReply)>,
     /// While a server edit's effects are carried out: who it was made for.
     edit_author: Option<String>,
-    /// The last deletion after retention whose documents the core has erased (its
-    /// `retention_deletions` row id; see `erasure`).
+    /// The last erasure (after retention or an expunge) the core has carried out (its
+    /// `erased_documents` row's `seq`; see `erasure`).
     erased_through: i64,
     /// The server's clock: read once per input, for the core's `now` and audit rows.
     clock: Clock,
@@ -322,7 +371,8 @@ struct Hub {
     metrics: Arc<Metrics>,
 }
 
-type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
+/// The answer to a changing [`ServerEdit`]: the heads after it, once durable.
+pub type EditReply = oneshot::Sender<Result<Vec<ChangeHash>, EditError>>;
 
 /// Whether the hub loop goes on.
 #[derive(PartialEq, Eq)]
@@ -459,7 +509,7 @@ impl Hub {
                 let _ = reply.send(self.core.stats());
             }
             HubInput::Edit(edit) => {
-                let _ = edit.reply.send(Err(EditError::Stopping));
+                edit.refuse(EditError::Stopping);
             }
             HubInput::Frame { .. }
             | HubInput::Disconnected { .. }

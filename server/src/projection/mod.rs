@@ -23,5 +23,6 @@ mod tables;
 
 pub use rows::{DocumentRows, date_of, join_heads};
 pub use tables::{
-    ProjectionUpdate, apply_update, check, dump, rebuild, rebuild_if_empty, write_rows,
+    ProjectionUpdate, apply_update, check, dump, rebuild, rebuild_if_empty, record_batch,
+    write_rows,
 };

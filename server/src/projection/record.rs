@@ -226,6 +226,31 @@ fn visit_entry(
             fields: Vec::new(),
         });
     }
+    for correction in model::correction::corrections(doc) {
+        let (kind, text) = match correction.kind {
+            model::correction::CorrectionKind::Moved { .. } => (
+                "moved",
+                format!(
+                    "Moved from another child's record. {}",
+                    correction.note.reason
+                ),
+            ),
+            model::correction::CorrectionKind::Expunged { .. } => (
+                "expunged",
+                format!(
+                    "Content removed from every version of this record; earlier versions are no longer held. {}",
+                    correction.note.reason
+                ),
+            ),
+        };
+        events.push(Event {
+            at: i64::try_from(correction.note.at.as_millis()).unwrap_or(i64::MAX),
+            kind,
+            by: Some(correction.note.by_name),
+            text,
+            fields: Vec::new(),
+        });
+    }
     events.sort_by_key(|e| e.at);
     let kind = sections(&visit)
         .into_iter()

@@ -41,18 +41,44 @@ pub fn apply_update(
     document: &DocumentId,
     update: &ProjectionUpdate,
 ) -> rusqlite::Result<()> {
-    let id = document.as_bytes().as_slice();
-    let heads: Vec<u8> = update.heads.iter().flat_map(|head| head.0).collect();
-    conn.prepare_cached(
-        "INSERT INTO change_batches (document_id, received_at, worker_ref, heads)
-         VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, update.received_at, update.worker_ref, heads])?;
+    record_batch(
+        conn,
+        document,
+        &update.heads,
+        update.worker_ref.as_deref(),
+        update.received_at,
+    )?;
     if let DocumentRows::Visit(visit) = &update.rows {
         audit_new_amendments(conn, document, visit, update.received_at)?;
         audit_new_discard(conn, document, visit, update.received_at)?;
     }
     write_rows(conn, document, &update.rows)
+}
+
+/// Records one batch of changes received (`change_batches`): when, from whom, and the
+/// document's heads after it.
+///
+/// # Errors
+/// The SQLite error.
+pub fn record_batch(
+    conn: &Connection,
+    document: &DocumentId,
+    heads: &[automerge::ChangeHash],
+    worker_ref: Option<&str>,
+    received_at: i64,
+) -> rusqlite::Result<()> {
+    let heads: Vec<u8> = heads.iter().flat_map(|head| head.0).collect();
+    conn.prepare_cached(
+        "INSERT INTO change_batches (document_id, received_at, worker_ref, heads)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![
+        document.as_bytes().as_slice(),
+        received_at,
+        worker_ref,
+        heads
+    ])?;
+    Ok(())
 }
 
 /// Replaces every projection row of one document with `rows`.

@@ -84,6 +84,7 @@ fn event(out: &mut String, number: usize, event: &Event) {
         "signedOff" => "Signed off by the manager".into(),
         "returned" => "Returned by the manager for changes".into(),
         "amendment" => "Amended after sign-off".into(),
+        "moved" | "expunged" => "Corrected by the manager".into(),
         other => other.to_owned(),
     };
     let by = event.by.as_deref().map(|by| format!(" by {}", escape(by)));
@@ -96,7 +97,7 @@ fn event(out: &mut String, number: usize, event: &Event) {
         by.unwrap_or_default()
     );
     if !event.text.is_empty() {
-        let label = if event.kind == "amendment" {
+        let label = if matches!(event.kind, "amendment" | "moved" | "expunged") {
             "Reason"
         } else {
             "Comment"

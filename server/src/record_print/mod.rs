@@ -113,7 +113,8 @@ pub struct Entry {
 pub struct Event {
     /// When (ms; server time for versions and decisions, device time for amendments).
     pub at: i64,
-    /// `version`, `signedOff`, `returned` or `amendment`.
+    /// `version`, `signedOff`, `returned`, `amendment`, or a correction: `moved`,
+    /// `expunged`.
     pub kind: &'static str,
     /// Who (username or name), when known.
     pub by: Option<String>,

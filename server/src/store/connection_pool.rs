@@ -114,6 +114,9 @@ pub fn open_existing(database: &Path) -> Result<Connection, StoreError> {
     // The journal mode (WAL) is a property of the file; these are per connection.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Deleted content is zeroed, not left in free pages: a compaction's old chunks, a
+    // record deleted after retention or expunged are gone from the file.
+    conn.pragma_update(None, "secure_delete", true)?;
     conn.busy_handler(Some(poll_lock))?;
     Ok(conn)
 }

@@ -32,6 +32,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (6, include_str!("migrations/0006_sync_credentials.sql")),
     (7, include_str!("migrations/0007_records_for_life.sql")),
     (8, include_str!("migrations/0008_restricted_records.sql")),
+    (9, include_str!("migrations/0009_record_corrections.sql")),
 ];
 
 /// Brings the database up to the newest schema.

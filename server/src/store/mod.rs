@@ -13,6 +13,6 @@ mod store_error;
 
 pub use connection_pool::{ConnectionPool, open_existing};
 pub use database_files::{DatabaseFiles, storage_fault};
-pub use sqlite_store::{DATABASE_FILE, SqliteStore, index_of};
+pub use sqlite_store::{DATABASE_FILE, SqliteStore, index_of, insert_snapshot};
 pub use storage_thread::{StorageHandle, StorageReport, spawn_storage_thread};
 pub use store_error::StoreError;

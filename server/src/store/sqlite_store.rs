@@ -66,6 +66,9 @@ impl SqliteStore {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted content is zeroed, not left in free pages: a compaction's old chunks, a
+        // record deleted after retention or expunged are gone from the file.
+        conn.pragma_update(None, "secure_delete", true)?;
         conn.busy_handler(Some(super::connection_pool::poll_lock))?;
         migrations::apply(&mut conn)?;
         Ok((conn, path))
@@ -357,12 +360,15 @@ fn run_task(tx: &Connection, task: &StorageTask, now: i64) -> rusqlite::Result<S
             if let Some(index) = index {
                 // A new visit: index it under its child in the same transaction, so it is
                 // never stored without an owner. `childId` is the child's case reference.
+                // A stored visit moved by a manager (`SyncCore::refile`) is filed under its
+                // new child, keeping who created it and when.
                 let indexed = tx
                     .prepare_cached(
                         "INSERT INTO child_documents (document_id, child_id, kind, created_by, created_at)
                          SELECT ?1, child_id, 'visit',
                                 (SELECT worker_id FROM workers WHERE username = ?4), ?3
-                         FROM children WHERE child_ref = ?2",
+                         FROM children WHERE child_ref = ?2
+                         ON CONFLICT (document_id) DO UPDATE SET child_id = excluded.child_id",
                     )?
                     .execute(params![
                         document,
@@ -389,6 +395,24 @@ fn run_task(tx: &Connection, task: &StorageTask, now: i64) -> rusqlite::Result<S
             Ok(StorageOutcome::Written)
         }
     }
+}
+
+/// Stores a whole document as its one snapshot chunk, inside the caller's transaction (an
+/// expunge's new lineage, built by the hub and stored with its correction).
+///
+/// # Errors
+/// The SQLite error.
+pub fn insert_snapshot(
+    conn: &Connection,
+    document: &DocumentId,
+    snapshot: &[u8],
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
+    )?
+    .execute(params![document.as_bytes().as_slice(), snapshot, now])?;
+    Ok(())
 }
 
 /// Where the server's own index (`child_documents`) places a document: the child's

@@ -126,6 +126,12 @@ pub enum ModelError {
         /// The id that is taken.
         entry_id: String,
     },
+    /// A correction without its reason, or to the child it is already filed under.
+    #[error("{0}")]
+    BadCorrection(&'static str),
+    /// A passage to expunge that the record does not hold.
+    #[error("the record does not contain the passage {0:?}: copy it exactly as it reads")]
+    PassageNotFound(String),
     /// Automerge refused an operation, e.g. because an object id is stale.
     #[error("automerge operation failed")]
     Automerge(#[from] AutomergeError),

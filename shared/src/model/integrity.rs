@@ -36,8 +36,8 @@ pub const VISIT_PLACING_KEYS: [&str; 6] = [
     "createdAt",
 ];
 
-/// The root key of a visit that only the server writes.
-pub const VISIT_SERVER_KEYS: [&str; 1] = ["oversight"];
+/// The root keys of a visit that only the server writes (decisions, corrections).
+pub const VISIT_SERVER_KEYS: [&str; 2] = ["oversight", "corrections"];
 
 /// The root key of a visit whose stored entries never change.
 pub const VISIT_APPEND_ONLY_KEY: &str = "amendments";
@@ -157,7 +157,7 @@ pub fn check_peer_change(before: &Automerge, after: &Automerge) -> Result<(), In
         if !same_at(before, &ROOT, after, &ROOT, key.into(), 0) {
             return Err(IntegrityViolation::ProtectedField {
                 field: key.to_owned(),
-                writer: "only the server records a manager's decision",
+                writer: "only the server records a manager's decision or correction",
             });
         }
     }

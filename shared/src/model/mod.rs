@@ -26,6 +26,8 @@
 //!   ([`type_text`], [`type_item_text`]).
 //! - [`date`]: [`CalendarDate`], the `"YYYY-MM-DD"` dates in documents.
 //! - [`integrity`]: who may write which field; the checks run on every change a peer sends.
+//! - [`correction`]: a misfiled visit moved to the right child, or rebuilt without expunged
+//!   passages as a new document, and a device's offline edits carried over onto it.
 //! - `ownership`: [`visit_child_id`], which child a new document belongs to (access checks).
 //! - `read`, `write`: tolerant readers and checked writers used by the above.
 //!
@@ -60,6 +62,7 @@
 pub mod child;
 mod coded;
 pub mod conflict;
+pub mod correction;
 pub mod date;
 mod error;
 pub mod integrity;
@@ -76,6 +79,8 @@ pub mod visit_sections;
 pub mod wording;
 mod write;
 
+#[cfg(test)]
+mod correction_tests;
 #[cfg(test)]
 mod date_tests;
 #[cfg(test)]

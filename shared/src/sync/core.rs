@@ -204,6 +204,26 @@ impl SyncCore {
         }
     }
 
+    /// Files a loaded document under another child (a manager moving a visit recorded
+    /// against the wrong child): access is checked by `index` from now on, and the next
+    /// append records it in the store with its changes. Returns the index it had.
+    ///
+    /// # Errors
+    /// [`SyncError::NotLoaded`] if the document is not in memory.
+    pub fn refile(
+        &mut self,
+        id: DocumentId,
+        index: DocumentIndex,
+    ) -> Result<Option<DocumentIndex>, SyncError> {
+        match self.documents.get_mut(&id) {
+            Some(Slot::Loaded(loaded)) => {
+                loaded.index_on_save = Some(index.clone());
+                Ok(loaded.index.replace(index))
+            }
+            _ => Err(SyncError::NotLoaded(id)),
+        }
+    }
+
     /// Where a document stands, for a local caller waiting on it.
     pub fn document_status(&self, id: &DocumentId) -> DocumentStatus {
         match self.documents.get(id) {

@@ -19,6 +19,7 @@ mod interop;
 mod live_and_reallocation;
 mod load_balancer;
 mod metrics;
+mod misfiled_records;
 mod official_client;
 mod operator_faults;
 mod oversight;
