@@ -61,6 +61,29 @@ pub struct Caseload {
     /// Documents the server deleted after their retention (`erased`): the device deletes
     /// its copies. Not kept: the server says it again with every caseload.
     pub erased: Vec<String>,
+    /// Records a manager moved or expunged (`corrections`): the device follows. Not kept.
+    pub corrections: Vec<CorrectionNotice>,
+}
+
+/// One of the caseload's `corrections`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectionNotice {
+    /// `moved` or `expunged`.
+    pub kind: String,
+    /// The record corrected (for an expunge, the old document, now gone).
+    pub document: String,
+}
+
+/// `GET /api/corrections/{id}`: what the device needs to carry its unsent edits of an
+/// expunged document over onto the document that replaced it.
+#[derive(Debug, Clone)]
+pub struct ExpungedDetail {
+    /// The new document.
+    pub replacement: String,
+    /// Every change of the old document the server held (hex hashes).
+    pub server_had: Vec<String>,
+    /// The new document's bytes.
+    pub document: Vec<u8>,
 }
 
 /// One child of [`Caseload`].
@@ -162,6 +185,15 @@ impl Caseload {
             former: children("former")?,
             policy: policy_from_js(&js::get(value, "schedulePolicy")),
             erased: js::texts(value, "erased"),
+            corrections: js::items(value, "corrections")
+                .iter()
+                .filter_map(|c| {
+                    Some(CorrectionNotice {
+                        kind: js::text(c, "kind")?,
+                        document: js::text(c, "document")?,
+                    })
+                })
+                .collect(),
         })
     }
 }
@@ -432,6 +464,54 @@ pub async fn caseload(token: &str, unsent: usize) -> Result<Caseload, ApiFailure
         .ok()
         .and_then(|value| Caseload::from_js(&value))
         .ok_or_else(|| ApiFailure::Refused(200, "unexpected answer from the server".into()))
+}
+
+/// `GET /api/corrections/{id}`.
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn expunged(token: &str, document_id: &str) -> Result<ExpungedDetail, ApiFailure> {
+    let path = format!("/api/corrections/{document_id}");
+    let text = call_text("GET", &path, Some(token), None).await?;
+    let unexpected = || ApiFailure::Refused(200, "unexpected answer from the server".into());
+    let value = js_sys::JSON::parse(&text).map_err(|_| unexpected())?;
+    Ok(ExpungedDetail {
+        replacement: js::text(&value, "replacement").ok_or_else(unexpected)?,
+        server_had: js::texts(&value, "serverHad"),
+        document: js::text(&value, "replacementDocument")
+            .and_then(|text| base64_decode(&text))
+            .ok_or_else(unexpected)?,
+    })
+}
+
+/// Standard base64 (with padding) to bytes; `None` if it is not base64.
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes = text.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        let produced = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        out.extend(n.to_be_bytes()[1..=produced].iter());
+    }
+    Some(out)
 }
 
 /// `GET /api/team/dashboard` (team managers only), as the server's JSON text: the device

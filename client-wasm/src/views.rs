@@ -105,6 +105,25 @@ pub fn visit_view(
         .set("bedroomDetail", visit.bedroom_detail)
         .set("observations", visit.observations)
         .set(
+            "corrections",
+            array(
+                shared::model::correction::corrections(doc)
+                    .into_iter()
+                    .map(|c| {
+                        let moved = matches!(
+                            c.kind,
+                            shared::model::correction::CorrectionKind::Moved { .. }
+                        );
+                        Obj::new()
+                            .set("kind", if moved { "moved" } else { "expunged" })
+                            .set("at", c.note.at.as_millis() as f64)
+                            .set("byName", c.note.by_name)
+                            .set("reason", c.note.reason)
+                            .done()
+                    }),
+            ),
+        )
+        .set(
             "voice",
             array(visit.voice.into_iter().map(|v| {
                 Obj::new()

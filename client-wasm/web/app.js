@@ -429,6 +429,10 @@ document.addEventListener("click", async (event) => {
       render();
       break;
     }
+    case "dismiss-set-aside":
+      await device.setFormDraft(`${button.dataset.id}:set-aside`, null);
+      render();
+      break;
     case "dismiss-notice":
       device.dismissNotice();
       render();

@@ -70,6 +70,8 @@ export function visitTasksPage(id) {
     ${visitHeader(visit, `#/child/${encodeURIComponent(visit.childId)}`)}
     <h1>Visit record</h1>
     ${visit.discarded ? `<div class="warning" id="discarded"><p class="body">This draft was discarded on ${esc(dateOnly(visit.discarded.at ?? nowMs()))}: ${esc(visit.discarded.reason)}. It is kept, but does not count as a visit.</p></div>` : ""}
+    ${correctionNotice(visit)}
+    ${setAsideBanner(id)}
     ${reviewBanner(visit)}
     ${isManager() ? `<p><a href="#/review/${encodeURIComponent(id)}">Review this record</a></p>` : ""}
     ${printLink(`/api/visits/${encodeURIComponent(id)}/print`, "Print this visit")}
@@ -81,6 +83,27 @@ export function visitTasksPage(id) {
     </ol>
     ${visit.discarded ? "" : `<a class="button" href="#/visit/${encodeURIComponent(id)}/check" role="button" draggable="false">Check your answers</a>`}
     ${neverSubmitted && !visit.discarded && !isManager() ? `<p><a href="#/visit/${encodeURIComponent(id)}/discard" id="discard-link">Discard this draft (started in error)</a></p>` : ""}`, "Visit record");
+}
+
+// A manager's corrections of this record (moved to the right child, or content removed
+// from every version), as later readers must see them.
+function correctionNotice(visit) {
+  if (!visit.corrections?.length) return "";
+  return `<div class="inset" id="corrections">${visit.corrections.map((c) => `<p class="body">Corrected on ${esc(dateOnly(c.at))} by ${esc(c.byName)}: ${c.kind === "moved" ? "moved here from another child's record" : "content removed from every version of this record"}. Reason: ${esc(c.reason)}</p>`).join("")}</div>`;
+}
+
+// Changes made on this device before a correction that could not be merged into the
+// corrected record: the worker re-enters what is still right, then dismisses them.
+function setAsideBanner(id) {
+  const items = device.formDraft(draftKey(id, "set-aside"));
+  if (!Array.isArray(items) || items.length === 0) return "";
+  const label = (path) => FIELD_NAMES[path.split(/[.[]/)[0]] ?? path;
+  return `<div class="notification-banner" role="region" aria-labelledby="set-aside-title" id="set-aside">
+    <h2 class="notification-banner__title" id="set-aside-title">Changes to check again</h2>
+    <p class="body">This record was corrected by your manager while this device was offline. These changes you made could not be merged. Re-enter what is still right, then dismiss them.</p>
+    <dl class="summary-list">${items.map((item) => `<div class="summary-list__row"><dt class="summary-list__key">${esc(label(item.path))}</dt><dd class="summary-list__value">Your version: ${esc(item.yours || "(removed)")}</dd></div>`).join("")}</dl>
+    <button type="button" class="button button--secondary" data-action="dismiss-set-aside" data-id="${esc(id)}">Dismiss these changes</button>
+  </div>`;
 }
 
 // The key under which a screen keeps input not yet part of the record.

@@ -1,6 +1,7 @@
 //! The server's API as the device uses it: the access token (refreshed when near expiry),
 //! what a failure means (a revoked device wipes), the caseload (and forgetting the records
-//! the server deleted after retention), dashboard and review.
+//! the server deleted after retention, and following the records a manager corrected),
+//! dashboard and review.
 
 use super::*;
 
@@ -142,9 +143,12 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
         }
     };
     contact_made(shared);
+    let replaced = follow_corrections(shared, &token, &caseload).await;
     let (sealed, effects, erased) = {
         let mut state = shared.state.borrow_mut();
-        let erased = forget_erased(&mut state, &caseload.erased);
+        let mut gone = caseload.erased.clone();
+        gone.extend(replaced.iter().map(ToString::to_string));
+        let erased = forget_erased(&mut state, &gone);
         caseload.former = former_children(&state, &caseload);
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
         let sealed = seal_record(vault, CASELOAD_RECORD, &caseload.to_js())?;
@@ -172,6 +176,125 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
         carry_out(shared, fx);
     }
     notify(shared);
+    Ok(())
+}
+
+/// Follows the records a manager corrected (the caseload's `corrections`) that this device
+/// holds, and returns the documents it should now forget:
+/// - expunged: the old document goes; if it holds edits the server never had, they are
+///   first carried over onto the new document (`shared::model::correction::carry_over`),
+///   without what the correction removed, and what cannot be merged is kept for the
+///   worker to re-check (the form draft `{new id}:set-aside`). Its carry-over is stored
+///   before the old document's chunks are deleted (IndexedDB runs the two in order).
+/// - moved: the document stays and sync brings its new child; it goes only if the device
+///   may no longer hold it (its child is not on the caseload) and holds nothing unsent.
+async fn follow_corrections(
+    shared: &Rc<Shared>,
+    token: &str,
+    caseload: &Caseload,
+) -> Vec<DocumentId> {
+    let listed = |id: &DocumentId| {
+        let id = id.to_string();
+        caseload
+            .children
+            .iter()
+            .any(|child| child.visit_document_ids.contains(&id))
+    };
+    let mut gone = Vec::new();
+    for correction in &caseload.corrections {
+        let Ok(old) = correction.document.parse::<DocumentId>() else {
+            continue;
+        };
+        let (held, unsent) = {
+            let state = shared.state.borrow();
+            (state.documents.contains(&old), state.unsent.contains(&old))
+        };
+        if !held {
+            continue;
+        }
+        match correction.kind.as_str() {
+            "expunged" if unsent => match carry_over_expunged(shared, token, old).await {
+                Ok(()) => gone.push(old),
+                // Kept, unsent, until a later refresh manages it: nothing is lost.
+                Err(err) => tracing::warn!(document = %old, %err, "cannot carry over yet"),
+            },
+            "expunged" => gone.push(old),
+            "moved" if !unsent && !listed(&old) => gone.push(old),
+            _ => {}
+        }
+    }
+    gone
+}
+
+/// Carries this device's unsent edits of the expunged `old` over onto its replacement.
+async fn carry_over_expunged(
+    shared: &Rc<Shared>,
+    token: &str,
+    old: DocumentId,
+) -> Result<(), ClientError> {
+    let detail = server_api::expunged(token, &old.to_string()).await?;
+    let replacement: DocumentId = detail
+        .replacement
+        .parse()
+        .map_err(|_| ClientError::Server("unexpected answer from the server".into()))?;
+    let server_had: std::collections::HashSet<automerge::ChangeHash> = detail
+        .server_had
+        .iter()
+        .filter_map(|hash| hash.parse().ok())
+        .collect();
+    let (effects, set_aside) = {
+        let mut state = shared.state.borrow_mut();
+        let author = author(&state)?;
+        let core = state.core.as_mut().ok_or(ClientError::Locked)?;
+        let old_doc = core
+            .document(&old)
+            .cloned()
+            .ok_or_else(|| ClientError::Record("the record is still loading".into()))?;
+        let mut effects = Effects::default();
+        match core.document_status(&replacement) {
+            shared::sync::DocumentStatus::Unknown => {
+                let doc = Automerge::load(&detail.document)
+                    .map_err(|err| ClientError::Record(err.to_string()))?;
+                effects.extend(core.create_document(replacement, doc)?);
+            }
+            shared::sync::DocumentStatus::Ready => {}
+            _ => {
+                return Err(ClientError::Record(
+                    "the new record is still loading".into(),
+                ));
+            }
+        }
+        let commit = CommitOptions::default()
+            .with_time((now_ms() / 1000.0) as i64)
+            .with_message(author.message());
+        let (outcome, more) = core.change_document(replacement, |doc| {
+            model::correction::carry_over(&old_doc, &server_had, doc, commit)
+        })?;
+        effects.extend(more);
+        let outcome = outcome.map_err(|err| ClientError::Record(err.to_string()))?;
+        state.documents.insert(replacement);
+        state.unsent.insert(replacement);
+        let set_aside = (!outcome.set_aside.is_empty()).then(|| {
+            let at = now_ms();
+            let items = outcome.set_aside.iter().map(|item| {
+                Obj::new()
+                    .set("path", item.path.as_str())
+                    .set("yours", item.yours.as_str())
+                    .set("theirs", item.theirs.as_str())
+                    .set("at", at)
+                    .done()
+            });
+            let key = format!("{replacement}:set-aside");
+            state.drafts.retain(|(k, _)| *k != key);
+            state.drafts.push((key, array(items)));
+        });
+        (effects, set_aside)
+    };
+    save_unsent(shared);
+    if set_aside.is_some() {
+        save_drafts(shared);
+    }
+    carry_out(shared, effects);
     Ok(())
 }
 
