@@ -514,6 +514,23 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// `POST /api/children/{childRef}/break-glass` `{reason}`: read access to a child one
+/// cannot otherwise see, for a short time; the answer as JSON text.
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn break_glass(
+    token: &str,
+    child_ref: &str,
+    body: JsValue,
+) -> Result<String, ApiFailure> {
+    let path = format!(
+        "/api/children/{}/break-glass",
+        String::from(js_sys::encode_uri_component(child_ref))
+    );
+    call_text("POST", &path, Some(token), Some(body)).await
+}
+
 /// `GET /api/team/dashboard` (team managers only), as the server's JSON text: the device
 /// keeps it sealed as it came and the browser parses it for the screen.
 ///

@@ -10,7 +10,7 @@ import { nowMs, today } from "/clock.js";
 import { sectionOf, useWording } from "/labels.js";
 import { esc, focusErrorSummary, main, radios, show, syncTag } from "/markup.js";
 import { input, signInPage, submitSignIn, submitUnlock, unlockPage } from "/signin.js";
-import { caseloadPage, childPage, newVisitPage, readDate } from "/caseload.js";
+import { breakGlassPage, caseloadPage, childPage, newVisitPage, readDate } from "/caseload.js";
 import { answer, checkAnswersPage, conflictBlock, discardPage, donePage, draft, draftKey, loadVisit, visitSectionPage, visitTasksPage } from "/visit.js";
 import { dashboardFetch, dashboardFilters, dashboardPage, dashboardResults, downloadCsv, refreshDashboard } from "/dashboard.js";
 import { review, reviewPage, submitDecision } from "/review.js";
@@ -171,6 +171,7 @@ export function parseRoute() {
     case "team": return { page: "team" };
     case "review": return { page: "review", id: parts[1] };
     case "caseload": return { page: "caseload" };
+    case "break-glass": return { page: "break-glass" };
     default: return { page: isManager() ? "team" : "caseload" };
   }
 }
@@ -219,6 +220,7 @@ export function renderRoute(route) {
   if (route.page === "child") return childPage(route.ref);
   if (route.page === "handover") return handoverPage(route.ref);
   if (route.page === "new-visit") return newVisitPage(route.ref);
+  if (route.page === "break-glass") return breakGlassPage();
   if (route.page === "team") return dashboardPage();
   if (route.page === "review") return reviewPage(route.id);
   if (route.page === "visit") {
@@ -375,6 +377,19 @@ main.addEventListener("submit", async (event) => {
     return;
   }
   if (form.id === "unlock-form") return submitUnlock(form);
+  if (form.id === "break-glass-form") {
+    const values = { childRef: form.elements["break-glass-child"].value.trim(), reason: form.elements.reason.value.trim() };
+    const errors = [];
+    if (!values.childRef) errors.push({ href: "#break-glass-child", message: "Enter the child's case reference" });
+    if (!values.reason) errors.push({ href: "#break-glass-reason", message: "Enter why you need to see this child's record" });
+    if (errors.length) return breakGlassPage(errors, values);
+    try {
+      const granted = await device.breakGlass(values.childRef, values.reason);
+      return breakGlassPage([], values, granted);
+    } catch (error) {
+      return breakGlassPage([{ href: "#break-glass-child", message: error.message ?? String(error) }], values);
+    }
+  }
   if (form.id === "new-visit-form") {
     const date = readDate("visit-date");
     try {

@@ -52,7 +52,8 @@ export function caseloadPage() {
           <tbody>${children.map(row).join("")}</tbody></table>`}
     ${former.length ? `<h2 id="former">No longer on your caseload</h2>
       <p class="body">These children have been allocated to someone else while this device held records about them that had not reached the server. The records are kept on this device; each says below what happened to it.</p>
-      <ul class="list" id="former-children">${former.map((c) => `<li><a href="#/child/${encodeURIComponent(c.childRef)}">${esc(c.profile?.name ?? c.childRef)}</a> ${recordsCell(c)}</li>`).join("")}</ul>` : ""}`,
+      <ul class="list" id="former-children">${former.map((c) => `<li><a href="#/child/${encodeURIComponent(c.childRef)}">${esc(c.profile?.name ?? c.childRef)}</a> ${recordsCell(c)}</li>`).join("")}</ul>` : ""}
+    <p class="body"><a href="#/break-glass" id="break-glass-link">Ask to see another child's record (emergency access)</a></p>`,
   manager ? "Your team's children" : "My caseload");
 }
 
@@ -146,4 +147,32 @@ export function newVisitPage(ref, errors = []) {
       ${dateInput("visit-date", "When was the visit?", today(), errors)}
       <button type="submit" class="button">Start the record</button>
     </form>`, "Record a visit");
+}
+
+// Break-glass (D6): reading a child one cannot otherwise see, for a short time, with a
+// reason the child's manager sees at once. The server decides; this form only asks.
+export function breakGlassPage(errors = [], values = {}, granted = null) {
+  if (granted) {
+    return show(`
+      <div class="panel" id="break-glass-granted"><h1 class="panel__title">You can read this record for now</h1>
+        <p class="panel__body">${esc(granted.childRef)} until ${esc(new Date(granted.expiresAt).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" }))}</p></div>
+      <p class="body">Your reason is recorded and your manager has been told. You can read the record, not change it.</p>
+      <p class="body"><a href="#/child/${encodeURIComponent(granted.childRef)}">Open ${esc(granted.childRef)}</a></p>
+      <p class="body"><a href="#/caseload">Back to my caseload</a></p>`, "Access granted");
+  }
+  const reasonError = errors.find((e) => e.href === "#break-glass-reason");
+  show(`
+    <a class="back-link" href="#/caseload">Back</a>
+    ${errorSummary(errors)}
+    <h1>Ask to see another child's record</h1>
+    <p class="body">Use this only when you must see a record you cannot otherwise open, for example in an emergency out of hours. You will be able to read it, not change it, for a short time. Your reason is recorded and shown to the child's team manager straight away.</p>
+    <form id="break-glass-form" novalidate>
+      ${input("break-glass-child", "Child's case reference", values.childRef ?? "", "text", "off", errors, "For example, C-N1")}
+      <div class="form-group ${reasonError ? "form-group--error" : ""}">
+        <label class="label" for="break-glass-reason">Why do you need to see this record?</label>
+        ${reasonError ? `<p class="error-message" id="break-glass-reason-error"><span class="visually-hidden">Error:</span> ${esc(reasonError.message)}</p>` : ""}
+        <textarea class="textarea ${reasonError ? "textarea--error" : ""}" id="break-glass-reason" name="reason" ${reasonError ? `aria-describedby="break-glass-reason-error"` : ""}>${esc(values.reason ?? "")}</textarea>
+      </div>
+      <button type="submit" class="button">Ask for access</button>
+    </form>`, "Ask to see another child's record");
 }

@@ -1928,6 +1928,40 @@ async function retentionErased() {
   await context.close();
 }
 
+// Issue 13 part 3: asking for break-glass access from the app. An empty form gets the
+// error summary; a reason and a child of the team outside the caseload open it for
+// reading, and the child is then on the device's caseload.
+async function breakGlassForm() {
+  const other = process.env.DOORSTEP_OTHER_CHILD;
+  const context = await launch("break-glass-form");
+  const page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  await page.click("#break-glass-link");
+  await page.waitForSelector("#break-glass-form");
+  await page.click("#break-glass-form button[type=submit]");
+  await page.waitForSelector(".error-summary");
+  const summary = await page.textContent(".error-summary");
+  check(summary.includes("case reference") && summary.includes("why you need"), `error summary: ${summary}`);
+  await axeCheck(page, "break-glass form with errors");
+  pass("an empty request is refused with an error summary");
+  await page.fill("#break-glass-child", "C-NOPE");
+  await page.fill("#break-glass-reason", "Emergency out of hours: police called about the child");
+  await page.click("#break-glass-form button[type=submit]");
+  await page.waitForSelector(".error-summary");
+  check((await page.textContent(".error-summary")).includes("no child with reference"), "an unknown child is refused as absent");
+  await page.fill("#break-glass-child", other);
+  await page.click("#break-glass-form button[type=submit]");
+  await page.waitForSelector("#break-glass-granted", { timeout: 20_000 });
+  await axeCheck(page, "break-glass granted");
+  await shot(page, "break-glass-granted");
+  pass("the request is granted");
+  await go(page, "#/caseload");
+  await page.waitForFunction((other) => document.querySelector(`[data-child="${other}"]`), other, { timeout: 20_000 });
+  pass("the child is on the caseload for now");
+  await context.close();
+}
+
 // Issue 13 part 4: a manager expunges another family's details from a visit while one of
 // the worker's two devices is offline holding edits to the same text. Device A typed the
 // passage and synced; device B received it, went offline and typed inside and after it
@@ -2082,7 +2116,7 @@ const scenarios = {
   "unlock-returns": unlockReturns, actions, "check-answers": checkAnswers, "kind-and-place": kindAndPlace,
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,
   reallocation, "manager-screens": managerScreens, day, "pin-wipe-and-silence": pinWipeAndSilence,
-  "retention-erased": retentionErased, "lock-storm": lockStorm, "expunge-offline": expungeOffline,
+  "retention-erased": retentionErased, "lock-storm": lockStorm, "expunge-offline": expungeOffline, "break-glass-form": breakGlassForm,
 };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);

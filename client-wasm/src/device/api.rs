@@ -327,6 +327,48 @@ impl Device {
         })
     }
 
+    /// Asks to read a child this worker cannot otherwise see (restricted, or outside their
+    /// caseload: break-glass), with the reason the server requires. Resolves to the
+    /// server's answer (`{childRef, expiresAt, …}`) once granted and the caseload is
+    /// fetched again (the child is on it, read only, until then); rejects with the
+    /// server's words otherwise (no such child, a reason needed, already visible).
+    #[wasm_bindgen(js_name = breakGlass)]
+    pub fn break_glass(&self, child_ref: String, reason: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let (child_ref, reason) = (child_ref.trim().to_owned(), reason.trim().to_owned());
+            if child_ref.is_empty() {
+                return Err(
+                    ClientError::BadArgument("Enter the child's case reference".into()).into(),
+                );
+            }
+            if reason.is_empty() {
+                return Err(ClientError::BadArgument(
+                    "Enter why you need to see this child's record".into(),
+                )
+                .into());
+            }
+            let token = token_or_fail(&shared).await.map_err(|failure| {
+                online_failure(failure, "Asking for access needs a connection.")
+            })?;
+            let body = Obj::new().set("reason", reason).done();
+            let text = match server_api::break_glass(&token, &child_ref, body).await {
+                Ok(text) => text,
+                Err(ApiFailure::Refused(409, message)) => {
+                    return Err(ClientError::BadArgument(message).into());
+                }
+                Err(failure) => {
+                    return Err(
+                        online_failure(failure, "Asking for access needs a connection.").into(),
+                    );
+                }
+            };
+            let _ = refresh_caseload(&shared).await;
+            notify(&shared);
+            Ok(js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL))
+        })
+    }
+
     /// The handover summary of a child on the caseload, from the documents on this device
     /// (works offline): profile and placement, the visits oldest first, the child's words
     /// over time, and the open actions (`overdue` against `today`, `YYYY-MM-DD`). `null`

@@ -213,11 +213,13 @@ async fn follow_corrections(
             continue;
         }
         match correction.kind.as_str() {
-            "expunged" if unsent => match carry_over_expunged(shared, token, old).await {
-                Ok(()) => gone.push(old),
-                // Kept, unsent, until a later refresh manages it: nothing is lost.
-                Err(err) => tracing::warn!(document = %old, %err, "cannot carry over yet"),
-            },
+            // Kept, unsent, until a later refresh manages it (the document still loading,
+            // no connection): nothing is lost meanwhile.
+            "expunged" if unsent => {
+                if carry_over_expunged(shared, token, old).await.is_ok() {
+                    gone.push(old);
+                }
+            }
             "expunged" => gone.push(old),
             "moved" if !unsent && !listed(&old) => gone.push(old),
             _ => {}

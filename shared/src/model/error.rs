@@ -126,10 +126,20 @@ pub enum ModelError {
         /// The id that is taken.
         entry_id: String,
     },
-    /// A correction without its reason, or to the child it is already filed under.
-    #[error("{0}")]
-    BadCorrection(&'static str),
-    /// A passage to expunge that the record does not hold.
+    /// A manager's correction (a move or an expunge) without a reason: the record must say
+    /// why it was changed.
+    #[error("say why you are correcting this record")]
+    EmptyCorrectionReason,
+    /// A move to the child the record is already filed under.
+    #[error("the record is already filed under child {child_id}")]
+    AlreadyFiledUnder {
+        /// The child named as the move's target.
+        child_id: String,
+    },
+    /// An expunge naming no passage, or an empty one (which would match everywhere).
+    #[error("name each passage to remove; an empty passage removes nothing")]
+    EmptyPassage,
+    /// A passage to expunge that the record does not hold as it stands now.
     #[error("the record does not contain the passage {0:?}: copy it exactly as it reads")]
     PassageNotFound(String),
     /// Automerge refused an operation, e.g. because an object id is stale.

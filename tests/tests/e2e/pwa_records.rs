@@ -2,7 +2,8 @@
 //! them after the record is deleted at the end of its retention and the device reconnects
 //! (`tests/js/pwa.mjs retention-erased`); a passage a manager expunges while one of two
 //! devices is offline with edits to it is on no device, in no store and in no export
-//! afterwards, and that device's other work survives (`expunge-offline`).
+//! afterwards, and that device's other work survives (`expunge-offline`); a worker asks
+//! for break-glass access from the app (`break-glass-form`).
 
 use crate::server_binary;
 use server::ServerConfig;
@@ -126,5 +127,38 @@ async fn an_expunged_passage_leaves_both_devices_and_the_offline_ones_work_survi
     assert_eq!(status, 200);
     assert!(!export.contains("Acacia"));
     assert!(export.contains("Child was cheerful."));
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_asks_for_break_glass_access_in_the_app() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let mut config = ServerConfig::new(dir.path().to_owned());
+    config.web_dir = Some(js_client::web_dir().expect("web app built"));
+    let server = TestServer::start_with(config).await.expect("server");
+    let profiles = tempfile::tempdir().expect("profiles");
+    let url = format!("http://{}", server.addr);
+    let env = [
+        ("DOORSTEP_URL", url.as_str()),
+        ("DOORSTEP_USER", "sw-north-1"),
+        ("DOORSTEP_PASSWORD", PASSWORD),
+        ("DOORSTEP_CHILD", "C-N1"),
+        ("DOORSTEP_OTHER_CHILD", "C-N3"),
+    ];
+    let result = js_client::pwa("break-glass-form", profiles.path(), &env)
+        .await
+        .unwrap_or_else(|err| panic!("the break-glass-form scenario fails in Chromium: {err:#}"));
+    tracing::info!(%result, "break-glass-form");
+    let conn = server::directory::open_connection(dir.path()).expect("db");
+    let granted: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_log WHERE action = 'break-glass' AND outcome = 'allowed'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("audit");
+    assert_eq!(granted, 1, "the break-glass is audited");
     server.stop().await.expect("stop");
 }
