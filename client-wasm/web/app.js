@@ -10,7 +10,7 @@ import { nowMs, today } from "/clock.js";
 import { sectionOf, useWording } from "/labels.js";
 import { esc, focusErrorSummary, main, radios, show, syncTag } from "/markup.js";
 import { input, signInPage, submitSignIn, submitUnlock, unlockPage } from "/signin.js";
-import { breakGlassPage, caseloadPage, childPage, newVisitPage, readDate } from "/caseload.js";
+import { breakGlassPage, caseloadPage, childPage, newVisitPage, readDate, resetBreakGlass } from "/caseload.js";
 import { answer, checkAnswersPage, conflictBlock, discardPage, donePage, draft, draftKey, loadVisit, visitSectionPage, visitTasksPage } from "/visit.js";
 import { dashboardFetch, dashboardFilters, dashboardPage, dashboardResults, downloadCsv, refreshDashboard } from "/dashboard.js";
 import { review, reviewPage, submitDecision } from "/review.js";
@@ -185,7 +185,10 @@ export const WHERE_KEY = "doorstep-where";
 // The last field focused on the page shown (the Lock button takes the focus when pressed).
 export let lastFocusId = null;
 main.addEventListener("focusin", (event) => { if (event.target.id && event.target !== main) lastFocusId = event.target.id; });
-window.addEventListener("hashchange", () => { lastFocusId = null; });
+window.addEventListener("hashchange", () => {
+  lastFocusId = null;
+  if (parseRoute().page !== "break-glass") resetBreakGlass();
+});
 export function rememberWhere() {
   const where = { hash: location.hash, focus: lastFocusId, scroll: window.scrollY };
   try { sessionStorage.setItem(WHERE_KEY, JSON.stringify(where)); } catch { /* private mode */ }

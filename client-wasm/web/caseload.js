@@ -151,7 +151,14 @@ export function newVisitPage(ref, errors = []) {
 
 // Break-glass (D6): reading a child one cannot otherwise see, for a short time, with a
 // reason the child's manager sees at once. The server decides; this form only asks.
-export function breakGlassPage(errors = [], values = {}, granted = null) {
+// What the form holds (typed text, errors, the answer), so a re-render (a sync notice)
+// keeps it; cleared when the worker leaves the page.
+let breakGlass = { errors: [], values: {}, granted: null };
+export const resetBreakGlass = () => { breakGlass = { errors: [], values: {}, granted: null }; };
+
+export function breakGlassPage(errors, values, granted = null) {
+  if (errors !== undefined) breakGlass = { errors, values: values ?? {}, granted };
+  ({ errors, values, granted } = breakGlass);
   if (granted) {
     return show(`
       <div class="panel" id="break-glass-granted"><h1 class="panel__title">You can read this record for now</h1>
@@ -175,4 +182,8 @@ export function breakGlassPage(errors = [], values = {}, granted = null) {
       </div>
       <button type="submit" class="button">Ask for access</button>
     </form>`, "Ask to see another child's record");
+  document.getElementById("break-glass-form")?.addEventListener("input", (event) => {
+    const key = event.target.id === "break-glass-child" ? "childRef" : "reason";
+    breakGlass.values = { ...breakGlass.values, [key]: event.target.value };
+  });
 }

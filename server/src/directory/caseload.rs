@@ -2,7 +2,8 @@
 //!
 //! automerge-repo cannot list documents, so the PWA asks the server which documents to
 //! `find`: a social worker gets the children currently allocated to them, a team manager
-//! their team's children, an admin nobody; restricted children the access policy hides
+//! their team's children, an admin nobody, and each the children they hold an open
+//! break-glass on (read only, until it ends); restricted children the access policy hides
 //! from the session are left out, as if absent. The contents (names, placements, visits) then
 //! arrive by sync, under the same access checks as every other read.
 
@@ -54,7 +55,7 @@ pub fn caseload_for(
         Role::Admin | Role::RecordsOfficer => return Ok(Vec::new()),
     };
     let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt
+    let mut rows = stmt
         .query_map([key], |row| {
             Ok((
                 row.get::<_, i64>(0)?,
@@ -66,6 +67,23 @@ pub fn caseload_for(
         .into_iter()
         .filter(|(_, child_ref, _)| rights.may_read(child_ref))
         .collect::<Vec<_>>();
+    // Children opened by break-glass are on it too (read only) while the access lasts, so
+    // the app can show them.
+    let mut opened = conn.prepare_cached(
+        "SELECT child_id, child_ref, document_id FROM children WHERE child_ref = ?1",
+    )?;
+    for child_ref in rights.break_glass.keys() {
+        if !rows.iter().any(|(_, listed, _)| listed == child_ref)
+            && let Some(row) = opened
+                .query_row([child_ref], |row| {
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+                })
+                .optional()?
+        {
+            rows.push(row);
+        }
+    }
+    rows.sort_by(|a, b| a.1.cmp(&b.1));
     let mut visits = conn.prepare_cached(
         "SELECT document_id FROM child_documents WHERE child_id = ?1 AND kind = 'visit'
          ORDER BY created_at, document_id",
