@@ -215,11 +215,10 @@ async fn follow_corrections(
         match correction.kind.as_str() {
             // Kept, unsent, until a later refresh manages it (the document still loading,
             // no connection): nothing is lost meanwhile.
-            "expunged" if unsent => {
-                if carry_over_expunged(shared, token, old).await.is_ok() {
-                    gone.push(old);
-                }
+            "expunged" if unsent && carry_over_expunged(shared, token, old).await.is_ok() => {
+                gone.push(old);
             }
+            "expunged" if unsent => {}
             "expunged" => gone.push(old),
             "moved" if !unsent && !listed(&old) => gone.push(old),
             _ => {}
