@@ -763,7 +763,8 @@ impl Walk {
         let merged = match merge_text(base, local, theirs) {
             Some(merge) if is_text || !merge.overlapping => merge.merged,
             Some(_) => {
-                let yours = scrubbed(base, local, theirs).unwrap_or_else(|| TOO_DIFFERENT.into());
+                // A single string both sides changed (a code, a date) is shown whole.
+                let yours = local.to_owned();
                 self.set_aside(path, yours, theirs.to_owned());
                 return Ok(());
             }
@@ -932,12 +933,13 @@ fn live_index(doc: &impl ReadDoc, list: &ObjId, key: &str, id: &str) -> Option<u
 /// booleans as they are.
 fn yours(base: Option<&Node>, local: &Node, theirs: Option<&Node>) -> String {
     let (base, local, theirs) = match local {
-        Node::Scalar(ScalarValue::Str(_)) | Node::Text(_) => (
+        // A single string is a code, a date or an id: shown whole (a passage is text).
+        Node::Scalar(_) => return local.render(),
+        Node::Text(_) => (
             base.and_then(Node::as_str).unwrap_or("").to_owned(),
             local.render(),
             theirs.and_then(Node::as_str).unwrap_or("").to_owned(),
         ),
-        Node::Scalar(_) => return local.render(),
         Node::Map(_) | Node::List(_) => (
             base.map(Node::json).unwrap_or_default(),
             local.json(),

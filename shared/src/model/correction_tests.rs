@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{Automerge, ROOT, ReadDoc};
+use automerge::{Automerge, ObjType, ROOT, ReadDoc};
 use proptest::prelude::*;
 
 use super::correction::{
@@ -77,16 +77,51 @@ fn a_move_files_the_visit_under_the_other_child_and_notes_it() {
     );
     assert_eq!(noted[0].note, note("recorded against the wrong child"));
     let mut tx = doc.transaction();
-    assert!(
-        move_visit(&mut tx, "C-2", &note("again")).is_err(),
-        "same child"
-    );
-    assert!(move_visit(&mut tx, "C-3", &note(" ")).is_err(), "no reason");
+    assert!(matches!(
+        move_visit(&mut tx, "C-2", &note("again")),
+        Err(ModelError::AlreadyFiledUnder { ref child_id }) if child_id == "C-2"
+    ));
+    assert!(matches!(
+        move_visit(&mut tx, "C-3", &note(" ")),
+        Err(ModelError::EmptyCorrectionReason)
+    ));
+    tx.rollback();
+    let mut not_a_visit = Automerge::new();
+    let mut tx = not_a_visit.transaction();
+    assert!(matches!(
+        move_visit(&mut tx, "C-3", &note("wrong child")),
+        Err(ModelError::WrongDocumentType { .. })
+    ));
 }
 
 #[test]
 fn an_expunge_removes_every_occurrence_from_a_new_history_and_keeps_the_rest() {
-    let doc = visit_with(&format!("Seen at home. Mentioned {PASSAGE}. Bedroom tidy."));
+    let mut doc = visit_with(&format!("Seen at home. Mentioned {PASSAGE}. Bedroom tidy."));
+    // A single string inside a list entry, and values of every scalar type.
+    let mut tx = doc.transaction();
+    let persons = tx
+        .get(ROOT, "personsPresent")
+        .expect("get")
+        .expect("list")
+        .1;
+    let person = tx.get(&persons, 0).expect("get").expect("entry").1;
+    tx.put(&person, "role", format!("carer, not {PASSAGE}"))
+        .expect("role");
+    let extras = tx.put_object(ROOT, "extras", ObjType::Map).expect("map");
+    for (key, value) in scalars() {
+        tx.put(&extras, key, value).expect("scalar");
+    }
+    tx.commit();
+    // A conflict: the copy holds the winning value only.
+    let mut other = doc.fork();
+    let mut tx = other.transaction();
+    set_visit_kind(&mut tx, VisitKind::Requested).expect("kind");
+    tx.commit();
+    let mut tx = doc.transaction();
+    set_visit_kind(&mut tx, VisitKind::Other).expect("kind");
+    tx.commit();
+    doc.merge(&mut other).expect("merge");
+    assert_eq!(doc.get_all(ROOT, "visitKind").expect("all").len(), 2);
     let expunged = expunged_copy(
         &doc,
         &[PASSAGE.into()],
@@ -96,15 +131,33 @@ fn an_expunge_removes_every_occurrence_from_a_new_history_and_keeps_the_rest() {
     )
     .expect("expunge");
     assert_eq!(
-        expunged.removed, 2,
-        "the observations and the child's words"
+        expunged.removed, 3,
+        "the observations, the child's words and the carer's role"
     );
     let new = expunged.document;
     let read = Visit::read(&new).expect("visit");
     assert_eq!(read.observations, "Seen at home. Mentioned . Bedroom tidy.");
     assert_eq!(read.voice[0].words, "I told  about school.");
     assert_eq!(read.persons_present.len(), 1);
+    assert_eq!(read.persons_present[0].role, "carer, not ");
     assert_eq!(read.visit_id, "visit-1");
+    assert_eq!(read.created_at, Visit::read(&doc).expect("old").created_at);
+    assert_eq!(
+        new.get(ROOT, "observations").expect("get").expect("text").0,
+        automerge::Value::Object(ObjType::Text),
+        "texts stay texts"
+    );
+    let extras = new.get(ROOT, "extras").expect("get").expect("map").1;
+    for (key, value) in scalars() {
+        let copied = new.get(&extras, key).expect("get").expect("copied").0;
+        assert_eq!(copied.as_scalar(), Some(&value), "{key}");
+    }
+    assert_eq!(new.get_all(ROOT, "visitKind").expect("all").len(), 1);
+    assert_eq!(
+        new.get(ROOT, "visitKind").expect("get").expect("kind").0,
+        doc.get(ROOT, "visitKind").expect("get").expect("kind").0,
+        "the winner of the conflict"
+    );
     assert!(!bytes_contain(&new.save(), "Acacia"));
     let reloaded = Automerge::load(&new.save()).expect("load");
     assert!(!bytes_contain(&reloaded.save(), "Acacia"));
@@ -123,10 +176,58 @@ fn an_expunge_removes_every_occurrence_from_a_new_history_and_keeps_the_rest() {
     // Refusals.
     assert!(matches!(
         expunged_copy(&doc, &["not there".into()], "old", &note("r"), ""),
-        Err(ModelError::PassageNotFound(_))
+        Err(ModelError::PassageNotFound(ref passage)) if passage == "not there"
     ));
-    assert!(expunged_copy(&doc, &[" ".into()], "old", &note("r"), "").is_err());
-    assert!(expunged_copy(&doc, &[PASSAGE.into()], "old", &note(""), "").is_err());
+    for empty in [vec![" ".to_owned()], vec![String::new()], Vec::new()] {
+        assert!(matches!(
+            expunged_copy(&doc, &empty, "old", &note("r"), ""),
+            Err(ModelError::EmptyPassage)
+        ));
+    }
+    assert!(matches!(
+        expunged_copy(&doc, &[PASSAGE.into()], "old", &note(""), ""),
+        Err(ModelError::EmptyCorrectionReason)
+    ));
+    assert!(matches!(
+        expunged_copy(&Automerge::new(), &[PASSAGE.into()], "old", &note("r"), ""),
+        Err(ModelError::WrongDocumentType { .. })
+    ));
+}
+
+#[test]
+fn a_removal_that_joins_a_new_occurrence_removes_that_too() {
+    let doc = visit_with("At AcaAcaciacia Road");
+    let expunged =
+        expunged_copy(&doc, &["Acacia".into()], "old", &note("r"), "m").expect("expunge");
+    let read = Visit::read(&expunged.document).expect("visit");
+    assert_eq!(read.observations, "At  Road");
+    assert_eq!(
+        expunged.removed, 3,
+        "two in the observations, one in the child's words"
+    );
+    assert!(!bytes_contain(&expunged.document.save(), "Acacia"));
+    let changes = expunged.document.get_changes(&[]);
+    assert_eq!(changes.len(), 2, "the state, then the heads and the note");
+    for change in changes {
+        assert_eq!(change.message(), Some("m"));
+        assert_eq!(change.timestamp(), 1_764_000_000);
+    }
+}
+
+/// A value of each scalar type automerge stores, to check a copy keeps its type.
+fn scalars() -> Vec<(&'static str, automerge::ScalarValue)> {
+    use automerge::ScalarValue;
+    vec![
+        ("str", ScalarValue::Str("words".into())),
+        ("int", ScalarValue::Int(-3)),
+        ("uint", ScalarValue::Uint(7)),
+        ("f64", ScalarValue::F64(1.5)),
+        ("boolean", ScalarValue::Boolean(true)),
+        ("timestamp", ScalarValue::Timestamp(1_764_000_000_000)),
+        ("counter", ScalarValue::counter(4)),
+        ("null", ScalarValue::Null),
+        ("bytes", ScalarValue::Bytes(vec![1, 2, 3])),
+    ]
 }
 
 #[test]
@@ -151,6 +252,9 @@ fn a_signed_off_record_stays_signed_off_on_its_new_lineage() {
         .document;
     let reviewed = review(&new).expect("the signed version is readable on the new lineage");
     assert_eq!(reviewed.state, ReviewState::SignedOff);
+    let pinned = &oversight_entries(&new).expect("entries")[0].heads;
+    let signed = visit_at(&new, pinned).expect("the pinned version exists");
+    assert_eq!(signed.observations, "Mentioned .");
     // A peer may not touch the corrections.
     let mut after = new.clone();
     let mut tx = after.transaction();
@@ -171,8 +275,9 @@ fn offline_edits_are_carried_over_without_the_expunged_text() {
     let mut tx = device.transaction();
     let text = observations_id(&tx);
     let current = tx.text(&text).expect("text");
+    // Typed right after the passage, inside it ("Road" to "Rd"), and at the end.
     let edited = current
-        .replace("Road", "Rd")
+        .replace("Road", "Rd (unit 5)")
         .replace(" by mistake.", " by mistake. Child was cheerful.");
     tx.update_text(&text, &edited).expect("type");
     add_action(
@@ -208,10 +313,9 @@ fn offline_edits_are_carried_over_without_the_expunged_text() {
     assert!(outcome.carried >= 3, "{outcome:?}");
     assert!(outcome.set_aside.is_empty(), "{outcome:?}");
     let read = Visit::read(&new).expect("visit");
-    assert!(
-        read.observations.contains("Child was cheerful."),
-        "{}",
-        read.observations
+    assert_eq!(
+        read.observations,
+        "Seen at home. Mentioned  (unit 5) by mistake. Child was cheerful."
     );
     assert!(
         read.observations.starts_with("Seen at home. Mentioned"),
@@ -232,7 +336,9 @@ fn offline_edits_are_carried_over_without_the_expunged_text() {
         Some(true),
         "the other device's answer stays"
     );
-    assert!(!bytes_contain(&new.save(), "Acacia"));
+    for fragment in [PASSAGE, "Acacia"] {
+        assert!(!bytes_contain(&new.save(), fragment), "{fragment}");
+    }
     // A second carry-over of the same work changes nothing.
     let again = carry_over(
         &device,
@@ -276,11 +382,26 @@ fn a_device_with_nothing_unsent_carries_nothing_and_conflicting_answers_are_set_
     assert_eq!(outcome.set_aside.len(), 1, "{outcome:?}");
     assert_eq!(outcome.set_aside[0].path, "visitKind");
     assert_eq!(outcome.set_aside[0].yours, "requested");
+    assert_eq!(outcome.set_aside[0].theirs, "other");
     assert_eq!(
         Visit::read(&new).expect("visit").visit_kind,
         Some(VisitKind::Other),
         "the other answer is not overwritten"
     );
+}
+
+#[test]
+fn a_long_text_merges_quickly_and_a_code_both_sides_changed_is_not_merged_by_character() {
+    let base: String = (0..3_000).map(|n| format!("line {n}. ")).collect();
+    assert!(base.len() > 30_000);
+    let local = base.replacen("line 100.", "line 100 (typed offline).", 1) + "The end.";
+    let theirs = base.replacen("line 2000. ", "", 1);
+    let merged = merge_text(&base, &local, &theirs).expect("in bounds");
+    assert!(merged.merged.contains("(typed offline)") && merged.merged.ends_with("The end."));
+    assert!(!merged.merged.contains("line 2000. "));
+    assert!(!merged.overlapping);
+    let code = merge_text("statutory", "requested", "other").expect("in bounds");
+    assert!(code.overlapping, "{code:?}");
 }
 
 /// A longest common subsequence by dynamic programming, to check the fast one against.

@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | visit | `type`, `schemaVersion`, `visitId`, `childId`, `workerId`, `createdAt` | the device that creates it, once; `workerId` must be its signed-in worker, `childId` a child it holds |
 //! | visit | `oversight` | the server only (a manager's decision through the HTTP API) |
+//! | visit | `corrections` | the server only (a manager moving a record or expunging passages) |
 //! | visit | `amendments` | the worker's device, append-only: entries once stored never change |
 //! | visit | every other key | the devices of workers holding the child |
 //! | child | every key | the server only (the directory: import and administration) |

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ObjType, ROOT, ReadDoc};
 
+use super::correction::{CorrectionNote, move_visit};
 use super::integrity::{IntegrityViolation, check_new_visit, check_peer_change};
 use super::{
     CalendarDate, NewVisit, OversightDecision, OversightEntry, TextField, append_text,
@@ -222,6 +223,43 @@ fn oversight_is_the_servers_and_stored_amendments_never_change() {
         tx.delete(&list, 0).expect("delete");
     });
     assert!(check_peer_change(&amended, &removed).is_err());
+}
+
+#[test]
+fn corrections_are_the_servers() {
+    let mut before = visit();
+    let mut tx = before.transaction();
+    move_visit(
+        &mut tx,
+        "C-N2",
+        &CorrectionNote {
+            at: Timestamp::from_millis(1_795_000_300_000),
+            by_id: "mgr-north".into(),
+            by_name: "Manager".into(),
+            reason: "recorded against the wrong child".into(),
+        },
+    )
+    .expect("move");
+    tx.commit();
+    let forged = edited(&before, |tx| {
+        let list = tx.get(ROOT, "corrections").expect("get").expect("list").1;
+        let entry = tx.get(&list, 0).expect("get").expect("entry").1;
+        tx.put(&entry, "reason", "nothing to see").expect("put");
+    });
+    assert!(matches!(
+        check_peer_change(&before, &forged),
+        Err(IntegrityViolation::ProtectedField { ref field, .. }) if field == "corrections"
+    ));
+    let erased = edited(&before, |tx| {
+        tx.delete(ROOT, "corrections").expect("delete");
+    });
+    assert!(check_peer_change(&before, &erased).is_err());
+    let uncorrected = visit();
+    let started = edited(&uncorrected, |tx| {
+        tx.put_object(ROOT, "corrections", ObjType::List)
+            .expect("list");
+    });
+    assert!(check_peer_change(&uncorrected, &started).is_err());
 }
 
 #[test]

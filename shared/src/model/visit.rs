@@ -25,18 +25,19 @@
 //! | `submittedAt` | milliseconds since the Unix epoch, device time of the latest submission |
 //! | `oversight` | list of maps, written by the server: `entryId`, `decision` (`"signedOff"` or `"returned"`), `comment`, `managerId` (username), `managerName`, `heads` (list of hex change hashes: the version decided on), `at` (milliseconds, server time) |
 //! | `amendments` | list of maps, written by the worker's device before it changes a signed-off record: `entryId`, `reason`, `workerId`, `at` (milliseconds, device time), `heads` (list of hex change hashes: the document when the amendment began) |
+//! | `corrections` | list of maps, written by the server when a manager corrects a misfiled record: `entryId`, `kind` (`"moved"` or `"expunged"`), `at` (milliseconds, server time), `byId` (username), `byName`, `reason`, and `fromChild`, `toChild` (moved) or `replaces` (expunged: the id of the document this one was rebuilt from); read through [`super::correction`] |
 //!
 //! Narrative fields are automerge `Text` so that two people editing offline
 //! merge character by character; everything else is a single value, which
 //! automerge keeps as a conflict when two devices set it concurrently (see
 //! [`super::conflict`]).
 //!
-//! `submittedAt`, `oversight`, `amendments`, `madeBy`, `removals`, `discarded`,
+//! `submittedAt`, `oversight`, `amendments`, `corrections`, `madeBy`, `removals`, `discarded`,
 //! `scaleQuestion` and `personId` were added to schema 1 without a version change:
 //! they are optional and additive, so older documents simply lack them and older
-//! readers ignore them. Oversight, amendments and removals are append-only records of
-//! who decided, changed or removed what, read through [`super::oversight`] and
-//! [`super::removal`], not part of [`Visit`].
+//! readers ignore them. Oversight, amendments, corrections and removals are append-only
+//! records of who decided, changed, corrected or removed what, read through
+//! [`super::oversight`], [`super::correction`] and [`super::removal`], not part of [`Visit`].
 //!
 //! Each change a Doorstep device commits carries a message naming its author and
 //! device ([`super::ChangeAuthor`]); other clients' changes simply have none.
