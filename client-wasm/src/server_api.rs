@@ -72,6 +72,12 @@ pub struct CorrectionNotice {
     pub kind: String,
     /// The record corrected (for an expunge, the old document, now gone).
     pub document: String,
+    /// For an expunge, the document that replaced it.
+    pub replacement: Option<String>,
+    /// When it was corrected (server time, ms).
+    pub at: i64,
+    /// The manager who corrected it.
+    pub by_name: String,
 }
 
 /// `GET /api/corrections/{id}`: what the device needs to carry its unsent edits of an
@@ -191,6 +197,9 @@ impl Caseload {
                     Some(CorrectionNotice {
                         kind: js::text(c, "kind")?,
                         document: js::text(c, "document")?,
+                        replacement: js::text(c, "replacement"),
+                        at: js::number(c, "at").map_or(0, |ms| ms as i64),
+                        by_name: js::text(c, "byName").unwrap_or_default(),
                     })
                 })
                 .collect(),
@@ -512,6 +521,21 @@ fn base64_decode(text: &str) -> Option<Vec<u8>> {
         out.extend(n.to_be_bytes()[1..=produced].iter());
     }
     Some(out)
+}
+
+/// `POST /api/visits/{id}/move` or `/expunge` (`action`), a manager's correction; the
+/// answer as JSON text.
+///
+/// # Errors
+/// [`ApiFailure`].
+pub async fn correct(
+    token: &str,
+    document_id: &str,
+    action: &str,
+    body: JsValue,
+) -> Result<String, ApiFailure> {
+    let path = format!("/api/visits/{document_id}/{action}");
+    call_text("POST", &path, Some(token), Some(body)).await
 }
 
 /// `POST /api/children/{childRef}/break-glass` `{reason}`: read access to a child one

@@ -114,8 +114,17 @@ pub fn visit_view(
                             c.kind,
                             shared::model::correction::CorrectionKind::Moved { .. }
                         );
+                        // The notice's words: "Corrected on {date} by {byName}: {what}.
+                        // Reason: {reason}" (the screen writes the date in the device's
+                        // locale).
+                        let what = if moved {
+                            "moved from another child's record"
+                        } else {
+                            "content removed from this record"
+                        };
                         Obj::new()
                             .set("kind", if moved { "moved" } else { "expunged" })
+                            .set("what", what)
                             .set("at", c.note.at.as_millis() as f64)
                             .set("byName", c.note.by_name)
                             .set("reason", c.note.reason)

@@ -13,7 +13,7 @@ import { input, signInPage, submitSignIn, submitUnlock, unlockPage } from "/sign
 import { breakGlassPage, caseloadPage, childPage, newVisitPage, readDate, resetBreakGlass } from "/caseload.js";
 import { answer, checkAnswersPage, conflictBlock, discardPage, donePage, draft, draftKey, loadVisit, visitSectionPage, visitTasksPage } from "/visit.js";
 import { dashboardFetch, dashboardFilters, dashboardPage, dashboardResults, downloadCsv, refreshDashboard } from "/dashboard.js";
-import { review, reviewPage, submitDecision } from "/review.js";
+import { review, reviewPage, submitCorrection, submitDecision } from "/review.js";
 import { handoverPage } from "/handover.js";
 import { amendPage } from "/amend.js";
 
@@ -358,6 +358,7 @@ main.addEventListener("submit", async (event) => {
   const route = parseRoute();
   if (form.id === "sign-in-form") return submitSignIn(form);
   if (form.id === "decision-form") return submitDecision(form);
+  if (form.id === "correction-form") return submitCorrection(form);
   if (form.id === "dashboard-filters") return;
   if (form.id === "amend-form") {
     const reason = (new FormData(form).get("reason") ?? "").trim();

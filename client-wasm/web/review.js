@@ -81,7 +81,66 @@ export function reviewPage(id) {
           <textarea class="textarea ${commentError ? "textarea--error" : ""}" id="decision-comment" name="comment" aria-describedby="decision-comment-hint${commentError ? " decision-comment-error" : ""}">${esc(v.comment ?? "")}</textarea>
         </div>
         <button type="submit" class="button">Save your decision</button>
-      </form>` : `<p class="body" id="no-decision">${r.reviewState === "signedOff" ? "This record is signed off." : "This record has not been submitted for sign-off."}</p>`}`, "Review");
+      </form>` : `<p class="body" id="no-decision">${r.reviewState === "signedOff" ? "This record is signed off." : "This record has not been submitted for sign-off."}</p>`}
+    ${correctionForm(r)}`, "Review");
+}
+
+// Correcting a misfiled record (issue 13): move it to the right child of the team, or
+// remove words that must not be in it (another family's details) from every version.
+function correctionForm(r) {
+  const v = review.values;
+  const error = (field) => review.errors.find((e) => e.href === `#${field}`);
+  const others = device.caseload(null).children.map((c) => c.childRef).filter((ref) => ref !== r.childRef);
+  const kindError = error("correct-move");
+  const group = (id, labelText, body) => {
+    const e = error(id);
+    return `<div class="form-group ${e ? "form-group--error" : ""}"><label class="label" for="${id}">${esc(labelText)}</label>
+      ${e ? `<p class="error-message" id="${id}-error"><span class="visually-hidden">Error:</span> ${esc(e.message)}</p>` : ""}${body(e)}</div>`;
+  };
+  return `<details class="details" id="correct-record" ${v.correcting ? "open" : ""}><summary>Correct a misfiled record</summary>
+    <form id="correction-form" novalidate>
+      ${fieldsetWithError("How is this record wrong?", `<div class="radios">
+        <div class="radios__item"><input type="radio" id="correct-move" name="kind" value="move" ${v.kind === "move" ? "checked" : ""}><label for="correct-move">It was recorded against the wrong child</label></div>
+        <div class="radios__item"><input type="radio" id="correct-expunge" name="kind" value="expunge" ${v.kind === "expunge" ? "checked" : ""}><label for="correct-expunge">It holds words that must not be in it (for example another family's details)</label></div></div>`, kindError)}
+      ${group("correct-child", "The child it belongs to (move)", (e) => `<select class="select" id="correct-child" name="child" ${e ? `aria-describedby="correct-child-error"` : ""}><option value="">Choose a child</option>${others.map((ref) => `<option value="${esc(ref)}" ${v.child === ref ? "selected" : ""}>${esc(ref)}</option>`).join("")}</select>`)}
+      ${group("correct-passage", "The exact words to remove from every version (remove content)", (e) => `<div class="hint">Copy them exactly as they read. They are removed from the record, its history, the server and every device; this cannot be undone.</div><textarea class="textarea" id="correct-passage" name="passage" ${e ? `aria-describedby="correct-passage-error"` : ""}>${esc(v.passage ?? "")}</textarea>`)}
+      ${group("correct-reason", "Why are you correcting this record?", (e) => `<div class="hint">Do not repeat the words you are removing.</div><textarea class="textarea" id="correct-reason" name="reason" ${e ? `aria-describedby="correct-reason-error"` : ""}>${esc(v.reason ?? "")}</textarea>`)}
+      <div class="form-group ${error("correct-confirm") ? "form-group--error" : ""}">
+        ${error("correct-confirm") ? `<p class="error-message" id="correct-confirm-error"><span class="visually-hidden">Error:</span> ${esc(error("correct-confirm").message)}</p>` : ""}
+        <div class="checkboxes__item"><input type="checkbox" id="correct-confirm" name="confirm" value="yes" ${error("correct-confirm") ? `aria-describedby="correct-confirm-error"` : ""}><label for="correct-confirm">I have checked this correction; it cannot be undone</label></div></div>
+      <button type="submit" class="button button--warning">Correct the record</button>
+    </form></details>`;
+}
+
+export async function submitCorrection(form) {
+  const data = new FormData(form);
+  const values = { correcting: true, kind: data.get("kind"), child: data.get("child") ?? "", passage: (data.get("passage") ?? "").trim(), reason: (data.get("reason") ?? "").trim() };
+  const errors = [];
+  if (!values.kind) errors.push({ href: "#correct-move", message: "Select how this record is wrong" });
+  if (values.kind === "move" && !values.child) errors.push({ href: "#correct-child", message: "Choose the child the record belongs to" });
+  if (values.kind === "expunge" && !values.passage) errors.push({ href: "#correct-passage", message: "Enter the exact words to remove" });
+  if (!values.reason) errors.push({ href: "#correct-reason", message: "Enter why you are correcting this record" });
+  if (!data.get("confirm")) errors.push({ href: "#correct-confirm", message: "Confirm the correction: it cannot be undone" });
+  review.values = values;
+  review.errors = errors;
+  review.notice = null;
+  if (errors.length) return render();
+  form.querySelector("button[type=submit]").disabled = true;
+  try {
+    const target = values.kind === "move" ? values.child : values.passage;
+    const done = await device.correctVisit(review.id, values.kind, target, values.reason, review.data.heads);
+    const notice = values.kind === "move" ? `Record moved to ${done.childRef}` : "Content removed from every version of the record";
+    if (done.replacement && done.replacement !== review.id) {
+      // The record now has a new id. Not a hash change, which would fetch it again
+      // without the notice.
+      history.replaceState(null, "", `#/review/${encodeURIComponent(done.replacement)}`);
+      return loadReview(done.replacement, { notice });
+    }
+    return loadReview(review.id, { notice });
+  } catch (error) {
+    review.errors = [{ href: "#correct-move", message: error.message ?? String(error) }];
+  }
+  render();
 }
 
 export function fieldsetWithError(legend, body, error) {

@@ -89,7 +89,7 @@ export function visitTasksPage(id) {
 // from every version), as later readers must see them.
 function correctionNotice(visit) {
   if (!visit.corrections?.length) return "";
-  return `<div class="inset" id="corrections">${visit.corrections.map((c) => `<p class="body">Corrected on ${esc(dateOnly(c.at))} by ${esc(c.byName)}: ${c.kind === "moved" ? "moved here from another child's record" : "content removed from every version of this record"}. Reason: ${esc(c.reason)}</p>`).join("")}</div>`;
+  return `<div class="inset" id="corrections">${visit.corrections.map((c) => `<p class="body">Corrected on ${esc(dateOnly(c.at))} by ${esc(c.byName)}: ${esc(c.what)}. Reason: ${esc(c.reason)}</p>`).join("")}</div>`;
 }
 
 // Changes made on this device before a correction that could not be merged into the
@@ -97,12 +97,18 @@ function correctionNotice(visit) {
 function setAsideBanner(id) {
   const items = device.formDraft(draftKey(id, "set-aside"));
   if (!Array.isArray(items) || items.length === 0) return "";
-  const label = (path) => FIELD_NAMES[path.split(/[.[]/)[0]] ?? path;
+  const field = (path) => path.split(/[.[]/)[0];
+  const label = (path) => FIELD_NAMES[field(path)] ?? path;
+  // A coded answer in its words (the field's choices from `wording()`), text as typed.
+  const words = (item) => CHOICES[field(item.path)]?.find(([code]) => code === item.yours)?.[1] ?? item.yours;
+  const first = items[0];
+  const when = first.at ? ` on ${esc(dateOnly(first.at))}` : "";
+  const who = first.byName ? ` by ${esc(first.byName)}` : " by your manager";
   return `<div class="notification-banner" role="region" aria-labelledby="set-aside-title" id="set-aside">
     <h2 class="notification-banner__title" id="set-aside-title">Changes to check again</h2>
-    <p class="body">This record was corrected by your manager while this device was offline. These changes you made could not be merged. Re-enter what is still right, then dismiss them.</p>
-    <dl class="summary-list">${items.map((item) => `<div class="summary-list__row"><dt class="summary-list__key">${esc(label(item.path))}</dt><dd class="summary-list__value">Your version: ${esc(item.yours || "(removed)")}</dd></div>`).join("")}</dl>
-    <button type="button" class="button button--secondary" data-action="dismiss-set-aside" data-id="${esc(id)}">Dismiss these changes</button>
+    <p class="body">This record was corrected${when}${who} while this device was offline. These changes you made could not be merged after the correction. Re-enter what is still right, then dismiss them.</p>
+    <dl class="summary-list">${items.map((item) => `<div class="summary-list__row"><dt class="summary-list__key">${esc(label(item.path))}</dt><dd class="summary-list__value">Your version: ${esc(words(item) || "(removed)")}</dd></div>`).join("")}</dl>
+    <button type="button" class="button button--secondary" data-action="dismiss-set-aside" data-id="${esc(id)}" id="dismiss-set-aside">Dismiss these changes</button>
   </div>`;
 }
 

@@ -1928,6 +1928,41 @@ async function retentionErased() {
   await context.close();
 }
 
+// Issue 13 part 4, the manager's side: correcting a misfiled record from the review
+// screen. Nothing chosen gets the error summary; then the passage is removed with a reason
+// and a confirmation, and the review opens on the new record, which says it was corrected.
+async function managerCorrection() {
+  const visit = process.env.DOORSTEP_VISIT;
+  const context = await launch("manager-correction");
+  const page = await open(context);
+  await signInByKeyboard(page, manager, "Team dashboard");
+  await go(page, `#/review/${visit}`);
+  await page.waitForSelector("#correct-record");
+  await page.click("#correct-record summary");
+  await page.click("#correction-form button[type=submit]");
+  await page.waitForSelector("#error-summary");
+  const summary = await page.textContent("#error-summary");
+  check(summary.includes("Select how this record is wrong") && summary.includes("Confirm the correction"), `error summary: ${summary}`);
+  await axeCheck(page, "correction form with errors");
+  pass("an empty correction is refused with an error summary");
+  await page.check("#correct-expunge");
+  await page.fill("#correct-passage", PASSAGE);
+  await page.fill("#correct-reason", "Another family's details typed in error");
+  await page.check("#correct-confirm");
+  await page.click("#correction-form button[type=submit]");
+  await page.waitForFunction((old) => location.hash.startsWith("#/review/") && !location.hash.includes(old), visit, { timeout: 20_000 });
+  await page.waitForSelector("#review-sections", { timeout: 20_000 });
+  const replacement = decodeURIComponent(await page.evaluate(() => location.hash.split("/")[2]));
+  const sections = await page.textContent("#review-sections");
+  check(!sections.includes("Acacia") && sections.includes("Seen at home."), `the new record: ${sections}`);
+  check((await page.textContent("main")).includes("Content removed from every version"), "no notice of the correction");
+  await axeCheck(page, "corrected review");
+  await shot(page, "manager-correction");
+  pass("the manager removed the passage", { replacement });
+  result.replacement = replacement;
+  await context.close();
+}
+
 // Issue 13 part 3: asking for break-glass access from the app. An empty form gets the
 // error summary; a reason and a child of the team outside the caseload open it for
 // reading, and the child is then on the device's caseload.
@@ -1962,12 +1997,7 @@ async function breakGlassForm() {
   await context.close();
 }
 
-// Issue 13 part 4: a manager expunges another family's details from a visit while one of
-// the worker's two devices is offline holding edits to the same text. Device A typed the
-// passage and synced; device B received it, went offline and typed inside and after it
-// and added an action. The manager's expunge replaces the visit by a new document. Back
-// online, A drops the old document and B carries its edits over: the passage is on no
-// device, B's own typing and action are in the new record, which says it was corrected.
+// Issue 13 part 4: the passage the correction scenarios expunge, and their helpers.
 const PASSAGE = "the Smith family at 12 Acacia Road";
 
 async function apiSignIn(username) {
@@ -1985,13 +2015,34 @@ async function holdsOnly(page, gone, kept) {
   return !keys.some((key) => key.startsWith(`${gone}/`)) && keys.some((key) => key.startsWith(`${kept}/`));
 }
 
-async function expungeOffline() {
+
+// Issue 13 part 4, `record_corrections.rs`: the expunge seen from the worker's two devices,
+// checked through the device's own search of what it stores (`holdsText`, which opens
+// every sealed record and chunk as the device does). A typed the passage and synced; B
+// received it, went offline, typed after and inside it, added an action and answered the
+// kind of visit. The manager expunges it. A reloads: the old document is gone, the new one
+// has no passage, and A answers the kind of visit differently on it. B comes back: its
+// typing and action are carried over, its answer (which now differs from A's) is set
+// aside on the visit screen, the passage is on neither device, and a reload of B carries
+// nothing over twice.
+const holds = (page, needle) => page.evaluate((needle) => window.__doorstep.holdsText(needle), needle);
+const reloadAndUnlock = async (page) => {
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+};
+const loaded = (page, id) => page.waitForFunction((id) => { try { const v = window.__doorstep.visit(id); return v != null && !v.loading && Boolean(v.visitId); } catch { return false; } }, id, { timeout: 30_000 });
+const count = (text, part) => text.split(part).length - 1;
+
+async function correctionsExpunge() {
   const { a, b, pageA, pageB, id } = await twoDevicesWithVisit({ complete: true });
   await pageA.evaluate(({ id, text }) => window.__doorstep.editVisit(id, { op: "text", field: "observations", value: text }),
     { id, text: `Seen at home. Mentioned ${PASSAGE} by mistake.` });
   await waitSynced(pageA);
   await pageB.waitForFunction((id) => window.__doorstep.visit(id).observations?.includes("Acacia"), id, { timeout: 30_000 });
-  pass("both devices hold the passage");
+  for (const [name, page] of [["A", pageA], ["B", pageB]]) check(await holds(page, PASSAGE), `the search does not find the passage on device ${name}`);
+  check(!(await holds(pageA, "Zanzibar")), "the search finds what is not there");
+  pass("both devices hold the passage, and the search finds it");
 
   await b.setOffline(true);
   await pageB.waitForFunction(() => !navigator.onLine);
@@ -2000,8 +2051,11 @@ async function expungeOffline() {
     const typed = device.visit(id).observations.replace("Road", "Rd").replace("by mistake.", "by mistake. Child was cheerful.");
     device.editVisit(id, { op: "text", field: "observations", value: typed });
     device.editVisit(id, { op: "addAction", description: "Book the dentist", ownerType: "carer", ownerName: "Sam", dueDate: "2026-12-20" });
+    device.editVisit(id, { op: "choice", field: "visitKind", value: "requested" });
   }, id);
-  pass("device B edited the passage and added an action offline");
+  await pageB.waitForFunction(() => window.__doorstep.syncState().saving === 0, null, { timeout: 20_000 });
+  check(await holds(pageB, "Acacia Rd"), "device B's offline typing is not stored");
+  pass("device B typed after and inside the passage, added an action and answered the kind of visit offline");
 
   const token = await apiSignIn(manager);
   const answer = await fetch(`${url}/api/visits/${id}/expunge`, {
@@ -2012,21 +2066,24 @@ async function expungeOffline() {
   const corrected = await answer.json();
   check(answer.status === 200, `the expunge was refused: ${answer.status} ${JSON.stringify(corrected)}`);
   const replacement = corrected.replacement;
+  check(replacement && replacement !== id, `no new document: ${JSON.stringify(corrected)}`);
   pass("the manager expunged the passage", { replacement });
 
-  // A comes back to the caseload (offline and online again fetches it).
-  await a.setOffline(true);
-  await pageA.waitForFunction(() => !navigator.onLine);
-  await a.setOffline(false);
+  // A reloads: the caseload names the new document and the old one's correction.
+  await reloadAndUnlock(pageA);
   let replaced = false;
   for (let i = 0; i < 60 && !replaced; i++) {
     replaced = await holdsOnly(pageA, id, replacement);
     if (!replaced) await pageA.waitForTimeout(500);
   }
   check(replaced, "device A still holds the old document, or not the new one");
+  await loaded(pageA, replacement);
   const onA = await pageA.evaluate((id) => window.__doorstep.visit(id).observations, replacement);
-  check(onA && !onA.includes("Acacia") && onA.includes("Seen at home."), `device A's new record: ${onA}`);
-  pass("device A replaced the old document");
+  check(!onA.includes("Acacia") && onA.includes("Seen at home."), `device A's new record: ${onA}`);
+  await pageA.evaluate((id) => window.__doorstep.editVisit(id, { op: "choice", field: "visitKind", value: "other" }), replacement);
+  await waitSynced(pageA);
+  for (const needle of [PASSAGE, "Acacia"]) check(!(await holds(pageA, needle)), `device A still holds "${needle}"`);
+  pass("device A replaced the old document after a reload, and answered the kind of visit on the new one");
 
   await b.setOffline(false);
   replaced = false;
@@ -2035,27 +2092,105 @@ async function expungeOffline() {
     if (!replaced) await pageB.waitForTimeout(500);
   }
   check(replaced, "device B still holds the old document, or not the new one");
-  const onB = await pageB.evaluate((id) => window.__doorstep.visit(id), replacement);
-  check(onB.observations.includes("Child was cheerful."), `B's own typing was lost: ${onB.observations}`);
-  for (const fragment of ["Acacia", "Smith", "Rd"]) check(!onB.observations.includes(fragment), `"${fragment}" came back: ${onB.observations}`);
-  check(onB.actions.some((action) => action.description === "Book the dentist"), "B's action was lost");
-  check(onB.corrections.length === 1 && onB.corrections[0].kind === "expunged", "the record does not say it was corrected");
   await waitSynced(pageB);
-  pass("device B carried its offline work over without the passage");
+  const onB = await pageB.evaluate((id) => window.__doorstep.visit(id), replacement);
+  check(count(onB.observations, "Child was cheerful.") === 1, `B's own typing: ${onB.observations}`);
+  for (const fragment of ["Acacia", "Smith", "Rd"]) check(!onB.observations.includes(fragment), `"${fragment}" came back: ${onB.observations}`);
+  check(onB.actions.filter((action) => action.description === "Book the dentist").length === 1, `B's action: ${JSON.stringify(onB.actions)}`);
+  check(onB.visitKind === "other", `A's answer was overwritten: ${onB.visitKind}`);
+  check(onB.corrections.length === 1 && onB.corrections[0].kind === "expunged", "the record does not say it was corrected");
+  for (const [name, page] of [["A", pageA], ["B", pageB]]) {
+    for (const needle of [PASSAGE, "Acacia"]) check(!(await holds(page, needle)), `device ${name} holds "${needle}"`);
+    const text = await idbPlaintext(page, ["Acacia", "Child was cheerful"]);
+    check(text.found.length === 0, `device ${name} stores record text in the clear: ${text.found}`);
+  }
+  pass("device B carried its offline work over; the passage is on no device");
 
   await go(pageB, `#/visit/${replacement}`);
   await pageB.waitForSelector("#corrections");
-  check((await pageB.textContent("#corrections")).includes("content removed from every version"), "no correction notice");
-  await axeCheck(pageB, "corrected visit");
-  await shot(pageB, "corrected-visit");
-  for (const [name, page] of [["A", pageA], ["B", pageB]]) {
-    const text = await idbPlaintext(page, ["Acacia"]);
-    check(text.found.length === 0, `device ${name} stores the passage in the clear`);
-  }
+  const notice = await pageB.textContent("#corrections");
+  check(/Corrected on \d{1,2} [A-Z][a-z]+ \d{4} by .+: content removed from this record\. Reason: another family's details/.test(notice), `the correction notice: ${notice}`);
+  await pageB.waitForSelector("#set-aside");
+  const banner = await pageB.textContent("#set-aside");
+  check(banner.includes("could not be merged") && banner.includes("Re-enter what is still right"), `the set-aside banner: ${banner}`);
+  check(banner.includes("Kind of visit"), `B's answer set aside is not listed: ${banner}`);
+  check(!banner.includes("Acacia"), `the banner shows the passage: ${banner}`);
+  await axeCheck(pageB, "corrected visit with changes set aside");
+  await shot(pageB, "corrected-visit-set-aside");
+  // Dismissed with the keyboard alone.
+  await pageB.focus("#dismiss-set-aside");
+  await pageB.keyboard.press("Enter");
+  await pageB.waitForSelector("#set-aside", { state: "detached", timeout: 10_000 });
+  pass("the visit says it was corrected, lists B's answer set aside, and the list is dismissed by keyboard");
+
+  // A reload carries nothing over twice, and the dismissed list stays dismissed.
+  await reloadAndUnlock(pageB);
+  await loaded(pageB, replacement);
+  await waitSynced(pageB);
+  await pageB.waitForTimeout(1000);
+  const again = await pageB.evaluate((id) => window.__doorstep.visit(id), replacement);
+  check(count(again.observations, "Child was cheerful.") === 1, `after a reload: ${again.observations}`);
+  check(again.actions.filter((action) => action.description === "Book the dentist").length === 1, `after a reload: ${JSON.stringify(again.actions)}`);
+  check(!(await chunkKeys(pageB)).some((key) => key.startsWith(`${id}/`)), "the old document came back after a reload");
+  await go(pageB, `#/visit/${replacement}`);
+  await pageB.waitForSelector("#corrections");
+  check(!(await pageB.$("#set-aside")), "the dismissed changes came back");
+  check(!(await holds(pageB, "Acacia")), "device B holds the passage after a reload");
+  pass("after a reload nothing is carried over twice");
   result.old = id;
   result.replacement = replacement;
+  // Checked last, so a failure here says only this: the answer set aside is the worker's
+  // own, in its words.
+  check(banner.includes("Your version: Requested"), `B's own answer is not listed as it was given: ${banner}`);
   await a.close();
   await b.close();
+}
+
+// Issue 13 part 4, `record_corrections.rs`: a visit recorded against the wrong child of
+// the same worker is moved by the manager; after a refresh the device files it under the
+// right child, the old child's page no longer lists it, and it says it was moved.
+async function correctionsMove() {
+  const other = process.env.DOORSTEP_OTHER_CHILD;
+  const context = await launch("mover");
+  const page = await open(context);
+  await signInByKeyboard(page);
+  await waitForChild(page);
+  const id = await startVisit(page, { complete: true });
+  await waitSynced(page);
+  await go(page, `#/child/${childRef}`);
+  await page.waitForSelector(`tr[data-visit="${id}"]`, { timeout: 20_000 });
+  pass("the visit is listed under the child it was recorded against");
+
+  const token = await apiSignIn(manager);
+  const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+  const review = await (await fetch(`${url}/api/visits/${id}/review`, { headers })).json();
+  const answer = await fetch(`${url}/api/visits/${id}/move`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ toChildRef: other, reason: "recorded against the wrong child", heads: review.heads, confirm: true }),
+  });
+  const moved = await answer.json();
+  check(answer.status === 200, `the move was refused: ${answer.status} ${JSON.stringify(moved)}`);
+  pass("the manager moved the visit", { moved });
+
+  await reloadAndUnlock(page);
+  await page.waitForFunction(({ id, other }) => { try { return window.__doorstep.visit(id).childId === other; } catch { return false; } }, { id, other }, { timeout: 30_000 });
+  await go(page, `#/child/${other}`);
+  await page.waitForSelector(`tr[data-visit="${id}"]`, { timeout: 20_000 });
+  await go(page, `#/child/${childRef}`);
+  await page.waitForFunction((ref) => document.querySelector("h1")?.textContent && !location.hash.includes("visit") && location.hash.endsWith(ref), childRef);
+  await page.waitForTimeout(500);
+  check(!(await page.$(`tr[data-visit="${id}"]`)), "the old child's page still lists the visit");
+  pass("after a refresh the visit is under the right child only");
+  await go(page, `#/visit/${id}`);
+  await page.waitForSelector("#corrections");
+  const notice = await page.textContent("#corrections");
+  check(/Corrected on \d{1,2} [A-Z][a-z]+ \d{4} by .+: moved from another child's record\. Reason: recorded against the wrong child/.test(notice), `the correction notice: ${notice}`);
+  await axeCheck(page, "moved visit");
+  await waitSynced(page);
+  pass("the visit says it was moved");
+  result.document = id;
+  await context.close();
 }
 
 // Bug (seen once in 200 seeds of the randomised day): locking and unlocking in quick
@@ -2116,7 +2251,8 @@ const scenarios = {
   "unlock-returns": unlockReturns, actions, "check-answers": checkAnswers, "kind-and-place": kindAndPlace,
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,
   reallocation, "manager-screens": managerScreens, day, "pin-wipe-and-silence": pinWipeAndSilence,
-  "retention-erased": retentionErased, "lock-storm": lockStorm, "expunge-offline": expungeOffline, "break-glass-form": breakGlassForm,
+  "retention-erased": retentionErased, "lock-storm": lockStorm, "break-glass-form": breakGlassForm, "manager-correction": managerCorrection,
+  "corrections-expunge": correctionsExpunge, "corrections-move": correctionsMove,
 };
 try {
   if (!scenarios[scenario]) throw new Error(`unknown scenario ${scenario}`);

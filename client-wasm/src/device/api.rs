@@ -59,6 +59,20 @@ impl Device {
             .done()
     }
 
+    /// Whether anything this device stores or holds in memory contains `needle`: every
+    /// sealed record (drafts and set-asides among them) and every document, now and in
+    /// its history, each opened as the device opens it. For the end-to-end tests (an
+    /// expunged passage must be on no device); resolves to a boolean.
+    #[wasm_bindgen(js_name = holdsText)]
+    pub fn holds_text(&self, needle: String) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            Ok(JsValue::from_bool(
+                inspect::holds_text(&shared, &needle).await?,
+            ))
+        })
+    }
+
     /// Forgets the notice once the worker has read it.
     #[wasm_bindgen(js_name = dismissNotice)]
     pub fn dismiss_notice(&self) {
@@ -324,6 +338,79 @@ impl Device {
                 let _ = js_sys::Reflect::set(&body, &JsValue::from(key), &value);
             }
             Ok(review(&shared, &document_id, Some(body.into())).await?)
+        })
+    }
+
+    /// A team manager corrects a misfiled visit: `kind` `move` files it under the child
+    /// `target` (a case reference of the team), `expunge` removes every occurrence of the
+    /// passage `target` from every version (the record gets a new document id). `heads`
+    /// is the version read (a move is made only on it). The manager has confirmed on the
+    /// screen. Resolves to `{document, replacement, childRef}` once done and the caseload
+    /// is fetched again; rejects with the server's words.
+    #[wasm_bindgen(js_name = correctVisit)]
+    pub fn correct_visit(
+        &self,
+        document_id: String,
+        kind: String,
+        target: String,
+        reason: String,
+        heads: JsValue,
+    ) -> Promise {
+        let shared = self.shared.clone();
+        future_to_promise(async move {
+            let (target, reason) = (target.trim().to_owned(), reason.trim().to_owned());
+            if reason.is_empty() {
+                return Err(ClientError::BadArgument(
+                    "Enter why you are correcting this record".into(),
+                )
+                .into());
+            }
+            let (action, body) = match kind.as_str() {
+                "move" if !target.is_empty() => (
+                    "move",
+                    Obj::new()
+                        .set("toChildRef", target)
+                        .set("reason", reason)
+                        .set("heads", heads)
+                        .set("confirm", true)
+                        .done(),
+                ),
+                "expunge" if !target.is_empty() => (
+                    "expunge",
+                    Obj::new()
+                        .set("passages", array([target]))
+                        .set("reason", reason)
+                        .set("confirm", true)
+                        .done(),
+                ),
+                "move" => {
+                    return Err(ClientError::BadArgument(
+                        "Choose the child the record belongs to".into(),
+                    )
+                    .into());
+                }
+                "expunge" => {
+                    return Err(
+                        ClientError::BadArgument("Enter the exact words to remove".into()).into(),
+                    );
+                }
+                _ => {
+                    return Err(ClientError::BadArgument(
+                        "Choose how to correct the record".into(),
+                    )
+                    .into());
+                }
+            };
+            let needs = "Correcting a record needs a connection.";
+            let token = token_or_fail(&shared)
+                .await
+                .map_err(|failure| online_failure(failure, needs))?;
+            let text = server_api::correct(&token, &document_id, action, body)
+                .await
+                .map_err(|failure| online_failure(failure, needs))?;
+            let _ = refresh_caseload(&shared).await;
+            notify(&shared);
+            Ok(js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL))
         })
     }
 

@@ -11,7 +11,8 @@
 //! (sign in, unlock, lock, sign out, wipe), `sealed` (sealed records), `online` (the
 //! server's API), `records` (creating and editing visits, the unsent set), `sync_driver`
 //! (the core and its effects), `connection` (the WebSocket, reconnects, online and
-//! offline) and `caseload_entry` (a child's entry and timescales for the screens).
+//! offline), `inspect` (the tests' search of what the device stores) and
+//! `caseload_entry` (a child's entry and timescales for the screens).
 //!
 //! # Storage
 //! The core asks for storage work as [`StorageTask`]s. Each document's chunks are sealed
@@ -67,6 +68,7 @@ use crate::{ClientError, views};
 mod api;
 mod caseload_entry;
 mod connection;
+mod inspect;
 mod online;
 mod records;
 mod sealed;
@@ -91,6 +93,9 @@ const SUMMARIES_RECORD: &str = "summaries-2";
 const DASHBOARD_RECORD: &str = "dashboard";
 /// Form input not yet saved as part of a record (e.g. an action being written), sealed.
 const DRAFTS_RECORD: &str = "drafts";
+/// The old documents of expunged records whose unsent edits were carried over onto their
+/// replacement and stored, so the carry-over is never made twice (sealed; `online`).
+const CARRIED_RECORD: &str = "carried-over";
 /// The plain-text record beside the wrapped key ([`Guard`]).
 const GUARD_RECORD: &str = "guard";
 /// Documents loaded per turn of the event loop when unlocking in the background.
@@ -161,6 +166,10 @@ struct State {
     /// Form input the worker has typed that is not yet part of a record, by the screen's
     /// key (kept sealed, so a lock or a reload loses none of it).
     drafts: Vec<(String, JsValue)>,
+    /// Expunged old documents whose unsent edits this unlock carried over onto their
+    /// replacement (old → new), until the `carried-over` record names them and the old
+    /// document is forgotten: a refresh meanwhile must not carry them over again.
+    carried: HashMap<DocumentId, DocumentId>,
 }
 
 struct Preloaded {

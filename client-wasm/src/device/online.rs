@@ -184,10 +184,17 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
 /// - expunged: the old document goes; if it holds edits the server never had, they are
 ///   first carried over onto the new document (`shared::model::correction::carry_over`),
 ///   without what the correction removed, and what cannot be merged is kept for the
-///   worker to re-check (the form draft `{new id}:set-aside`). Its carry-over is stored
-///   before the old document's chunks are deleted (IndexedDB runs the two in order).
+///   worker to re-check (the sealed form draft `{new id}:set-aside`).
 /// - moved: the document stays and sync brings its new child; it goes only if the device
 ///   may no longer hold it (its child is not on the caseload) and holds nothing unsent.
+///
+/// A carry-over happens once per old document, and the old document goes only after it
+/// is safe: the new document's change is committed to IndexedDB ([`SyncCore::is_durable`]),
+/// then the sealed `carried-over` record names the old document (after the set-asides,
+/// in the same store, so committed after them). A reload before that finds the old
+/// document and its unsent edits still there and carries them over again onto the
+/// server's new document; a reload after it forgets the old document without carrying
+/// twice. Within one unlock, `State::carried` remembers a carry-over not yet marked.
 async fn follow_corrections(
     shared: &Rc<Shared>,
     token: &str,
@@ -200,39 +207,116 @@ async fn follow_corrections(
             .iter()
             .any(|child| child.visit_document_ids.contains(&id))
     };
+    let mut marked = carried_over(shared).await;
+    let marked_before = marked.len();
     let mut gone = Vec::new();
     for correction in &caseload.corrections {
         let Ok(old) = correction.document.parse::<DocumentId>() else {
             continue;
         };
-        let (held, unsent) = {
+        let (held, unsent, carried) = {
             let state = shared.state.borrow();
-            (state.documents.contains(&old), state.unsent.contains(&old))
+            (
+                state.documents.contains(&old),
+                state.unsent.contains(&old),
+                state.carried.get(&old).copied(),
+            )
         };
         if !held {
             continue;
         }
         match correction.kind.as_str() {
-            // Kept, unsent, until a later refresh manages it (the document still loading,
-            // no connection): nothing is lost meanwhile.
-            "expunged" if unsent && carry_over_expunged(shared, token, old).await.is_ok() => {
-                gone.push(old);
+            "expunged" if marked.contains(&correction.document) => gone.push(old),
+            "expunged" if unsent || carried.is_some() => {
+                // Kept, unsent, until a later refresh manages it (the document still
+                // loading, no connection, the new one not yet stored): nothing is lost
+                // meanwhile.
+                let replacement = match carried {
+                    Some(replacement) => replacement,
+                    None => match carry_over_expunged(shared, token, old, correction).await {
+                        Ok(replacement) => replacement,
+                        Err(_) => continue,
+                    },
+                };
+                if stored(shared, replacement).await {
+                    marked.push(correction.document.clone());
+                    gone.push(old);
+                }
             }
-            "expunged" if unsent => {}
             "expunged" => gone.push(old),
             "moved" if !unsent && !listed(&old) => gone.push(old),
             _ => {}
         }
     }
+    if marked.len() != marked_before || marked.len() > caseload.corrections.len() {
+        // Only the corrections the server still lists need remembering.
+        marked.retain(|id| caseload.corrections.iter().any(|c| c.document == *id));
+        if mark_carried_over(shared, &marked).await.is_err() {
+            // Not marked: the old documents stay (and are not carried again this unlock).
+            gone.retain(|id| !shared.state.borrow().carried.contains_key(id));
+            return gone;
+        }
+    }
+    let mut state = shared.state.borrow_mut();
+    for id in &gone {
+        state.carried.remove(id);
+    }
     gone
 }
 
-/// Carries this device's unsent edits of the expunged `old` over onto its replacement.
+/// The old documents whose carry-over is done and stored (the sealed `carried-over`
+/// record: their ids).
+async fn carried_over(shared: &Rc<Shared>) -> Vec<String> {
+    open_unlocked(shared, CARRIED_RECORD)
+        .await
+        .ok()
+        .flatten()
+        .map(|ids| {
+            js::list(&ids)
+                .iter()
+                .filter_map(JsValue::as_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Stores the `carried-over` record (sealed) and waits for it to commit.
+async fn mark_carried_over(shared: &Rc<Shared>, ids: &[String]) -> Result<(), ClientError> {
+    let sealed = {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        seal_record(vault, CARRIED_RECORD, &array(ids))?
+    };
+    shared
+        .idb
+        .write(RECORDS_STORE, &[], vec![(CARRIED_RECORD.into(), sealed)])?
+        .await
+}
+
+/// Waits (a few seconds at most) until every change of `id` is committed to IndexedDB.
+async fn stored(shared: &Rc<Shared>, id: DocumentId) -> bool {
+    for _ in 0..250 {
+        let durable = {
+            let state = shared.state.borrow();
+            state.core.as_ref().is_some_and(|core| core.is_durable(&id))
+        };
+        if durable {
+            return true;
+        }
+        sleep_ms(20).await;
+    }
+    false
+}
+
+/// Carries this device's unsent edits of the expunged `old` over onto its replacement,
+/// keeps what could not be merged for the worker (sealed, with the correction's date and
+/// author) and returns the replacement.
 async fn carry_over_expunged(
     shared: &Rc<Shared>,
     token: &str,
     old: DocumentId,
-) -> Result<(), ClientError> {
+    correction: &server_api::CorrectionNotice,
+) -> Result<DocumentId, ClientError> {
     let detail = server_api::expunged(token, &old.to_string()).await?;
     let replacement: DocumentId = detail
         .replacement
@@ -245,6 +329,10 @@ async fn carry_over_expunged(
         .collect();
     let (effects, set_aside) = {
         let mut state = shared.state.borrow_mut();
+        if let Some(done) = state.carried.get(&old) {
+            // Another refresh carried it over meanwhile.
+            return Ok(*done);
+        }
         let author = author(&state)?;
         let core = state.core.as_mut().ok_or(ClientError::Locked)?;
         let old_doc = core
@@ -273,21 +361,31 @@ async fn carry_over_expunged(
         })?;
         effects.extend(more);
         let outcome = outcome.map_err(|err| ClientError::Record(err.to_string()))?;
+        state.carried.insert(old, replacement);
         state.documents.insert(replacement);
         state.unsent.insert(replacement);
         let set_aside = (!outcome.set_aside.is_empty()).then(|| {
-            let at = now_ms();
             let items = outcome.set_aside.iter().map(|item| {
                 Obj::new()
+                    .set("document", replacement.to_string())
                     .set("path", item.path.as_str())
                     .set("yours", item.yours.as_str())
                     .set("theirs", item.theirs.as_str())
-                    .set("at", at)
+                    .set("at", correction.at)
+                    .set("byName", correction.by_name.as_str())
                     .done()
             });
             let key = format!("{replacement}:set-aside");
+            // Added to what an earlier correction of the same record set aside.
+            let mut all: Vec<JsValue> = state
+                .drafts
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, earlier)| js::list(earlier))
+                .unwrap_or_default();
+            all.extend(items);
             state.drafts.retain(|(k, _)| *k != key);
-            state.drafts.push((key, array(items)));
+            state.drafts.push((key, array(all)));
         });
         (effects, set_aside)
     };
@@ -296,7 +394,7 @@ async fn carry_over_expunged(
         save_drafts(shared);
     }
     carry_out(shared, effects);
-    Ok(())
+    Ok(replacement)
 }
 
 /// Forgets the documents the server deleted after their retention (the caseload's

@@ -64,6 +64,25 @@ pub(super) async fn open_bytes(
     vault.open(key, &sealed).map(Some)
 }
 
+/// Record `key` opened with the unlocked vault (read first, then opened: no borrow of
+/// the state is held while IndexedDB answers).
+pub(super) async fn open_unlocked(
+    shared: &Rc<Shared>,
+    key: &str,
+) -> Result<Option<JsValue>, ClientError> {
+    let Some(value) = shared.idb.get(RECORDS_STORE, key)?.await? else {
+        return Ok(None);
+    };
+    let sealed =
+        value_bytes(&value).ok_or_else(|| ClientError::Storage(format!("{key} is not bytes")))?;
+    let plain = {
+        let state = shared.state.borrow();
+        let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
+        vault.open(key, &sealed)?
+    };
+    record_value(&plain, key).map(Some)
+}
+
 /// Stores a new session (after a refresh) sealed.
 pub(super) fn store_session(shared: &Rc<Shared>, session: Session) -> Result<(), ClientError> {
     let sealed = {

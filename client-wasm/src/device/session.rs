@@ -473,6 +473,8 @@ pub(super) fn forget_everything(state: &mut State) {
     state.next_seq.clear();
     state.pending_writes.clear();
     state.drafts.clear();
+    // `carried` stays: a carry-over of this page not yet marked must not be made again
+    // after the next unlock (it holds document ids only).
 }
 
 /// Wipes every record from the device, then keeps only `notice` (what the worker must

@@ -27,6 +27,7 @@ mod projection;
 mod pwa;
 mod pwa_day;
 mod pwa_records;
+mod record_corrections;
 mod restricted_records;
 mod retention;
 mod sign_in;

@@ -20,7 +20,9 @@ use tests::council::{self, PASSWORD, Session};
 const TIMEOUT: Duration = Duration::from_secs(15);
 const PASSAGE: &str = "the Smith family at 12 Acacia Road";
 
-fn visit(child_ref: &str, worker: &str, observations: &str) -> Automerge {
+/// A draft visit with these observations and some words of the child's (also used by
+/// `pwa_records`).
+pub(crate) fn visit(child_ref: &str, worker: &str, observations: &str) -> Automerge {
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
     model::create_visit(
