@@ -50,10 +50,7 @@ async fn a_device_deletes_a_record_deleted_after_retention_when_it_reconnects() 
 async fn a_worker_asks_for_break_glass_access_in_the_app() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
-    council::create(dir.path()).expect("council");
-    let mut config = ServerConfig::new(dir.path().to_owned());
-    config.web_dir = Some(js_client::web_dir().expect("web app built"));
-    let server = TestServer::start_with(config).await.expect("server");
+    let server = crate::record_corrections::pwa_server(dir.path()).await;
     let profiles = tempfile::tempdir().expect("profiles");
     let url = format!("http://{}", server.addr);
     let env = [
@@ -83,10 +80,7 @@ async fn a_worker_asks_for_break_glass_access_in_the_app() {
 async fn a_manager_removes_a_passage_from_the_review_screen() {
     tests::init_logging();
     let dir = tempfile::tempdir().expect("tempdir");
-    council::create(dir.path()).expect("council");
-    let mut config = ServerConfig::new(dir.path().to_owned());
-    config.web_dir = Some(js_client::web_dir().expect("web app built"));
-    let server = TestServer::start_with(config).await.expect("server");
+    let server = crate::record_corrections::pwa_server(dir.path()).await;
     let worker = council::Session::login(server.addr, "sw-north-1", PASSWORD, None)
         .await
         .expect("sign in");

@@ -53,8 +53,9 @@ async fn get_json(session: &Session, path: &str) -> Value {
     serde_json::from_str(&text).expect("json")
 }
 
-/// A server for the PWA with the test council (and its records officer).
-async fn pwa_server(dir: &std::path::Path) -> TestServer {
+/// A server for the PWA with the test council (and its records officer); also used by
+/// `pwa_records`.
+pub(crate) async fn pwa_server(dir: &std::path::Path) -> TestServer {
     council::create(dir).expect("council");
     council::add_records_officer(dir).expect("records officer");
     let mut config = ServerConfig::new(dir.to_owned());
