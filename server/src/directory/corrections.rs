@@ -61,8 +61,8 @@ pub struct Expunged<'a> {
     pub rows: &'a DocumentRows,
     /// Every change the old lineage held when it was rebuilt.
     pub server_had: &'a [ChangeHash],
-    /// How many passages' occurrences were removed (for the audit row).
-    pub removed: usize,
+    /// How many passages the manager named (for the audit row; never their text).
+    pub passages: usize,
 }
 
 /// A correction a worker's devices are told of (`GET /api/caseload`'s `corrections`).
@@ -222,8 +222,8 @@ pub fn store_expunge(
             .document(&expunged.document)
             .child(Some(child_id))
             .detail(format!(
-                "{} passage occurrence(s) removed; replaced by {}; reason: {}",
-                expunged.removed, expunged.replacement, by.reason
+                "{} passage(s) removed from every version; replaced by {}; reason: {}",
+                expunged.passages, expunged.replacement, by.reason
             )),
     )?;
     tx.commit()?;

@@ -380,7 +380,7 @@ async fn expunge(
                 heads: &heads,
                 rows: &rows,
                 server_had: &server_had,
-                removed: passages_count,
+                passages: passages_count,
             };
             let by = CorrectionBy {
                 identity: &identity,
