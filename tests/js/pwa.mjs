@@ -1928,6 +1928,52 @@ async function retentionErased() {
   await context.close();
 }
 
+// Issue 13 part 3: a child restricted to others leaves the devices of those who may no
+// longer see it. The team manager's device holds the team's records (the child's document
+// and a visit); offline, the administrator marks the child restricted without naming the
+// manager; back online, the caseload no longer lists it and the device deletes its sealed
+// copies of the child's records, keeping the rest of the team's.
+async function restrictedLeavesDevice() {
+  const admin = process.env.DOORSTEP_ADMIN;
+  const dataDir = process.env.DOORSTEP_DATA_DIR;
+  const gone = process.env.DOORSTEP_GONE_DOCUMENTS.split(",");
+  const kept = process.env.DOORSTEP_KEPT_DOCUMENT;
+  const context = await launch("restricted-manager");
+  const page = await open(context);
+  await signInByKeyboard(page, manager, "Team dashboard");
+  const holding = async (ids) => (await chunkKeys(page)).filter((key) => ids.some((doc) => key.startsWith(`${doc}/`)));
+  let held = [];
+  for (let i = 0; i < 60 && (held.length === 0 || !gone.every((doc) => held.some((key) => key.startsWith(`${doc}/`)))); i++) {
+    await page.waitForTimeout(500);
+    held = await holding(gone);
+  }
+  check(gone.every((doc) => held.some((key) => key.startsWith(`${doc}/`))), `the manager's device holds the child's records: ${held}`);
+  check((await holding([kept])).length > 0, "and another child's record");
+  pass("the manager's device holds the team's records", { chunks: held.length });
+
+  await context.setOffline(true);
+  await page.waitForFunction(() => !navigator.onLine);
+  execFileSync(admin, ["admin", "--data-dir", dataDir, "restricted", "mark", childRef, "--reason", "court order"]);
+  await context.setOffline(false);
+  let left = held;
+  for (let i = 0; i < 60 && left.length > 0; i++) {
+    await page.waitForTimeout(500);
+    left = await holding(gone);
+  }
+  check(left.length === 0, `the device still holds the restricted child's records: ${left}`);
+  check((await holding([kept])).length > 0, "the device keeps the other child's record");
+  pass("back online: the device deleted its copies of the restricted child's records");
+
+  await page.reload({ waitUntil: "load" });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+  await unlock(page);
+  await page.waitForTimeout(1000);
+  check((await holding(gone)).length === 0, "nothing of it comes back after a reload");
+  check((await holding([kept])).length > 0, "the other child's record is still there after a reload");
+  pass("after a reload the restricted child's records are still gone");
+  await context.close();
+}
+
 // Issue 13 part 4, the manager's side: correcting a misfiled record from the review
 // screen. Nothing chosen gets the error summary; then the passage is removed with a reason
 // and a confirmation, and the review opens on the new record, which says it was corrected.
@@ -2252,6 +2298,7 @@ const scenarios = {
   timescales, "after-return": afterReturn, "sign-out-and-pin": signOutAndPin, "second-device": secondDevice,
   reallocation, "manager-screens": managerScreens, day, "pin-wipe-and-silence": pinWipeAndSilence,
   "retention-erased": retentionErased, "lock-storm": lockStorm, "break-glass-form": breakGlassForm, "manager-correction": managerCorrection,
+  "restricted-leaves-device": restrictedLeavesDevice,
   "corrections-expunge": correctionsExpunge, "corrections-move": correctionsMove,
 };
 try {

@@ -134,8 +134,13 @@ pub(super) async fn review(
 
 pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientError> {
     let token = token_or_fail(shared).await?;
-    let unsent = shared.state.borrow().unsent.len();
-    let mut caseload = match server_api::caseload(&token, unsent).await {
+    // What the device held, and held unsent, when it asked: only those may be dropped for
+    // being off the answer (a record pushed or acknowledged meanwhile is not).
+    let (held, unsent_then) = {
+        let state = shared.state.borrow();
+        (state.documents.clone(), state.unsent.clone())
+    };
+    let mut caseload = match server_api::caseload(&token, unsent_then.len()).await {
         Ok(caseload) => caseload,
         Err(failure) => {
             on_api_failure(shared, &failure).await;
@@ -148,6 +153,11 @@ pub(super) async fn refresh_caseload(shared: &Rc<Shared>) -> Result<(), ClientEr
         let mut state = shared.state.borrow_mut();
         let mut gone = caseload.erased.clone();
         gone.extend(replaced.iter().map(ToString::to_string));
+        gone.extend(
+            no_longer_held(&state, &caseload, &held, &unsent_then)
+                .iter()
+                .map(ToString::to_string),
+        );
         let erased = forget_erased(&mut state, &gone);
         caseload.former = former_children(&state, &caseload);
         let vault = state.vault.as_ref().ok_or(ClientError::Locked)?;
@@ -397,8 +407,28 @@ async fn carry_over_expunged(
     Ok(replacement)
 }
 
-/// Forgets the documents the server deleted after their retention (the caseload's
-/// `erased`): the core drops them, they leave the unsent set and the summaries, and the
+/// The documents this device held when it asked for `fresh` that it may no longer hold:
+/// on none of its children (a child restricted to others, de-allocated, moved to another
+/// team, a break-glass ended) and with nothing unsent, then or now. The server refuses
+/// them to this device already; their sealed copies go too, as a deleted record's do.
+/// Work not yet sent stays (its child is listed as former until it is).
+fn no_longer_held(
+    state: &State,
+    fresh: &Caseload,
+    held: &BTreeSet<DocumentId>,
+    unsent_then: &BTreeSet<DocumentId>,
+) -> Vec<DocumentId> {
+    let listed: BTreeSet<DocumentId> = caseload_documents(fresh).into_iter().collect();
+    held.iter()
+        .filter(|id| {
+            !listed.contains(id) && !unsent_then.contains(id) && !state.unsent.contains(id)
+        })
+        .copied()
+        .collect()
+}
+
+/// Forgets documents the device must no longer hold (deleted after their retention, the
+/// caseload's `erased`; replaced by an expunge; off the caseload): the core drops them, they leave the unsent set and the summaries, and the
 /// returned key ranges (their sealed chunks) are deleted by the caller.
 fn forget_erased(state: &mut State, erased: &[String]) -> Vec<(String, String)> {
     let mut ranges = Vec::new();

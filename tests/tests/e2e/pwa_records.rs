@@ -2,7 +2,8 @@
 //! them after the record is deleted at the end of its retention and the device reconnects
 //! (`tests/js/pwa.mjs retention-erased`); a worker asks for break-glass access from the
 //! app (`break-glass-form`); a manager corrects a record
-//! from the review screen (`manager-correction`).
+//! from the review screen (`manager-correction`); a child restricted to others leaves the
+//! team manager's device (`restricted-leaves-device`).
 
 use crate::server_binary;
 use server::ServerConfig;
@@ -118,5 +119,61 @@ async fn a_manager_removes_a_passage_from_the_review_screen() {
         )
         .expect("the correction is kept");
     assert_eq!((kind.as_str(), actor.as_str()), ("expunged", "mgr-north"));
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_child_restricted_to_others_leaves_the_managers_device() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let children = council::create(dir.path()).expect("council");
+    let document_of = |wanted: &str| {
+        children
+            .iter()
+            .find_map(|(child_ref, document)| (child_ref == wanted).then_some(*document))
+            .expect("child document")
+    };
+    let mut config = ServerConfig::new(dir.path().to_owned());
+    config.web_dir = Some(js_client::web_dir().expect("web app built"));
+    let server = TestServer::start_with(config).await.expect("server");
+    let worker = tests::council::Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let device = worker.device("worker-tablet").await.expect("device");
+    let visit = device.create(tests::visit_fixture::visit_for_child(
+        3,
+        "C-N1",
+        "sw-north-1",
+        40,
+    ));
+    device
+        .wait_acknowledged(visit, std::time::Duration::from_secs(15))
+        .await
+        .expect("stored");
+    device.disconnect().await;
+
+    let profiles = tempfile::tempdir().expect("profiles");
+    let url = format!("http://{}", server.addr);
+    let data_dir = dir.path().to_string_lossy().into_owned();
+    let binary = server_binary().to_str().expect("utf-8 path");
+    let gone = format!("{},{visit}", document_of("C-N1"));
+    let kept = document_of("C-N2").to_string();
+    let env = [
+        ("DOORSTEP_URL", url.as_str()),
+        ("DOORSTEP_USER", "mgr-north"),
+        ("DOORSTEP_MANAGER", "mgr-north"),
+        ("DOORSTEP_PASSWORD", PASSWORD),
+        ("DOORSTEP_CHILD", "C-N1"),
+        ("DOORSTEP_ADMIN", binary),
+        ("DOORSTEP_DATA_DIR", data_dir.as_str()),
+        ("DOORSTEP_GONE_DOCUMENTS", gone.as_str()),
+        ("DOORSTEP_KEPT_DOCUMENT", kept.as_str()),
+    ];
+    let result = js_client::pwa("restricted-leaves-device", profiles.path(), &env)
+        .await
+        .unwrap_or_else(|err| {
+            panic!("the restricted-leaves-device scenario fails in Chromium: {err:#}")
+        });
+    tracing::info!(%result, "restricted-leaves-device");
     server.stop().await.expect("stop");
 }
