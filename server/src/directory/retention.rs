@@ -547,3 +547,13 @@ pub fn erased_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64,
     })
     .collect()
 }
+
+/// Whether `document` is listed in `erased_documents` (deleted after retention, or the old
+/// lineage of an expunge).
+///
+/// # Errors
+/// The SQLite error.
+pub fn is_erased(conn: &Connection, document: &DocumentId) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM erased_documents WHERE document_id = ?1")?
+        .exists([document.as_bytes().as_slice()])
+}

@@ -12,9 +12,10 @@
 //! the hub builds the new lineage (`shared::model::correction::expunged_copy`) from the
 //! document in memory and erases the old one from the core at once, then
 //! `directory::corrections::store_expunge` stores the new one and erases the old one from
-//! the database in one transaction. If that transaction fails, the old document stays
-//! refused until the server restarts, and nothing is lost: its changes are still stored,
-//! and the devices still hold theirs.
+//! the database in one transaction. If that transaction fails, nothing of the expunge is
+//! stored and the hub restores the old document (`HubInput::Restore`): it is loaded again
+//! from its stored chunks when next asked for; changes the hub held but had not stored are
+//! sent again by the devices, which were never told they were durable.
 //!
 //! As elsewhere, a record the caller may not read and one that does not exist get the same
 //! `404 {"error":"no such record"}`; request bodies are never logged.
@@ -371,7 +372,7 @@ async fn expunge(
     let snapshot = rebuilt.save();
     let child_ref = owner.child_ref.clone();
     let passages_count = passages.len();
-    state
+    let stored = state
         .with_directory(move |conn| {
             let expunged = Expunged {
                 document,
@@ -390,7 +391,13 @@ async fn expunge(
             corrections::store_expunge(conn, &expunged, &by)?;
             Ok::<_, ApiError>(())
         })
-        .await?;
+        .await;
+    if let Err(err) = stored {
+        // Nothing of the expunge was stored: the old document is still the record, so
+        // the hub serves it again (from its stored chunks) rather than refusing it.
+        state.hub.send(HubInput::Restore(document)).await;
+        return Err(err);
+    }
     Ok(Json(Corrected {
         document: document.to_string(),
         replacement: replacement.to_string(),

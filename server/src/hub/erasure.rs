@@ -12,7 +12,8 @@
 //! document deleted before, so a restarted server refuses them too. The triggers on
 //! `erased_documents` (migrations 0007 and 0009) drop any write that races the deletion.
 //! An expunge (`http::corrections_api`) erases its old document from the core itself, as
-//! it rebuilds it, before the database forgets it.
+//! it rebuilds it, before the database forgets it; if the database then fails to, the
+//! document is restored (`Hub::restore_erased`) unless the database lists it as erased.
 
 use tracing::{error, info};
 
@@ -45,5 +46,18 @@ impl Hub {
             dropped_from_memory = dropped,
             "erased documents deleted after retention or expunged"
         );
+    }
+
+    /// Serves a document erased from the core again, unless the database lists it as
+    /// erased (then it stays refused): an expunge whose transaction failed.
+    pub(super) fn restore_erased(&mut self, document: shared::DocumentId) {
+        match retention::is_erased(&self.directory, &document) {
+            Ok(false) => {
+                self.core.restore_erased(document);
+                info!(%document, "expunge not stored: the document is served again");
+            }
+            Ok(true) => {}
+            Err(err) => error!(cause = %err, %document, "cannot tell whether a document is erased"),
+        }
     }
 }

@@ -83,6 +83,9 @@ pub enum HubInput {
     Stats(oneshot::Sender<CoreStats>),
     /// Change a document on the server's own behalf (a manager's sign-off).
     Edit(ServerEdit),
+    /// Serve an erased document again: its expunge's transaction failed, so the database
+    /// still holds it as the record and never listed it in `erased_documents`.
+    Restore(DocumentId),
     /// Stop: flush storage, then answer.
     Shutdown(oneshot::Sender<()>),
 }
@@ -474,6 +477,7 @@ impl Hub {
                 let _ = reply.send(self.core.stats());
             }
             HubInput::Edit(edit) => self.on_edit(edit),
+            HubInput::Restore(document) => self.restore_erased(document),
             HubInput::Shutdown(done) => {
                 self.begin_shutdown();
                 self.stopping = Some(done);
@@ -514,6 +518,7 @@ impl Hub {
             HubInput::Frame { .. }
             | HubInput::Disconnected { .. }
             | HubInput::Tick
+            | HubInput::Restore(_)
             | HubInput::Shutdown(_) => {}
         }
         Flow::Continue

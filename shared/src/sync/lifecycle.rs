@@ -100,6 +100,13 @@ impl SyncCore {
         fx
     }
 
+    /// Undoes [`SyncCore::erase_document`] for a document whose erasure the store did not
+    /// carry out (an expunge whose transaction failed): it is loaded from storage again
+    /// when next asked for. Nothing else of it was kept, so nothing else is restored.
+    pub fn restore_erased(&mut self, id: DocumentId) {
+        self.erased.remove(&id);
+    }
+
     /// Whether [`SyncCore::erase_document`] erased this document.
     pub fn is_erased(&self, id: &DocumentId) -> bool {
         self.erased.contains(id)
