@@ -351,6 +351,7 @@ fn record(
             .map_or_else(|| child_ref.to_owned(), |(_, c)| child_name(c)),
         produced_at: now_ms,
         produced_by: produced_by.to_owned(),
+        child_document_id: child.as_ref().map(|(id, _)| id.to_string()),
         child: child
             .as_ref()
             .map(|(_, c)| child_fields(c))
@@ -386,9 +387,10 @@ pub fn visit_print(
         )
         .optional()?
         .flatten();
-    let child = child_doc
+    let child_document = child_doc
         .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
-        .map(DocumentId::from_bytes)
+        .map(DocumentId::from_bytes);
+    let child = child_document
         .and_then(|id| load_document(conn, &id).ok())
         .and_then(|doc| Child::read(&doc).ok());
     Ok(RecordExport {
@@ -399,6 +401,7 @@ pub fn visit_print(
             .map_or_else(|| child_ref.to_owned(), child_name),
         produced_at: now_ms,
         produced_by: produced_by.to_owned(),
+        child_document_id: child_document.map(|id| id.to_string()),
         child: child
             .as_ref()
             .map(|c| child_fields(c).into_iter().take(3).collect())

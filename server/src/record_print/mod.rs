@@ -56,6 +56,9 @@ pub struct RecordExport {
     pub produced_at: i64,
     /// Who produced it (username).
     pub produced_by: String,
+    /// The child's document, where the details come from (a redaction pinned to it
+    /// applies to them as to its placements and reviews).
+    pub child_document_id: Option<String>,
     /// The child's details.
     pub child: Vec<Field>,
     /// The record, oldest first.
@@ -232,7 +235,10 @@ impl RecordExport {
         };
         for redaction in redactions {
             for field in &mut self.child {
-                count(redaction.reason, redaction.apply(None, field));
+                count(
+                    redaction.reason,
+                    redaction.apply(self.child_document_id.as_deref(), field),
+                );
             }
             for entry in &mut self.entries {
                 let document = entry.document_id.clone();
@@ -287,4 +293,61 @@ pub fn long_time(ms: i64) -> String {
         utc_day_ms / 3_600_000,
         (utc_day_ms / 60_000) % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export() -> RecordExport {
+        RecordExport {
+            kind: RecordKind::SubjectAccess,
+            child_ref: "C-1".into(),
+            child_name: "Ada".into(),
+            produced_at: 0,
+            produced_by: "records-1".into(),
+            child_document_id: Some("child-doc".into()),
+            child: vec![Field::new(
+                "communicationNeeds",
+                "Communication needs",
+                "Speaks with her aunt Joan Smith on Sundays",
+            )],
+            entries: Vec::new(),
+            audit: Vec::new(),
+            redacted: Vec::new(),
+        }
+    }
+
+    fn redaction(document: Option<&str>) -> Redaction {
+        Redaction {
+            redaction_id: 1,
+            document_id: document.map(str::to_owned),
+            field: None,
+            passage: Some("Joan Smith".into()),
+            reason: RedactionReason::ThirdParty,
+            created_by: "records-1".into(),
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_redaction_of_the_childs_document_or_of_every_document_reaches_the_childs_details() {
+        for document in [None, Some("child-doc")] {
+            let mut export = export();
+            export.redact(&[redaction(document)]);
+            assert_eq!(
+                export.child[0].value,
+                "Speaks with her aunt [redacted: third-party data] on Sundays"
+            );
+            assert_eq!(export.redacted, vec![("third-party".to_owned(), 1)]);
+        }
+    }
+
+    #[test]
+    fn a_redaction_of_another_document_leaves_the_childs_details() {
+        let mut export = export();
+        export.redact(&[redaction(Some("a-visit"))]);
+        assert!(export.child[0].value.contains("Joan Smith"));
+        assert!(export.redacted.is_empty());
+    }
 }
