@@ -32,6 +32,11 @@ for user in sw-api-1 sw-api-2; do
 done
 echo "$password" | "$binary" admin --data-dir "$data" user add records-api \
   --role records-officer --password-stdin >/dev/null
+# A child to find: the spec's example case reference, so the records officer's operations
+# are answered 200 as well as refused.
+printf 'child_ref,team,legal_name,date_of_birth\nC-API-1,North,Api Example,2015-03-04\n' \
+  >"$data/children.csv"
+"$binary" admin --data-dir "$data" child import "$data/children.csv" >/dev/null
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 DOORSTEP_LOG=server=warn "$binary" serve --addr "127.0.0.1:$port" --data-dir "$data" 2>"$log" &
@@ -53,6 +58,14 @@ echo "api-check: every operation but sign-out, signed in as a social worker"
 run -H "Authorization: Bearer $(token_of sw-api-1)" --exclude-method DELETE
 echo "api-check: the records officer's operations, signed in as a records officer"
 run -H "Authorization: Bearer $(token_of records-api)" --include-path-regex '^/api/records/'
+exported=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(
+  "SELECT count(*) FROM audit_log WHERE action = ? AND outcome = ?",
+  ("subject-access-export", "allowed")).fetchone()[0])' "$data/doorstep.sqlite3")
+if [ "$exported" -lt 1 ]; then
+  echo "api-check: no subject-access export was answered; the run checked refusals only" >&2
+  exit 1
+fi
+echo "api-check: $exported subject-access exports answered"
 echo "api-check: sign-out"
 run -H "Authorization: Bearer $(token_of sw-api-2)" --include-method DELETE
 if grep -q "panicked" "$log"; then
