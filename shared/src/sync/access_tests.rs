@@ -552,3 +552,259 @@ fn a_former_holder_sends_what_they_recorded_while_holding_the_child_and_nothing_
     assert!(server_text.contains("Typed at the visit."));
     assert!(!server_text.contains("Typed afterwards."));
 }
+
+/// Moves a visit to `to_child` as the hub does for a manager (`hub::server_edits`): files it
+/// there (`SyncCore::refile`), makes the change (its append stores the new index), then
+/// hands every connection its grant again, recomputed after the move (here unchanged: grants
+/// are by child).
+fn move_visit(net: &mut Network, id: DocumentId, to_child: &str, grants: &[(usize, AccessGrant)]) {
+    let index = DocumentIndex {
+        child_id: to_child.into(),
+        created_by: Some("worker".into()),
+    };
+    net.nodes[SERVER]
+        .core
+        .refile(id, index)
+        .expect("the visit is loaded");
+    net.change(SERVER, id, |doc| {
+        let mut tx = doc.transaction();
+        tx.put(ROOT, "childId", to_child).expect("put");
+        tx.commit();
+    });
+    for (client, grant) in grants {
+        net.grant(*client, grant.clone());
+    }
+}
+
+/// Whether the server sent `client` anything about the document since `from` (an index
+/// into `net.sent`).
+fn told_about(net: &Network, from: usize, client: usize, id: DocumentId) -> bool {
+    let peer = format!("client-{}", client - 1);
+    net.sent[from..].iter().any(|(node, m)| {
+        *node == SERVER
+            && match m {
+                Message::Sync {
+                    target_id,
+                    document_id,
+                    ..
+                }
+                | Message::Request {
+                    target_id,
+                    document_id,
+                    ..
+                }
+                | Message::DocUnavailable {
+                    target_id,
+                    document_id,
+                    ..
+                }
+                | Message::Ephemeral {
+                    target_id,
+                    document_id,
+                    ..
+                } => target_id.as_str() == peer && *document_id == id,
+                _ => false,
+            }
+    })
+}
+
+fn child_of(doc: &Automerge) -> String {
+    let (value, _) = doc.get(ROOT, "childId").expect("get").expect("childId");
+    value.into_string().expect("a string")
+}
+
+#[test]
+fn a_moved_visit_is_offered_to_the_writers_of_its_new_child_only() {
+    // 1: the worker who misfiled it (child-a). 2 and 3: the right child's worker, on a
+    // device that asked for it before the move (and was refused) and on one that never
+    // heard of it. 4: a manager reading child-b. 5: a worker holding another child.
+    let mut net = Network::with_access_control(5, true);
+    for client in 1..=5 {
+        net.connect(client);
+    }
+    let mut colleague = may_create_for("child-b");
+    colleague.author = Some("colleague".into());
+    let grants = [
+        (1, may_create_for("child-a")),
+        (2, colleague.clone()),
+        (3, colleague),
+        (4, holding("child-b", Access::ReadOnly)),
+        (5, may_create_for("child-c")),
+    ];
+    for (client, grant) in &grants {
+        net.grant(*client, grant.clone());
+    }
+    net.run_until_quiescent();
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    assert!(net.nodes[1].core.is_acknowledged(&id));
+    net.find(2, id);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[2].core.document_status(&id),
+        DocumentStatus::Unavailable,
+        "not the colleague's child's record yet"
+    );
+    let old_heads = net.doc(1, &id).get_heads();
+
+    // The move, with its append held back: nothing is sent before it is durable.
+    let sent_before = net.sent.len();
+    let access_before = net.access.len();
+    net.nodes[SERVER].pause_storage = true;
+    move_visit(&mut net, id, "child-b", &grants);
+    net.run_until_quiescent();
+    for client in [2, 3] {
+        assert!(
+            !told_about(&net, sent_before, client, id),
+            "client {client} told of a move not yet durable"
+        );
+    }
+    net.nodes[SERVER].pause_storage = false;
+    net.run_until_quiescent();
+
+    let server_heads = net.doc(SERVER, &id).get_heads();
+    for client in [2, 3] {
+        assert_eq!(
+            net.nodes[client]
+                .core
+                .document(&id)
+                .map(Automerge::get_heads),
+            Some(server_heads.clone()),
+            "client {client} holds the moved visit without asking again"
+        );
+        assert_eq!(child_of(net.doc(client, &id)), "child-b");
+        let connection = net.server_conn(client);
+        assert!(
+            net.access[access_before..]
+                .iter()
+                .any(|e| e.connection == connection
+                    && e.document == id
+                    && e.kind == AccessKind::Read
+                    && e.child.as_deref() == Some("child-b")),
+            "client {client}'s read is reported"
+        );
+    }
+    for client in [4, 5] {
+        assert!(
+            !told_about(&net, sent_before, client, id),
+            "client {client} may not be pushed the visit"
+        );
+        assert!(net.nodes[client].core.document(&id).is_none());
+    }
+    // The worker who misfiled it is told it is gone, and gets nothing of the move.
+    assert!(net.nodes[1].core.is_refused(&id));
+    assert_eq!(net.doc(1, &id).get_heads(), old_heads);
+    assert!(
+        net.access[access_before..]
+            .iter()
+            .any(|e| e.connection == net.server_conn(1)
+                && e.kind == AccessKind::Denied(DenialReason::Revoked))
+    );
+
+    // The right child's worker writes to it from the device that was refused.
+    net.change(2, id, |doc| {
+        let mut tx = doc.transaction();
+        let text = tx.get(ROOT, "observations").expect("get").expect("text").1;
+        tx.splice_text(&text, 0, 0, "Seen at school. ")
+            .expect("splice");
+        tx.commit();
+    });
+    net.run_until_quiescent();
+    assert!(net.nodes[2].core.is_acknowledged(&id));
+    assert_eq!(
+        net.doc(3, &id).get_heads(),
+        net.doc(2, &id).get_heads(),
+        "and the other device follows"
+    );
+}
+
+#[test]
+fn a_peer_refused_a_visit_gets_it_on_the_same_connection_once_it_is_moved_to_its_child() {
+    let mut net = Network::with_access_control(2, true);
+    net.connect(1);
+    net.connect(2);
+    let grants = [
+        (1, may_create_for("child-a")),
+        (2, holding("child-b", Access::ReadOnly)),
+    ];
+    for (client, grant) in &grants {
+        net.grant(*client, grant.clone());
+    }
+    net.run_until_quiescent();
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    net.find(2, id);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[2].core.document_status(&id),
+        DocumentStatus::Unavailable
+    );
+    assert!(unavailable_sent_to(&net, 2, id));
+
+    move_visit(&mut net, id, "child-b", &grants);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[2].core.document_status(&id),
+        DocumentStatus::Unavailable,
+        "a reader is not pushed it: it asks"
+    );
+    net.find(2, id);
+    net.run_until_quiescent();
+    assert_eq!(
+        net.nodes[2].core.document_status(&id),
+        DocumentStatus::Ready
+    );
+    assert_eq!(
+        net.doc(2, &id).get_heads(),
+        net.doc(SERVER, &id).get_heads()
+    );
+    assert_eq!(child_of(net.doc(2, &id)), "child-b");
+}
+
+#[test]
+fn a_move_undone_before_the_grants_are_handed_out_offers_the_visit_to_nobody() {
+    // 1 created it for child-a; 2 holds child-b; 3, the creator's second device, comes
+    // online after it was created and has not asked for it.
+    let mut net = Network::with_access_control(3, true);
+    net.connect(1);
+    net.connect(2);
+    let grants = [
+        (1, may_create_for("child-a")),
+        (2, may_create_for("child-b")),
+        (3, may_create_for("child-a")),
+    ];
+    for (client, grant) in &grants[..2] {
+        net.grant(*client, grant.clone());
+    }
+    net.run_until_quiescent();
+    let id = net.create(1, visit_for("child-a", 1));
+    net.run_until_quiescent();
+    net.connect(3);
+    net.grant(3, grants[2].1.clone());
+    net.run_until_quiescent();
+
+    // As the hub does when the move's change is refused: filed back, no change, and the
+    // grants handed out again later (the directory changed).
+    let sent_before = net.sent.len();
+    let moved = DocumentIndex {
+        child_id: "child-b".into(),
+        created_by: Some("worker".into()),
+    };
+    let before = net.nodes[SERVER]
+        .core
+        .refile(id, moved)
+        .expect("loaded")
+        .expect("indexed");
+    net.nodes[SERVER].core.refile(id, before).expect("loaded");
+    for (client, grant) in &grants {
+        net.grant(*client, grant.clone());
+    }
+    net.run_until_quiescent();
+    for client in [2, 3] {
+        assert!(
+            !told_about(&net, sent_before, client, id),
+            "client {client} was offered a visit that never moved"
+        );
+    }
+    assert!(!net.nodes[1].core.is_refused(&id), "still its author's");
+}

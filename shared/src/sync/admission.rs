@@ -1,8 +1,12 @@
 //! Who may read, write or create what: a connection's standing on a document, from its
-//! grant (by child) and the document's index; new documents, and grants that change.
+//! grant (by child) and the document's index; new and moved documents, and grants that
+//! change.
+
+use std::collections::BTreeSet;
 
 use automerge::sync;
 
+use super::connection::Phase;
 use super::document::Slot;
 use super::{
     Access, AccessEvent, AccessGrant, AccessKind, ConnectionId, DenialReason, DocumentIndex,
@@ -22,6 +26,19 @@ pub(super) enum Standing {
     Unclaimed,
     /// It exists but not for this connection (or someone else is creating it).
     Absent,
+}
+
+/// A document moved to another child (`SyncCore::refile`), to be offered to the new
+/// child's writers: each connection that did not sync it when it moved is decided on its
+/// next grant, which the driver hands out after the move (see `SyncCore::offer_moved`).
+#[derive(Debug)]
+pub(super) struct MoveOffer {
+    /// Where it was filed before the move: filed back there while the offer is pending
+    /// (the move's change was refused, so no grant was handed out), it is offered to
+    /// nobody.
+    from: Option<DocumentIndex>,
+    /// The connections, ready and not syncing it when it moved, not given a grant since.
+    undecided: BTreeSet<ConnectionId>,
 }
 
 impl SyncCore {
@@ -186,6 +203,76 @@ impl SyncCore {
         }
     }
 
+    /// Notes that a document was moved from `from` to `to`, for `offer_moved`: a refile
+    /// back to where it came from while the offer is pending drops the offer.
+    pub(super) fn note_move(
+        &mut self,
+        id: DocumentId,
+        from: Option<DocumentIndex>,
+        to: &DocumentIndex,
+    ) {
+        if !self.config.enforces_access() {
+            return;
+        }
+        let pending = self.move_offers.remove(&id);
+        if let Some(offer) = &pending
+            && offer.from.as_ref() == Some(to)
+        {
+            return;
+        }
+        let Some(Slot::Loaded(loaded)) = self.documents.get(&id) else {
+            return;
+        };
+        let mut undecided: BTreeSet<ConnectionId> = self
+            .connections
+            .iter()
+            .filter(|(connection, conn)| {
+                matches!(conn.phase, Phase::Ready(_)) && !loaded.peers.contains_key(connection)
+            })
+            .map(|(connection, _)| *connection)
+            .collect();
+        // Moved twice before any grant: it comes from where it was first.
+        let from = match pending {
+            Some(offer) => {
+                undecided.extend(offer.undecided);
+                offer.from
+            }
+            None => from,
+        };
+        self.move_offers.insert(id, MoveOffer { from, undecided });
+    }
+
+    /// Offers a connection, on its first grant since, the documents moved to a child this
+    /// grant lets it write, as a new document is offered (`offer_to_holders`): the worker
+    /// now holding the visit could not ask for an id they never knew was their child's, and
+    /// a device that asked before was told it does not exist. Read-only connections ask
+    /// when they need it; nobody else is told anything. The offer goes out once the move is
+    /// durable (`flush`).
+    fn offer_moved(&mut self, connection: ConnectionId, fx: &mut Effects) {
+        let mut moved = Vec::new();
+        let connections = &self.connections;
+        self.move_offers.retain(|id, offer| {
+            if offer.undecided.remove(&connection) {
+                moved.push(*id);
+            }
+            offer
+                .undecided
+                .retain(|other| connections.contains_key(other));
+            !offer.undecided.is_empty()
+        });
+        for id in moved {
+            if self.standing(connection, id) != Standing::Granted(Access::ReadWrite)
+                || !self.unpack(id)
+            {
+                continue;
+            }
+            if let Some(read) = self.subscribe(connection, id) {
+                fx.access.push(read);
+                self.flush(id, fx);
+            }
+        }
+    }
+
     /// A new document goes at once to every other connection that may change its child's
     /// records (the worker's other devices, co-workers): they could not ask for an id they
     /// have never heard of. Read-only connections (managers) ask when they need it.
@@ -233,7 +320,8 @@ impl SyncCore {
         });
     }
 
-    /// Applies new rights; documents no longer covered stop syncing at once.
+    /// Applies new rights; documents no longer covered stop syncing at once, and documents
+    /// moved to a child it may now write are offered (`offer_moved`).
     pub(super) fn on_access_changed(
         &mut self,
         now: Timestamp,
@@ -273,5 +361,6 @@ impl SyncCore {
                 }
             }
         }
+        self.offer_moved(connection, fx);
     }
 }

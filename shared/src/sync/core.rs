@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use automerge::{Automerge, ChangeHash};
 
+use super::admission::MoveOffer;
 use super::connection::Connection;
 use super::document::{Loaded, Slot};
 use super::{
@@ -98,6 +99,9 @@ pub struct SyncCore {
     pub(super) replies_held_total: u64,
     /// Refusal notices sent (each notice's `count`, see `refusal_notice`).
     pub(super) notices_sent: u64,
+    /// Documents moved to another child (`SyncCore::refile`) whose new child's writers
+    /// are still to be offered them, each on its connection's next grant.
+    pub(super) move_offers: HashMap<DocumentId, MoveOffer>,
 }
 
 impl SyncCore {
@@ -115,6 +119,7 @@ impl SyncCore {
             erased: HashSet::new(),
             replies_held_total: 0,
             notices_sent: 0,
+            move_offers: HashMap::new(),
         }
     }
 
@@ -208,6 +213,12 @@ impl SyncCore {
     /// against the wrong child): access is checked by `index` from now on, and the next
     /// append records it in the store with its changes. Returns the index it had.
     ///
+    /// The driver then hands every connection its grant again ([`Event::AccessChanged`]):
+    /// a connection that may no longer read the document is told it is unavailable, and one
+    /// that may now write it and does not sync it is offered it, as a new document is (see
+    /// `SyncCore::offer_moved`). Filing it back where it came from before the grants are
+    /// handed out (a move whose change was refused) offers it to nobody.
+    ///
     /// # Errors
     /// [`SyncError::NotLoaded`] if the document is not in memory.
     pub fn refile(
@@ -218,7 +229,9 @@ impl SyncCore {
         match self.documents.get_mut(&id) {
             Some(Slot::Loaded(loaded)) => {
                 loaded.index_on_save = Some(index.clone());
-                Ok(loaded.index.replace(index))
+                let before = loaded.index.replace(index.clone());
+                self.note_move(id, before.clone(), &index);
+                Ok(before)
             }
             _ => Err(SyncError::NotLoaded(id)),
         }

@@ -50,6 +50,11 @@ impl SyncCore {
                 if let Some(Slot::Loaded(loaded)) = self.documents.get_mut(&document_id) {
                     if loaded.is_empty() {
                         loaded.unavailable = true;
+                        // Nothing more is synced with that peer until we ask again
+                        // (`find`), afresh: automerge's state would still hold our request
+                        // as in flight and never send another (the server may hold it by
+                        // then: a visit moved to our child).
+                        self.unsubscribe(now, connection, document_id);
                     } else {
                         loaded.refused_by.insert(connection);
                     }

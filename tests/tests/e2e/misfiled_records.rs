@@ -378,3 +378,152 @@ async fn an_expunged_passage_leaves_the_store_and_the_old_document_is_refused_ev
         "the rest of the visit is exported"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expunge_the_database_refuses_leaves_the_record_as_it_was_and_served() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let tablet = worker.device("tablet").await.expect("device");
+    let observations = format!("Seen at home. Mentioned {PASSAGE} by mistake. Bedroom tidy.");
+    let old = tablet.create(visit("C-N1", "sw-north-1", &observations));
+    tablet
+        .wait_acknowledged(old, TIMEOUT)
+        .await
+        .expect("stored");
+    tablet.disconnect().await;
+
+    // A real fault in the expunge's transaction: the database refuses its correction row.
+    let planted = server::directory::open_connection(dir.path()).expect("db");
+    planted
+        .execute_batch(
+            "CREATE TRIGGER planted_fault BEFORE INSERT ON record_corrections
+             BEGIN SELECT RAISE(ABORT, 'planted fault'); END;",
+        )
+        .expect("plant the fault");
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let path = format!("/api/visits/{old}/expunge");
+    let body =
+        json!({"passages": [PASSAGE], "reason": "another family's details", "confirm": true});
+    let (status, answer) = json_request(&manager, "POST", &path, Some(body.clone())).await;
+    assert_eq!(status, 500, "{answer}");
+    assert!(answer["error"].is_string(), "a JSON error: {answer}");
+
+    // Nothing of it was stored, and the record is still served, whole, to its worker.
+    assert!(contains(&database_bytes(dir.path()), PASSAGE));
+    let probe = worker.device("probe").await.expect("device");
+    let found = probe
+        .find(old, TIMEOUT)
+        .await
+        .expect("answered")
+        .expect("the record is still served after the failed expunge");
+    let read = Visit::read(&found).expect("a visit");
+    assert!(read.observations.contains(PASSAGE), "{}", read.observations);
+    probe.disconnect().await;
+
+    // Once the database accepts it, the same expunge goes through.
+    planted
+        .execute_batch("DROP TRIGGER planted_fault")
+        .expect("remove the fault");
+    let (status, answer) = json_request(&manager, "POST", &path, Some(body)).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(!contains(&database_bytes(dir.path()), PASSAGE));
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_visit_reaches_the_right_workers_devices_on_the_connections_they_had() {
+    tests::init_logging();
+    let dir = tempfile::tempdir().expect("tempdir");
+    council::create(dir.path()).expect("council");
+    let server = TestServer::start(dir.path()).await.expect("server");
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let tablet = worker.device("tablet").await.expect("device");
+    let misfiled = tablet.create(visit("C-N1", "sw-north-1", "Seen in the garden."));
+    tablet
+        .wait_acknowledged(misfiled, TIMEOUT)
+        .await
+        .expect("stored");
+    // C-N3's worker: a tablet that asked for the visit and was refused, and a phone that
+    // never heard of it; and a worker of another team.
+    let other = Session::login(server.addr, "sw-north-2", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let their_tablet = other.device("their-tablet").await.expect("device");
+    assert!(
+        their_tablet
+            .find(misfiled, TIMEOUT)
+            .await
+            .expect("answered")
+            .is_none(),
+        "C-N3's worker cannot read C-N1's records"
+    );
+    let their_phone = other.device("their-phone").await.expect("device");
+    let south = Session::login(server.addr, "sw-south-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let south_tablet = south.device("south-tablet").await.expect("device");
+
+    let manager = Session::login(server.addr, "mgr-north", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let heads = heads_read_by(&manager, misfiled).await;
+    let (status, answer) = json_request(
+        &manager,
+        "POST",
+        &format!("/api/visits/{misfiled}/move"),
+        Some(json!({"toChildRef": "C-N3", "reason": "recorded against the wrong child", "heads": heads, "confirm": true})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    // Both of the right worker's devices are offered it unasked, on the same connections.
+    let filed_under_c_n3 = |device: &tests::NativeClient| {
+        device
+            .document(misfiled)
+            .and_then(|doc| Visit::read(&doc).ok())
+            .is_some_and(|visit| visit.child_id == "C-N3")
+    };
+    eventually("the refused tablet is not offered the moved visit", || {
+        filed_under_c_n3(&their_tablet)
+    })
+    .await;
+    eventually("the phone is not offered the moved visit", || {
+        filed_under_c_n3(&their_phone)
+    })
+    .await;
+    // Asking again on the connection that was refused is answered, and the worker's edit
+    // from there is stored.
+    let found = their_tablet
+        .find(misfiled, TIMEOUT)
+        .await
+        .expect("answered")
+        .expect("C-N3's worker reads it");
+    assert_eq!(Visit::read(&found).expect("visit").child_id, "C-N3");
+    their_tablet
+        .change(misfiled, |doc| {
+            let mut tx = doc.transaction();
+            model::append_text(&mut tx, TextField::Observations, " Seen at school.").expect("edit");
+            tx.commit();
+        })
+        .expect("held");
+    their_tablet
+        .wait_acknowledged(misfiled, TIMEOUT)
+        .await
+        .expect("the right worker's edit is stored");
+
+    // The worker who misfiled it loses it; a worker of another team is never told of it.
+    eventually("the old child's worker still syncs the moved visit", || {
+        tablet.is_refused(misfiled)
+    })
+    .await;
+    assert!(south_tablet.document(misfiled).is_none());
+}
