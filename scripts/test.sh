@@ -24,6 +24,9 @@ forbidden=$(cargo tree -p shared -e normal --prefix none --locked | sed 's/ .*//
 if [ -n "$forbidden" ]; then echo "shared depends on: $forbidden" >&2; exit 1; fi
 echo "ok"
 
+step "PostgreSQL schema: each migration's PostgreSQL form against SQLite's (a private cluster)"
+bash tests/sql/check_postgres_schema.sh
+
 step "build the web app (wasm data core + app shell into target/web)"
 bash scripts/build-web.sh
 

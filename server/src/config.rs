@@ -14,8 +14,11 @@ use shared::schedule::{Jurisdiction, SchedulePolicy};
 /// Everything [`crate::run`] needs besides the listener.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
-    /// Where the SQLite database lives.
+    /// Where the SQLite database lives (and, with PostgreSQL, the lock file only).
     pub data_dir: PathBuf,
+    /// The PostgreSQL database to use instead of SQLite (`--database postgres://...`);
+    /// several servers may share one.
+    pub database_url: Option<String>,
     /// Largest WebSocket frame accepted; bigger frames get a protocol error.
     pub max_frame_bytes: usize,
     /// How long a document nobody syncs stays in memory.
@@ -145,6 +148,7 @@ impl ServerConfig {
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database_url: None,
             max_frame_bytes: 8 * 1024 * 1024,
             idle_unload_after: Duration::from_secs(30),
             live_documents: 256,

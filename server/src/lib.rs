@@ -51,7 +51,7 @@ use tracing::{error, info};
 
 pub use config::{DevicePolicy, InjectedFaults, ServerConfig};
 pub use data_dir_lock::{DataDirLock, LockError};
-pub use store::{DATABASE_FILE, SqliteStore, StoreError};
+pub use store::{DATABASE_FILE, Database, DocumentStore, StoreError, sql};
 
 use health::Health;
 
@@ -90,31 +90,62 @@ pub async fn run_with_lock(
     config: ServerConfig,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    lock.check_database_present(&config.data_dir.join(DATABASE_FILE))?;
-    let mut store = SqliteStore::open(&config.data_dir, config.clock.clone())
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
-    let storage_id = store.storage_id()?;
-    lock.check_storage_id(store.path(), &storage_id)?;
+    let (mut store, storage_id) = match &config.database_url {
+        None => {
+            lock.check_database_present(&config.data_dir.join(DATABASE_FILE))?;
+            let store =
+                DocumentStore::open(&config.data_dir, config.clock.clone()).with_context(|| {
+                    format!("opening the database in {}", config.data_dir.display())
+                })?;
+            let storage_id = store.storage_id()?;
+            (store, storage_id)
+        }
+        Some(url) => {
+            // PostgreSQL's client runs its own runtime: never on the reactor.
+            let (url, clock) = (url.clone(), config.clock.clone());
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let store = DocumentStore::open_postgres(&url, clock)?;
+                let storage_id = store.storage_id()?;
+                Ok((store, storage_id))
+            })
+            .await
+            .context("opening PostgreSQL")?
+            .context("opening PostgreSQL")?
+        }
+    };
+    let database = store.database().clone();
+    if let Database::Sqlite(file) = &database {
+        lock.check_storage_id(file, &storage_id)?;
+    }
     let addr = listener.local_addr()?;
     lock.record(&addr.to_string(), &storage_id, config.clock.now_ms())?;
-    info!(database = %store.path().display(), %storage_id, lock = %lock.path().display(), "storage ready");
+    info!(%database, %storage_id, lock = %lock.path().display(), "storage ready");
 
-    // From here on the database is only ever opened as the file opened now: the storage
+    // From here on the database is only ever opened as the one opened now: the storage
     // thread, the hub's directory reader and the API's pool, each without CREATE.
     let files = store.files().context("examining the database file")?;
-    let health = Arc::new(Health::new(Some(files)));
+    let health = Arc::new(Health::new(files));
     store.watch(health.clone());
     if let Some(faults) = &config.injected_faults {
         store.panic_when(faults.panic_storage.clone());
     }
-    let database = store.path().to_owned();
-    let mut directory = store::open_existing(&database).context("opening the directory")?;
-    projection::rebuild_if_empty(&mut directory, &config.schedule_policy)
-        .context("building the projection")?;
-    let pool = Arc::new(
-        store::ConnectionPool::open(&database, config.api_connections)
-            .context("opening the API's database connections")?,
-    );
+    let (directory, pool) = {
+        let (database, policy, size) = (
+            database.clone(),
+            config.schedule_policy.clone(),
+            config.api_connections,
+        );
+        tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let mut directory = database.connect().context("opening the directory")?;
+            projection::rebuild_if_empty(&mut directory, &policy)
+                .context("building the projection")?;
+            let pool = store::ConnectionPool::open(&database, size)
+                .context("opening the API's database connections")?;
+            Ok((directory, Arc::new(pool)))
+        })
+        .await
+        .context("opening the database connections")??
+    };
 
     let mut core_config = CoreConfig::server(
         PeerId::new(format!("doorstep-server-{storage_id}")),

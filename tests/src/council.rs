@@ -34,10 +34,20 @@ pub fn now_ms() -> i64 {
 /// # Errors
 /// If the directory cannot be written.
 pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
-    let mut conn = server::directory::open_connection(data_dir)?;
+    create_in(&mut server::directory::open_connection(data_dir)?)
+}
+
+/// Creates the test council through `conn` (SQLite or PostgreSQL).
+///
+/// # Errors
+/// If the directory cannot be written.
+pub fn create_in(
+    conn: &mut server::directory::Connection,
+) -> anyhow::Result<Vec<(String, DocumentId)>> {
+    let conn = &mut *conn;
     let now = now_ms();
     for team in ["North", "South"] {
-        admin::add_team(&mut conn, team, now)?;
+        admin::add_team(conn, team, now)?;
     }
     let users = [
         ("sw-north-1", Role::SocialWorker, Some("North")),
@@ -49,7 +59,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
     ];
     for (username, role, team) in users {
         admin::add_user(
-            &mut conn,
+            conn,
             &NewUser {
                 username,
                 display_name: username,
@@ -68,7 +78,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N4", "North"),
         ("C-S1", "South"),
     ] {
-        let document = admin::add_child(&mut conn, team, &test_child(child_ref), now)?;
+        let document = admin::add_child(conn, team, &test_child(child_ref), now)?;
         children.push((child_ref.to_owned(), document));
     }
     for (child_ref, username) in [
@@ -77,7 +87,7 @@ pub fn create(data_dir: &Path) -> anyhow::Result<Vec<(String, DocumentId)>> {
         ("C-N3", "sw-north-2"),
         ("C-S1", "sw-south-1"),
     ] {
-        admin::allocate(&mut conn, child_ref, username, now)?;
+        admin::allocate(conn, child_ref, username, now)?;
     }
     Ok(children)
 }

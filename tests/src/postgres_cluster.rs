@@ -73,7 +73,10 @@ impl PostgresCluster {
             server: Some(server),
         };
         cluster.wait_ready(Duration::from_secs(30))?;
-        cluster.psql("postgres", "CREATE DATABASE doorstep")?;
+        cluster.psql(
+            "postgres",
+            "CREATE DATABASE doorstep TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+        )?;
         Ok(cluster)
     }
 

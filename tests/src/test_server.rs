@@ -43,14 +43,26 @@ impl TestServer {
         let task = tokio::spawn(server::run(listener, config, async {
             let _ = stopped.await;
         }));
-        let server = Self {
-            addr,
-            data_dir,
-            stop: Some(stop),
-            task: Some(task),
-        };
-        wait_healthy(addr).await?;
-        Ok(server)
+        // Healthy, or the server's own error if it stopped while starting.
+        for _ in 0..100 {
+            if task.is_finished() {
+                return match task.await {
+                    Ok(Ok(())) => Err(anyhow::anyhow!("the server stopped while starting")),
+                    Ok(Err(err)) => Err(err.context("the server did not start")),
+                    Err(err) => Err(anyhow::anyhow!("the server panicked while starting: {err}")),
+                };
+            }
+            if health(addr).await.is_ok() {
+                return Ok(Self {
+                    addr,
+                    data_dir,
+                    stop: Some(stop),
+                    task: Some(task),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("server at {addr} never became healthy")
     }
 
     /// The WebSocket sync URL.
@@ -346,16 +358,6 @@ pub async fn health_status(addr: SocketAddr) -> anyhow::Result<(u16, serde_json:
     let start = body.find('{').context("no json")?;
     let end = body.rfind('}').context("no json")?;
     Ok((status, serde_json::from_str(&body[start..=end])?))
-}
-
-async fn wait_healthy(addr: SocketAddr) -> anyhow::Result<()> {
-    for _ in 0..100 {
-        if health(addr).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    bail!("server at {addr} never became healthy")
 }
 
 /// Runs `doorstep-server admin --data-dir DIR ARGS` with `binary` (a test's

@@ -34,17 +34,22 @@ pub(super) fn run_server(args: ServeArgs, clock: crate::clock::Clock) -> anyhow:
     runtime.block_on(serve(args, clock))
 }
 
-/// Opens the database for a command run beside (or without) the server, refusing to create
-/// one where the directory's lock file says a database was served and is now missing.
+/// Opens the database for a command run beside (or without) the server: the PostgreSQL
+/// database at `database_url` (migrated), or the SQLite one in `data_dir`, refusing to
+/// create one where the directory's lock file says a database was served and is now missing.
 pub(super) fn open_directory(
     data_dir: &std::path::Path,
+    database_url: Option<&str>,
 ) -> anyhow::Result<crate::directory::Connection> {
+    if let Some(url) = database_url {
+        return Ok(crate::directory::open_postgres(url)?);
+    }
     crate::data_dir_lock::refuse_recreating(data_dir, &data_dir.join(crate::DATABASE_FILE))?;
     Ok(crate::directory::open_connection(data_dir)?)
 }
 
 pub(super) fn seed_demo(args: &SeedDemoArgs, clock: &crate::clock::Clock) -> anyhow::Result<()> {
-    let mut conn = open_directory(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir, args.database_url.as_deref())?;
     let mut out = std::io::stdout().lock();
     if args.if_empty && demo_council::has_directory(&conn)? {
         writeln!(
@@ -86,7 +91,7 @@ pub(super) fn seed_demo(args: &SeedDemoArgs, clock: &crate::clock::Clock) -> any
 }
 
 pub(super) fn run_admin(args: AdminArgs, clock: &crate::clock::Clock) -> anyhow::Result<()> {
-    let mut conn = open_directory(&args.data_dir)?;
+    let mut conn = open_directory(&args.data_dir, args.database_url.as_deref())?;
     // One reading for the whole command: everything it writes carries the same time.
     let now = clock.now_ms();
     let mut out = std::io::stdout().lock();

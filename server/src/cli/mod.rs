@@ -71,6 +71,9 @@ pub struct SeedDemoArgs {
     /// Directory holding the SQLite database (created if missing).
     #[arg(long, env = "DOORSTEP_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Seed this PostgreSQL database instead.
+    #[arg(long = "database", env = "DOORSTEP_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Do nothing (and succeed) when the directory already has teams.
     #[arg(long)]
     pub if_empty: bool,
@@ -87,6 +90,9 @@ pub struct AdminArgs {
         global = true
     )]
     pub data_dir: PathBuf,
+    /// Administer this PostgreSQL database instead.
+    #[arg(long = "database", env = "DOORSTEP_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
     /// The administrative action.
     #[command(subcommand)]
     pub command: AdminCommand,
@@ -275,6 +281,11 @@ pub struct ServeArgs {
     /// Directory holding the SQLite database (created if missing).
     #[arg(long, env = "DOORSTEP_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// Keep everything in this PostgreSQL database instead (`postgres://user:password@host/name`,
+    /// created `ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`); the data directory then holds
+    /// only the lock file.
+    #[arg(long = "database", env = "DOORSTEP_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Largest WebSocket frame accepted, in bytes; larger frames get a protocol error.
     #[arg(long, env = "DOORSTEP_MAX_FRAME_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_frame_bytes: usize,
@@ -353,6 +364,7 @@ impl ServeArgs {
     /// The server configuration these options describe.
     pub fn config(&self) -> ServerConfig {
         let mut config = ServerConfig::new(self.data_dir.clone());
+        config.database_url = self.database_url.clone();
         config.max_frame_bytes = self.max_frame_bytes;
         config.idle_unload_after = Duration::from_secs(self.idle_unload_secs);
         config.live_documents = self.live_documents;

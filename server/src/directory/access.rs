@@ -31,7 +31,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 use shared::sync::{Access, AccessGrant};
 
@@ -151,7 +151,7 @@ impl SessionAccess {
 pub fn document_child(
     conn: &Connection,
     document: &DocumentId,
-) -> rusqlite::Result<Option<DocumentChild>> {
+) -> crate::store::sql::Result<Option<DocumentChild>> {
     conn.query_row(
         "SELECT c.child_ref, c.child_id FROM child_documents d
          JOIN children c ON c.child_id = d.child_id
@@ -178,7 +178,7 @@ pub fn grant_for(
     identity: &Identity,
     now_ms: i64,
     grace: std::time::Duration,
-) -> rusqlite::Result<SessionAccess> {
+) -> crate::store::sql::Result<SessionAccess> {
     let mut result = SessionAccess::none(identity);
     ordinary_access(conn, identity, now_ms, grace, &mut result)?;
     apply_restrictions(conn, identity, &mut result)?;
@@ -193,7 +193,7 @@ fn ordinary_access(
     now_ms: i64,
     grace: std::time::Duration,
     result: &mut SessionAccess,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     if identity.role == Role::SocialWorker {
         let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
         let mut stmt = conn.prepare_cached(
@@ -264,7 +264,7 @@ fn apply_restrictions(
     conn: &Connection,
     identity: &Identity,
     result: &mut SessionAccess,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref,
                 EXISTS (SELECT 1 FROM restricted_named n
@@ -297,7 +297,7 @@ fn add_break_glass(
     identity: &Identity,
     now_ms: i64,
     result: &mut SessionAccess,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref, c.child_id, max(b.expires_at) FROM break_glass b
          JOIN children c ON c.child_id = b.child_id
@@ -344,7 +344,7 @@ pub fn may_break_glass(
     conn: &Connection,
     identity: &Identity,
     child_ref: &str,
-) -> rusqlite::Result<Option<i64>> {
+) -> crate::store::sql::Result<Option<i64>> {
     let Some((child_id, team)) = conn
         .query_row(
             "SELECT child_id, team_id FROM children WHERE child_ref = ?1",
@@ -367,7 +367,7 @@ pub fn may_break_glass(
 ///
 /// # Errors
 /// The SQLite error if the directory cannot be read.
-pub fn child_row_id(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<i64>> {
+pub fn child_row_id(conn: &Connection, child_ref: &str) -> crate::store::sql::Result<Option<i64>> {
     conn.query_row(
         "SELECT child_id FROM children WHERE child_ref = ?1",
         [child_ref],
@@ -380,7 +380,7 @@ pub fn child_row_id(conn: &Connection, child_ref: &str) -> rusqlite::Result<Opti
 ///
 /// # Errors
 /// The SQLite error if it cannot be read.
-pub fn directory_version(conn: &Connection) -> rusqlite::Result<i64> {
+pub fn directory_version(conn: &Connection) -> crate::store::sql::Result<i64> {
     conn.query_row(
         "SELECT version FROM directory_version WHERE id = 1",
         [],

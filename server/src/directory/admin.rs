@@ -5,8 +5,8 @@
 //! stamps (`now`, ms since the epoch) from its caller: the command line reads its one
 //! [`crate::clock::Clock`] at its entry point.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use automerge::Automerge;
-use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 use shared::model::{self, NewChild};
 
@@ -62,9 +62,9 @@ pub enum AdminError {
     /// Hashing failed.
     #[error("password hashing failed: {0}")]
     Hash(String),
-    /// The database failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database reported an error.
+    #[error(transparent)]
+    Database(#[from] crate::store::StoreError),
 }
 
 fn audit_admin(
@@ -73,7 +73,7 @@ fn audit_admin(
     action: &str,
     child_id: Option<i64>,
     detail: String,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     append_audit(
         conn,
         &AuditEntry::new(now, action, Outcome::Allowed)
@@ -88,7 +88,7 @@ fn audit_admin(
 /// # Errors
 /// [`AdminError::AlreadyExists`] if the name is taken.
 pub fn add_team(conn: &mut Connection, name: &str, now: i64) -> Result<i64, AdminError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let exists: Option<i64> = tx
         .query_row("SELECT team_id FROM teams WHERE name = ?1", [name], |r| {
             r.get(0)
@@ -101,7 +101,7 @@ pub fn add_team(conn: &mut Connection, name: &str, now: i64) -> Result<i64, Admi
         "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
         params![name, now],
     )?;
-    let id = tx.last_insert_rowid();
+    let id = tx.last_insert_rowid()?;
     audit_admin(&tx, now, "team-add", None, format!("team {name}"))?;
     tx.commit()?;
     Ok(id)
@@ -138,7 +138,7 @@ pub fn add_user(conn: &mut Connection, user: &NewUser<'_>, now: i64) -> Result<i
     if user.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AdminError::WeakPassword);
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let team = user.team.map(|name| team_id(&tx, name)).transpose()?;
     let taken: Option<i64> = tx
         .query_row(
@@ -166,7 +166,7 @@ pub fn add_user(conn: &mut Connection, user: &NewUser<'_>, now: i64) -> Result<i
             now
         ],
     )?;
-    let id = tx.last_insert_rowid();
+    let id = tx.last_insert_rowid()?;
     audit_admin(
         &tx,
         now,
@@ -192,7 +192,7 @@ pub fn set_password(
         return Err(AdminError::WeakPassword);
     }
     let hash = hash_password(password).map_err(|e| AdminError::Hash(e.to_string()))?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let (worker, _) = worker_row(&tx, username)?;
     tx.execute(
         "UPDATE workers SET password_hash = ?2 WHERE worker_id = ?1",
@@ -234,7 +234,7 @@ pub fn add_child(
     child: &NewChild,
     now: i64,
 ) -> Result<DocumentId, AdminError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let document = insert_child(&tx, team, child, now)?;
     tx.commit()?;
     Ok(document)
@@ -270,7 +270,7 @@ pub(crate) fn insert_child(
         "INSERT INTO children (child_ref, team_id, document_id, created_at) VALUES (?1, ?2, ?3, ?4)",
         params![child.child_id, team, document.as_bytes().as_slice(), now],
     )?;
-    let child_row = tx.last_insert_rowid();
+    let child_row = tx.last_insert_rowid()?;
     store_document(tx, document, child_row, "child", &doc, now)?;
     audit_admin(
         tx,
@@ -301,7 +301,7 @@ pub fn store_document(
     kind: &str,
     doc: &Automerge,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     conn.execute(
         "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
         params![document.as_bytes().as_slice(), doc.save(), now],
@@ -358,7 +358,7 @@ pub fn allocate(
     username: &str,
     now: i64,
 ) -> Result<(), AdminError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     insert_allocation(&tx, child_ref, username, now)?;
     tx.commit()?;
     Ok(())
@@ -407,7 +407,7 @@ pub fn deallocate(
     username: &str,
     now: i64,
 ) -> Result<(), AdminError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let child = child_row(&tx, child_ref)?;
     let (worker, _) = worker_row(&tx, username)?;
     let ended = tx.execute(
@@ -436,7 +436,7 @@ pub fn deallocate(
 /// # Errors
 /// [`AdminError::NoSuchDevice`].
 pub fn revoke_device(conn: &mut Connection, device_id: &str, now: i64) -> Result<(), AdminError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let revoked = tx.execute(
         "UPDATE devices SET revoked_at = ?2, wipe_requested = 1 WHERE device_id = ?1 AND revoked_at IS NULL",
         params![device_id, now],
@@ -463,7 +463,10 @@ pub fn revoke_device(conn: &mut Connection, device_id: &str, now: i64) -> Result
 ///
 /// # Errors
 /// The SQLite error.
-pub fn unsent_reported(conn: &Connection, device_id: &str) -> rusqlite::Result<Option<(i64, i64)>> {
+pub fn unsent_reported(
+    conn: &Connection,
+    device_id: &str,
+) -> crate::store::sql::Result<Option<(i64, i64)>> {
     conn.query_row(
         "SELECT unsent, reported_at FROM device_reports WHERE device_id = ?1",
         [device_id],
@@ -495,7 +498,7 @@ pub fn report_unsent(
     device_id: &str,
     unsent: i64,
     now: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     conn.execute(
         "INSERT INTO device_reports (device_id, unsent, reported_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (device_id) DO UPDATE SET unsent = ?2, reported_at = ?3",

@@ -4,7 +4,7 @@
 //! identical denials; see `denial_audit`) is the only code that writes `audit_log`;
 //! nothing updates or deletes it, and SQLite triggers refuse both.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 
 use super::sessions::Identity;
@@ -122,7 +122,7 @@ impl AuditEntry {
 ///
 /// # Errors
 /// The SQLite error.
-pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<()> {
+pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> crate::store::sql::Result<()> {
     append_audit_repeats(conn, entry, 1)
 }
 
@@ -131,8 +131,11 @@ pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> rusqlite::Result<(
 ///
 /// # Errors
 /// The SQLite error.
-pub fn append_audit_all(conn: &mut Connection, entries: &[AuditEntry]) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn append_audit_all(
+    conn: &mut Connection,
+    entries: &[AuditEntry],
+) -> crate::store::sql::Result<()> {
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     for entry in entries {
         append_audit(&tx, entry)?;
     }
@@ -148,7 +151,7 @@ pub fn append_audit_repeats(
     conn: &Connection,
     entry: &AuditEntry,
     occurrences: u64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     conn.prepare_cached(
         "INSERT INTO audit_log (at, actor_worker_id, actor, device_id, action, outcome,
                                 document_id, child_id, detail, occurrences)
@@ -201,7 +204,7 @@ pub struct AuditRow {
 pub fn child_audit_trail(
     conn: &Connection,
     child_ref: &str,
-) -> rusqlite::Result<Option<Vec<AuditRow>>> {
+) -> crate::store::sql::Result<Option<Vec<AuditRow>>> {
     let child: Option<i64> = conn
         .query_row(
             "SELECT child_id FROM children WHERE child_ref = ?1",
@@ -237,5 +240,6 @@ pub fn child_audit_trail(
             occurrences: r.get(8)?,
         })
     })?;
-    rows.collect::<rusqlite::Result<Vec<_>>>().map(Some)
+    rows.collect::<crate::store::sql::Result<Vec<_>>>()
+        .map(Some)
 }

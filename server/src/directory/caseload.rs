@@ -7,7 +7,7 @@
 //! from the session are left out, as if absent. The contents (names, placements, visits) then
 //! arrive by sync, under the same access checks as every other read.
 
-use rusqlite::{Connection, OptionalExtension};
+use crate::store::sql::{Connection, OptionalExtension};
 use serde::Serialize;
 use shared::DocumentId;
 
@@ -36,7 +36,7 @@ pub fn caseload_for(
     conn: &Connection,
     identity: &Identity,
     rights: &super::access::SessionAccess,
-) -> rusqlite::Result<Vec<CaseloadChild>> {
+) -> crate::store::sql::Result<Vec<CaseloadChild>> {
     let (sql, key) = match identity.role {
         Role::SocialWorker => (
             "SELECT c.child_id, c.child_ref, c.document_id FROM allocations a
@@ -63,7 +63,7 @@ pub fn caseload_for(
                 row.get::<_, Option<Vec<u8>>>(2)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?
+        .collect::<crate::store::sql::Result<Vec<_>>>()?
         .into_iter()
         .filter(|(_, child_ref, _)| rights.may_read(child_ref))
         .collect::<Vec<_>>();
@@ -98,7 +98,7 @@ pub fn caseload_for(
         let visit_document_ids = visits
             .query_map([child_id], |row| row.get::<_, Vec<u8>>(0))?
             .filter_map(|bytes| bytes.map(|bytes| document_id_text(&bytes)).transpose())
-            .collect::<rusqlite::Result<Vec<_>>>()?;
+            .collect::<crate::store::sql::Result<Vec<_>>>()?;
         children.push(CaseloadChild {
             child_ref,
             child_document_id: document.as_deref().and_then(document_id_text),

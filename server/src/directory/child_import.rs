@@ -29,7 +29,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use rusqlite::Connection;
+use crate::store::sql::Connection;
 use shared::model::{
     CalendarDate, Coded, NewChild, NewPlacement, PlacementProvider, StatutoryBasis,
 };
@@ -93,9 +93,9 @@ pub enum ImportError {
     /// Some rows are wrong.
     #[error("{} problem(s), nothing imported:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     BadRows(Vec<RowProblem>),
-    /// The database failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database reported an error.
+    #[error(transparent)]
+    Database(#[from] crate::store::StoreError),
 }
 
 /// One valid row.
@@ -356,7 +356,7 @@ fn coded<C: Coded>(
 /// [`ImportError::BadRows`] naming the line whose child, team or worker the directory
 /// refuses (then nothing is imported), or the SQLite error.
 pub fn import(conn: &mut Connection, rows: &[ChildRow], now: i64) -> Result<usize, ImportError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let mut problems = Vec::new();
     for row in rows {
         let added = insert_child(&tx, &row.team, &row.child, now).and_then(|_| match &row.worker {
@@ -365,7 +365,7 @@ pub fn import(conn: &mut Connection, rows: &[ChildRow], now: i64) -> Result<usiz
         });
         match added {
             Ok(()) => {}
-            Err(AdminError::Sqlite(e)) => return Err(ImportError::Sqlite(e)),
+            Err(AdminError::Database(e)) => return Err(ImportError::Database(e)),
             Err(e) => problems.push(RowProblem {
                 line: row.line,
                 message: e.to_string(),

@@ -15,8 +15,8 @@
 //! Devices learn of corrections through their caseload ([`corrections_for`]); a device
 //! holding unsent edits to an old lineage fetches [`expunged_for`] to carry them over.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use automerge::ChangeHash;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use shared::DocumentId;
 
@@ -101,7 +101,7 @@ pub fn record_move(
     conn: &Connection,
     moved: &Moved<'_>,
     by: &CorrectionBy<'_>,
-) -> rusqlite::Result<i64> {
+) -> crate::store::sql::Result<i64> {
     let id = moved.document.as_bytes().as_slice();
     conn.execute(
         "INSERT INTO record_corrections
@@ -117,7 +117,7 @@ pub fn record_move(
             by.reason
         ],
     )?;
-    let correction = conn.last_insert_rowid();
+    let correction = conn.last_insert_rowid()?;
     for child in [moved.from_child, moved.to_child] {
         notify(conn, correction, child, id)?;
     }
@@ -151,9 +151,9 @@ pub fn store_expunge(
     conn: &mut Connection,
     expunged: &Expunged<'_>,
     by: &CorrectionBy<'_>,
-) -> rusqlite::Result<i64> {
-    conn.pragma_update(None, "secure_delete", true)?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+) -> crate::store::sql::Result<i64> {
+    conn.sqlite_pragma("secure_delete", true)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let old = expunged.document.as_bytes().as_slice();
     let new = expunged.replacement.as_bytes().as_slice();
     let (child_id, child_ref, created_by, created_at): (i64, String, Option<i64>, i64) = tx
@@ -194,7 +194,7 @@ pub fn store_expunge(
             had
         ],
     )?;
-    let correction = tx.last_insert_rowid();
+    let correction = tx.last_insert_rowid()?;
     notify(&tx, correction, &child_ref, old)?;
     tx.execute(
         "INSERT INTO erased_documents (document_id, correction_id) VALUES (?1, ?2)",
@@ -228,7 +228,7 @@ pub fn store_expunge(
     )?;
     tx.commit()?;
     // Old pages of the document may still sit in the WAL: fold it in and truncate it.
-    let _: rusqlite::Result<()> = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.truncate_sqlite_wal();
     Ok(correction)
 }
 
@@ -238,14 +238,18 @@ fn notify(
     correction: i64,
     child_ref: &str,
     document: &[u8],
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     conn.execute(
-        "INSERT OR IGNORE INTO correction_notices (correction_id, worker_id)
-         SELECT ?1, a.worker_id FROM allocations a JOIN children c ON c.child_id = a.child_id
+        "INSERT INTO correction_notices (correction_id, worker_id)
+         SELECT CAST(?1 AS BIGINT), a.worker_id FROM allocations a
+               JOIN children c ON c.child_id = a.child_id
                WHERE c.child_ref = ?2
-         UNION SELECT ?1, created_by FROM child_documents WHERE document_id = ?3 AND created_by IS NOT NULL
-         UNION SELECT ?1, w.worker_id FROM workers w JOIN children c ON c.team_id = w.team_id
-               WHERE c.child_ref = ?2 AND w.role = 'team-manager'",
+         UNION SELECT CAST(?1 AS BIGINT), created_by FROM child_documents
+               WHERE document_id = ?3 AND created_by IS NOT NULL
+         UNION SELECT CAST(?1 AS BIGINT), w.worker_id FROM workers w
+               JOIN children c ON c.team_id = w.team_id
+               WHERE c.child_ref = ?2 AND w.role = 'team-manager'
+         ON CONFLICT DO NOTHING",
         params![correction, child_ref, document],
     )?;
     Ok(())
@@ -258,7 +262,7 @@ fn notify(
 pub fn corrections_for(
     conn: &Connection,
     worker_id: i64,
-) -> rusqlite::Result<Vec<CorrectionListed>> {
+) -> crate::store::sql::Result<Vec<CorrectionListed>> {
     conn.prepare_cached(
         "SELECT r.kind, r.document_id, r.replacement_id, r.corrected_at, r.actor_name, r.reason
          FROM correction_notices n JOIN record_corrections r ON r.correction_id = n.correction_id
@@ -285,7 +289,7 @@ pub fn expunged_for(
     conn: &Connection,
     worker_id: i64,
     document: &DocumentId,
-) -> rusqlite::Result<Option<ExpungedDetail>> {
+) -> crate::store::sql::Result<Option<ExpungedDetail>> {
     let row: Option<(Vec<u8>, Vec<u8>)> = conn
         .query_row(
             "SELECT r.replacement_id, r.server_had FROM record_corrections r

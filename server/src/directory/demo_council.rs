@@ -11,9 +11,9 @@
 //! visit yet. Passwords are random, returned once to be printed, and stored only as
 //! argon2id hashes.
 
+use crate::store::sql::Connection;
 use automerge::Automerge;
 use rand::Rng;
-use rusqlite::Connection;
 use shared::model::{
     self, BedroomSeen, CalendarDate, NewCaseReview, NewChild, NewPlacement, NewVisit,
     PlacementProvider, StatutoryBasis, TextField, VisitKind, VisitLocation,
@@ -90,7 +90,7 @@ const CHILD_WORDS: &[&str] = &[
 ///
 /// # Errors
 /// The SQLite error.
-pub fn has_directory(conn: &Connection) -> rusqlite::Result<bool> {
+pub fn has_directory(conn: &Connection) -> crate::store::sql::Result<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM teams)", [], |r| r.get(0))
 }
 
@@ -151,7 +151,7 @@ pub fn seed(conn: &mut Connection, now: i64) -> Result<DemoCouncil, AdminError> 
     account(conn, "admin".into(), Role::Admin, None)?;
     account(conn, "records".into(), Role::RecordsOfficer, None)?;
 
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let mut children = 0;
     let mut visits = 0;
     for (worker_index, (team, worker)) in workers.iter().enumerate() {

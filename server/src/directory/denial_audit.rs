@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use crate::store::sql::Connection;
 
 use super::audit::{AuditEntry, append_audit, append_audit_repeats};
 
@@ -100,7 +100,7 @@ impl DenialAudit {
         conn: &Connection,
         who: Denied,
         entry: AuditEntry,
-    ) -> rusqlite::Result<()> {
+    ) -> crate::store::sql::Result<()> {
         let key = DenialKey {
             who,
             actor: entry.actor.clone(),
@@ -195,7 +195,7 @@ impl Repeats {
     ///
     /// # Errors
     /// The SQLite error.
-    pub fn append(&self, conn: &Connection) -> rusqlite::Result<()> {
+    pub fn append(&self, conn: &Connection) -> crate::store::sql::Result<()> {
         append_audit_repeats(conn, &self.entry, self.occurrences)
     }
 }
@@ -224,7 +224,7 @@ mod tests {
             .expect("prepare")
             .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
             .expect("query")
-            .collect::<rusqlite::Result<_>>()
+            .collect::<crate::store::sql::Result<_>>()
             .expect("rows")
     }
 

@@ -23,9 +23,9 @@ pub mod sync_tickets;
 
 use std::path::Path;
 
+pub use crate::store::sql::Connection;
 use argon2::password_hash::{PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Version};
-pub use rusqlite::Connection;
 
 use crate::store::StoreError;
 
@@ -71,7 +71,16 @@ impl Role {
 /// # Errors
 /// [`StoreError`] if it cannot be opened or migrated.
 pub fn open_connection(data_dir: &Path) -> Result<Connection, StoreError> {
-    crate::store::SqliteStore::open_database(data_dir).map(|(conn, _)| conn)
+    crate::store::DocumentStore::open_database(data_dir).map(|(conn, _)| conn)
+}
+
+/// Opens the PostgreSQL database at `url`, migrating it if needed (what `admin` and
+/// `seed-demo` do with `--database`).
+///
+/// # Errors
+/// [`StoreError`] if it cannot connect or migrate.
+pub fn open_postgres(url: &str) -> Result<Connection, StoreError> {
+    crate::store::DocumentStore::open_postgres_database(url)
 }
 
 /// Hashes a password with argon2id (19 MiB, 2 passes), salted. For administration (one

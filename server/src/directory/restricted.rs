@@ -6,7 +6,7 @@
 //! tables); this module only writes them and reads them back for people. Every change is
 //! audited with the child's row, so the child's audit export shows it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::audit::{AuditEntry, Outcome, append_audit};
@@ -27,9 +27,9 @@ pub enum RestrictionError {
     /// The child is not restricted (naming someone for it would mean nothing).
     #[error("child {0} is not restricted")]
     NotRestricted(String),
-    /// The database failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database reported an error.
+    #[error(transparent)]
+    Database(#[from] crate::store::StoreError),
 }
 
 /// One restricted child, as an administrator lists them.
@@ -81,7 +81,7 @@ fn audit(
     action: &str,
     child_id: i64,
     detail: String,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     append_audit(
         conn,
         &AuditEntry::new(at, action, Outcome::Allowed)
@@ -106,7 +106,7 @@ pub fn restrict(
     if reason.is_empty() {
         return Err(RestrictionError::NoReason);
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let child = child_id(&tx, child_ref)?;
     tx.execute(
         "INSERT INTO restricted_children (child_id, restricted_at, restricted_by, reason)
@@ -134,7 +134,7 @@ pub fn unrestrict(
     if reason.is_empty() {
         return Err(RestrictionError::NoReason);
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let child = child_id(&tx, child_ref)?;
     tx.execute("DELETE FROM restricted_named WHERE child_id = ?1", [child])?;
     if tx.execute(
@@ -161,7 +161,7 @@ pub fn set_named(
     actor: &str,
     now: i64,
 ) -> Result<(), RestrictionError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let child = child_id(&tx, child_ref)?;
     let worker: i64 = tx
         .query_row(
@@ -181,8 +181,9 @@ pub fn set_named(
     }
     let action = if named {
         tx.execute(
-            "INSERT OR IGNORE INTO restricted_named (child_id, worker_id, named_at, named_by)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO restricted_named (child_id, worker_id, named_at, named_by)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
             params![child, worker, now, actor],
         )?;
         "restrict-name"
@@ -202,7 +203,7 @@ pub fn set_named(
 ///
 /// # Errors
 /// The SQLite error.
-pub fn list(conn: &Connection) -> rusqlite::Result<Vec<RestrictedChild>> {
+pub fn list(conn: &Connection) -> crate::store::sql::Result<Vec<RestrictedChild>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref, r.reason, r.restricted_by, r.restricted_at, r.child_id
          FROM restricted_children r JOIN children c ON c.child_id = r.child_id
@@ -210,7 +211,7 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<RestrictedChild>> {
     )?;
     let mut names = conn.prepare_cached(
         "SELECT w.username FROM restricted_named n JOIN workers w ON w.worker_id = n.worker_id
-         WHERE n.child_id = ?1 ORDER BY w.username",
+         WHERE n.child_id = ?1",
     )?;
     let rows = stmt
         .query_map([], |row| {
@@ -225,12 +226,20 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<RestrictedChild>> {
                 row.get::<_, i64>(4)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut children = Vec::with_capacity(rows.len());
     for (mut child, child_id) in rows {
         child.named = names
             .query_map([child_id], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
+        // In SQLite's NOCASE order (bytes with A-Z folded), which `ORDER BY w.username` gives
+        // there; PostgreSQL's `nocase` collation sorts by ICU's order instead (punctuation
+        // and symbols such as `_` and `@` before digits), so the sort is done here.
+        child.named.sort_by(|a: &String, b: &String| {
+            a.bytes()
+                .map(|byte| byte.to_ascii_lowercase())
+                .cmp(b.bytes().map(|byte| byte.to_ascii_lowercase()))
+        });
         children.push(child);
     }
     Ok(children)
@@ -248,9 +257,9 @@ pub fn break_glass(
     reason: &str,
     now: i64,
     duration_ms: i64,
-) -> rusqlite::Result<BreakGlass> {
+) -> crate::store::sql::Result<BreakGlass> {
     let expires_at = now.saturating_add(duration_ms.max(1));
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     tx.execute(
         "INSERT INTO break_glass (child_id, worker_id, reason, granted_at, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -288,7 +297,7 @@ pub fn team_break_glass(
     team_id: i64,
     now: i64,
     since: i64,
-) -> rusqlite::Result<Vec<BreakGlass>> {
+) -> crate::store::sql::Result<Vec<BreakGlass>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref, w.username, w.display_name, w.role, b.reason, b.granted_at,
                 b.expires_at

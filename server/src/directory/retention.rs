@@ -15,7 +15,7 @@
 //! caseload, to delete their sealed copies; the audit log gets a `retention-delete` row.
 //! The WAL is then checkpointed and truncated so no old page of the documents stays in it.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use shared::DocumentId;
 use shared::model::CalendarDate;
@@ -56,9 +56,9 @@ pub enum RetentionError {
     /// A reason is required.
     #[error("a reason is required")]
     NoReason,
-    /// The database failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database reported an error.
+    #[error(transparent)]
+    Database(#[from] crate::store::StoreError),
 }
 
 /// One child's retention as administrators and managers see it.
@@ -166,7 +166,7 @@ pub fn report(
     let refs: Vec<String> = conn
         .prepare("SELECT child_ref FROM children ORDER BY child_ref")?
         .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut out = Vec::new();
     for child_ref in refs {
         let row = child_row(conn, &child_ref)?;
@@ -185,7 +185,7 @@ fn audit(
     outcome: Outcome,
     child_id: Option<i64>,
     detail: String,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     append_audit(
         conn,
         &AuditEntry::new(at, action, outcome)
@@ -206,7 +206,7 @@ pub fn record_death(
     actor: &str,
     now: i64,
 ) -> Result<(), RetentionError> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let row = child_row(&tx, child_ref)?;
     let text = date.map(|d| d.to_string());
     tx.execute(
@@ -245,7 +245,7 @@ pub fn hold(
     if reason.is_empty() {
         return Err(RetentionError::NoReason);
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let row = child_row(&tx, child_ref)?;
     tx.execute(
         "INSERT INTO child_retention (child_id, hold_reason, held_at, held_by) VALUES (?1, ?2, ?3, ?4)
@@ -279,7 +279,7 @@ pub fn release(
     if reason.is_empty() {
         return Err(RetentionError::NoReason);
     }
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let row = child_row(&tx, child_ref)?;
     if row.hold.is_none() {
         return Err(RetentionError::NotHeld(child_ref.into()));
@@ -319,8 +319,8 @@ pub fn delete_child(
     if reason.is_empty() {
         return Err(RetentionError::NoReason);
     }
-    conn.pragma_update(None, "secure_delete", true)?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    conn.sqlite_pragma("secure_delete", true)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let row = child_row(&tx, child_ref)?;
     let retention = computed(&row, jurisdiction);
     let refusal = match (retention, &row.hold) {
@@ -353,7 +353,7 @@ pub fn delete_child(
     let tombstone = erase(&tx, child_ref, row.child_id, reason, &until, (actor, now))?;
     tx.commit()?;
     // Old pages of the documents may still sit in the WAL: fold it in and truncate it.
-    let _: rusqlite::Result<()> = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+    conn.truncate_sqlite_wal();
     info!(
         child = child_ref,
         documents = tombstone.documents.len(),
@@ -373,7 +373,7 @@ fn erase(
     let mut documents: Vec<Vec<u8>> = tx
         .prepare("SELECT document_id FROM child_documents WHERE child_id = ?1")?
         .query_map([child_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let own: Option<Vec<u8>> = tx.query_row(
         "SELECT document_id FROM children WHERE child_id = ?1",
         [child_id],
@@ -397,13 +397,16 @@ fn erase(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![child_ref, now, actor, reason, until, id_list],
     )?;
-    let deletion_id = tx.last_insert_rowid();
+    let deletion_id = tx.last_insert_rowid()?;
     let notified = tx.execute(
-        "INSERT OR IGNORE INTO erasure_notices (deletion_id, worker_id)
-         SELECT ?1, worker_id FROM allocations WHERE child_id = ?2
-         UNION SELECT ?1, created_by FROM child_documents WHERE child_id = ?2 AND created_by IS NOT NULL
-         UNION SELECT ?1, w.worker_id FROM workers w JOIN children c ON c.team_id = w.team_id
-               WHERE c.child_id = ?2 AND w.role = 'team-manager'",
+        "INSERT INTO erasure_notices (deletion_id, worker_id)
+         SELECT CAST(?1 AS BIGINT), worker_id FROM allocations WHERE child_id = ?2
+         UNION SELECT CAST(?1 AS BIGINT), created_by FROM child_documents
+               WHERE child_id = ?2 AND created_by IS NOT NULL
+         UNION SELECT CAST(?1 AS BIGINT), w.worker_id FROM workers w
+               JOIN children c ON c.team_id = w.team_id
+               WHERE c.child_id = ?2 AND w.role = 'team-manager'
+         ON CONFLICT DO NOTHING",
         params![deletion_id, child_id],
     )?;
     for document in &documents {
@@ -481,7 +484,7 @@ pub struct DeletionRow {
 ///
 /// # Errors
 /// The SQLite error.
-pub fn deletions(conn: &Connection) -> rusqlite::Result<Vec<DeletionRow>> {
+pub fn deletions(conn: &Connection) -> crate::store::sql::Result<Vec<DeletionRow>> {
     conn.prepare(
         "SELECT child_ref, deleted_at, actor, reason, retain_until, documents
          FROM retention_deletions ORDER BY deletion_id",
@@ -509,7 +512,7 @@ pub fn deletions(conn: &Connection) -> rusqlite::Result<Vec<DeletionRow>> {
 ///
 /// # Errors
 /// The SQLite error.
-pub fn erased_for(conn: &Connection, worker_id: i64) -> rusqlite::Result<Vec<String>> {
+pub fn erased_for(conn: &Connection, worker_id: i64) -> crate::store::sql::Result<Vec<String>> {
     conn.prepare_cached(
         "SELECT e.document_id FROM erasure_notices n
          JOIN erased_documents e ON e.deletion_id = n.deletion_id
@@ -532,7 +535,10 @@ pub fn erased_for(conn: &Connection, worker_id: i64) -> rusqlite::Result<Vec<Str
 ///
 /// # Errors
 /// The SQLite error.
-pub fn erased_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64, DocumentId)>> {
+pub fn erased_since(
+    conn: &Connection,
+    after: i64,
+) -> crate::store::sql::Result<Vec<(i64, DocumentId)>> {
     conn.prepare_cached(
         "SELECT seq, document_id FROM erased_documents WHERE seq > ?1 ORDER BY seq",
     )?
@@ -553,7 +559,7 @@ pub fn erased_since(conn: &Connection, after: i64) -> rusqlite::Result<Vec<(i64,
 ///
 /// # Errors
 /// The SQLite error.
-pub fn is_erased(conn: &Connection, document: &DocumentId) -> rusqlite::Result<bool> {
+pub fn is_erased(conn: &Connection, document: &DocumentId) -> crate::store::sql::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM erased_documents WHERE document_id = ?1")?
         .exists([document.as_bytes().as_slice()])
 }

@@ -3,7 +3,7 @@
 //! The record itself is never changed: redactions apply to exports only
 //! (`record_print::RecordExport::redact`).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 
 use super::audit::{AuditEntry, Outcome, append_audit};
@@ -27,7 +27,7 @@ pub struct NewRedaction {
 ///
 /// # Errors
 /// The SQLite error.
-pub fn child_id(conn: &Connection, child_ref: &str) -> rusqlite::Result<Option<i64>> {
+pub fn child_id(conn: &Connection, child_ref: &str) -> crate::store::sql::Result<Option<i64>> {
     conn.query_row(
         "SELECT child_id FROM children WHERE child_ref = ?1",
         [child_ref],
@@ -43,7 +43,7 @@ fn audit(
     child_id: i64,
     document: Option<&DocumentId>,
     detail: String,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut entry = AuditEntry::new(at, action, Outcome::Allowed)
         .by(identity)
         .child(Some(child_id))
@@ -64,7 +64,7 @@ pub fn add_redaction(
     (identity, now): (&Identity, i64),
     child_id: i64,
     redaction: &NewRedaction,
-) -> rusqlite::Result<i64> {
+) -> crate::store::sql::Result<i64> {
     conn.execute(
         "INSERT INTO sar_redactions (child_id, document_id, field, passage, reason, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -78,7 +78,7 @@ pub fn add_redaction(
             now
         ],
     )?;
-    let id = conn.last_insert_rowid();
+    let id = conn.last_insert_rowid()?;
     let scope = match (&redaction.field, &redaction.passage) {
         (Some(field), Some(_)) => format!("a passage of {field}"),
         (Some(field), None) => format!("the field {field}"),
@@ -102,7 +102,7 @@ pub fn add_redaction(
 ///
 /// # Errors
 /// The SQLite error.
-pub fn redactions(conn: &Connection, child_id: i64) -> rusqlite::Result<Vec<Redaction>> {
+pub fn redactions(conn: &Connection, child_id: i64) -> crate::store::sql::Result<Vec<Redaction>> {
     conn.prepare(
         "SELECT r.redaction_id, r.document_id, r.field, r.passage, r.reason, w.username, r.created_at
          FROM sar_redactions r JOIN workers w ON w.worker_id = r.created_by
@@ -137,7 +137,7 @@ pub fn record_export(
     child_id: i64,
     document: Option<&DocumentId>,
     detail: String,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     audit(conn, signed_in, action, child_id, document, detail)
 }
 
@@ -148,7 +148,7 @@ pub fn record_export(
 pub fn child_of_document(
     conn: &Connection,
     document: &DocumentId,
-) -> rusqlite::Result<Option<(i64, String)>> {
+) -> crate::store::sql::Result<Option<(i64, String)>> {
     conn.query_row(
         "SELECT c.child_id, c.child_ref FROM child_documents d JOIN children c ON c.child_id = d.child_id
          WHERE d.document_id = ?1",

@@ -100,8 +100,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(err: rusqlite::Error) -> Self {
+impl From<crate::store::StoreError> for ApiError {
+    fn from(err: crate::store::StoreError) -> Self {
         match crate::store::storage_fault(&err) {
             Some(fault) => ApiError::StorageUnavailable(fault.to_owned()),
             None => ApiError::Internal(err.to_string()),

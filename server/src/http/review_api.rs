@@ -297,7 +297,7 @@ fn review_error(err: ReviewError) -> ApiError {
         ReviewError::Unreadable(_) | ReviewError::Corrupt(_) => {
             ApiError::Unprocessable(err.to_string())
         }
-        ReviewError::Sqlite(err) => ApiError::from(err),
+        ReviewError::Database(err) => ApiError::from(err),
     }
 }
 

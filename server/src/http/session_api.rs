@@ -391,7 +391,7 @@ impl From<SessionError> for ApiError {
             } => ApiError::TooManyAttempts { retry_after_secs },
             SessionError::DeviceRevoked => ApiError::DeviceRevoked,
             SessionError::Invalid => ApiError::Unauthorized,
-            SessionError::Sqlite(err) => ApiError::from(err),
+            SessionError::Database(err) => ApiError::from(err),
         }
     }
 }

@@ -21,7 +21,7 @@ use crate::clock::Clock;
 use crate::directory::admin::{self, NewUser};
 use crate::directory::{Role, denial_audit::DenialAudit};
 use crate::health::Health;
-use crate::store::{self, ConnectionPool, SqliteStore};
+use crate::store::{ConnectionPool, DocumentStore};
 
 /// 2030-03-17, far from the machine's clock: anything stamped with it came from the
 /// injected clock.
@@ -37,7 +37,7 @@ struct TestApp {
 fn test_app() -> TestApp {
     let dir = tempfile::tempdir().expect("temporary directory");
     let clock = Clock::fixed(FIXED_MS);
-    let store = SqliteStore::open(dir.path(), clock.clone()).expect("store");
+    let store = DocumentStore::open(dir.path(), clock.clone()).expect("store");
     {
         let mut conn = crate::directory::open_connection(dir.path()).expect("directory");
         admin::add_team(&mut conn, "North", FIXED_MS).expect("team");
@@ -52,9 +52,9 @@ fn test_app() -> TestApp {
             admin::add_user(&mut conn, &user, FIXED_MS).expect("user");
         }
     }
-    let database = store.path().to_owned();
+    let database = store.database().clone();
     let storage_id = store.storage_id().expect("storage id");
-    let directory = store::open_existing(&database).expect("hub's directory connection");
+    let directory = database.connect().expect("hub's directory connection");
     let policy =
         shared::schedule::SchedulePolicy::statutory(shared::schedule::Jurisdiction::England);
     let core = SyncCore::new(CoreConfig::server(PeerId::new("test-server"), storage_id));

@@ -271,7 +271,7 @@ impl HubHandle {
 /// The OS error if a thread cannot be spawned.
 pub fn spawn_hub(
     core: SyncCore,
-    store: crate::store::SqliteStore,
+    store: crate::store::DocumentStore,
     directory: crate::directory::Connection,
     policy: SchedulePolicy,
     reallocation_grace: std::time::Duration,

@@ -5,8 +5,8 @@
 //!
 //! Read from the durable documents only; nothing here writes.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use automerge::{Automerge, ChangeHash};
-use rusqlite::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 use shared::model::{self, Child, Visit};
 
@@ -18,7 +18,7 @@ use crate::record_print::{Entry, Event, Field, RecordExport, RecordKind};
 fn documents_of(
     conn: &Connection,
     child_ref: &str,
-) -> rusqlite::Result<Option<(Option<DocumentId>, Vec<DocumentId>)>> {
+) -> crate::store::sql::Result<Option<(Option<DocumentId>, Vec<DocumentId>)>> {
     let child: Option<(i64, Option<Vec<u8>>)> = conn
         .query_row(
             "SELECT child_id, document_id FROM children WHERE child_ref = ?1",
@@ -168,7 +168,7 @@ struct Batch {
     heads: Vec<ChangeHash>,
 }
 
-fn batches(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Vec<Batch>> {
+fn batches(conn: &Connection, document: &DocumentId) -> crate::store::sql::Result<Vec<Batch>> {
     conn.prepare_cached("SELECT received_at, worker_ref, heads FROM change_batches WHERE document_id = ?1 ORDER BY batch_id")?
         .query_map(params![document.as_bytes().as_slice()], |r| {
             let heads: Vec<u8> = r.get(2)?;

@@ -11,8 +11,8 @@
 
 use std::collections::HashMap;
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use automerge::{Automerge, ChangeHash, ReadDoc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use shared::DocumentId;
 use shared::model::{self, ModelError, Visit};
@@ -173,7 +173,7 @@ pub enum ReviewError {
     Corrupt(String),
     /// The database failed.
     #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
+    Database(#[from] crate::store::StoreError),
 }
 
 /// Loads a stored document (every chunk, as the server has made it durable).
@@ -185,7 +185,7 @@ pub fn load_document(conn: &Connection, document: &DocumentId) -> Result<Automer
     let chunks: Vec<Vec<u8>> = conn
         .prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?
         .query_map([document.as_bytes().as_slice()], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     if chunks.is_empty() {
         return Err(ReviewError::NotFound);
     }
@@ -370,7 +370,7 @@ fn receipts(
     conn: &Connection,
     document: &DocumentId,
     doc: &Automerge,
-) -> rusqlite::Result<HashMap<ChangeHash, (i64, Option<String>)>> {
+) -> crate::store::sql::Result<HashMap<ChangeHash, (i64, Option<String>)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT received_at, worker_ref, heads FROM change_batches
          WHERE document_id = ?1 ORDER BY batch_id",

@@ -3,8 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::store::sql::{Connection, ValueRef, params};
 use automerge::Automerge;
-use rusqlite::{Connection, params};
 use shared::DocumentId;
 use shared::model::{self, CalendarDate};
 use shared::schedule::{
@@ -40,7 +40,7 @@ pub fn apply_update(
     conn: &Connection,
     document: &DocumentId,
     update: &ProjectionUpdate,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     record_batch(
         conn,
         document,
@@ -66,7 +66,7 @@ pub fn record_batch(
     heads: &[automerge::ChangeHash],
     worker_ref: Option<&str>,
     received_at: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let heads: Vec<u8> = heads.iter().flat_map(|head| head.0).collect();
     conn.prepare_cached(
         "INSERT INTO change_batches (document_id, received_at, worker_ref, heads)
@@ -94,7 +94,7 @@ pub fn write_rows(
     conn: &Connection,
     document: &DocumentId,
     rows: &DocumentRows,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let id = document.as_bytes().as_slice();
     let index = crate::store::index_of(conn, id)?.map(|index| (index.child_id, index.created_by));
     match rows {
@@ -126,7 +126,7 @@ pub fn write_rows(
     }
 }
 
-fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Result<()> {
+fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> crate::store::sql::Result<()> {
     let date = |date: Option<CalendarDate>| date.map(|date| date.to_string());
     let (care_leaver_from, pathway_reviews) = match &child.care_leaver {
         Some(CareLeaverFacts {
@@ -143,9 +143,15 @@ fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Res
         None => (None, String::new()),
     };
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_children (document_id, child_ref, legal_name, preferred_name,
+        "INSERT INTO proj_children (document_id, child_ref, legal_name, preferred_name,
              date_of_birth, became_looked_after, care_leaver_from, pathway_reviews)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (document_id) DO UPDATE SET child_ref = excluded.child_ref,
+             legal_name = excluded.legal_name, preferred_name = excluded.preferred_name,
+             date_of_birth = excluded.date_of_birth,
+             became_looked_after = excluded.became_looked_after,
+             care_leaver_from = excluded.care_leaver_from,
+             pathway_reviews = excluded.pathway_reviews",
     )?
     .execute(params![
         id,
@@ -209,8 +215,10 @@ fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Res
     conn.prepare_cached("DELETE FROM proj_reviews WHERE document_id = ?1")?
         .execute([id])?;
     let mut review = conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_reviews (document_id, review_id, child_ref, due_date, held_date)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO proj_reviews (document_id, review_id, child_ref, due_date, held_date)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (document_id, review_id) DO UPDATE SET child_ref = excluded.child_ref,
+             due_date = excluded.due_date, held_date = excluded.held_date",
     )?;
     for row in &child.reviews {
         let ReviewFacts { due, held } = row.facts;
@@ -225,7 +233,7 @@ fn write_child(conn: &Connection, id: &[u8], child: &ChildRows) -> rusqlite::Res
     Ok(())
 }
 
-fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Result<()> {
+fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> crate::store::sql::Result<()> {
     // Every field of the facts, so a field added to them cannot be left out here.
     let (fact_date, seen, virtual_visit, review_meeting, submitted, kind, made_by, discarded) =
         match &visit.facts {
@@ -252,13 +260,28 @@ fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Res
             None => (None, None, None, None, None, None, None, None),
         };
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_visits (document_id, visit_id, child_ref, worker_ref, visit_date,
+        "INSERT INTO proj_visits (document_id, visit_id, child_ref, worker_ref, visit_date,
              visit_kind, location, child_seen, seen_alone, status, review_state, created_at,
              submitted_at, late, heads, fact_date, fact_child_seen, fact_virtual,
              fact_review_meeting, fact_submitted, fact_kind_recorded, fact_made_by,
              fact_discarded, made_by, discarded, open_conflicts)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)",
+                 ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)
+         ON CONFLICT (document_id) DO UPDATE SET visit_id = excluded.visit_id,
+             child_ref = excluded.child_ref, worker_ref = excluded.worker_ref,
+             visit_date = excluded.visit_date, visit_kind = excluded.visit_kind,
+             location = excluded.location, child_seen = excluded.child_seen,
+             seen_alone = excluded.seen_alone, status = excluded.status,
+             review_state = excluded.review_state, created_at = excluded.created_at,
+             submitted_at = excluded.submitted_at, late = excluded.late, heads = excluded.heads,
+             fact_date = excluded.fact_date, fact_child_seen = excluded.fact_child_seen,
+             fact_virtual = excluded.fact_virtual,
+             fact_review_meeting = excluded.fact_review_meeting,
+             fact_submitted = excluded.fact_submitted,
+             fact_kind_recorded = excluded.fact_kind_recorded,
+             fact_made_by = excluded.fact_made_by, fact_discarded = excluded.fact_discarded,
+             made_by = excluded.made_by, discarded = excluded.discarded,
+             open_conflicts = excluded.open_conflicts",
     )?
     .execute(params![
         id,
@@ -291,9 +314,13 @@ fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Res
     conn.prepare_cached("DELETE FROM proj_actions WHERE document_id = ?1")?
         .execute([id])?;
     let mut action = conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_actions (document_id, action_id, child_ref, description,
+        "INSERT INTO proj_actions (document_id, action_id, child_ref, description,
              owner_type, owner_name, due_date, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (document_id, action_id) DO UPDATE SET child_ref = excluded.child_ref,
+             description = excluded.description, owner_type = excluded.owner_type,
+             owner_name = excluded.owner_name, due_date = excluded.due_date,
+             status = excluded.status",
     )?;
     for row in &visit.actions {
         action.execute(params![
@@ -309,9 +336,12 @@ fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Res
     }
     // Decisions and amendments are never removed from a document, so these rows only grow.
     let mut sign_off = conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_sign_offs (document_id, entry_id, decision, comment,
+        "INSERT INTO proj_sign_offs (document_id, entry_id, decision, comment,
              manager_ref, heads, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (document_id, entry_id) DO UPDATE SET decision = excluded.decision,
+             comment = excluded.comment, manager_ref = excluded.manager_ref,
+             heads = excluded.heads, at = excluded.at",
     )?;
     for row in &visit.sign_offs {
         sign_off.execute(params![
@@ -325,8 +355,10 @@ fn write_visit(conn: &Connection, id: &[u8], visit: &VisitRows) -> rusqlite::Res
         ])?;
     }
     let mut amendment = conn.prepare_cached(
-        "INSERT OR REPLACE INTO proj_amendments (document_id, entry_id, reason, worker_ref, at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO proj_amendments (document_id, entry_id, reason, worker_ref, at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (document_id, entry_id) DO UPDATE SET reason = excluded.reason,
+             worker_ref = excluded.worker_ref, at = excluded.at",
     )?;
     for row in &visit.amendments {
         amendment.execute(params![
@@ -346,7 +378,7 @@ fn audit_new_amendments(
     document: &DocumentId,
     visit: &VisitRows,
     at: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     if visit.amendments.is_empty() {
         return Ok(());
     }
@@ -384,7 +416,7 @@ fn audit_new_discard(
     document: &DocumentId,
     visit: &VisitRows,
     at: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let Some((reason, worker_ref)) = &visit.discard else {
         return Ok(());
     };
@@ -419,8 +451,8 @@ fn audit_new_discard(
 /// # Errors
 /// The SQLite error (nothing is changed then). A document that cannot be loaded is
 /// skipped with a warning: it has no rows, as in the live projection.
-pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<usize> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> crate::store::sql::Result<usize> {
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let read = rebuild_in(&tx, policy)?;
     tx.commit()?;
     info!(documents = read, "projection rebuilt");
@@ -432,8 +464,11 @@ pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Resu
 ///
 /// # Errors
 /// The SQLite error.
-pub fn check(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<Option<String>> {
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+pub fn check(
+    conn: &mut Connection,
+    policy: &SchedulePolicy,
+) -> crate::store::sql::Result<Option<String>> {
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let live = dump(&tx)?;
     rebuild_in(&tx, policy)?;
     let rebuilt = dump(&tx)?;
@@ -460,14 +495,14 @@ pub fn check(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result
     Ok(Some(report))
 }
 
-fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> rusqlite::Result<usize> {
+fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> crate::store::sql::Result<usize> {
     for table in PROJECTION_TABLES {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
     let ids: Vec<Vec<u8>> = tx
         .prepare("SELECT DISTINCT document_id FROM document_chunks ORDER BY document_id")?
         .query_map([], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+        .collect::<crate::store::sql::Result<_>>()?;
     let mut read = 0;
     for bytes in &ids {
         let Ok(array) = <[u8; 16]>::try_from(bytes.as_slice()) else {
@@ -477,7 +512,7 @@ fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> rusqlite::Result<usiz
         let chunks: Vec<Vec<u8>> = tx
             .prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?
             .query_map([bytes], |row| row.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+            .collect::<crate::store::sql::Result<_>>()?;
         match Automerge::load(&chunks.concat()) {
             Ok(doc) => {
                 write_rows(tx, &document, &DocumentRows::of(&doc, policy))?;
@@ -494,7 +529,10 @@ fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> rusqlite::Result<usiz
 ///
 /// # Errors
 /// The SQLite error.
-pub fn rebuild_if_empty(conn: &mut Connection, policy: &SchedulePolicy) -> rusqlite::Result<()> {
+pub fn rebuild_if_empty(
+    conn: &mut Connection,
+    policy: &SchedulePolicy,
+) -> crate::store::sql::Result<()> {
     let built: bool = conn.query_row(
         "SELECT EXISTS (SELECT 1 FROM proj_children) OR EXISTS (SELECT 1 FROM proj_visits)",
         [],
@@ -526,7 +564,7 @@ const PROJECTION_TABLES: [&str; 7] = [
 ///
 /// # Errors
 /// The SQLite error.
-pub fn dump(conn: &Connection) -> rusqlite::Result<String> {
+pub fn dump(conn: &Connection) -> crate::store::sql::Result<String> {
     let mut out = String::new();
     for table in PROJECTION_TABLES {
         let _ = writeln!(out, "[{table}]");
@@ -537,15 +575,11 @@ pub fn dump(conn: &Connection) -> rusqlite::Result<String> {
             let mut line = Vec::with_capacity(columns);
             for column in 0..columns {
                 line.push(match row.get_ref(column)? {
-                    rusqlite::types::ValueRef::Null => "NULL".to_owned(),
-                    rusqlite::types::ValueRef::Integer(value) => value.to_string(),
-                    rusqlite::types::ValueRef::Real(value) => value.to_string(),
-                    rusqlite::types::ValueRef::Text(text) => {
-                        format!("{:?}", String::from_utf8_lossy(text))
-                    }
-                    rusqlite::types::ValueRef::Blob(blob) => {
-                        blob.iter().map(|byte| format!("{byte:02x}")).collect()
-                    }
+                    ValueRef::Null => "NULL".to_owned(),
+                    ValueRef::Integer(value) => value.to_string(),
+                    ValueRef::Real(value) => value.to_string(),
+                    ValueRef::Text(text) => format!("{text:?}"),
+                    ValueRef::Blob(blob) => blob.iter().map(|byte| format!("{byte:02x}")).collect(),
                 });
             }
             let _ = writeln!(out, "{}", line.join("|"));

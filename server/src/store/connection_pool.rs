@@ -1,4 +1,4 @@
-//! [`ConnectionPool`]: the HTTP API's SQLite connections, opened once at start.
+//! [`ConnectionPool`]: the HTTP API's database connections, opened once at start.
 //!
 //! Each request used to open a fresh connection and run the migrations (about 12 ms, and
 //! a deleted database file was silently created afresh by the next request). The pool
@@ -10,10 +10,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
+
+use super::sql::Connection;
 use tokio::sync::Semaphore;
 
-use super::StoreError;
+use super::{Database, StoreError};
 
 /// A fixed set of connections to one database.
 pub struct ConnectionPool {
@@ -23,13 +25,14 @@ pub struct ConnectionPool {
 }
 
 impl ConnectionPool {
-    /// Opens `size` connections to the database file `database`, which must exist.
+    /// Opens `size` connections to `database`, which must exist (and be migrated). Blocks
+    /// (PostgreSQL's client runs its own runtime): call it off the async reactor.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if a connection cannot be opened (a missing file included).
-    pub fn open(database: &Path, size: usize) -> Result<Self, StoreError> {
+    /// The database's error if a connection cannot be opened (a missing file included).
+    pub fn open(database: &Database, size: usize) -> Result<Self, StoreError> {
         let connections = (0..size.max(1))
-            .map(|_| open_existing(database))
+            .map(|_| database.connect())
             .collect::<Result<Vec<_>, _>>()?;
         let permits = Arc::new(Semaphore::new(connections.len()));
         Ok(Self {
@@ -107,7 +110,7 @@ impl Drop for Lease<'_> {
 /// # Errors
 /// [`StoreError::Sqlite`] if the file is missing or cannot be opened.
 pub fn open_existing(database: &Path) -> Result<Connection, StoreError> {
-    let mut conn = Connection::open_with_flags(
+    let mut conn = rusqlite::Connection::open_with_flags(
         database,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
@@ -118,7 +121,7 @@ pub fn open_existing(database: &Path) -> Result<Connection, StoreError> {
     // record deleted after retention or expunged are gone from the file.
     conn.pragma_update(None, "secure_delete", true)?;
     conn.busy_handler(Some(poll_lock))?;
-    Ok(conn)
+    Ok(Connection::from(conn))
 }
 
 /// How long a connection waits for another's write lock before its statement fails busy.
@@ -143,19 +146,19 @@ mod tests {
     fn a_missing_database_is_not_created() {
         let dir = tempfile::tempdir().expect("tempdir");
         let database = dir.path().join("doorstep.sqlite3");
-        assert!(ConnectionPool::open(&database, 2).is_err());
+        assert!(ConnectionPool::open(&Database::Sqlite(database.clone()), 2).is_err());
         assert!(!database.exists(), "nothing created");
     }
 
     #[tokio::test]
     async fn work_runs_on_a_pooled_connection_and_a_panic_returns_it() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = crate::store::SqliteStore::open(
+        let store = crate::store::DocumentStore::open(
             dir.path(),
             crate::clock::Clock::fixed(1_700_000_000_000),
         )
         .expect("store");
-        let pool = Arc::new(ConnectionPool::open(store.path(), 1).expect("pool"));
+        let pool = Arc::new(ConnectionPool::open(store.database(), 1).expect("pool"));
         let panicked = pool.run(|_| panic!("boom")).await;
         assert!(matches!(panicked, Err(StoreError::WorkFailed(_))));
         let id: String = pool

@@ -14,6 +14,8 @@
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use super::StoreError;
+
 /// A file's device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FileId {
@@ -88,8 +90,15 @@ impl DatabaseFiles {
 
 /// Whether an SQLite error means the storage itself is failing (disk full, read-only, I/O),
 /// rather than something about one statement; `Some` names it.
-pub fn storage_fault(err: &rusqlite::Error) -> Option<&'static str> {
+pub fn storage_fault(err: &StoreError) -> Option<&'static str> {
     use rusqlite::ErrorCode;
+    let err = match err {
+        StoreError::Sqlite(err) => err,
+        StoreError::Postgres(err) if err.is_closed() => {
+            return Some("database connection lost");
+        }
+        _ => return None,
+    };
     match err.sqlite_error_code()? {
         ErrorCode::DiskFull => Some("disk full"),
         ErrorCode::ReadOnly => Some("database is read-only"),

@@ -1,10 +1,11 @@
-//! [`SqliteStore`]: automerge documents as chunks in one SQLite file (WAL mode).
+//! [`DocumentStore`]: automerge documents as chunks in the database, SQLite (one file in
+//! WAL mode, the default) or PostgreSQL, through the dialect layer (`store::sql`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 use shared::DocumentId;
 use shared::sync::{
     DocumentIndex, IoResult, StorageOutcome, StorageTask, StorageTaskKind, StoredChunks,
@@ -12,18 +13,21 @@ use shared::sync::{
 use tracing::{error, trace};
 
 use super::database_files::storage_fault;
-use super::{DatabaseFiles, StoreError, migrations};
+use super::{Database, DatabaseFiles, StoreError, migrations};
 use crate::directory::audit::{AuditEntry, append_audit};
 use crate::health::Health;
 use crate::projection::{ProjectionUpdate, apply_update};
 
+/// The PostgreSQL advisory lock a serving server holds on its storage connection.
+const SERVE_LOCK: i64 = 0x646f_6f72_7365_7276;
+
 /// The database file's name inside the data directory.
 pub const DATABASE_FILE: &str = "doorstep.sqlite3";
 
-/// The SQLite database holding every document.
-pub struct SqliteStore {
+/// The database holding every document.
+pub struct DocumentStore {
     conn: Connection,
-    path: PathBuf,
+    database: Database,
     /// The server's health: checked before and after each commit, told of write faults.
     /// `None` for tools and tests that use the store alone.
     health: Option<Arc<Health>>,
@@ -33,7 +37,7 @@ pub struct SqliteStore {
     clock: crate::clock::Clock,
 }
 
-impl SqliteStore {
+impl DocumentStore {
     /// Opens (creating if needed) the database in `data_dir` and migrates it; what it writes
     /// is stamped with `clock`'s time (the server's one clock).
     ///
@@ -43,43 +47,84 @@ impl SqliteStore {
         let (conn, path) = Self::open_database(data_dir)?;
         Ok(Self {
             conn,
-            path,
+            database: Database::Sqlite(path),
             health: None,
             panic_at_next_batch: None,
             clock,
         })
     }
 
-    /// The connection [`SqliteStore::open`] makes, and the database file's path, without a
+    /// Opens the PostgreSQL database at `url` and migrates it (other replicas may be doing
+    /// the same: one migrates, the others wait); what it writes is stamped with `clock`'s
+    /// time. Blocks: call it off the async reactor.
+    ///
+    /// # Errors
+    /// [`StoreError`] if it cannot connect or migrate.
+    pub fn open_postgres(url: &str, clock: crate::clock::Clock) -> Result<Self, StoreError> {
+        let conn = Self::open_postgres_database(url)?;
+        // One server per database until replicas keep each other informed: a second
+        // would never hear of the first one's changes, and its compactions could remove
+        // chunks it never read. The lock is the storage connection's, so it goes with it
+        // (a killed server releases it).
+        let only_server: bool =
+            conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVE_LOCK], |row| {
+                row.get(0)
+            })?;
+        if !only_server {
+            return Err(StoreError::DatabaseInUse);
+        }
+        Ok(Self {
+            conn,
+            database: Database::Postgres(url.to_owned()),
+            health: None,
+            panic_at_next_batch: None,
+            clock,
+        })
+    }
+
+    /// A migrated connection to the PostgreSQL database at `url` (for administration).
+    ///
+    /// # Errors
+    /// As [`DocumentStore::open_postgres`].
+    pub(crate) fn open_postgres_database(url: &str) -> Result<Connection, StoreError> {
+        let mut client = super::database::connect_postgres(url)?;
+        super::postgres_migrations::apply(&mut client)?;
+        Ok(Connection::from(client))
+    }
+
+    /// The connection [`DocumentStore::open`] makes, and the database file's path, without a
     /// store around it (for administration, which stamps its own times).
     ///
     /// # Errors
-    /// As [`SqliteStore::open`].
+    /// As [`DocumentStore::open`].
     pub(crate) fn open_database(data_dir: &Path) -> Result<(Connection, PathBuf), StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         let path = data_dir.join(DATABASE_FILE);
-        let mut conn = Connection::open(&path)?;
+        let mut sqlite = rusqlite::Connection::open(&path)?;
         // WAL lets readers run beside the writer; FULL makes each commit survive power loss.
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
+        sqlite.pragma_update(None, "journal_mode", "WAL")?;
+        sqlite.pragma_update(None, "synchronous", "FULL")?;
+        sqlite.pragma_update(None, "foreign_keys", "ON")?;
         // Deleted content is zeroed, not left in free pages: a compaction's old chunks, a
         // record deleted after retention or expunged are gone from the file.
-        conn.pragma_update(None, "secure_delete", true)?;
-        conn.busy_handler(Some(super::connection_pool::poll_lock))?;
-        migrations::apply(&mut conn)?;
-        Ok((conn, path))
+        sqlite.pragma_update(None, "secure_delete", true)?;
+        sqlite.busy_handler(Some(super::connection_pool::poll_lock))?;
+        migrations::apply(&mut sqlite)?;
+        Ok((Connection::from(sqlite), path))
     }
 
     /// The identity of the database files as they are now (taken once, at start).
     ///
     /// # Errors
     /// The OS error if the database file cannot be examined.
-    pub(crate) fn files(&self) -> std::io::Result<DatabaseFiles> {
-        DatabaseFiles::of(&self.path)
+    pub(crate) fn files(&self) -> std::io::Result<Option<DatabaseFiles>> {
+        match &self.database {
+            Database::Sqlite(path) => DatabaseFiles::of(path).map(Some),
+            Database::Postgres(_) => Ok(None),
+        }
     }
 
     /// Reports to `health` from now on: no batch is committed while the database files are
@@ -98,7 +143,7 @@ impl SqliteStore {
         self.panic_at_next_batch = Some(flag);
     }
 
-    /// Whether a test asked for a panic (see [`SqliteStore::panic_when`]).
+    /// Whether a test asked for a panic (see [`DocumentStore::panic_when`]).
     pub(super) fn panic_requested(&self) -> bool {
         self.panic_at_next_batch
             .as_ref()
@@ -118,10 +163,11 @@ impl SqliteStore {
         }
         let probed = self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)
             .and_then(|tx| {
                 tx.execute(
-                    "INSERT OR REPLACE INTO server_meta (key, value) VALUES ('health_probe', ?1)",
+                    "INSERT INTO server_meta (key, value) VALUES ('health_probe', ?1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     [self.clock.now_ms().to_string()],
                 )?;
                 tx.commit()
@@ -137,7 +183,7 @@ impl SqliteStore {
     }
 
     /// Records a storage fault shown by `err`, if it is one.
-    fn note_failure(&self, err: &rusqlite::Error) {
+    fn note_failure(&self, err: &StoreError) {
         note_failure(self.health.as_deref(), err);
     }
 
@@ -146,9 +192,9 @@ impl SqliteStore {
         self.conn
     }
 
-    /// The database file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store keeps its data.
+    pub fn database(&self) -> &Database {
+        &self.database
     }
 
     /// The storage id this server announces to peers.
@@ -156,11 +202,11 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Sqlite`] if it cannot be read.
     pub fn storage_id(&self) -> Result<String, StoreError> {
-        Ok(self.conn.query_row(
+        self.conn.query_row(
             "SELECT value FROM server_meta WHERE key = 'storage_id'",
             [],
             |row| row.get(0),
-        )?)
+        )
     }
 
     /// Runs a batch of tasks in one transaction (a group commit) and reports each.
@@ -188,7 +234,7 @@ impl SqliteStore {
         let now = self.clock.now_ms();
         let mut started = match self
             .conn
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)
         {
             Ok(tx) => tx,
             Err(err) => {
@@ -292,7 +338,7 @@ impl SqliteStore {
     /// # Errors
     /// [`StoreError::Sqlite`] if the read fails.
     pub fn load(&self, document: &DocumentId) -> Result<Option<StoredChunks>, StoreError> {
-        Ok(load(&self.conn, document)?)
+        load(&self.conn, document)
     }
 
     /// Every document id stored.
@@ -321,19 +367,21 @@ impl SqliteStore {
         Ok(if report == "ok" { Ok(()) } else { Err(report) })
     }
 
-    /// Checkpoints the WAL into the main file (on shutdown).
+    /// Checkpoints SQLite's WAL into the main file (on shutdown; PostgreSQL's is the
+    /// cluster's).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] if the checkpoint fails.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        if let Some(sqlite) = self.conn.sqlite() {
+            sqlite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
         Ok(())
     }
 }
 
 /// Tells `health` of the storage fault `err` shows, if it is one.
-fn note_failure(health: Option<&Health>, err: &rusqlite::Error) {
+fn note_failure(health: Option<&Health>, err: &StoreError) {
     if let (Some(health), Some(fault)) = (health, storage_fault(err)) {
         health.write_failed(fault);
     }
@@ -348,7 +396,11 @@ fn fail_all<'a>(tasks: impl Iterator<Item = &'a StorageTask>, cause: &str) -> Ve
         .collect()
 }
 
-fn run_task(tx: &Connection, task: &StorageTask, now: i64) -> rusqlite::Result<StorageOutcome> {
+fn run_task(
+    tx: &Connection,
+    task: &StorageTask,
+    now: i64,
+) -> crate::store::sql::Result<StorageOutcome> {
     let document = task.document.as_bytes().as_slice();
     match &task.kind {
         StorageTaskKind::Load => Ok(StorageOutcome::Loaded(load(tx, &task.document)?)),
@@ -407,7 +459,7 @@ pub fn insert_snapshot(
     document: &DocumentId,
     snapshot: &[u8],
     now: i64,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     conn.prepare_cached(
         "INSERT INTO document_chunks (document_id, kind, data, written_at) VALUES (?1, 'snapshot', ?2, ?3)",
     )?
@@ -420,7 +472,10 @@ pub fn insert_snapshot(
 ///
 /// # Errors
 /// The SQLite error.
-pub fn index_of(conn: &Connection, document: &[u8]) -> rusqlite::Result<Option<DocumentIndex>> {
+pub fn index_of(
+    conn: &Connection,
+    document: &[u8],
+) -> crate::store::sql::Result<Option<DocumentIndex>> {
     conn.prepare_cached(
         "SELECT c.child_ref, w.username FROM child_documents cd
          JOIN children c ON c.child_id = cd.child_id
@@ -436,7 +491,10 @@ pub fn index_of(conn: &Connection, document: &[u8]) -> rusqlite::Result<Option<D
     .optional()
 }
 
-fn load(conn: &Connection, document: &DocumentId) -> rusqlite::Result<Option<StoredChunks>> {
+fn load(
+    conn: &Connection,
+    document: &DocumentId,
+) -> crate::store::sql::Result<Option<StoredChunks>> {
     let mut stmt =
         conn.prepare_cached("SELECT data FROM document_chunks WHERE document_id = ?1 ORDER BY id")?;
     let mut rows = stmt.query(params![document.as_bytes().as_slice()])?;
@@ -493,7 +551,7 @@ mod tests {
     fn appends_load_in_order_and_compaction_replaces_them() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut store =
-            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+            DocumentStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
                 .expect("open");
         assert!(has_table(&store.conn, "document_chunks"));
         let doc = DocumentId::from_bytes([1; 16]);
@@ -549,7 +607,7 @@ mod tests {
         let doc = DocumentId::from_bytes([2; 16]);
         let id = {
             let mut store =
-                SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+                DocumentStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
                     .expect("open");
             store.run_batch(
                 vec![task(
@@ -564,7 +622,7 @@ mod tests {
             );
             store.storage_id().expect("storage id")
         };
-        let store = SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+        let store = DocumentStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
             .expect("reopen");
         assert_eq!(store.storage_id().expect("storage id"), id);
         assert_eq!(
@@ -577,15 +635,15 @@ mod tests {
     fn a_database_from_a_newer_release_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         drop(
-            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
+            DocumentStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000))
                 .expect("open"),
         );
-        let conn = Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
+        let conn = rusqlite::Connection::open(dir.path().join(DATABASE_FILE)).expect("raw open");
         conn.execute("INSERT INTO schema_migrations (version) VALUES (99)", [])
             .expect("a migration this release does not know");
         drop(conn);
         assert!(matches!(
-            SqliteStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000)),
+            DocumentStore::open(dir.path(), crate::clock::Clock::fixed(1_700_000_000_000)),
             Err(StoreError::SchemaTooNew { found: 99, .. })
         ));
     }

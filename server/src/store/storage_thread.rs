@@ -24,7 +24,7 @@ use crate::metrics::Metrics;
 use crate::projection::ProjectionUpdate;
 use tracing::{error, info};
 
-use super::SqliteStore;
+use super::DocumentStore;
 
 /// The most tasks in one transaction.
 const MAX_BATCH: usize = 512;
@@ -104,13 +104,13 @@ pub enum StorageReport {
 }
 
 /// Starts the storage thread; `report` receives each batch's results in order, then `Stopped`.
-/// If the store watches the server's health ([`SqliteStore::watch`]), an unexpected end of
+/// If the store watches the server's health ([`DocumentStore::watch`]), an unexpected end of
 /// the thread is reported to it.
 ///
 /// # Errors
 /// The OS error if the thread cannot be spawned.
 pub fn spawn_storage_thread(
-    store: SqliteStore,
+    store: DocumentStore,
     metrics: Arc<Metrics>,
     report: impl Fn(StorageReport) + Send + 'static,
 ) -> std::io::Result<StorageHandle> {
@@ -147,7 +147,7 @@ enum Ended {
 }
 
 fn run_storage(
-    mut store: SqliteStore,
+    mut store: DocumentStore,
     inbox: &mpsc::Receiver<Command>,
     metrics: &Metrics,
     report: &impl Fn(StorageReport),

@@ -30,7 +30,7 @@ use server::directory::Role;
 use server::directory::admin::{self, NewUser};
 use server::projection::dashboard::{DashboardFilter, team_dashboard};
 use server::projection::{DocumentRows, ProjectionUpdate};
-use server::{ServerConfig, SqliteStore};
+use server::{DocumentStore, ServerConfig};
 use shared::DocumentId;
 use shared::model::{self, CalendarDate, NewAction, VisitLocation};
 use shared::schedule::{Jurisdiction, SchedulePolicy};
@@ -299,7 +299,7 @@ async fn run() -> anyhow::Result<()> {
     let mut timings = [Duration::ZERO; 2];
     for (round, with_projection) in [(0usize, false), (1, true), (0, false), (1, true)] {
         let store_dir = tempfile::tempdir()?;
-        let mut store = SqliteStore::open(store_dir.path(), server::clock::Clock::system())?;
+        let mut store = DocumentStore::open(store_dir.path(), server::clock::Clock::system())?;
         let t = Instant::now();
         for (chunk_index, chunk) in docs.chunks(50).enumerate() {
             let batch = chunk

@@ -195,7 +195,7 @@ impl Storm {
 
 /// Opens the database directly: integrity, and every acknowledged change present.
 fn verify(dir: &Path, acknowledged: &Acknowledged) -> anyhow::Result<Check> {
-    let store = server::SqliteStore::open(dir, server::clock::Clock::system())
+    let store = server::DocumentStore::open(dir, server::clock::Clock::system())
         .context("reopening the database")?;
     let mut check = Check {
         acknowledged: 0,

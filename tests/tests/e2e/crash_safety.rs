@@ -89,7 +89,7 @@ async fn acknowledged_changes_survive_kill_9_mid_storm() {
     );
 
     {
-        let store = server::SqliteStore::open(dir.path(), server::clock::Clock::system())
+        let store = server::DocumentStore::open(dir.path(), server::clock::Clock::system())
             .expect("reopen after crash");
         assert_eq!(store.integrity_check().expect("check"), Ok(()));
     }

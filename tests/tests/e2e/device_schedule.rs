@@ -15,9 +15,10 @@
 use automerge::transaction::Transactable;
 use automerge::{Automerge, ROOT, ReadDoc};
 use proptest::prelude::*;
-use rusqlite::{Connection, params};
+use server::directory::Connection;
 use server::directory::admin;
 use server::projection::dashboard::{DashboardFilter, team_dashboard};
+use server::sql::params;
 use shared::DocumentId;
 use shared::model::{
     self, CalendarDate, Child, NewCareLeaver, NewCaseReview, NewChild, NewPlacement, NewVisit,
@@ -354,7 +355,7 @@ fn store(conn: &mut Connection, case: usize, child: &GenChild) -> (i64, Automerg
         params![child_ref, team, document.as_bytes().as_slice()],
     )
     .expect("child row");
-    let child_row = conn.last_insert_rowid();
+    let child_row = conn.last_insert_rowid().expect("row id");
     admin::store_document(
         conn,
         document,

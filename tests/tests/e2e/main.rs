@@ -23,6 +23,7 @@ mod misfiled_records;
 mod official_client;
 mod operator_faults;
 mod oversight;
+mod postgres_store;
 mod projection;
 mod pwa;
 mod pwa_day;

@@ -93,7 +93,7 @@ async fn assert_never_acknowledged(client: &NativeClient, id: DocumentId, settle
 /// Reopens the data directory's database after the server stopped, checks it is sound and
 /// that `id` holds every change in `heads`.
 fn assert_stored(dir: &Path, id: DocumentId, heads: &[automerge::ChangeHash]) {
-    let store = server::SqliteStore::open(dir, server::clock::Clock::system()).expect("reopen");
+    let store = server::DocumentStore::open(dir, server::clock::Clock::system()).expect("reopen");
     assert_eq!(store.integrity_check().expect("check"), Ok(()));
     let chunks = store.load(&id).expect("load").expect("document stored");
     let doc = automerge::Automerge::load(&chunks.bytes).expect("readable");
@@ -285,7 +285,7 @@ async fn a_restart_over_a_lost_database_refuses_to_start_afresh() {
 
     // A database made afresh by other means is not the one served: refused as well.
     drop(
-        server::SqliteStore::open(dir.path(), server::clock::Clock::system())
+        server::DocumentStore::open(dir.path(), server::clock::Clock::system())
             .expect("a fresh database"),
     );
     let output = Command::new(server_binary())

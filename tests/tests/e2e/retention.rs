@@ -51,7 +51,7 @@ fn visit(child_ref: &str, worker: &str, words: &str) -> Automerge {
     doc
 }
 
-fn count(conn: &rusqlite::Connection, table: &str, document: &DocumentId) -> i64 {
+fn count(conn: &server::directory::Connection, table: &str, document: &DocumentId) -> i64 {
     conn.query_row(
         &format!("SELECT count(*) FROM {table} WHERE document_id = ?1"),
         [document.as_bytes().as_slice()],
@@ -75,7 +75,7 @@ async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
-fn assert_gone(conn: &rusqlite::Connection, doomed: &DocumentId) {
+fn assert_gone(conn: &server::directory::Connection, doomed: &DocumentId) {
     for table in [
         "document_chunks",
         "change_batches",

@@ -26,8 +26,8 @@
 //! automerge-repo WebSocket adapter). It dies with its session: sign-out, refresh (which
 //! ends the session it refreshes), expiry, device revocation, a new password.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::Role;
@@ -108,9 +108,9 @@ pub enum SessionError {
     /// The token or ticket is unknown, used, revoked or expired.
     #[error("sign in again")]
     Invalid,
-    /// The database failed.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database reported an error.
+    #[error(transparent)]
+    Database(#[from] crate::store::StoreError),
 }
 
 /// A new random token (hex) and its stored hash.
@@ -137,7 +137,7 @@ struct WorkerRow {
     active: bool,
 }
 
-fn find_worker(conn: &Connection, username: &str) -> rusqlite::Result<Option<WorkerRow>> {
+fn find_worker(conn: &Connection, username: &str) -> crate::store::sql::Result<Option<WorkerRow>> {
     conn.query_row(
         "SELECT worker_id, username, display_name, role, team_id, password_hash, active
          FROM workers WHERE username = ?1",
@@ -161,7 +161,7 @@ fn find_worker(conn: &Connection, username: &str) -> rusqlite::Result<Option<Wor
 fn identity_where(
     conn: &Connection,
     condition: &str,
-    key: impl rusqlite::ToSql,
+    key: impl crate::store::sql::ToSql,
     now: i64,
     expiry_column: &str,
 ) -> Result<Identity, SessionError> {
@@ -241,7 +241,7 @@ fn rotate(
         now,
         "refresh_expires_at",
     )?;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     tx.execute(
         "UPDATE sessions SET revoked_at = ?2 WHERE session_id = ?1",
         params![identity.session_id, now],

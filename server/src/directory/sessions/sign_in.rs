@@ -3,8 +3,8 @@
 //! by the caller off the connection, [`finish_login`] (or [`abandon_login`]), and
 //! [`login`], all three inline.
 
+use crate::store::sql::{Connection, OptionalExtension, params};
 use rand::RngCore;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::*;
 
@@ -101,9 +101,9 @@ pub(super) fn without_fsync<T>(
     conn: &mut Connection,
     work: impl FnOnce(&mut Connection) -> Result<T, SessionError>,
 ) -> Result<T, SessionError> {
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.sqlite_pragma("synchronous", "NORMAL")?;
     let outcome = work(conn);
-    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.sqlite_pragma("synchronous", "FULL")?;
     outcome
 }
 
@@ -172,7 +172,7 @@ fn open_session(
             return Err(SessionError::BadCredentials);
         }
     };
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM login_failures WHERE rowid = ?1", [provisional])?;
     let device_id = match attempt.device_hint {
         Some(hint) => {
@@ -261,7 +261,7 @@ fn reserve_attempt(
     now: i64,
 ) -> Result<i64, SessionError> {
     let since = now - LOCKOUT_WINDOW_MS;
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let (by_user, user_oldest): (i64, Option<i64>) = tx.query_row(
         "SELECT count(*), min(at) FROM login_failures WHERE username = ?1 COLLATE NOCASE AND at > ?2",
         params![username, since],
@@ -293,7 +293,7 @@ fn reserve_attempt(
         "INSERT INTO login_failures (username, address, at) VALUES (?1, ?2, ?3)",
         params![username, address, now],
     )?;
-    let row = tx.last_insert_rowid();
+    let row = tx.last_insert_rowid()?;
     tx.commit()?;
     Ok(row)
 }
@@ -306,7 +306,7 @@ fn audit_login(
     device_id: Option<&str>,
     outcome: Outcome,
     detail: &str,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     append_audit(
         conn,
         &AuditEntry {
@@ -328,7 +328,7 @@ fn new_device(
     worker_id: i64,
     label: &str,
     now: i64,
-) -> rusqlite::Result<String> {
+) -> crate::store::sql::Result<String> {
     let mut bytes = [0u8; 12];
     rand::rng().fill_bytes(&mut bytes);
     let device_id: String = std::iter::once("dev-".to_owned())
@@ -351,7 +351,7 @@ pub(super) fn insert_session(
     worker_id: i64,
     device_id: &str,
     now: i64,
-) -> rusqlite::Result<(IssuedSession, i64)> {
+) -> crate::store::sql::Result<(IssuedSession, i64)> {
     let (token, token_hash) = new_token();
     let (refresh_token, refresh_hash) = new_token();
     let issued = IssuedSession {
@@ -375,5 +375,5 @@ pub(super) fn insert_session(
             issued.refresh_expires_at
         ],
     )?;
-    Ok((issued, conn.last_insert_rowid()))
+    Ok((issued, conn.last_insert_rowid()?))
 }

@@ -1,7 +1,7 @@
 //! A session's sync credential: a reusable secret, stored hashed, that opens
 //! `/sync?credential=…` while its session lives (for clients that reconnect with one URL).
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::store::sql::{Connection, OptionalExtension, params};
 
 use super::*;
 

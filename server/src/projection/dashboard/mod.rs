@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, params};
+use crate::store::sql::{Connection, params};
 use serde::Serialize;
 use shared::DocumentId;
 use shared::model::{CalendarDate, Coded, StatutoryBasis, VisitMaker};
@@ -203,7 +203,7 @@ pub fn team_dashboard(
     today: CalendarDate,
     policy: &SchedulePolicy,
     filter: &DashboardFilter,
-) -> rusqlite::Result<Dashboard> {
+) -> crate::store::sql::Result<Dashboard> {
     team_dashboard_seen_by(conn, team_id, today, policy, filter, &|_| true)
 }
 
@@ -220,7 +220,7 @@ pub fn team_dashboard_seen_by(
     policy: &SchedulePolicy,
     filter: &DashboardFilter,
     visible: &dyn Fn(&str) -> bool,
-) -> rusqlite::Result<Dashboard> {
+) -> crate::store::sql::Result<Dashboard> {
     let team: String = conn.query_row(
         "SELECT name FROM teams WHERE team_id = ?1",
         [team_id],

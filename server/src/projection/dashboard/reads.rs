@@ -19,7 +19,7 @@ pub(super) struct TeamChild {
 pub(super) fn team_children(
     conn: &Connection,
     team_id: i64,
-) -> rusqlite::Result<HashMap<String, TeamChild>> {
+) -> crate::store::sql::Result<HashMap<String, TeamChild>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref, pc.preferred_name, pc.legal_name, pc.became_looked_after,
                 pc.care_leaver_from, pc.pathway_reviews,
@@ -42,7 +42,7 @@ pub(super) fn team_children(
                 row.get::<_, Option<String>>(6)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     let mut children = HashMap::with_capacity(rows.len());
     for (child_ref, preferred, legal, became, leaver_from, pathway, worker) in rows {
         let worker_name = match &worker {
@@ -81,7 +81,7 @@ pub(super) fn add_placements(
     conn: &Connection,
     team_id: i64,
     children: &mut HashMap<String, TeamChild>,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.child_ref, p.placement_id, p.start_date, p.end_date, p.placement_type,
                 p.statutory_basis, p.intended_until_18, p.ltf_designated, p.child_agreement_date,
@@ -97,13 +97,13 @@ pub(super) fn add_placements(
             continue;
         };
         // The facts as `rows` stored them, field for field.
-        let date = |index: usize| -> rusqlite::Result<Option<CalendarDate>> {
+        let date = |index: usize| -> crate::store::sql::Result<Option<CalendarDate>> {
             Ok(row
                 .get::<_, Option<String>>(index)?
                 .as_deref()
                 .and_then(CalendarDate::parse))
         };
-        let interval = |index: usize| -> rusqlite::Result<Option<Interval>> {
+        let interval = |index: usize| -> crate::store::sql::Result<Option<Interval>> {
             Ok(row
                 .get::<_, Option<String>>(index)?
                 .and_then(|text| text.parse().ok()))
@@ -135,7 +135,7 @@ pub(super) fn add_reviews(
     conn: &Connection,
     team_id: i64,
     children: &mut HashMap<String, TeamChild>,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.child_ref, r.due_date, r.held_date
          FROM proj_reviews r JOIN children c ON c.child_ref = r.child_ref WHERE c.team_id = ?1",
@@ -144,7 +144,7 @@ pub(super) fn add_reviews(
     while let Some(row) = rows.next()? {
         let child_ref: String = row.get(0)?;
         if let Some(child) = children.get_mut(&child_ref) {
-            let date = |index: usize| -> rusqlite::Result<Option<CalendarDate>> {
+            let date = |index: usize| -> crate::store::sql::Result<Option<CalendarDate>> {
                 Ok(row
                     .get::<_, Option<String>>(index)?
                     .as_deref()
@@ -163,7 +163,7 @@ pub(super) fn add_visits(
     conn: &Connection,
     team_id: i64,
     children: &mut HashMap<String, TeamChild>,
-) -> rusqlite::Result<()> {
+) -> crate::store::sql::Result<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.child_ref, v.visit_id, v.fact_date, v.fact_child_seen, v.fact_virtual,
                 v.fact_review_meeting, v.fact_submitted, v.fact_kind_recorded, v.fact_made_by,
@@ -188,7 +188,7 @@ pub(super) fn add_visits(
         else {
             continue;
         };
-        let flag = |index: usize| -> rusqlite::Result<bool> {
+        let flag = |index: usize| -> crate::store::sql::Result<bool> {
             Ok(row.get::<_, Option<bool>>(index)?.unwrap_or(false))
         };
         child.input.visits.push(VisitFacts {
@@ -210,7 +210,10 @@ pub(super) fn add_visits(
 }
 
 /// The child of each record of the team that has answers two devices gave differently.
-pub(super) fn needs_decision(conn: &Connection, team_id: i64) -> rusqlite::Result<Vec<String>> {
+pub(super) fn needs_decision(
+    conn: &Connection,
+    team_id: i64,
+) -> crate::store::sql::Result<Vec<String>> {
     conn.prepare_cached(
         "SELECT v.child_ref FROM proj_visits v JOIN children c ON c.child_ref = v.child_ref
          WHERE c.team_id = ?1 AND v.open_conflicts > 0 AND v.discarded = 0",
@@ -226,7 +229,7 @@ pub(super) fn write_ups_outstanding(
     team_id: i64,
     today: CalendarDate,
     policy: &SchedulePolicy,
-) -> rusqlite::Result<Vec<WriteUpRow>> {
+) -> crate::store::sql::Result<Vec<WriteUpRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.document_id, v.child_ref, COALESCE(pc.preferred_name, pc.legal_name, v.child_ref),
                 v.worker_ref, COALESCE(w.display_name, v.worker_ref), v.fact_date
@@ -250,7 +253,7 @@ pub(super) fn write_ups_outstanding(
                 row.get::<_, String>(5)?,
             ))
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     Ok(rows
         .into_iter()
         .filter_map(|(id, child_ref, child_name, worker, worker_name, date)| {
@@ -273,7 +276,7 @@ pub(super) fn overdue_actions(
     conn: &Connection,
     team_id: i64,
     today: CalendarDate,
-) -> rusqlite::Result<Vec<ActionRow>> {
+) -> crate::store::sql::Result<Vec<ActionRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT a.child_ref, COALESCE(pc.preferred_name, pc.legal_name, a.child_ref), a.document_id,
                 a.description, a.owner_name, a.due_date
@@ -295,7 +298,7 @@ pub(super) fn overdue_actions(
                 due_date: row.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        .collect::<crate::store::sql::Result<Vec<_>>>()?;
     // Dates compare as text only when they are real dates.
     Ok(rows
         .into_iter()
@@ -307,7 +310,7 @@ pub(super) fn awaiting_sign_off(
     conn: &Connection,
     team_id: i64,
     today: CalendarDate,
-) -> rusqlite::Result<Vec<AwaitingRow>> {
+) -> crate::store::sql::Result<Vec<AwaitingRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT v.document_id, v.child_ref, COALESCE(pc.preferred_name, pc.legal_name, v.child_ref),
                 v.worker_ref, COALESCE(w.display_name, v.worker_ref), v.visit_date, v.submitted_at,
@@ -320,7 +323,7 @@ pub(super) fn awaiting_sign_off(
          LEFT JOIN proj_children pc ON pc.document_id = c.document_id
          LEFT JOIN workers w ON w.username = v.worker_ref
          WHERE c.team_id = ?1 AND v.review_state IN ('submitted', 'amendedAfterSignOff', 'resubmitted')
-         ORDER BY v.submitted_at IS NULL, v.submitted_at, v.visit_date",
+         ORDER BY v.submitted_at IS NULL, v.submitted_at, v.visit_date NULLS FIRST",
     )?;
     stmt.query_map([team_id], |row| {
         let submitted_at: Option<i64> = row.get(6)?;
