@@ -147,7 +147,7 @@ impl SessionAccess {
 /// The child the server's index places visit document `document` under, if it is one.
 ///
 /// # Errors
-/// The SQLite error if the directory cannot be read.
+/// The database's error if the directory cannot be read.
 pub fn document_child(
     conn: &Connection,
     document: &DocumentId,
@@ -172,7 +172,7 @@ pub fn document_child(
 /// [`Access::Former`]), so what they recorded while they held the child reaches the server.
 ///
 /// # Errors
-/// The SQLite error if the directory cannot be read.
+/// The database's error if the directory cannot be read.
 pub fn grant_for(
     conn: &Connection,
     identity: &Identity,
@@ -339,7 +339,7 @@ fn add_break_glass(
 /// never for an administrator. `None` is answered as for a child that does not exist.
 ///
 /// # Errors
-/// The SQLite error if the directory cannot be read.
+/// The database's error if the directory cannot be read.
 pub fn may_break_glass(
     conn: &Connection,
     identity: &Identity,
@@ -366,7 +366,7 @@ pub fn may_break_glass(
 /// The row id of the child with reference `child_ref`, if there is one.
 ///
 /// # Errors
-/// The SQLite error if the directory cannot be read.
+/// The database's error if the directory cannot be read.
 pub fn child_row_id(conn: &Connection, child_ref: &str) -> crate::store::sql::Result<Option<i64>> {
     conn.query_row(
         "SELECT child_id FROM children WHERE child_ref = ?1",
@@ -379,7 +379,7 @@ pub fn child_row_id(conn: &Connection, child_ref: &str) -> crate::store::sql::Re
 /// The directory's change counter (bumped by triggers on every change that can alter a grant).
 ///
 /// # Errors
-/// The SQLite error if it cannot be read.
+/// The database's error if it cannot be read.
 pub fn directory_version(conn: &Connection) -> crate::store::sql::Result<i64> {
     conn.query_row(
         "SELECT version FROM directory_version WHERE id = 1",

@@ -210,7 +210,7 @@ pub fn set_password(
 /// Records that the audit trail of a child was exported.
 ///
 /// # Errors
-/// [`AdminError::NoSuchChild`] or the SQLite error.
+/// [`AdminError::NoSuchChild`] or the database's error.
 pub fn record_audit_export(conn: &Connection, child_ref: &str, now: i64) -> Result<(), AdminError> {
     let child = child_row(conn, child_ref)?;
     audit_admin(
@@ -293,7 +293,7 @@ pub(crate) fn new_document_id() -> DocumentId {
 /// its projection rows.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn store_document(
     conn: &Connection,
     document: DocumentId,
@@ -462,7 +462,7 @@ pub fn revoke_device(conn: &mut Connection, device_id: &str, now: i64) -> Result
 /// how many, and when (server time, ms). `None` if it never said.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn unsent_reported(
     conn: &Connection,
     device_id: &str,
@@ -492,7 +492,7 @@ pub fn devices_of(conn: &Connection, username: &str) -> Result<Vec<(String, bool
 /// so that revoking it can warn before records are wiped.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn report_unsent(
     conn: &Connection,
     device_id: &str,

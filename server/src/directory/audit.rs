@@ -121,7 +121,7 @@ impl AuditEntry {
 /// Appends one row.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> crate::store::sql::Result<()> {
     append_audit_repeats(conn, entry, 1)
 }
@@ -130,7 +130,7 @@ pub fn append_audit(conn: &Connection, entry: &AuditEntry) -> crate::store::sql:
 /// none are kept.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn append_audit_all(
     conn: &mut Connection,
     entries: &[AuditEntry],
@@ -146,7 +146,7 @@ pub fn append_audit_all(
 /// repeated denials; `entry.detail` says over which time).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn append_audit_repeats(
     conn: &Connection,
     entry: &AuditEntry,
@@ -200,7 +200,7 @@ pub struct AuditRow {
 /// first; `None` when no child has that reference.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn child_audit_trail(
     conn: &Connection,
     child_ref: &str,

@@ -31,7 +31,7 @@ pub struct CaseloadChild {
 /// The children `identity` may see, ordered by case reference.
 ///
 /// # Errors
-/// The SQLite error if the directory cannot be read.
+/// The database's error if the directory cannot be read.
 pub fn caseload_for(
     conn: &Connection,
     identity: &Identity,

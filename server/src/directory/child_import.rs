@@ -354,7 +354,7 @@ fn coded<C: Coded>(
 ///
 /// # Errors
 /// [`ImportError::BadRows`] naming the line whose child, team or worker the directory
-/// refuses (then nothing is imported), or the SQLite error.
+/// refuses (then nothing is imported), or the database's error.
 pub fn import(conn: &mut Connection, rows: &[ChildRow], now: i64) -> Result<usize, ImportError> {
     let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
     let mut problems = Vec::new();

@@ -96,7 +96,7 @@ pub struct ExpungedDetail {
 /// devices of both children and audits it. Returns the correction's row id.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn record_move(
     conn: &Connection,
     moved: &Moved<'_>,
@@ -146,7 +146,7 @@ pub fn record_move(
 /// row id.
 ///
 /// # Errors
-/// The SQLite error; nothing is changed then.
+/// The database's error; nothing is changed then.
 pub fn store_expunge(
     conn: &mut Connection,
     expunged: &Expunged<'_>,
@@ -258,7 +258,7 @@ fn notify(
 /// The corrections `worker_id`'s devices are told of, oldest first.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn corrections_for(
     conn: &Connection,
     worker_id: i64,
@@ -284,7 +284,7 @@ pub fn corrections_for(
 /// The expunge of `document` that `worker_id`'s devices were told of, if any.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn expunged_for(
     conn: &Connection,
     worker_id: i64,

@@ -89,7 +89,7 @@ const CHILD_WORDS: &[&str] = &[
 /// Whether the directory already has teams (so a demo council would clash).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn has_directory(conn: &Connection) -> crate::store::sql::Result<bool> {
     conn.query_row("SELECT EXISTS (SELECT 1 FROM teams)", [], |r| r.get(0))
 }

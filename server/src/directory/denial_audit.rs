@@ -94,7 +94,7 @@ impl DenialAudit {
     /// appended less than a window ago, in which case it is only counted.
     ///
     /// # Errors
-    /// The SQLite error of an append.
+    /// The database's error of an append.
     pub fn record(
         &self,
         conn: &Connection,
@@ -194,7 +194,7 @@ impl Repeats {
     /// Appends the row.
     ///
     /// # Errors
-    /// The SQLite error.
+    /// The database's error.
     pub fn append(&self, conn: &Connection) -> crate::store::sql::Result<()> {
         append_audit_repeats(conn, &self.entry, self.occurrences)
     }

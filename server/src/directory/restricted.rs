@@ -202,7 +202,7 @@ pub fn set_named(
 /// Every restricted child with the people named for it, by case reference.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn list(conn: &Connection) -> crate::store::sql::Result<Vec<RestrictedChild>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.child_ref, r.reason, r.restricted_by, r.restricted_at, r.child_id
@@ -249,7 +249,7 @@ pub fn list(conn: &Connection) -> crate::store::sql::Result<Vec<RestrictedChild>
 /// `access::may_break_glass` allowed) for `duration_ms` from `now`, with its audit row.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn break_glass(
     conn: &mut Connection,
     identity: &Identity,
@@ -291,7 +291,7 @@ pub fn break_glass(
 /// otherwise see (the manager must know a record was opened to act on it).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn team_break_glass(
     conn: &Connection,
     team_id: i64,

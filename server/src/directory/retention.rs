@@ -139,7 +139,7 @@ fn describe(child_ref: &str, row: &ChildRow, jurisdiction: Jurisdiction) -> Chil
 /// One child's retention.
 ///
 /// # Errors
-/// [`RetentionError::NoSuchChild`] or the SQLite error.
+/// [`RetentionError::NoSuchChild`] or the database's error.
 pub fn retention_of(
     conn: &Connection,
     child_ref: &str,
@@ -156,7 +156,7 @@ pub fn retention_of(
 /// whose retain-until date is `today` or earlier.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn report(
     conn: &Connection,
     jurisdiction: Jurisdiction,
@@ -198,7 +198,7 @@ fn audit(
 /// Records a child's date of death (or, with `None`, clears it).
 ///
 /// # Errors
-/// [`RetentionError::NoSuchChild`] or the SQLite error.
+/// [`RetentionError::NoSuchChild`] or the database's error.
 pub fn record_death(
     conn: &mut Connection,
     child_ref: &str,
@@ -233,7 +233,7 @@ pub fn record_death(
 /// Places a legal hold on a child's record: it cannot be deleted until released.
 ///
 /// # Errors
-/// [`RetentionError::NoReason`], [`RetentionError::NoSuchChild`] or the SQLite error.
+/// [`RetentionError::NoReason`], [`RetentionError::NoSuchChild`] or the database's error.
 pub fn hold(
     conn: &mut Connection,
     child_ref: &str,
@@ -483,7 +483,7 @@ pub struct DeletionRow {
 /// Every tombstone, oldest first.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn deletions(conn: &Connection) -> crate::store::sql::Result<Vec<DeletionRow>> {
     conn.prepare(
         "SELECT child_ref, deleted_at, actor, reason, retain_until, documents
@@ -511,7 +511,7 @@ pub fn deletions(conn: &Connection) -> crate::store::sql::Result<Vec<DeletionRow
 /// device deletes its sealed copies of each (see `client-wasm`'s caseload handling).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn erased_for(conn: &Connection, worker_id: i64) -> crate::store::sql::Result<Vec<String>> {
     conn.prepare_cached(
         "SELECT e.document_id FROM erasure_notices n
@@ -534,7 +534,7 @@ pub fn erased_for(conn: &Connection, worker_id: i64) -> crate::store::sql::Resul
 /// each from memory once and refuses it from then on (`hub::erasure`).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn erased_since(
     conn: &Connection,
     after: i64,
@@ -558,7 +558,7 @@ pub fn erased_since(
 /// lineage of an expunge).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn is_erased(conn: &Connection, document: &DocumentId) -> crate::store::sql::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM erased_documents WHERE document_id = ?1")?
         .exists([document.as_bytes().as_slice()])

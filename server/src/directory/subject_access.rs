@@ -26,7 +26,7 @@ pub struct NewRedaction {
 /// The row id of a child, if there is one.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn child_id(conn: &Connection, child_ref: &str) -> crate::store::sql::Result<Option<i64>> {
     conn.query_row(
         "SELECT child_id FROM children WHERE child_ref = ?1",
@@ -58,7 +58,7 @@ fn audit(
 /// passage: the audit trail is itself exported); returns its id.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn add_redaction(
     conn: &Connection,
     (identity, now): (&Identity, i64),
@@ -101,7 +101,7 @@ pub fn add_redaction(
 /// The redactions of a child, oldest first.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn redactions(conn: &Connection, child_id: i64) -> crate::store::sql::Result<Vec<Redaction>> {
     conn.prepare(
         "SELECT r.redaction_id, r.document_id, r.field, r.passage, r.reason, w.username, r.created_at
@@ -129,7 +129,7 @@ pub fn redactions(conn: &Connection, child_id: i64) -> crate::store::sql::Result
 /// Audits an export or print of a child's record (`subject-access-export`, `print`).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn record_export(
     conn: &Connection,
     signed_in: (&Identity, i64),
@@ -144,7 +144,7 @@ pub fn record_export(
 /// The child (row id, case reference) a document is filed under, if any.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn child_of_document(
     conn: &Connection,
     document: &DocumentId,

@@ -283,7 +283,7 @@ fn child_name(child: &Child) -> String {
 /// A child's whole record (subject access): `None` when no child has that reference.
 ///
 /// # Errors
-/// A document that cannot be read, or the SQLite error.
+/// A document that cannot be read, or the database's error.
 pub fn full_record(
     conn: &Connection,
     child_ref: &str,

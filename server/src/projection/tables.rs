@@ -35,7 +35,7 @@ pub struct ProjectionUpdate {
 /// to the audit log in the same transaction.
 ///
 /// # Errors
-/// The SQLite error; the caller rolls the change back with it.
+/// The database's error; the caller rolls the change back with it.
 pub fn apply_update(
     conn: &Connection,
     document: &DocumentId,
@@ -59,7 +59,7 @@ pub fn apply_update(
 /// document's heads after it.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn record_batch(
     conn: &Connection,
     document: &DocumentId,
@@ -89,7 +89,7 @@ pub fn record_batch(
 /// peer wrote into it.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn write_rows(
     conn: &Connection,
     document: &DocumentId,
@@ -449,7 +449,7 @@ fn audit_new_discard(
 /// Returns how many documents were read.
 ///
 /// # Errors
-/// The SQLite error (nothing is changed then). A document that cannot be loaded is
+/// The database's error (nothing is changed then). A document that cannot be loaded is
 /// skipped with a warning: it has no rows, as in the live projection.
 pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> crate::store::sql::Result<usize> {
     let tx = conn.transaction_with_behavior(crate::store::sql::TransactionBehavior::Immediate)?;
@@ -463,7 +463,7 @@ pub fn rebuild(conn: &mut Connection, policy: &SchedulePolicy) -> crate::store::
 /// Returns `None` when they are equal, else the first lines that differ.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn check(
     conn: &mut Connection,
     policy: &SchedulePolicy,
@@ -528,7 +528,7 @@ fn rebuild_in(tx: &Connection, policy: &SchedulePolicy) -> crate::store::sql::Re
 /// migration 0003) while documents exist.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn rebuild_if_empty(
     conn: &mut Connection,
     policy: &SchedulePolicy,
@@ -563,7 +563,7 @@ const PROJECTION_TABLES: [&str; 7] = [
 /// equal exactly when their dumps are.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn dump(conn: &Connection) -> crate::store::sql::Result<String> {
     let mut out = String::new();
     for table in PROJECTION_TABLES {

@@ -88,8 +88,9 @@ impl DatabaseFiles {
     }
 }
 
-/// Whether an SQLite error means the storage itself is failing (disk full, read-only, I/O),
-/// rather than something about one statement; `Some` names it.
+/// Whether an error means the storage itself is failing (SQLite: disk full, read-only,
+/// I/O; PostgreSQL: the connection lost), rather than something about one statement;
+/// `Some` names it.
 pub fn storage_fault(err: &StoreError) -> Option<&'static str> {
     use rusqlite::ErrorCode;
     let err = match err {

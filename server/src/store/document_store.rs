@@ -200,7 +200,7 @@ impl DocumentStore {
     /// The storage id this server announces to peers.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if it cannot be read.
+    /// The database's error if it cannot be read.
     pub fn storage_id(&self) -> Result<String, StoreError> {
         self.conn.query_row(
             "SELECT value FROM server_meta WHERE key = 'storage_id'",
@@ -336,7 +336,7 @@ impl DocumentStore {
     /// Reads every chunk of one document (used by tools and tests).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// The database's error if the read fails.
     pub fn load(&self, document: &DocumentId) -> Result<Option<StoredChunks>, StoreError> {
         load(&self.conn, document)
     }
@@ -344,7 +344,7 @@ impl DocumentStore {
     /// Every document id stored.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the read fails.
+    /// The database's error if the read fails.
     pub fn document_ids(&self) -> Result<Vec<DocumentId>, StoreError> {
         let mut stmt = self
             .conn
@@ -371,7 +371,7 @@ impl DocumentStore {
     /// cluster's).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] if the checkpoint fails.
+    /// SQLite's error if the checkpoint fails.
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         if let Some(sqlite) = self.conn.sqlite() {
             sqlite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -453,7 +453,7 @@ fn run_task(
 /// expunge's new lineage, built by the hub and stored with its correction).
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn insert_snapshot(
     conn: &Connection,
     document: &DocumentId,
@@ -471,7 +471,7 @@ pub fn insert_snapshot(
 /// reference and its creator's username.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn index_of(
     conn: &Connection,
     document: &[u8],

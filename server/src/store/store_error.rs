@@ -35,7 +35,7 @@ pub enum StoreError {
     Migration {
         /// The migration's number.
         version: u32,
-        /// The SQLite error.
+        /// The database's error.
         source: rusqlite::Error,
     },
     /// A PostgreSQL migration could not be applied.

@@ -111,7 +111,7 @@ pub(super) fn without_fsync<T>(
 /// pool was too busy): its failure row goes.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn abandon_login(conn: &mut Connection, pending: PendingLogin) -> Result<(), SessionError> {
     without_fsync(conn, |conn| {
         conn.execute(

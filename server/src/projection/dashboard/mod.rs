@@ -196,7 +196,7 @@ pub struct AwaitingRow {
 /// Builds the dashboard of `team_id` for `today`.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn team_dashboard(
     conn: &Connection,
     team_id: i64,
@@ -212,7 +212,7 @@ pub fn team_dashboard(
 /// headline and the per-worker counts included, as if they did not exist.
 ///
 /// # Errors
-/// The SQLite error.
+/// The database's error.
 pub fn team_dashboard_seen_by(
     conn: &Connection,
     team_id: i64,
