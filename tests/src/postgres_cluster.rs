@@ -52,20 +52,7 @@ impl PostgresCluster {
             .arg("--no-sync"))
         .context("initdb")?;
         let port = free_port()?;
-        let server = command(as_postgres, &bin.join("postgres"))
-            .arg("-D")
-            .arg(&data)
-            .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-            .arg("-c")
-            .arg(format!("unix_socket_directories={}", dir.path().display()))
-            // A test's cluster: durability is not what it tests, speed is welcome.
-            .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(dir.path().join("log"))?))
-            .spawn()
-            .context("starting postgres")?;
+        let server = spawn_postgres(&bin, dir.path(), port)?;
         let mut cluster = PostgresCluster {
             dir,
             bin,
@@ -121,6 +108,42 @@ impl PostgresCluster {
     /// The server's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
+    }
+
+    /// Stops the server (PostgreSQL's fast shutdown: every client is disconnected), keeping
+    /// its data, and waits until it has gone; [`PostgresCluster::start_again`] brings it back.
+    ///
+    /// # Errors
+    /// If it cannot be signalled or does not stop within 30 s.
+    pub fn stop(&mut self) -> anyhow::Result<()> {
+        let pid_file = self.dir.path().join("data").join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pid_file)
+            .context("reading postmaster.pid")?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        run(Command::new("kill").args(["-INT", &pid]))?;
+        if let Some(mut server) = self.server.take() {
+            server.wait()?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while pid_file.exists() {
+            if Instant::now() > deadline {
+                bail!("postgres did not stop within 30 s");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Starts the server again on the same data and port, after [`PostgresCluster::stop`].
+    ///
+    /// # Errors
+    /// If it does not start within 30 s.
+    pub fn start_again(&mut self) -> anyhow::Result<()> {
+        self.server = Some(spawn_postgres(&self.bin, self.dir.path(), self.port)?);
+        self.wait_ready(Duration::from_secs(30))
     }
 
     /// Stops the server at once (as a crash would), keeping the data directory.
@@ -212,6 +235,28 @@ pub(crate) fn is_root() -> bool {
 }
 
 /// `program`, run as the `postgres` user when `as_postgres` (initdb refuses root).
+/// Starts `postgres` on the cluster in `dir` (its data in `dir/data`), on `port`.
+fn spawn_postgres(bin: &Path, dir: &Path, port: u16) -> anyhow::Result<Child> {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("log"))?;
+    command(is_root(), &bin.join("postgres"))
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .arg("-c")
+        .arg(format!("unix_socket_directories={}", dir.display()))
+        // A test's cluster: durability is not what it tests, speed is welcome.
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off", "-c", "max_connections=200"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .context("starting postgres")
+}
+
 fn command(as_postgres: bool, program: &Path) -> Command {
     if as_postgres {
         let mut command = Command::new("runuser");

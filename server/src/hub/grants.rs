@@ -43,6 +43,12 @@ impl Hub {
     /// On a directory change (allocation, revocation, new document): end connections whose
     /// session is no longer valid, and give the others their new grants.
     pub(super) fn check_directory(&mut self) {
+        // A lost PostgreSQL connection is opened again here, once a tick, until it can be.
+        match self.directory.reconnect() {
+            Ok(true) => tracing::info!("the hub reconnected to the directory"),
+            Ok(false) => {}
+            Err(_) => return,
+        }
         let version = match access::directory_version(&self.directory) {
             Ok(version) => version,
             Err(err) => {
@@ -68,6 +74,11 @@ impl Hub {
             };
             match sessions::check_session(&self.directory, identity.session_id, now) {
                 Ok(()) => self.refresh_grant(connection),
+                // The database cannot say (it went away): the session stands until it can.
+                Err(SessionError::Database(err)) => {
+                    tracing::warn!(cause = %err, "cannot check a session; checked again later");
+                    self.directory_version = -1;
+                }
                 Err(err) => {
                     let message = match err {
                         SessionError::DeviceRevoked => {

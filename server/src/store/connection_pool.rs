@@ -67,6 +67,11 @@ impl ConnectionPool {
                 pool: &pool,
             };
             let conn = lease.conn.as_mut().ok_or(StoreError::PoolClosed)?;
+            // A PostgreSQL connection lost (the database restarted) is opened again; if it
+            // cannot be yet, the work fails as it would have, and the next lease tries again.
+            if let Err(err) = conn.reconnect() {
+                tracing::debug!(cause = %err, "database still unreachable");
+            }
             Ok(work(conn))
         })
         .await

@@ -29,7 +29,7 @@ impl Database {
     pub fn connect(&self) -> Result<Connection, StoreError> {
         match self {
             Database::Sqlite(file) => super::open_existing(file),
-            Database::Postgres(url) => Ok(Connection::from(connect_postgres(url)?)),
+            Database::Postgres(url) => Connection::postgres(url),
         }
     }
 }

@@ -95,9 +95,17 @@ pub fn storage_fault(err: &StoreError) -> Option<&'static str> {
     use rusqlite::ErrorCode;
     let err = match err {
         StoreError::Sqlite(err) => err,
-        StoreError::Postgres(err) if err.is_closed() => {
-            return Some("database connection lost");
+        StoreError::Postgres(err) => {
+            // Closed, never reached (no answer from the server), or the server shutting down
+            // or out of connections (SQLSTATE classes 08, 57P, 53).
+            let lost = err.is_closed()
+                || err.as_db_error().is_none_or(|db| {
+                    let code = db.code().code();
+                    code.starts_with("08") || code.starts_with("57P") || code.starts_with("53")
+                });
+            return lost.then_some("database connection lost");
         }
+        StoreError::DatabaseInUse => return Some("another server took the database"),
         _ => return None,
     };
     match err.sqlite_error_code()? {

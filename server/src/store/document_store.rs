@@ -62,17 +62,7 @@ impl DocumentStore {
     /// [`StoreError`] if it cannot connect or migrate.
     pub fn open_postgres(url: &str, clock: crate::clock::Clock) -> Result<Self, StoreError> {
         let conn = Self::open_postgres_database(url)?;
-        // One server per database until replicas keep each other informed: a second
-        // would never hear of the first one's changes, and its compactions could remove
-        // chunks it never read. The lock is the storage connection's, so it goes with it
-        // (a killed server releases it).
-        let only_server: bool =
-            conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVE_LOCK], |row| {
-                row.get(0)
-            })?;
-        if !only_server {
-            return Err(StoreError::DatabaseInUse);
-        }
+        take_serve_lock(&conn)?;
         Ok(Self {
             conn,
             database: Database::Postgres(url.to_owned()),
@@ -89,7 +79,8 @@ impl DocumentStore {
     pub(crate) fn open_postgres_database(url: &str) -> Result<Connection, StoreError> {
         let mut client = super::database::connect_postgres(url)?;
         super::postgres_migrations::apply(&mut client)?;
-        Ok(Connection::from(client))
+        drop(client);
+        Connection::postgres(url)
     }
 
     /// The connection [`DocumentStore::open`] makes, and the database file's path, without a
@@ -155,10 +146,25 @@ impl DocumentStore {
         self.health.as_ref().is_some_and(|h| h.has_write_fault())
     }
 
-    /// Tries a tiny write (while a write fault stands), telling health how it went.
+    /// Tries a tiny write (while a write fault stands), telling health how it went. A lost
+    /// PostgreSQL connection is opened again first, and the server's lock on the database
+    /// taken again (if another server took it meanwhile, writes keep failing).
     pub(super) fn probe_write(&mut self) {
         let Some(health) = &self.health else { return };
         if health.files().is_err() {
+            return;
+        }
+        let reconnected = self.conn.reconnect().and_then(|fresh| {
+            if fresh {
+                tracing::info!("reconnected to PostgreSQL");
+                take_serve_lock(&self.conn)?;
+            }
+            Ok(())
+        });
+        if let Err(err) = reconnected {
+            if let Some(fault) = storage_fault(&err) {
+                health.write_failed(fault);
+            }
             return;
         }
         let probed = self
@@ -179,6 +185,16 @@ impl DocumentStore {
                     health.write_failed(fault);
                 }
             }
+        }
+    }
+
+    /// Tells health when the PostgreSQL connection is gone while nothing is being written
+    /// (the server noticed it closing), so `/healthz` says so before a write fails.
+    pub(super) fn note_lost_connection(&self) {
+        if let Some(health) = &self.health
+            && self.conn.is_lost()
+        {
+            health.write_failed("database connection lost");
         }
     }
 
@@ -377,6 +393,22 @@ impl DocumentStore {
             sqlite.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(())
+    }
+}
+
+/// Takes the lock a serving server holds on a PostgreSQL database: one server per
+/// database until replicas keep each other informed (a second would never hear of the
+/// first one's changes, and its compactions could remove chunks it never read). The lock is
+/// the storage connection's session's, so it goes with it (a killed server releases it).
+fn take_serve_lock(conn: &Connection) -> Result<(), StoreError> {
+    let only_server: bool =
+        conn.query_row("SELECT pg_try_advisory_lock(?1)", [SERVE_LOCK], |row| {
+            row.get(0)
+        })?;
+    if only_server {
+        Ok(())
+    } else {
+        Err(StoreError::DatabaseInUse)
     }
 }
 

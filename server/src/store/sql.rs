@@ -532,6 +532,8 @@ enum Backend {
 }
 
 struct Postgres {
+    /// Where it connects, to connect again after losing the connection.
+    url: Option<String>,
     /// Always `Some` until dropped.
     client: RefCell<Option<postgres::Client>>,
     /// Prepared statements by their SQLite text.
@@ -547,9 +549,62 @@ impl From<rusqlite::Connection> for Connection {
 impl From<postgres::Client> for Connection {
     fn from(client: postgres::Client) -> Self {
         Connection(Backend::Postgres(Box::new(Postgres {
+            url: None,
             client: RefCell::new(Some(client)),
             statements: RefCell::new(HashMap::new()),
         })))
+    }
+}
+
+impl Connection {
+    /// A connection to the PostgreSQL database at `url`, which [`Connection::reconnect`]
+    /// can open again after the connection is lost.
+    ///
+    /// # Errors
+    /// PostgreSQL's error (a bad URL, a refused connection, a wrong password).
+    pub fn postgres(url: &str) -> Result<Self> {
+        let client = postgres::Client::connect(url, postgres::NoTls)?;
+        Ok(Connection(Backend::Postgres(Box::new(Postgres {
+            url: Some(url.to_owned()),
+            client: RefCell::new(Some(client)),
+            statements: RefCell::new(HashMap::new()),
+        }))))
+    }
+
+    /// Whether the connection is gone (PostgreSQL's server or network went away); SQLite's
+    /// never is. On PostgreSQL this asks the server (one round trip): the client only
+    /// notices a closed connection when it next uses it.
+    pub fn is_lost(&self) -> bool {
+        match &self.0 {
+            Backend::Sqlite(_) => false,
+            Backend::Postgres(pg) => {
+                let mut client = pg.client();
+                client.is_closed() || client.is_valid(std::time::Duration::from_secs(2)).is_err()
+            }
+        }
+    }
+
+    /// Connects again, if the connection is lost and it knows where to; `Ok(true)` when it
+    /// did (a PostgreSQL session's state, its advisory locks included, is then new).
+    ///
+    /// # Errors
+    /// PostgreSQL's error if it cannot connect yet.
+    pub fn reconnect(&self) -> Result<bool> {
+        let Backend::Postgres(pg) = &self.0 else {
+            return Ok(false);
+        };
+        let Some(url) = pg.url.as_deref().filter(|_| self.is_lost()) else {
+            return Ok(false);
+        };
+        let fresh = postgres::Client::connect(url, postgres::NoTls)?;
+        pg.statements.borrow_mut().clear();
+        let old = pg.client.borrow_mut().replace(fresh);
+        if let Some(old) = old
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            std::thread::spawn(move || drop(old));
+        }
+        Ok(true)
     }
 }
 

@@ -162,6 +162,8 @@ fn run_storage(
             Err(mpsc::RecvTimeoutError::Timeout) => {
                 if store.has_write_fault() {
                     store.probe_write();
+                } else {
+                    store.note_lost_connection();
                 }
                 continue;
             }

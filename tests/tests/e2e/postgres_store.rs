@@ -247,3 +247,102 @@ async fn a_second_server_on_the_same_postgresql_database_is_refused_until_the_fi
     let second = server_on(&url, second_dir.path()).await;
     second.stop().await.expect("stop");
 }
+
+/// Waits until `/healthz` answers `status`; returns its body.
+async fn wait_health(addr: std::net::SocketAddr, status: u16) -> Value {
+    let mut last = (0, Value::Null);
+    for _ in 0..400 {
+        if let Ok(answer) = tests::test_server::health_status(addr).await {
+            if answer.0 == status {
+                return answer.1;
+            }
+            last = answer;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("/healthz never answered {status}; last {last:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_loses_postgresql_stops_acknowledging_says_so_and_recovers_by_itself() {
+    tests::init_logging();
+    let mut cluster = PostgresCluster::start().expect("cluster");
+    let url = cluster.url();
+    {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = server::directory::open_postgres(&url).expect("migrated");
+            council::create_in(&mut conn).expect("council");
+        })
+        .await
+        .expect("council made");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = server_on(&url, dir.path()).await;
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in");
+    let tablet = worker.device("tablet").await.expect("device");
+    let before = tablet.create(visit_fixture::visit_for_child(1, "C-N1", "sw-north-1", 200));
+    tablet
+        .wait_acknowledged(before, TIMEOUT)
+        .await
+        .expect("stored");
+
+    // The database goes away: nothing more is acknowledged, and the server says why.
+    cluster.stop().expect("PostgreSQL stopped");
+    let during = tablet.create(visit_fixture::visit_for_child(2, "C-N1", "sw-north-1", 200));
+    assert!(
+        tablet
+            .wait_acknowledged(during, Duration::from_secs(3))
+            .await
+            .is_err(),
+        "a visit was acknowledged while the database was down"
+    );
+    let body = wait_health(server.addr, 503).await;
+    assert_eq!(body["storage"], "database connection lost", "{body}");
+    let (status, _, answer) = worker
+        .request("GET", "/api/caseload", None)
+        .await
+        .expect("request");
+    assert_eq!(status, 503, "{answer}");
+
+    // Back: the server reconnects by itself (storage, hub, API pool) and stores the visit.
+    cluster.start_again().expect("PostgreSQL back");
+    wait_health(server.addr, 200).await;
+    if !tablet.is_connected() {
+        tablet
+            .connect(&worker.sync_url().await.expect("ticket"))
+            .await
+            .expect("reconnect");
+    }
+    tablet
+        .wait_acknowledged(during, TIMEOUT)
+        .await
+        .expect("stored after the database came back");
+    let (status, _, answer) = worker
+        .request("GET", "/api/caseload", None)
+        .await
+        .expect("request");
+    assert_eq!(status, 200, "{answer}");
+    server.stop().await.expect("stop");
+
+    // Both visits are in PostgreSQL: a new server finds them.
+    let server = server_on(&url, dir.path()).await;
+    let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
+        .await
+        .expect("sign in again");
+    let phone = worker.device("phone").await.expect("device");
+    for visit in [before, during] {
+        assert!(
+            phone
+                .find(visit, TIMEOUT)
+                .await
+                .expect("answered")
+                .is_some(),
+            "{visit} is stored"
+        );
+    }
+    phone.disconnect().await;
+    server.stop().await.expect("stop");
+}
