@@ -37,20 +37,23 @@ async fn server_on(url: &str, dir: &std::path::Path) -> TestServer {
         .expect("server on PostgreSQL")
 }
 
+/// The test council, made in the (migrated) PostgreSQL database at `url`.
+async fn council_in(url: &str) {
+    let url = url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = server::directory::open_postgres(&url).expect("migrated");
+        council::create_in(&mut conn).expect("council");
+    })
+    .await
+    .expect("council made");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_council_on_postgresql_signs_in_syncs_reviews_and_keeps_its_records_across_a_restart() {
     tests::init_logging();
     let cluster = PostgresCluster::start().expect("cluster");
     let url = cluster.url();
-    {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = server::directory::open_postgres(&url).expect("migrated");
-            council::create_in(&mut conn).expect("council");
-        })
-        .await
-        .expect("council made");
-    }
+    council_in(&url).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let server = server_on(&url, dir.path()).await;
 
@@ -268,15 +271,7 @@ async fn a_server_that_loses_postgresql_stops_acknowledging_says_so_and_recovers
     tests::init_logging();
     let mut cluster = PostgresCluster::start().expect("cluster");
     let url = cluster.url();
-    {
-        let url = url.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = server::directory::open_postgres(&url).expect("migrated");
-            council::create_in(&mut conn).expect("council");
-        })
-        .await
-        .expect("council made");
-    }
+    council_in(&url).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let server = server_on(&url, dir.path()).await;
     let worker = Session::login(server.addr, "sw-north-1", PASSWORD, None)
